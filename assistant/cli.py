@@ -1,0 +1,447 @@
+"""The headless command line: ``assistant ask|transcribe|say|voice|demo|models|doctor|config``.
+
+Every failure prints ``error [code]: message`` and exits non-zero (3 config, 4 input, 5 model,
+6 no speech, 7 audio device, 1 anything else); a traceback only with ``-v``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from importlib import resources
+from pathlib import Path
+
+from assistant import __version__
+from assistant.config import Config, config_path, load_config
+from assistant.errors import AssistantError, InputError, NoSpeechError
+from assistant.events import (
+    ErrorOccurred,
+    Event,
+    ModelProgress,
+    ReplyDelta,
+    ReplyFinished,
+    SpeechEnded,
+    TranscriptFinal,
+    TurnEnded,
+)
+from assistant.timings import VOICE_MARKS
+
+log = logging.getLogger("assistant")
+
+
+def sample_clip() -> Path:
+    """The bundled spoken question used by ``assistant demo`` and ``make run``."""
+    return Path(str(resources.files("assistant") / "data" / "sample_question.wav"))
+
+
+# --- output helpers ----------------------------------------------------------------------------------
+
+
+class Progress:
+    """Prints model preparation progress to stderr (one line per message; fractions in place)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._last = ""
+
+    def __call__(self, event: Event) -> None:
+        if not self.enabled or not isinstance(event, ModelProgress):
+            return
+        if event.fraction is None:
+            self._line(f"[{event.role}] {event.message}...", final=True)
+        else:
+            pct = int(event.fraction * 100)
+            text = f"[{event.role}] {event.message}: {pct}%"
+            if text != self._last:
+                self._line(text, final=pct >= 100)
+
+    def _line(self, text: str, final: bool) -> None:
+        self._last = text
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\033[K" + text + ("\n" if final else ""))
+        elif final:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
+class TurnLog:
+    """Collects what happened in the turns of one command, from the bus."""
+
+    def __init__(self, echo_reply: bool = False) -> None:
+        self.echo_reply = echo_reply
+        self.lock = threading.Lock()
+        self.transcripts: dict[int, str] = {}
+        self.replies: dict[int, str] = {}
+        self.backends: dict[int, str] = {}
+        self.ended: dict[int, TurnEnded] = {}
+        self.errors: list[ErrorOccurred] = []
+        self.speech_turns: list[int] = []
+
+    def __call__(self, event: Event) -> None:
+        with self.lock:
+            if isinstance(event, SpeechEnded):
+                self.speech_turns.append(event.turn_id)
+            elif isinstance(event, TranscriptFinal):
+                self.transcripts[event.turn_id] = event.text
+            elif isinstance(event, ReplyDelta) and self.echo_reply:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, ReplyFinished):
+                self.replies[event.turn_id] = event.text
+                self.backends[event.turn_id] = event.backend
+            elif isinstance(event, ErrorOccurred):
+                self.errors.append(event)
+            elif isinstance(event, TurnEnded):
+                self.ended[event.turn_id] = event
+
+    def raise_for(self, turn_id: int | None = None) -> None:
+        for err in self.errors:
+            if turn_id is None or err.turn_id in (None, turn_id):
+                if err.code == "no-speech":
+                    raise NoSpeechError(err.message)
+                raise AssistantError(err.code, err.message)
+
+
+def _emit_json(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _setup(args) -> Config:
+    config = load_config(Path(args.config) if args.config else None)
+    if not config.models.allow_downloads:
+        # Offline by policy: the hub libraries must not even try the network.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+    return config
+
+
+def _wait_ready(assistant, quiet: bool) -> float:
+    t0 = time.monotonic()
+    errors = assistant.wait_ready()
+    if errors:
+        raise errors[0]
+    return time.monotonic() - t0
+
+
+# --- commands ----------------------------------------------------------------------------------------
+
+
+def cmd_ask(args) -> int:
+    from assistant import bootstrap
+
+    config = _setup(args)
+    speak = bool(args.speak or args.out)
+    recorder = bootstrap.recording_sink() if args.out else None
+    sinks = [s for s in (bootstrap.speaker_sink() if args.speak else None, recorder) if s is not None]
+    sink = (sinks[0] if len(sinks) == 1 else bootstrap.tee_sink(*sinks)) if sinks else None
+    assistant = bootstrap.build_assistant(config, listen=False, speak=speak, sink=sink)
+    turns = TurnLog(echo_reply=not args.json)
+    assistant.bus.subscribe(turns)
+    assistant.bus.subscribe(Progress(not args.quiet))
+    try:
+        load_s = _wait_ready(assistant, args.quiet)
+        turn_id = assistant.ask(args.text, speak=speak)
+        ended = assistant.wait_turn(turn_id)
+        turns.raise_for(turn_id)
+        if sink is not None:
+            sink.wait_drained()
+    finally:
+        assistant.shutdown()
+    reply = turns.replies.get(turn_id, "")
+    if args.out:
+        audio, rate = recorder.audio()  # type: ignore[union-attr]
+        bootstrap.write_wav(args.out, audio, rate)
+    if args.json:
+        _emit_json({"answer": reply, "backend": turns.backends.get(turn_id, ""),
+                    "timings_ms": ended.timings_ms if ended else {}, "models_load_s": round(load_s, 2)})
+    else:
+        sys.stdout.write("\n")
+    return 0
+
+
+def cmd_transcribe(args) -> int:
+    from assistant import bootstrap
+
+    config = _setup(args)
+    stt = bootstrap.create_stt(config)
+    vad = bootstrap.create_vad(config)
+    failures = 0
+    for file in args.files:
+        t0 = time.monotonic()
+        try:
+            audio = bootstrap.read_audio(file, max_seconds=config.audio.max_transcribe_s)
+            vad.load()
+            if vad.speech_fraction(audio, config.vad.threshold) == 0.0:
+                raise NoSpeechError(f"No speech heard in {file}.")
+            stt.load()
+            transcript = stt.transcribe(audio, language=None if config.stt.language == "auto"
+                                        else config.stt.language)
+            if not transcript.text:
+                raise NoSpeechError(f"No speech heard in {file}.")
+        except AssistantError as exc:
+            failures += 1
+            if args.json:
+                _emit_json({"file": file, "text": "", "seconds": round(time.monotonic() - t0, 3),
+                            "error": {"code": exc.code, "message": exc.message}})
+            else:
+                sys.stderr.write(f"error [{exc.code}]: {exc.message}\n")
+            last_error = exc
+            continue
+        seconds = round(time.monotonic() - t0, 3)
+        if args.json:
+            _emit_json({"file": file, "text": transcript.text, "seconds": seconds,
+                        "duration_s": round(transcript.duration, 3)})
+        else:
+            prefix = f"{file}: " if len(args.files) > 1 else ""
+            sys.stdout.write(f"{prefix}{transcript.text}\n")
+    if failures:
+        return last_error.exit_code if failures == len(args.files) else 1
+    return 0
+
+
+def cmd_say(args) -> int:
+    from assistant import bootstrap
+    from assistant.sentences import SentenceSplitter
+    from assistant.turns import CancelToken
+
+    config = _setup(args)
+    if not args.text.strip():
+        raise InputError("empty-text", "there is nothing to say: give some text.")
+    sink = bootstrap.recording_sink() if args.out else bootstrap.speaker_sink()
+    tts = bootstrap.create_tts(config)
+    tts.load()
+    splitter = SentenceSplitter()
+    for piece in splitter.feed(args.text) + splitter.flush():
+        for block in tts.synthesize(piece, cancel=CancelToken(0)):
+            sink.play(block, tts.sample_rate)
+    if args.out:
+        audio, rate = sink.audio()
+        if len(audio) == 0:
+            raise InputError("nothing-to-say", "the text has no words to speak.")
+        bootstrap.write_wav(args.out, audio, rate)
+    else:
+        sink.wait_drained()
+    return 0
+
+
+def run_voice(config: Config, wav: str, *, out: str | None, timeline: str | None, speak: bool,
+              quiet: bool) -> dict:
+    """Feed ``wav`` in real time through VAD and the whole streaming turn; returns the JSON result."""
+    from assistant import bootstrap
+
+    source = bootstrap.file_source(wav, max_seconds=config.audio.max_voice_input_s)  # bad files fail here
+    recorder = bootstrap.recording_sink()
+    sink = bootstrap.tee_sink(bootstrap.speaker_sink(), recorder) if speak else recorder
+    assistant = bootstrap.build_assistant(config, listen=True, speak=True, sink=sink)
+    turns = TurnLog()
+    assistant.bus.subscribe(turns)
+    assistant.bus.subscribe(Progress(not quiet))
+    try:
+        load_s = _wait_ready(assistant, quiet)
+        listener = assistant.listen(source)
+        listener.done.wait()
+        if listener.error:
+            raise listener.error
+        for turn_id in list(turns.speech_turns):
+            assistant.wait_turn(turn_id)
+        sink.wait_drained()
+    finally:
+        assistant.shutdown()
+    if not turns.speech_turns:
+        raise NoSpeechError(f"No speech heard in {wav}: nothing was sent to the language model.")
+    turn_id = turns.speech_turns[-1]
+    turns.raise_for(turn_id)
+    ended = turns.ended.get(turn_id)
+    timings = {k: v for k, v in (ended.timings_ms if ended else {}).items() if k in VOICE_MARKS}
+    if out:
+        audio, rate = recorder.audio()
+        bootstrap.write_wav(out, audio, rate)
+    if timeline:
+        rate = recorder.blocks[0][2] if recorder.blocks else 16000
+        bootstrap.write_wav(timeline, recorder.timeline(source.fed, rate), rate)
+    return {
+        "transcript": turns.transcripts.get(turn_id, ""),
+        "reply": turns.replies.get(turn_id, ""),
+        "backend": turns.backends.get(turn_id, ""),
+        "timings_ms": {k: timings[k] for k in VOICE_MARKS if k in timings},
+        "models_load_s": round(load_s, 2),
+    }
+
+
+def _print_voice(result: dict) -> None:
+    sys.stdout.write(f"you said:   {result['transcript']}\n")
+    sys.stdout.write(f"assistant:  {result['reply']}\n")
+    sys.stdout.write("timings (ms after you stopped speaking):\n")
+    for key, value in result["timings_ms"].items():
+        sys.stdout.write(f"  {key:<24}{value:>8.0f}\n")
+
+
+def cmd_voice(args) -> int:
+    config = _setup(args)
+    result = run_voice(config, args.input, out=args.out, timeline=args.timeline, speak=args.speak,
+                       quiet=args.quiet)
+    if args.json:
+        _emit_json(result)
+    else:
+        _print_voice(result)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """One spoken turn on the bundled sample question, headless."""
+    config = _setup(args)
+    clip = sample_clip()
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sys.stderr.write(f"Playing the sample question {clip.name} into the assistant as a microphone would...\n")
+    result = run_voice(config, str(clip), out=str(out_dir / "demo_reply.wav"),
+                       timeline=str(out_dir / "demo_timeline.wav"), speak=False, quiet=args.quiet)
+    _print_voice(result)
+    sys.stdout.write(f"spoken reply written to {out_dir / 'demo_reply.wav'} "
+                     f"(timeline: {out_dir / 'demo_timeline.wav'})\n")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from assistant.diagnostics import describe_models
+
+    config = _setup(args)
+    rows = describe_models(config, prepare=args.prepare, progress=Progress(not args.quiet))
+    if args.json:
+        _emit_json({"models": rows})
+    else:
+        for row in rows:
+            size = f"{row['size_mb']:.0f} MB" if row.get("size_mb") is not None else "-"
+            sys.stdout.write(f"{row['role']:<4} {row['setting']:<12} {row['status']:<13} {size:>8}  "
+                             f"{row['detail']}\n")
+            if row.get("place"):
+                sys.stdout.write(f"     at {row['place']}\n")
+            if row.get("fix"):
+                sys.stdout.write(f"     fix: {row['fix']}\n")
+    return 0 if all(r["status"] != "missing" for r in rows) else 5
+
+
+def cmd_doctor(args) -> int:
+    from assistant.diagnostics import doctor_report
+
+    config = _setup(args)
+    report = doctor_report(config)
+    if args.json:
+        _emit_json(report)
+    else:
+        for section, items in report["sections"].items():
+            sys.stdout.write(f"{section}\n")
+            for name, (ok, text) in items.items():
+                sys.stdout.write(f"  [{'ok' if ok else '!!'}] {name}: {text}\n")
+        if report["problems"]:
+            sys.stdout.write("\nto fix:\n" + "".join(f"  - {p}\n" for p in report["problems"]))
+        else:
+            sys.stdout.write("\neverything needed for offline voice turns is here.\n")
+    return 0 if not report["problems"] else 1
+
+
+def cmd_config(args) -> int:
+    if args.action == "path":
+        sys.stdout.write(f"{Path(args.config) if args.config else config_path()}\n")
+        return 0
+    config = load_config(Path(args.config) if args.config else None)
+    sys.stdout.write(config.to_toml())
+    return 0
+
+
+# --- entry point -------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="A local-first voice assistant.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", help="settings file to use instead of the default one")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("ask", help="answer a typed question")
+    p.add_argument("text")
+    p.add_argument("--speak", action="store_true", help="also speak the answer on the speaker")
+    p.add_argument("--out", help="write the spoken answer to this WAV file")
+    p.add_argument("--json", action="store_true", help="print one JSON object: answer, backend, timings_ms")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("transcribe", help="speech to text for audio files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per file: file, text, seconds")
+    p.set_defaults(func=cmd_transcribe)
+
+    p = sub.add_parser("say", help="speak text (to the speaker, or to a WAV file)")
+    p.add_argument("text")
+    p.add_argument("--out", help="write a WAV file instead of playing")
+    p.set_defaults(func=cmd_say)
+
+    p = sub.add_parser("voice", help="one spoken turn from a file fed in real time, like a microphone")
+    p.add_argument("--in", dest="input", required=True, help="the spoken question (any audio file)")
+    p.add_argument("--out", help="write the spoken reply to this WAV file")
+    p.add_argument("--timeline", help="write a 2-channel WAV: input as fed, and the reply, on one clock")
+    p.add_argument("--speak", action="store_true", help="also play the reply on the speaker")
+    p.add_argument("--json", action="store_true", help="print one JSON object: transcript, reply, timings_ms")
+    p.set_defaults(func=cmd_voice)
+
+    p = sub.add_parser("demo", help="one spoken turn on the bundled sample question (no devices needed)")
+    p.add_argument("--out-dir", default=".", help="where to write demo_reply.wav and demo_timeline.wav")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("models", help="what each model setting resolves to")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--prepare", action="store_true", help="join, convert or download models now")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("doctor", help="check hardware, audio and models")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("config", help="where the settings live, and what they are")
+    p.add_argument("action", choices=["path", "show"])
+    p.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except AssistantError as exc:
+        if args.verbose:
+            log.exception("failed")
+        sys.stderr.write(f"error [{exc.code}]: {exc.message}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except Exception as exc:  # a bug: say so plainly, keep the traceback for -v
+        if args.verbose:
+            log.exception("unexpected failure")
+        sys.stderr.write(f"error [internal]: {type(exc).__name__}: {exc}. Run again with -v for details, "
+                         "and please report it.\n")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""Settings: frozen dataclasses validated on construction, loaded from TOML, overridable by env.
+
+The file lives in the platform config folder (``assistant config path``). Every value can be
+overridden by ``ASSISTANT_<SECTION>_<KEY>`` (for example ``ASSISTANT_LLM_MAX_NEW_TOKENS=64``).
+API keys never live here: they come from the OS keyring or an environment variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+from assistant.errors import ConfigError
+
+APP_NAME = "local-voice-assistant"
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a helpful voice assistant that runs privately on the user's own computer. "
+    "Your replies are spoken aloud, so answer in one to three short sentences of plain conversational "
+    "English: no lists, no markdown, no code unless the user asks for it. "
+    "If you do not know something, or cannot know it (the current time, the news, the user's personal "
+    "data), say so plainly instead of guessing."
+)
+
+
+def _check(cond: bool, key: str, message: str, value: Any) -> None:
+    if not cond:
+        raise ConfigError("config-invalid", f"{key} {message} (got {value!r})")
+
+
+def _choice(key: str, value: str, choices: tuple[str, ...]) -> None:
+    _check(value in choices, key, "must be one of " + ", ".join(choices), value)
+
+
+@dataclass(frozen=True)
+class SttConfig:
+    model: str = "bundled"  # "bundled" (offline pack), a local folder, or a faster-whisper size / hub id
+    device: str = "auto"  # auto | cpu | cuda
+    compute_type: str = "auto"  # auto | int8 | int8_float16 | float16 | float32
+    language: str = "en"  # a language code, or "auto"
+    beam_size: int = 5
+    threads: int = 0  # 0: chosen from the machine's cores
+
+    def __post_init__(self) -> None:
+        _check(bool(self.model.strip()), "stt.model", "must not be empty", self.model)
+        _choice("stt.device", self.device, ("auto", "cpu", "cuda"))
+        _choice("stt.compute_type", self.compute_type, ("auto", "int8", "int8_float16", "float16", "float32"))
+        _check(self.language == "auto" or 2 <= len(self.language) <= 3, "stt.language",
+               'must be a language code such as "en", or "auto"', self.language)
+        _check(1 <= self.beam_size <= 10, "stt.beam_size", "must be between 1 and 10", self.beam_size)
+        _check(0 <= self.threads <= 256, "stt.threads", "must be between 0 and 256", self.threads)
+
+
+@dataclass(frozen=True)
+class VadConfig:
+    model: str = "bundled"  # "bundled" (Silero VAD from the silero-vad package) or a path to an .onnx
+    threshold: float = 0.5  # speech probability that starts speech
+    end_silence_ms: int = 400  # silence that ends the turn
+    pre_roll_ms: int = 300  # audio kept before speech starts, so the first syllable is not lost
+    min_speech_ms: int = 250  # shorter bursts (a cough, a click) are not a turn
+    max_utterance_s: float = 30.0  # a turn is cut here and answered
+
+    def __post_init__(self) -> None:
+        _check(0.05 <= self.threshold <= 0.95, "vad.threshold", "must be between 0.05 and 0.95", self.threshold)
+        _check(100 <= self.end_silence_ms <= 5000, "vad.end_silence_ms", "must be between 100 and 5000",
+               self.end_silence_ms)
+        _check(0 <= self.pre_roll_ms <= 2000, "vad.pre_roll_ms", "must be between 0 and 2000", self.pre_roll_ms)
+        _check(0 <= self.min_speech_ms <= 5000, "vad.min_speech_ms", "must be between 0 and 5000",
+               self.min_speech_ms)
+        _check(1 <= self.max_utterance_s <= 300, "vad.max_utterance_s", "must be between 1 and 300",
+               self.max_utterance_s)
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    model: str = "bundled"  # "bundled", a local folder or .gguf file, or a Hugging Face chat model id
+    device: str = "auto"  # auto | cpu | cuda | mps
+    dtype: str = "auto"  # auto | float32 | bfloat16 | float16
+    quantize: str = "auto"  # auto (int8 on CPU) | int8 | none
+    max_new_tokens: int = 160
+    temperature: float = 0.0  # 0: greedy, repeatable answers
+    context_tokens: int = 2048  # budget for system prompt + history + question
+    threads: int = 0  # 0: chosen from the machine's cores
+    first_token_timeout_s: float = 60.0
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+
+    def __post_init__(self) -> None:
+        _check(bool(self.model.strip()), "llm.model", "must not be empty", self.model)
+        _choice("llm.device", self.device, ("auto", "cpu", "cuda", "mps"))
+        _choice("llm.dtype", self.dtype, ("auto", "float32", "bfloat16", "float16"))
+        _choice("llm.quantize", self.quantize, ("auto", "int8", "none"))
+        _check(1 <= self.max_new_tokens <= 4096, "llm.max_new_tokens", "must be between 1 and 4096",
+               self.max_new_tokens)
+        _check(0.0 <= self.temperature <= 2.0, "llm.temperature", "must be between 0 and 2", self.temperature)
+        _check(256 <= self.context_tokens <= 131072, "llm.context_tokens", "must be between 256 and 131072",
+               self.context_tokens)
+        _check(0 <= self.threads <= 256, "llm.threads", "must be between 0 and 256", self.threads)
+        _check(1 <= self.first_token_timeout_s <= 600, "llm.first_token_timeout_s",
+               "must be between 1 and 600", self.first_token_timeout_s)
+
+
+@dataclass(frozen=True)
+class TtsConfig:
+    backend: str = "piper"  # piper | espeak
+    voice: str = "bundled"  # "bundled" (en_US-joe-medium) or a path to a Piper .onnx voice
+    speaking_rate: float = 1.0  # 1.0 normal, 1.2 faster, 0.8 slower
+    espeak_voice: str = "en-us"
+
+    def __post_init__(self) -> None:
+        _choice("tts.backend", self.backend, ("piper", "espeak"))
+        _check(bool(self.voice.strip()), "tts.voice", "must not be empty", self.voice)
+        _check(0.5 <= self.speaking_rate <= 2.0, "tts.speaking_rate", "must be between 0.5 and 2.0",
+               self.speaking_rate)
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    allow_downloads: bool = False  # fetch hub models (with progress) when they are not on disk
+    cache_dir: str = ""  # "" = the platform cache folder
+
+    def __post_init__(self) -> None:
+        if self.cache_dir:
+            _check(not Path(self.cache_dir).expanduser().is_file(), "models.cache_dir",
+                   "must be a folder, not a file", self.cache_dir)
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    max_voice_input_s: float = 120.0  # longest file `assistant voice` accepts
+    max_transcribe_s: float = 3600.0  # longest file `assistant transcribe` accepts
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.max_voice_input_s <= 3600, "audio.max_voice_input_s", "must be between 1 and 3600",
+               self.max_voice_input_s)
+        _check(1 <= self.max_transcribe_s <= 86400, "audio.max_transcribe_s", "must be between 1 and 86400",
+               self.max_transcribe_s)
+
+
+@dataclass(frozen=True)
+class Config:
+    stt: SttConfig = field(default_factory=SttConfig)
+    vad: VadConfig = field(default_factory=VadConfig)
+    llm: LlmConfig = field(default_factory=LlmConfig)
+    tts: TtsConfig = field(default_factory=TtsConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+
+    @property
+    def cache_dir(self) -> Path:
+        if self.models.cache_dir:
+            return Path(self.models.cache_dir).expanduser()
+        env = os.environ.get("ASSISTANT_CACHE_DIR")
+        return Path(env) if env else Path(platformdirs.user_cache_dir(APP_NAME)) / "models"
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+    def replace(self, section: str, **changes: Any) -> Config:
+        return dataclasses.replace(self, **{section: dataclasses.replace(getattr(self, section), **changes)})
+
+
+SECTIONS: dict[str, type] = {f.name: f.default_factory for f in fields(Config)}  # type: ignore[misc]
+
+
+def config_path() -> Path:
+    """Where the settings file lives (``ASSISTANT_CONFIG`` or ``ASSISTANT_CONFIG_DIR`` override it)."""
+    if explicit := os.environ.get("ASSISTANT_CONFIG"):
+        return Path(explicit)
+    folder = os.environ.get("ASSISTANT_CONFIG_DIR") or platformdirs.user_config_dir(APP_NAME)
+    return Path(folder) / "config.toml"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("ASSISTANT_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
+
+
+def _coerce(key: str, expected: type, value: Any, from_env: bool) -> Any:
+    if from_env and isinstance(value, str) and expected is not str:
+        text = value.strip()
+        if expected is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ConfigError("config-invalid", f"{key} must be true or false (got {value!r})")
+        try:
+            return expected(text)
+        except ValueError:
+            raise ConfigError("config-invalid", f"{key} must be {expected.__name__} (got {value!r})") from None
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError("config-invalid", f"{key} must be {expected.__name__} (got {value!r})")
+    return value
+
+
+def _field_types(section_cls: type) -> dict[str, type]:
+    return {f.name: {"str": str, "int": int, "float": float, "bool": bool}[f.type] for f in fields(section_cls)}
+
+
+def _unknown(kind: str, name: str, known: list[str], where: str) -> ConfigError:
+    hint = difflib.get_close_matches(name, known, n=1)
+    suggestion = f"; did you mean '{hint[0]}'?" if hint else f"; known: {', '.join(sorted(known))}"
+    return ConfigError("config-unknown-key", f"unknown {kind} '{name}' in {where}{suggestion}")
+
+
+def build_config(data: dict[str, Any], env: dict[str, str] | None = None, where: str = "settings") -> Config:
+    """Validate a parsed TOML document plus ``ASSISTANT_*`` overrides into a Config."""
+    merged: dict[str, dict[str, tuple[Any, bool]]] = {}
+    for section, values in data.items():
+        if section not in SECTIONS:
+            raise _unknown("section", section, list(SECTIONS), where)
+        if not isinstance(values, dict):
+            raise ConfigError("config-invalid", f"[{section}] in {where} must be a table of settings")
+        known = _field_types(SECTIONS[section])
+        for key, value in values.items():
+            if key not in known:
+                raise _unknown("setting", f"{section}.{key}", [f"{section}.{k}" for k in known], where)
+            merged.setdefault(section, {})[key] = (value, False)
+
+    for name, value in (env or {}).items():
+        if not name.startswith("ASSISTANT_"):
+            continue
+        rest = name[len("ASSISTANT_"):].lower()
+        section, _, key = rest.partition("_")
+        if section not in SECTIONS:
+            continue  # ASSISTANT_CONFIG, ASSISTANT_CACHE_DIR and friends are not settings
+        known = _field_types(SECTIONS[section])
+        if key not in known:
+            raise _unknown("setting", f"{section}.{key}", [f"{section}.{k}" for k in known],
+                           f"environment variable {name}")
+        merged.setdefault(section, {})[key] = (value, True)
+
+    sections = {}
+    for section, cls in SECTIONS.items():
+        types = _field_types(cls)
+        kwargs = {
+            key: _coerce(f"{section}.{key}", types[key], value, from_env)
+            for key, (value, from_env) in merged.get(section, {}).items()
+        }
+        try:
+            sections[section] = cls(**kwargs)
+        except ConfigError as exc:
+            raise ConfigError(exc.code, f"{exc.message} in {where}") from None
+    return Config(**sections)
+
+
+def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Load the settings file (a missing file means defaults) and apply env overrides."""
+    path = path or config_path()
+    env = dict(os.environ) if env is None else env
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("config-syntax", f"{path} is not valid TOML: {exc}. Fix the line or delete "
+                              "the file to go back to the defaults.") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError("config-unreadable", f"cannot read {path}: {exc}") from None
+    return build_config(data, env, where=str(path))
+
+
+def save_config(config: Config, path: Path | None = None) -> Path:
+    """Write the settings atomically (a crash mid-write never leaves a half file)."""
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(config.to_toml(), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

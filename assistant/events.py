@@ -1,0 +1,144 @@
+"""The closed, past-tense vocabulary of events published on the bus.
+
+Every event is a frozen dataclass stamped with ``t`` (time.monotonic()). Subscribers (the Qt bridge,
+logs, metrics, the history store, the CLI's --json output) must not block.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    t: float = field(default_factory=_now)
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["event"] = self.kind
+        return data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelLoading(Event):
+    role: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelProgress(Event):
+    role: str
+    message: str
+    fraction: float | None = None  # None when the total is unknown
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelReady(Event):
+    role: str
+    name: str
+    seconds: float
+    device: str = "cpu"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListeningStarted(Event):
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListeningStopped(Event):
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechStarted(Event):
+    t_speech_start: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechEnded(Event):
+    turn_id: int
+    t_speech_end: float
+    duration: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechDiscarded(Event):
+    """A burst of sound too short to be a turn (a cough, a click)."""
+
+    duration: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TranscriptFinal(Event):
+    turn_id: int
+    text: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyStarted(Event):
+    turn_id: int
+    backend: str
+    prompt: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyDelta(Event):
+    turn_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyFinished(Event):
+    turn_id: int
+    text: str
+    backend: str
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SentenceReady(Event):
+    turn_id: int
+    index: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeakingStarted(Event):
+    turn_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeakingFinished(Event):
+    turn_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnInterrupted(Event):
+    turn_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorOccurred(Event):
+    code: str
+    message: str
+    turn_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnEnded(Event):
+    """The last event of every turn, whatever happened in it."""
+
+    turn_id: int
+    outcome: str  # "completed" | "interrupted" | "error" | "no-speech"
+    timings_ms: dict = field(default_factory=dict)

@@ -1,0 +1,136 @@
+"""The ``Assistant`` facade: the one object front-ends talk to.
+
+Commands (``ask``, ``listen``, ``interrupt``) enqueue and return at once; what happens is published
+on ``bus`` as events. Built by ``assistant.bootstrap``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from assistant.bus import EventBus
+from assistant.config import Config
+from assistant.conversation import Conversation
+from assistant.errors import AssistantError, ConfigError, InputError
+from assistant.events import SpeechEnded, TurnEnded, TurnInterrupted
+from assistant.orchestrator import Listener, LlmStage, SttStage, TtsStage, TurnTracker
+from assistant.ports import (
+    AudioSink,
+    AudioSource,
+    LanguageModel,
+    SpeechToText,
+    TextToSpeech,
+    VoiceActivityDetector,
+)
+from assistant.segmenter import Segmenter, SpeechSegment
+from assistant.stage import Stage
+from assistant.turns import TurnCounter
+from assistant.types import TurnRequest, Utterance
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    def __init__(self, config: Config, *, bus: EventBus | None = None, stt: SpeechToText | None = None,
+                 llm: LanguageModel | None = None, tts: TextToSpeech | None = None,
+                 vad: VoiceActivityDetector | None = None, sink: AudioSink | None = None) -> None:
+        self.config = config
+        self.bus = bus or EventBus()
+        self.turns = TurnCounter()
+        self.tracker = TurnTracker(self.bus)
+        self.conversation = Conversation(config.llm.system_prompt, config.llm.context_tokens,
+                                         config.llm.max_new_tokens)
+        self.vad, self.sink = vad, sink
+        self.tts_stage = TtsStage(self.bus, tts, self.tracker, self.turns, sink) if tts and sink else None
+        self.llm_stage = (LlmStage(self.bus, llm, self.tracker, self.turns, self.conversation, self.tts_stage)
+                          if llm else None)
+        language = None if config.stt.language == "auto" else config.stt.language
+        self.stt_stage = SttStage(self.bus, stt, self.tracker, self.llm_stage, language) if stt else None
+        self._listener: Listener | None = None
+        self._started = False
+
+    @property
+    def stages(self) -> list[Stage]:
+        return [s for s in (self.stt_stage, self.llm_stage, self.tts_stage) if s is not None]
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the stage threads; each loads its model in the background, publishing progress."""
+        if not self._started:
+            self._started = True
+            for stage in self.stages:
+                stage.start()
+
+    def wait_ready(self, timeout: float | None = None) -> list[AssistantError]:
+        """Block until every model has loaded (or failed); returns the load errors."""
+        self.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for stage in self.stages:
+            stage.ready.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return [s.load_error for s in self.stages if s.load_error is not None]
+
+    def shutdown(self) -> None:
+        self.interrupt()
+        if self._listener is not None:
+            self._listener.stop()
+        for stage in self.stages:
+            stage.stop()
+
+    # --- commands ----------------------------------------------------------------------------------
+
+    def ask(self, text: str, *, speak: bool = True) -> int:
+        """Answer a typed question; returns its turn id at once."""
+        if not text or not text.strip():
+            raise InputError("empty-question", "the question is empty: type or say something to ask.")
+        if self.llm_stage is None:
+            raise ConfigError("llm-unavailable", "no language model is configured.")
+        self.start()
+        t = time.monotonic()
+        turn_id = self._begin_turn(origin=t)
+        self.llm_stage.put(TurnRequest(turn_id, text.strip(), speak=speak, t_submitted=t))
+        return turn_id
+
+    def listen(self, source: AudioSource) -> Listener:
+        """Start listening on ``source`` (a microphone, or a file fed in real time)."""
+        if self.vad is None or self.stt_stage is None:
+            raise ConfigError("voice-unavailable", "listening needs a voice activity detector and speech to text.")
+        self.start()
+        if self._listener is not None:
+            self._listener.stop()
+        self._listener = Listener(self.bus, Segmenter(self.vad, self.config.vad), source, self._on_utterance)
+        self._listener.start()
+        return self._listener
+
+    def interrupt(self) -> int | None:
+        """Stop the current turn now: generation, synthesis and queued audio. Returns its id."""
+        open_turns = self.tracker.open_turns()
+        self.turns.interrupt()
+        if self.sink is not None:
+            self.sink.flush()
+        for turn_id in open_turns:
+            self.bus.publish(TurnInterrupted(turn_id=turn_id))
+            self.tracker.end(turn_id, "interrupted")
+        return open_turns[-1] if open_turns else None
+
+    def wait_turn(self, turn_id: int, timeout: float | None = None) -> TurnEnded | None:
+        return self.tracker.wait_ended(turn_id, timeout)
+
+    # --- internals ---------------------------------------------------------------------------------
+
+    def _begin_turn(self, origin: float) -> int:
+        if self.tracker.open_turns():
+            self.interrupt()  # a new question supersedes the answer in progress
+        token = self.turns.begin()
+        self.tracker.open(token.turn_id, origin)
+        return token.turn_id
+
+    def _on_utterance(self, segment: SpeechSegment) -> None:
+        turn_id = self._begin_turn(origin=segment.t_speech_end)
+        self.tracker.timings(turn_id).mark("end_of_speech_detected", segment.t_detected)
+        self.bus.publish(SpeechEnded(turn_id=turn_id, t_speech_end=segment.t_speech_end,
+                                     duration=segment.t_speech_end - segment.t_speech_start))
+        assert self.stt_stage is not None
+        self.stt_stage.put(Utterance(turn_id, segment.samples, segment.t_speech_start, segment.t_speech_end,
+                                     segment.t_detected))

@@ -1,0 +1,281 @@
+"""The streaming turn: listener (VAD) -> STT -> LLM + sentence splitter -> TTS -> speaker.
+
+Each stage runs on its own thread and owns its model. Messages carry a turn id; a stage drops work
+whose turn has ended (interrupted, superseded or failed). Every turn ends with exactly one
+``TurnEnded``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from assistant.bus import EventBus
+from assistant.conversation import Conversation
+from assistant.errors import AssistantError, NoSpeechError
+from assistant.events import (
+    ErrorOccurred,
+    ListeningStarted,
+    ListeningStopped,
+    ReplyDelta,
+    ReplyFinished,
+    ReplyStarted,
+    SentenceReady,
+    SpeakingFinished,
+    SpeakingStarted,
+    SpeechDiscarded,
+    SpeechEnded,
+    SpeechStarted,
+    TranscriptFinal,
+    TurnEnded,
+)
+from assistant.ports import AudioSink, AudioSource, LanguageModel, SpeechToText, TextToSpeech
+from assistant.segmenter import Segmenter, SpeechSegment, SpeechStart, SpeechTooShort
+from assistant.sentences import SentenceSplitter
+from assistant.stage import Stage
+from assistant.timings import TurnTimings
+from assistant.turns import TurnCounter
+from assistant.types import Sentence, TurnRequest, Utterance
+
+log = logging.getLogger(__name__)
+
+
+class TurnTracker:
+    """Open turns and their timings; ends each turn exactly once."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+        self._lock = threading.Condition()
+        self._open: dict[int, TurnTimings] = {}
+        self._ended: dict[int, TurnEnded] = {}
+
+    def open(self, turn_id: int, origin: float) -> TurnTimings:
+        with self._lock:
+            timings = self._open[turn_id] = TurnTimings(origin)
+            return timings
+
+    def is_open(self, turn_id: int) -> bool:
+        return turn_id in self._open
+
+    def open_turns(self) -> list[int]:
+        with self._lock:
+            return list(self._open)
+
+    def timings(self, turn_id: int) -> TurnTimings:
+        return self._open.get(turn_id) or TurnTimings()  # a dummy for a turn that already ended
+
+    def end(self, turn_id: int, outcome: str) -> None:
+        with self._lock:
+            timings = self._open.pop(turn_id, None)
+            if timings is None:
+                return
+            event = TurnEnded(turn_id=turn_id, outcome=outcome, timings_ms=timings.as_ms())
+            self._ended[turn_id] = event
+            if len(self._ended) > 100:
+                self._ended.pop(next(iter(self._ended)))
+        self.bus.publish(event)
+        with self._lock:
+            self._lock.notify_all()
+
+    def fail(self, turn_id: int, error: AssistantError) -> None:
+        if self.is_open(turn_id):
+            self.bus.publish(ErrorOccurred(code=error.code, message=error.message, turn_id=turn_id))
+            self.end(turn_id, "no-speech" if isinstance(error, NoSpeechError) else "error")
+
+    def wait_ended(self, turn_id: int, timeout: float | None = None) -> TurnEnded | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while turn_id not in self._ended:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                self._lock.wait(remaining)
+            return self._ended[turn_id]
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfReply:
+    turn_id: int
+
+
+class TurnStage(Stage):
+    """A stage whose errors fail the turn they belong to."""
+
+    def __init__(self, bus: EventBus, model, tracker: TurnTracker, name: str | None = None) -> None:
+        super().__init__(bus, model, name)
+        self.tracker = tracker
+
+    def on_error(self, item, error: AssistantError) -> None:
+        turn_id = getattr(item, "turn_id", None)
+        if turn_id is not None and self.tracker.is_open(turn_id):
+            self.tracker.fail(turn_id, error)
+        else:
+            super().on_error(item, error)
+
+
+class TtsStage(TurnStage):
+    role = "tts"
+
+    def __init__(self, bus: EventBus, tts: TextToSpeech, tracker: TurnTracker, turns: TurnCounter,
+                 sink: AudioSink) -> None:
+        super().__init__(bus, tts, tracker, "tts-stage")
+        self.tts, self.turns, self.sink = tts, turns, sink
+        self._speaking: set[int] = set()
+
+    def handle(self, item: Sentence | EndOfReply) -> None:
+        turn_id = item.turn_id
+        if not self.tracker.is_open(turn_id):
+            return  # stale: the turn was interrupted or failed
+        if isinstance(item, EndOfReply):
+            self._finish(turn_id)
+            return
+        timings = self.tracker.timings(turn_id)
+        token = self.turns.token(turn_id)
+        for block in self.tts.synthesize(item.text, cancel=token):
+            if token.cancelled or not self.tracker.is_open(turn_id):
+                return
+            timings.mark("first_audio")
+            heard_at = self.sink.play(block, self.tts.sample_rate)
+            timings.mark("voice_to_voice", heard_at)
+            if turn_id not in self._speaking:
+                self._speaking.add(turn_id)
+                self.bus.publish(SpeakingStarted(turn_id=turn_id))
+
+    def _finish(self, turn_id: int) -> None:
+        # The turn ends when its audio has been heard, unless it is interrupted first.
+        while self.tracker.is_open(turn_id) and not self.sink.wait_drained(0.05):
+            pass
+        if turn_id in self._speaking:
+            self._speaking.discard(turn_id)
+            self.bus.publish(SpeakingFinished(turn_id=turn_id))
+        self.tracker.end(turn_id, "completed")
+
+
+class LlmStage(TurnStage):
+    role = "llm"
+
+    def __init__(self, bus: EventBus, llm: LanguageModel, tracker: TurnTracker, turns: TurnCounter,
+                 conversation: Conversation, tts_stage: TtsStage | None) -> None:
+        super().__init__(bus, llm, tracker, "llm-stage")
+        self.llm, self.turns, self.conversation, self.tts_stage = llm, turns, conversation, tts_stage
+
+    def handle(self, request: TurnRequest) -> None:
+        turn_id = request.turn_id
+        if not self.tracker.is_open(turn_id):
+            return
+        timings = self.tracker.timings(turn_id)
+        token = self.turns.token(turn_id)
+        speak = request.speak and self.tts_stage is not None
+        messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
+        self.bus.publish(ReplyStarted(turn_id=turn_id, backend=self.llm.name, prompt=request.text))
+        splitter = SentenceSplitter()
+        parts: list[str] = []
+        sent: list[str] = []
+
+        def send(pieces: list[str]) -> None:
+            for piece in pieces:
+                timings.mark("first_sentence")
+                self.bus.publish(SentenceReady(turn_id=turn_id, index=len(sent), text=piece))
+                if speak:
+                    self.tts_stage.put(Sentence(turn_id, piece, len(sent)))  # type: ignore[union-attr]
+                sent.append(piece)
+
+        for delta in self.llm.stream(messages, cancel=token):
+            timings.mark("llm_first_token")
+            parts.append(delta)
+            self.bus.publish(ReplyDelta(turn_id=turn_id, text=delta))
+            send(splitter.feed(delta))
+        cancelled = token.cancelled
+        if not cancelled:
+            send(splitter.flush())
+        reply = "".join(parts).strip()
+        self.conversation.add_exchange(request.text, reply, interrupted=cancelled)
+        if not self.tracker.is_open(turn_id):
+            return
+        timings.mark("reply_done")
+        self.bus.publish(ReplyFinished(turn_id=turn_id, text=reply, backend=self.llm.name, cancelled=cancelled))
+        if speak:
+            self.tts_stage.put(EndOfReply(turn_id))  # type: ignore[union-attr]
+        else:
+            self.tracker.end(turn_id, "completed")
+
+
+class SttStage(TurnStage):
+    role = "stt"
+
+    def __init__(self, bus: EventBus, stt: SpeechToText, tracker: TurnTracker, llm_stage: LlmStage | None,
+                 language: str | None = None) -> None:
+        super().__init__(bus, stt, tracker, "stt-stage")
+        self.stt, self.llm_stage, self.language = stt, llm_stage, language
+
+    def handle(self, utterance: Utterance) -> None:
+        turn_id = utterance.turn_id
+        if not self.tracker.is_open(turn_id):
+            return
+        t0 = time.monotonic()
+        transcript = self.stt.transcribe(utterance.samples, language=self.language)
+        self.tracker.timings(turn_id).mark("stt")
+        if not transcript.text:
+            raise NoSpeechError("No speech heard: the audio held sound but no words I could recognise.")
+        self.bus.publish(TranscriptFinal(turn_id=turn_id, text=transcript.text, seconds=time.monotonic() - t0))
+        if self.llm_stage is None:
+            self.tracker.end(turn_id, "completed")
+            return
+        self.llm_stage.put(TurnRequest(turn_id, transcript.text, speak=True, t_submitted=utterance.t_speech_end))
+
+
+class Listener:
+    """Reads an audio source on its own thread, finds turns with the segmenter and hands them on."""
+
+    def __init__(self, bus: EventBus, segmenter: Segmenter, source: AudioSource, on_utterance) -> None:
+        self.bus, self.segmenter, self.source = bus, segmenter, source
+        self.on_utterance = on_utterance  # (SpeechSegment) -> None, called on the listener thread
+        self._stop = threading.Event()
+        self.done = threading.Event()
+        self.error: AssistantError | None = None
+        self._thread = threading.Thread(target=self._run, name="listener", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            self.segmenter.vad.load()
+            self.source.start()
+            self.bus.publish(ListeningStarted(source=self.source.name))
+            while not self._stop.is_set():
+                chunk = self.source.read(0.1)
+                if chunk is not None:
+                    self._handle(self.segmenter.push(chunk))
+                elif self.source.exhausted:
+                    self._handle(self.segmenter.finish())
+                    break
+        except AssistantError as exc:
+            self.error = exc
+            self.bus.publish(ErrorOccurred(code=exc.code, message=exc.message))
+        except Exception as exc:
+            log.exception("listening failed")
+            self.error = AssistantError("listen-failed", f"listening failed: {exc}")
+            self.bus.publish(ErrorOccurred(code=self.error.code, message=self.error.message))
+        finally:
+            self.source.stop()
+            self.bus.publish(ListeningStopped(source=self.source.name))
+            self.done.set()
+
+    def _handle(self, results) -> None:
+        for result in results:
+            if isinstance(result, SpeechStart):
+                self.bus.publish(SpeechStarted(t_speech_start=result.t_speech_start))
+            elif isinstance(result, SpeechTooShort):
+                self.bus.publish(SpeechDiscarded(duration=result.duration))
+            elif isinstance(result, SpeechSegment):
+                self.on_utterance(result)
+
+
+__all__ = ["EndOfReply", "Listener", "LlmStage", "SpeechEnded", "SttStage", "TtsStage", "TurnTracker"]

@@ -1,0 +1,79 @@
+"""The ports the core drives. Adapters in ``audio/`` and ``models/`` implement them.
+
+Adapters are cheap to construct and load their model on first use (``load()``), on the thread
+that owns them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from assistant.turns import CancelToken
+from assistant.types import AudioChunk, ChatMessage, Transcript
+
+ProgressCallback = Callable[[str, float | None], None]
+
+
+@runtime_checkable
+class Loadable(Protocol):
+    name: str
+
+    def load(self, progress: ProgressCallback | None = None) -> None:
+        """Load and warm the model; idempotent; raises AssistantError with a fix in its message."""
+
+
+class SpeechToText(Loadable, Protocol):
+    def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Transcript: ...
+
+
+class LanguageModel(Loadable, Protocol):
+    supports_images: bool
+
+    @property
+    def device(self) -> str: ...
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int: ...
+
+    def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]: ...
+
+
+class TextToSpeech(Loadable, Protocol):
+    sample_rate: int
+
+    def synthesize(self, text: str, *, cancel: CancelToken) -> Iterator[np.ndarray]: ...
+
+
+class VoiceActivityDetector(Loadable, Protocol):
+    frame_samples: int  # samples per frame at 16 kHz
+
+    def reset(self) -> None: ...
+
+    def speech_probability(self, frame: np.ndarray) -> float: ...
+
+
+class AudioSource(Protocol):
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def read(self, timeout: float) -> AudioChunk | None:
+        """The next chunk, or None when none came within ``timeout``."""
+
+    @property
+    def exhausted(self) -> bool:
+        """True once a finite source (a file) has delivered everything."""
+
+
+class AudioSink(Protocol):
+    def play(self, samples: np.ndarray, sample_rate: int) -> float:
+        """Enqueue audio; never blocks long. Returns when its first sample will be heard (monotonic)."""
+
+    def flush(self) -> None:
+        """Drop queued audio now."""
+
+    def wait_drained(self, timeout: float | None = None) -> bool: ...

@@ -1,0 +1,128 @@
+"""End-of-turn detection: VAD frames in, utterances out.
+
+Pure logic (no threads): the listen stage feeds it chunks of any size; it re-blocks them into VAD
+frames, keeps a pre-roll so the first syllable survives, ignores bursts shorter than the minimum
+speech length, and ends a turn after ``end_silence_ms`` of silence (or at ``max_utterance_s``).
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.config import VadConfig
+from assistant.ports import VoiceActivityDetector
+from assistant.types import SAMPLE_RATE, AudioChunk
+
+_HYSTERESIS = 0.15  # once speaking, a frame still counts as speech down to threshold - this
+_TAIL_S = 0.15  # audio kept after the last speech frame: word endings trail off below the VAD threshold
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStart:
+    t_speech_start: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SpeechSegment:
+    samples: np.ndarray
+    t_speech_start: float
+    t_speech_end: float
+    t_detected: float
+    forced: bool = False  # cut at max_utterance_s rather than at a pause
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechTooShort:
+    duration: float
+
+
+class Segmenter:
+    def __init__(self, vad: VoiceActivityDetector, config: VadConfig, clock=time.monotonic) -> None:
+        self.vad = vad
+        self.config = config
+        self.clock = clock
+        self.frame = vad.frame_samples
+        self.frame_s = self.frame / SAMPLE_RATE
+        pre_frames = round(config.pre_roll_ms / 1000 / self.frame_s)
+        self._pre_roll: collections.deque[np.ndarray] = collections.deque(maxlen=max(1, pre_frames))
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._pending_t = 0.0
+        self._speech: list[np.ndarray] | None = None
+        self._t_start = 0.0
+        self._t_last_speech = 0.0
+        self._samples_at_last_speech = 0
+        self._silence_s = 0.0
+        self.last_probability = 0.0
+
+    @property
+    def in_speech(self) -> bool:
+        return self._speech is not None
+
+    def reset(self) -> None:
+        self.vad.reset()
+        self._pre_roll.clear()
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._speech = None
+
+    def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechSegment | SpeechTooShort]:
+        """Feed 16 kHz audio; returns what happened, in order."""
+        if chunk.rate != SAMPLE_RATE:
+            raise ValueError(f"the segmenter takes {SAMPLE_RATE} Hz audio, got {chunk.rate}")
+        if len(self._pending) == 0:
+            self._pending_t = chunk.t_start
+        self._pending = np.concatenate([self._pending, chunk.samples.astype(np.float32, copy=False)])
+        out: list[SpeechStart | SpeechSegment | SpeechTooShort] = []
+        while len(self._pending) >= self.frame:
+            frame, self._pending = self._pending[: self.frame], self._pending[self.frame:]
+            t_frame = self._pending_t
+            self._pending_t += self.frame_s
+            out.extend(self._on_frame(frame, t_frame))
+        return out
+
+    def finish(self) -> list[SpeechSegment | SpeechTooShort]:
+        """The stream ended (a file ran out): a turn in progress ends here."""
+        if self._speech is None:
+            return []
+        return [self._end(self.clock())]
+
+    def _on_frame(self, frame: np.ndarray, t_frame: float) -> list:
+        p = self.last_probability = self.vad.speech_probability(frame)
+        cfg = self.config
+        if self._speech is None:
+            if p >= cfg.threshold:
+                self._speech = [*self._pre_roll, frame]
+                self._pre_roll.clear()
+                self._t_start = t_frame
+                self._t_last_speech = t_frame + self.frame_s
+                self._samples_at_last_speech = sum(len(f) for f in self._speech)
+                self._silence_s = 0.0
+                return [SpeechStart(t_frame)]
+            self._pre_roll.append(frame)
+            return []
+        self._speech.append(frame)
+        if p >= cfg.threshold - _HYSTERESIS:
+            self._silence_s = 0.0
+            self._t_last_speech = t_frame + self.frame_s
+            self._samples_at_last_speech = sum(len(f) for f in self._speech)
+        else:
+            self._silence_s += self.frame_s
+        if self._silence_s >= cfg.end_silence_ms / 1000:
+            return [self._end(self.clock())]
+        if t_frame + self.frame_s - self._t_start >= cfg.max_utterance_s:
+            return [self._end(self.clock(), forced=True)]
+        return []
+
+    def _end(self, t_detected: float, forced: bool = False) -> SpeechSegment | SpeechTooShort:
+        assert self._speech is not None
+        speech, self._speech = self._speech, None
+        duration = self._t_last_speech - self._t_start
+        if duration * 1000 < self.config.min_speech_ms:
+            return SpeechTooShort(duration)
+        audio = np.concatenate(speech)
+        tail = int(_TAIL_S * SAMPLE_RATE)
+        audio = audio[: self._samples_at_last_speech + tail]
+        return SpeechSegment(audio, self._t_start, self._t_last_speech, t_detected, forced)

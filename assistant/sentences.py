@@ -1,0 +1,112 @@
+"""Streaming sentence splitter: LLM text deltas in, speakable pieces out.
+
+The first piece of a reply is cut at the first clause boundary (a comma after a few words) so speech
+can start while the model is still writing; later pieces are whole sentences. Markdown is stripped and
+code blocks are not read aloud.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "fig",
+    "inc", "ltd", "co", "u.s", "u.k", "a.m", "p.m", "ca", "cf", "mt",
+}
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|\n+")
+_CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
+_WORD = re.compile(r"\w+")
+
+
+def speakable(text: str) -> str:
+    """Remove markdown a voice should not read: emphasis, headings, bullets, links, inline code ticks."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [label](url) -> label
+    text = re.sub(r"^\s*(#{1,6}\s+|[-*+•]\s+|\d+[.)]\s+|>\s*)", "", text, flags=re.MULTILINE)
+    text = re.sub(r"[*_`~]{1,3}", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class SentenceSplitter:
+    def __init__(self, *, first_clause_min_words: int = 3, max_chars: int = 240) -> None:
+        self.first_clause_min_words = first_clause_min_words
+        self.max_chars = max_chars
+        self._buffer = ""
+        self._in_code = False
+        self.pieces_out = 0
+
+    def feed(self, delta: str) -> list[str]:
+        self._buffer += delta
+        return self._drain(final=False)
+
+    def flush(self) -> list[str]:
+        """The reply is complete: whatever is left is the last piece."""
+        out = self._drain(final=True)
+        rest = "" if self._in_code else speakable(self._buffer)
+        self._buffer = ""
+        if _WORD.search(rest):
+            out.append(rest)
+            self.pieces_out += 1
+        return out
+
+    def _drain(self, final: bool) -> list[str]:
+        out: list[str] = []
+        while True:
+            if self._in_code:
+                end = self._buffer.find("```")
+                if end < 0:
+                    self._buffer = self._buffer[-2:]  # a closing fence may be arriving split
+                    return out
+                self._buffer = self._buffer[end + 3:]
+                self._in_code = False
+                continue
+            fence = self._buffer.find("```")
+            region = self._buffer if fence < 0 else self._buffer[:fence]
+            if fence < 0 and not final:
+                region = region.rstrip("`")  # "``" may be the start of a fence
+            cut = self._find_cut(region)
+            if cut is not None:
+                self._emit(out, self._buffer[:cut])
+                self._buffer = self._buffer[cut:]
+                continue
+            if fence >= 0:
+                self._emit(out, region)
+                self._buffer = self._buffer[fence + 3:]
+                self._in_code = True
+                continue
+            return out
+
+    def _emit(self, out: list[str], text: str) -> None:
+        piece = speakable(text)
+        if _WORD.search(piece):
+            out.append(piece)
+            self.pieces_out += 1
+
+    def _find_cut(self, region: str) -> int | None:
+        cuts = []
+        for m in _SENTENCE_END.finditer(region):
+            ends = m.group().startswith("\n") or not self._is_abbreviation(region, m.start())
+            if ends and _WORD.search(region[: m.end()]):
+                cuts.append(m.end())
+                break
+        if self.pieces_out == 0:  # the first piece may end at a clause: speech starts sooner
+            for m in _CLAUSE_END.finditer(region):
+                if len(_WORD.findall(region[: m.start()])) >= self.first_clause_min_words:
+                    cuts.append(m.end())
+                    break
+        if cuts:
+            return min(cuts)
+        if len(region) > self.max_chars:
+            space = region.rfind(" ", 0, self.max_chars)
+            return space if space > 0 else self.max_chars
+        return None
+
+    @staticmethod
+    def _is_abbreviation(region: str, dot: int) -> bool:
+        if region[dot] != ".":
+            return False
+        word = re.search(r"([\w.]+)$", region[:dot])
+        if not word:
+            return False
+        token = word.group(1).lower()
+        # a known abbreviation, or an initial such as the "J." in "J. R. R. Tolkien"
+        return token in _ABBREVIATIONS or (len(token) == 1 and region[dot - 1].isupper())

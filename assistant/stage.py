@@ -1,0 +1,94 @@
+"""A stage: one long-lived thread that owns one model and serves one queue."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+from assistant.bus import EventBus
+from assistant.errors import AssistantError, ModelError
+from assistant.events import ErrorOccurred, ModelLoading, ModelProgress, ModelReady
+from assistant.ports import Loadable
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+class Stage:
+    """Loads its model on its own thread when started, then handles inbox items one at a time.
+
+    An exception in ``handle`` is contained here (``on_error``) so one bad turn never kills the stage.
+    """
+
+    role = "stage"
+
+    def __init__(self, bus: EventBus, model: Loadable | None, name: str | None = None) -> None:
+        self.bus = bus
+        self.model = model
+        self.inbox: queue.Queue[Any] = queue.Queue()
+        self.ready = threading.Event()
+        self.load_error: AssistantError | None = None
+        self.load_seconds: float | None = None
+        self._thread = threading.Thread(target=self._run, name=name or f"{self.role}-stage", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._thread.is_alive():
+            self.inbox.put(_STOP)
+            self._thread.join(timeout)
+
+    def put(self, item: Any) -> None:
+        self.inbox.put(item)
+
+    def _load(self) -> None:
+        if self.model is None:
+            return
+        name = getattr(self.model, "name", self.role)
+        self.bus.publish(ModelLoading(role=self.role, name=name))
+        t0 = time.monotonic()
+        try:
+            self.model.load(lambda message, fraction: self.bus.publish(
+                ModelProgress(role=self.role, message=message, fraction=fraction)))
+        except AssistantError as exc:
+            self.load_error = exc
+        except Exception as exc:  # a library failure we did not foresee: still a coded, visible error
+            log.exception("loading the %s model failed", self.role)
+            self.load_error = ModelError("model-load-failed", f"the {self.role} model failed to load: {exc}")
+        if self.load_error is not None:
+            self.bus.publish(ErrorOccurred(code=self.load_error.code, message=self.load_error.message))
+            return
+        self.load_seconds = time.monotonic() - t0
+        self.bus.publish(ModelReady(role=self.role, name=name, seconds=self.load_seconds,
+                                    device=str(getattr(self.model, "device", "cpu"))))
+
+    def _run(self) -> None:
+        try:
+            self._load()
+        finally:
+            self.ready.set()
+        while True:
+            item = self.inbox.get()
+            if item is _STOP:
+                return
+            try:
+                if self.load_error is not None:
+                    raise self.load_error
+                self.handle(item)
+            except Exception as exc:
+                if not isinstance(exc, AssistantError):
+                    log.exception("%s stage failed", self.role)
+                    exc = AssistantError(f"{self.role}-failed", f"{self.role} failed: {exc}")
+                self.on_error(item, exc)
+
+    def handle(self, item: Any) -> None:
+        raise NotImplementedError
+
+    def on_error(self, item: Any, error: AssistantError) -> None:
+        self.bus.publish(ErrorOccurred(code=error.code, message=error.message,
+                                       turn_id=getattr(item, "turn_id", None)))

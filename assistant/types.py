@@ -1,0 +1,88 @@
+"""Value types that travel on the stage queues. Frozen; arrays opt out of equality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+SAMPLE_RATE = 16_000  # the core's audio rate: VAD and STT take 16 kHz mono float32
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AudioChunk:
+    """A block of mono float32 samples and when its first sample was captured."""
+
+    samples: np.ndarray
+    rate: int
+    t_start: float  # time.monotonic() of the first sample
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.rate
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Utterance:
+    """One stretch of user speech cut out by the segmenter (16 kHz mono)."""
+
+    turn_id: int
+    samples: np.ndarray
+    t_speech_start: float  # monotonic time of the first speech sample
+    t_speech_end: float  # monotonic time the user stopped speaking
+    t_detected: float  # monotonic time the end of turn was decided
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    text: str
+    start: float
+    end: float
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    text: str
+    language: str = "en"
+    segments: tuple[Segment, ...] = ()
+    duration: float = 0.0  # seconds of audio
+    dropped: tuple[str, ...] = ()  # segments rejected as likely hallucinations
+
+
+class Role(StrEnum):
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"role": self.role.value, "content": self.content}
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A piece of the reply ready to be spoken."""
+
+    turn_id: int
+    text: str
+    index: int  # 0 for the first piece of the reply
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """A user message for the orchestrator: typed text or a transcript."""
+
+    turn_id: int
+    text: str
+    speak: bool = True
+    t_submitted: float = 0.0
+    extra: dict = field(default_factory=dict)

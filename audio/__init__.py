@@ -1,0 +1,1 @@
+"""Audio adapters: files, devices, resampling, voice activity."""

@@ -1,0 +1,90 @@
+"""The speaker: a PortAudio output stream that pulls queued reply audio and can be flushed at once."""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+
+import numpy as np
+
+from assistant.errors import AudioDeviceError
+from audio.resample import resample
+
+log = logging.getLogger(__name__)
+
+
+def import_sounddevice():
+    """sounddevice, or an actionable error when PortAudio is missing."""
+    try:
+        import sounddevice as sd
+    except OSError as exc:  # the Python package is there but the PortAudio library is not
+        raise AudioDeviceError("audio-backend-missing", "PortAudio is not installed, so no microphone or "
+                               "speaker can be used (Debian/Ubuntu: sudo apt-get install libportaudio2).") from exc
+    return sd
+
+
+class SpeakerSink:
+    """Plays float32 mono blocks on an output device at the device's own rate (resampled here)."""
+
+    def __init__(self, device: str | int | None = None) -> None:
+        sd = import_sounddevice()
+        try:
+            info = sd.query_devices(device, "output")
+        except (ValueError, sd.PortAudioError) as exc:
+            raise AudioDeviceError("no-output-device", f"no usable speaker{f' {device!r}' if device else ''}: "
+                                   f"{exc}. Connect one, or write the reply to a file with --out.") from exc
+        self.rate = int(info["default_samplerate"])
+        self._lock = threading.Lock()
+        self._blocks: collections.deque[np.ndarray] = collections.deque()
+        self._queued = 0
+        try:
+            self._stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32", device=device,
+                                           callback=self._callback, latency="low")
+            self._stream.start()
+        except sd.PortAudioError as exc:
+            raise AudioDeviceError("output-device-failed", f"cannot open the speaker {info['name']!r}: {exc}")\
+                from exc
+        self.latency = float(self._stream.latency)
+
+    def _callback(self, outdata, frames, time_info, status) -> None:  # PortAudio's thread: copy only
+        out = outdata[:, 0]
+        filled = 0
+        with self._lock:
+            while filled < frames and self._blocks:
+                block = self._blocks[0]
+                n = min(len(block), frames - filled)
+                out[filled: filled + n] = block[:n]
+                filled += n
+                if n == len(block):
+                    self._blocks.popleft()
+                else:
+                    self._blocks[0] = block[n:]
+            self._queued -= filled
+        out[filled:] = 0.0
+
+    def play(self, samples: np.ndarray, sample_rate: int) -> float:
+        block = resample(samples, sample_rate, self.rate)
+        with self._lock:
+            ahead = self._queued / self.rate
+            self._blocks.append(block)
+            self._queued += len(block)
+        return time.monotonic() + ahead + self.latency
+
+    def flush(self) -> None:
+        with self._lock:
+            self._blocks.clear()
+            self._queued = 0
+
+    def wait_drained(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._queued > 0:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self) -> None:
+        self.flush()
+        self._stream.close()

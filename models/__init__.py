@@ -1,0 +1,1 @@
+"""Model backends, one file each, plus the resolver (offline pack, local cache, download)."""

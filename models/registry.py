@@ -1,0 +1,82 @@
+"""Builds each backend from the settings: resolves its model, imports its library lazily, and turns
+anything missing into an error that says what to install or change."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+
+from assistant.config import Config
+from assistant.errors import ConfigError
+from models import resolver
+
+log = logging.getLogger(__name__)
+
+
+def _need(module: str, role: str, package: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise ConfigError(f"{role}-missing-dependency", f"the {role} backend needs the '{package}' package "
+                          f"(pip install {package}).")
+
+
+def create_stt(config: Config):
+    _need("faster_whisper", "stt", "faster-whisper")
+    from models.stt_faster_whisper import FasterWhisperSTT
+
+    model = resolver.resolve_stt(config.stt.model, config.models.allow_downloads)
+    path = model.path or resolver.download(model)
+    return FasterWhisperSTT(path, device=config.stt.device, compute_type=config.stt.compute_type,
+                            language=config.stt.language, beam_size=config.stt.beam_size,
+                            threads=config.stt.threads, name=config.stt.model)
+
+
+def create_vad(config: Config):
+    _need("onnxruntime", "vad", "onnxruntime")
+    from audio.vad_silero import SileroVAD
+
+    model = resolver.resolve_vad(config.vad.model)
+    return SileroVAD(model.path)  # type: ignore[arg-type]
+
+
+def create_llm(config: Config):
+    _need("torch", "llm", "torch")
+    _need("transformers", "llm", "transformers")
+    from models.llm_transformers import TransformersLLM, convert_gguf
+
+    model = resolver.resolve_llm(config.llm.model, config.models.allow_downloads)
+    cache_dir = config.cache_dir
+
+    def prepare(progress) -> Path:
+        if model.source == "offline-pack":
+            return convert_gguf(resolver.join_bundled_gguf(cache_dir, progress), cache_dir, progress)
+        path = model.path or resolver.download(model, progress)
+        return convert_gguf(path, cache_dir, progress) if path.suffix == ".gguf" else path
+
+    llm = config.llm
+    return TransformersLLM(name="local:" + (config.llm.model if model.source != "offline-pack" else
+                                            "qwen2.5-coder-0.5b-instruct"),
+                           device=llm.device, dtype=llm.dtype, quantize=llm.quantize,
+                           max_new_tokens=llm.max_new_tokens, temperature=llm.temperature, threads=llm.threads,
+                           first_token_timeout_s=llm.first_token_timeout_s, prepare=prepare)
+
+
+def create_tts(config: Config):
+    """Piper with the configured voice; espeak-ng when Piper or its voice is missing and espeak-ng is there."""
+    from models.tts_espeak import EspeakTTS, espeak_binary
+
+    tts = config.tts
+    if tts.backend == "espeak":
+        return EspeakTTS(voice=tts.espeak_voice, speaking_rate=tts.speaking_rate)
+    try:
+        _need("piper", "tts", "piper-tts")
+        model = resolver.resolve_tts(tts.voice, config.models.allow_downloads)
+        path = model.path or resolver.download(model)
+    except ConfigError as exc:
+        if espeak_binary() is None:
+            raise
+        log.warning("Piper is unavailable (%s); speaking with espeak-ng instead", exc.message)
+        return EspeakTTS(voice=tts.espeak_voice, speaking_rate=tts.speaking_rate)
+    from models.tts_piper import PiperTTS
+
+    return PiperTTS(path, speaking_rate=tts.speaking_rate, name=tts.voice)

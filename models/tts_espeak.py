@@ -1,0 +1,54 @@
+"""Text to speech with the espeak-ng program: robotic but instant, a fallback when Piper is missing."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import numpy as np
+import soundfile as sf
+
+from assistant.errors import ModelError
+from assistant.ports import ProgressCallback
+from assistant.turns import CancelToken
+from models.tts_piper import trim_silence
+
+
+def espeak_binary() -> str | None:
+    return shutil.which("espeak-ng") or shutil.which("espeak")
+
+
+class EspeakTTS:
+    sample_rate = 22050
+
+    def __init__(self, *, voice: str = "en-us", speaking_rate: float = 1.0) -> None:
+        self.voice = voice
+        self.words_per_minute = int(175 * speaking_rate)
+        self.name = f"espeak-ng ({voice})"
+        self._binary: str | None = None
+
+    def load(self, progress: ProgressCallback | None = None) -> None:
+        if self._binary is None:
+            self._binary = espeak_binary()
+            if self._binary is None:
+                raise ModelError("tts-missing-dependency", "espeak-ng is not installed (Debian/Ubuntu: "
+                                 "sudo apt-get install espeak-ng; macOS: brew install espeak-ng).")
+
+    def synthesize(self, text: str, *, cancel: CancelToken) -> Iterator[np.ndarray]:
+        self.load()
+        if not text.strip() or cancel.cancelled:
+            return
+        try:
+            proc = subprocess.run(
+                [self._binary, "-v", self.voice, "-s", str(self.words_per_minute), "--stdout", text],  # type: ignore[list-item]
+                capture_output=True, timeout=30, check=True,
+            )
+            audio, rate = sf.read(io.BytesIO(proc.stdout), dtype="float32")
+        except (subprocess.SubprocessError, OSError, RuntimeError) as exc:
+            raise ModelError("tts-failed", f"espeak-ng failed: {exc}") from exc
+        self.sample_rate = int(rate)
+        audio = trim_silence(np.asarray(audio, dtype=np.float32).reshape(-1), self.sample_rate)
+        if len(audio) and not cancel.cancelled:
+            yield audio

