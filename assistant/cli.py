@@ -353,6 +353,25 @@ def cmd_doctor(args) -> int:
     return 0 if not report["problems"] else 1
 
 
+def cmd_bench(args) -> int:
+    from assistant.bench import default_clips_dir, format_table, list_clips, run_bench
+
+    config = _setup(args)
+    folder = Path(args.clips) if args.clips else default_clips_dir()
+    if not folder.is_dir():
+        raise InputError("bench-clips-missing", f"no clip folder at {folder}; pass one with --clips.")
+    clips = list_clips(folder)[: args.limit or None]
+    if not clips:
+        raise InputError("bench-clips-missing", f"{folder} holds no audio clips.")
+    say = (lambda m: None) if args.quiet or args.json else (lambda m: sys.stderr.write(m + "\n"))
+    result = run_bench(config, clips, runs=args.runs, progress=say)
+    if args.json:
+        _emit_json(result)
+    else:
+        sys.stdout.write(format_table(result) + "\n")
+    return 0
+
+
 def cmd_config(args) -> int:
     if args.action == "path":
         sys.stdout.write(f"{Path(args.config) if args.config else config_path()}\n")
@@ -401,6 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="one spoken turn on the bundled sample question (no devices needed)")
     p.add_argument("--out-dir", default=".", help="where to write demo_reply.wav and demo_timeline.wav")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("bench", help="latency of the real-time voice path over a folder of clips")
+    p.add_argument("--clips", help="folder of clips (default: shared/eval/speech beside the repo)")
+    p.add_argument("--runs", type=int, default=3, help="passes over the clips (the first turn is cold)")
+    p.add_argument("--limit", type=int, default=0, help="use only the first N clips")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("models", help="what each model setting resolves to")
     p.add_argument("--json", action="store_true")

@@ -103,6 +103,8 @@ class LlmConfig:
         _check(256 <= self.context_tokens <= 131072, "llm.context_tokens", "must be between 256 and 131072",
                self.context_tokens)
         _check(0 <= self.threads <= 256, "llm.threads", "must be between 0 and 256", self.threads)
+        _check(self.max_new_tokens <= self.context_tokens // 2, "llm.max_new_tokens",
+               f"must be at most half of llm.context_tokens ({self.context_tokens})", self.max_new_tokens)
         _check(1 <= self.first_token_timeout_s <= 600, "llm.first_token_timeout_s",
                "must be between 1 and 600", self.first_token_timeout_s)
 

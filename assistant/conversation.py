@@ -14,7 +14,7 @@ TokenCounter = Callable[[Sequence[ChatMessage]], int]
 class Conversation:
     def __init__(self, system_prompt: str, context_tokens: int, reply_tokens: int) -> None:
         self.system_prompt = system_prompt
-        self.budget = max(64, context_tokens - reply_tokens)  # leave room for the reply itself
+        self.budget = max(1, context_tokens - reply_tokens)  # leave room for the reply itself
         self._history: list[ChatMessage] = []
         self._lock = threading.Lock()
 

@@ -64,7 +64,7 @@ class FileSource:
                 delay = t_start + len(block) / SAMPLE_RATE - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-            chunk = AudioChunk(block, SAMPLE_RATE, t_start if self.realtime else time.monotonic())
+            chunk = AudioChunk(block, SAMPLE_RATE, t_start)  # the file's own clock, also when not paced
             self.fed.append(chunk)
             self._q.put(chunk)
         self._finished.set()

@@ -27,7 +27,7 @@ _SILENCE_RMS = 10 ** (-60 / 20)  # below -60 dBFS there is nothing to hear
 
 
 def _normalized(text: str) -> str:
-    return re.sub(r"[^a-z' ]+", "", text.lower()).strip()
+    return re.sub(r"[^a-z0-9' ]+", "", text.lower()).strip()
 
 
 def is_likely_hallucination(seg: Segment) -> bool:

@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TORCH  := torch==2.13.0
+
+.PHONY: run test lint bench install system-deps demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch is pinned and installed first: an unpinned torch would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(TORCH)
+	$(BIN)/python -m pip install -q -e '.[offline,dev]'
+	touch $@
+
+system-deps:
+	bash scripts/install_system_deps.sh
+
+install: system-deps $(STAMP)
+
+# Until the desktop app lands: one spoken turn on the bundled sample question, headless.
+run: install
+	$(BIN)/assistant demo --out-dir .cache/demo
+
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+bench: install
+	$(BIN)/assistant bench
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Debian/Ubuntu packages the app and its tests use; installs only what is missing.
+#   libportaudio2  microphone and speaker (sounddevice)
+#   espeak-ng      the fallback voice
+#   sox            test fixtures (noise, padding, measurements)
+set -euo pipefail
+PACKAGES=(libportaudio2 espeak-ng sox)
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install_system_deps: no apt-get here; install PortAudio and espeak-ng with your package manager" >&2
+  exit 0
+fi
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install_system_deps: please install as root: apt-get install ${missing[*]}" >&2; exit 1
+  fi
+fi
+echo "installing system packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

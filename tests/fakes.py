@@ -1,0 +1,98 @@
+"""Fakes for orchestration-logic unit tests only. Every capability is also tested with the real models."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from assistant.errors import ModelError
+from assistant.types import Transcript
+
+
+class EnergyVAD:
+    """Speech probability 1.0 for loud frames, 0.0 for quiet ones."""
+
+    frame_samples = 512
+    name = "energy-vad"
+
+    def load(self, progress=None):
+        pass
+
+    def reset(self):
+        pass
+
+    def speech_probability(self, frame):
+        return 1.0 if float(np.sqrt(np.mean(frame * frame))) > 0.01 else 0.0
+
+
+class ScriptedSTT:
+    name = "scripted-stt"
+
+    def __init__(self, text="what is the capital of france"):
+        self.text = text
+        self.calls = 0
+
+    def load(self, progress=None):
+        pass
+
+    def transcribe(self, audio, *, language=None):
+        self.calls += 1
+        return Transcript(self.text, "en", (), len(audio) / 16000)
+
+
+class ScriptedLLM:
+    """Yields the given pieces with a delay each; can fail after some pieces."""
+
+    name = "scripted-llm"
+    supports_images = False
+    device = "cpu"
+
+    def __init__(self, pieces=("The capital", " of France,", " as you know,", " is Paris.", " Bye."), delay=0.01,
+                 fail_after=None):
+        self.pieces, self.delay, self.fail_after = list(pieces), delay, fail_after
+        self.calls = 0
+        self.produced = 0
+        self.started = threading.Event()
+
+    def load(self, progress=None):
+        pass
+
+    def count_tokens(self, messages):
+        return sum(len(m.content.split()) for m in messages)
+
+    def stream(self, messages, *, cancel):
+        self.calls += 1
+        self.started.set()
+        for i, piece in enumerate(self.pieces):
+            if self.fail_after is not None and i == self.fail_after:
+                raise ModelError("llm-failed", "scripted failure")
+            if cancel.cancelled:
+                return
+            time.sleep(self.delay)
+            self.produced += 1
+            yield piece
+
+
+class ToneTTS:
+    sample_rate = 16000
+    name = "tone-tts"
+
+    def __init__(self, seconds_per_word=0.05):
+        self.seconds_per_word = seconds_per_word
+        self.spoken: list[str] = []
+
+    def load(self, progress=None):
+        pass
+
+    def synthesize(self, text, *, cancel):
+        self.spoken.append(text)
+        for _ in text.split():
+            if cancel.cancelled:
+                return
+            yield np.full(int(self.sample_rate * self.seconds_per_word), 0.1, np.float32)
+
+
+def speech_like(seconds: float, rate: int = 16000) -> np.ndarray:
+    return (0.2 * np.sin(2 * np.pi * 220 * np.arange(int(seconds * rate)) / rate)).astype(np.float32)

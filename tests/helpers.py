@@ -1,0 +1,48 @@
+"""Shared test helpers: the eval clips, WER scoring, synthetic audio."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+EVAL_DIR = Path(os.environ.get("ASSISTANT_EVAL_DIR") or REPO.parent / "shared" / "eval" / "speech")
+SAMPLE_QUESTION = REPO / "assistant" / "data" / "sample_question.wav"
+
+_DIGITS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+           "seven": "7", "eight": "8", "nine": "9"}
+
+
+def eval_clips() -> list[tuple[Path, str]]:
+    with (EVAL_DIR / "manifest.tsv").open(encoding="utf-8") as f:
+        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
+    return [(EVAL_DIR / r[0], r[2]) for r in rows if r]
+
+
+def normalize(text: str) -> str:
+    """Whisper's English normalizer, then number words and digits alike: 'five five', '5 5' and '55'
+    all become '55' (the normalizer alone merges some runs of number words but not others)."""
+    from whisper_normalizer.english import EnglishTextNormalizer
+
+    words = EnglishTextNormalizer()(text).split()
+    words = [_DIGITS.get(w, w) for w in words]
+    return re.sub(r"(?<=\d) (?=\d)", "", " ".join(words))
+
+
+def wer(references: list[str], hypotheses: list[str]) -> float:
+    import jiwer
+
+    return jiwer.wer([normalize(r) for r in references], [normalize(h) or "<empty>" for h in hypotheses])
+
+
+def tone(seconds: float, freq: float = 440.0, rate: int = 16000, amp: float = 0.3) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def noise(seconds: float, rate: int = 16000, amp: float = 0.05, seed: int = 0) -> np.ndarray:
+    return (np.random.default_rng(seed).normal(0, amp, int(seconds * rate))).astype(np.float32)

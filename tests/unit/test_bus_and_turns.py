@@ -1,0 +1,56 @@
+import threading
+
+from assistant.bus import EventBus
+from assistant.events import ErrorOccurred, TurnEnded
+from assistant.turns import TurnCounter
+
+
+def test_a_failing_subscriber_does_not_stop_the_others():
+    bus = EventBus()
+    got = []
+
+    def broken(event):
+        raise RuntimeError("boom")
+
+    bus.subscribe(broken)
+    unsubscribe = bus.subscribe(got.append)
+    bus.publish(ErrorOccurred(code="x", message="y"))
+    assert [e.code for e in got] == ["x"]
+    unsubscribe()
+    bus.publish(ErrorOccurred(code="z", message="y"))
+    assert len(got) == 1
+
+
+def test_events_from_many_threads_all_arrive():
+    bus = EventBus()
+    got = []
+    lock = threading.Lock()
+
+    def collect(event):
+        with lock:
+            got.append(event.turn_id)
+
+    bus.subscribe(collect)
+    threads = [threading.Thread(target=lambda i=i: [bus.publish(TurnEnded(turn_id=i * 100 + k, outcome="completed"))
+                                                  for k in range(100)]) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == sorted(i * 100 + k for i in range(4) for k in range(100))
+
+
+def test_a_new_turn_cancels_the_previous_one():
+    turns = TurnCounter()
+    first = turns.begin()
+    second = turns.begin()
+    assert first.cancelled and not second.cancelled
+    assert turns.is_current(second.turn_id) and second.turn_id > first.turn_id
+
+
+def test_interrupt_cancels_and_makes_the_turn_stale():
+    turns = TurnCounter()
+    token = turns.begin()
+    assert turns.interrupt() == token.turn_id
+    assert token.cancelled and not turns.is_current(token.turn_id)
+    assert turns.token(token.turn_id).cancelled  # an ended turn's token reads as cancelled

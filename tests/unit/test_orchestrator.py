@@ -1,0 +1,153 @@
+"""The streaming turn's orchestration logic, with scripted stages (the real models: tests/integration)."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from assistant.config import Config
+from assistant.errors import InputError
+from assistant.events import (
+    ReplyDelta,
+    ReplyFinished,
+    ReplyStarted,
+    SentenceReady,
+    SpeakingFinished,
+    SpeakingStarted,
+    SpeechEnded,
+    SpeechStarted,
+    TranscriptFinal,
+    TurnEnded,
+    TurnInterrupted,
+)
+from assistant.facade import Assistant
+from audio.file_source import FileSource
+from audio.sinks import RecordingSink
+from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+        self.lock = threading.Lock()
+
+    def __call__(self, event):
+        with self.lock:
+            self.events.append(event)
+
+    def kinds(self, turn_id=None):
+        return [e.kind for e in self.events if turn_id is None or getattr(e, "turn_id", turn_id) == turn_id]
+
+    def wait_for(self, predicate, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if any(predicate(e) for e in self.events):
+                    return
+            time.sleep(0.01)
+        raise AssertionError(f"timed out; saw {self.kinds()}")
+
+
+def make(llm=None, stt=None, tts=None, sink=None):
+    assistant = Assistant(Config(), stt=stt or ScriptedSTT(), llm=llm or ScriptedLLM(), tts=tts or ToneTTS(),
+                          vad=EnergyVAD(), sink=sink or RecordingSink())
+    recorder = Recorder()
+    assistant.bus.subscribe(recorder)
+    assert assistant.wait_ready(5) == []
+    return assistant, recorder
+
+
+def test_a_voice_turn_publishes_its_events_in_order():
+    assistant, rec = make()
+    audio = np.concatenate([np.zeros(8000, np.float32), speech_like(1.0)])
+    listener = assistant.listen(FileSource(audio, realtime=False, tail_silence_s=1.0))
+    listener.done.wait(10)
+    rec.wait_for(lambda e: isinstance(e, TurnEnded))
+    kinds = [k for k in rec.kinds() if k not in ("ModelLoading", "ModelReady", "ListeningStarted", "ListeningStopped")]
+    order = [SpeechStarted, SpeechEnded, TranscriptFinal, ReplyStarted, ReplyDelta, SentenceReady, SpeakingStarted,
+             ReplyFinished, SpeakingFinished, TurnEnded]
+    positions = [kinds.index(cls.__name__) for cls in order]
+    assert positions == sorted(positions), kinds
+    ended = [e for e in rec.events if isinstance(e, TurnEnded)]
+    assert len(ended) == 1 and ended[0].outcome == "completed"
+    timings = ended[0].timings_ms
+    marks = ["end_of_speech_detected", "stt", "llm_first_token", "first_sentence", "first_audio", "voice_to_voice"]
+    assert [timings[m] for m in marks] == sorted(timings[m] for m in marks)
+    assistant.shutdown()
+
+
+def test_the_first_sentence_reaches_tts_before_the_reply_is_complete():
+    llm = ScriptedLLM(delay=0.1)
+    tts = ToneTTS()
+    assistant, rec = make(llm=llm, tts=tts)
+    turn = assistant.ask("capital of France?")
+    rec.wait_for(lambda e: isinstance(e, SpeakingStarted))
+    assert llm.produced < len(llm.pieces)  # speaking started while the model was still writing
+    assert tts.spoken[0] == "The capital of France,"
+    assert assistant.wait_turn(turn, 10).outcome == "completed"
+    assistant.shutdown()
+
+
+def test_interrupt_stops_generation_and_audio_at_once():
+    llm = ScriptedLLM(pieces=[f" word{i}." for i in range(200)], delay=0.02)
+    sink = RecordingSink(realtime=True)
+    assistant, rec = make(llm=llm, sink=sink)
+    turn = assistant.ask("talk for a long time")
+    rec.wait_for(lambda e: isinstance(e, SpeakingStarted))
+    t0 = time.monotonic()
+    assert assistant.interrupt() == turn
+    ended = assistant.wait_turn(turn, 5)
+    assert ended.outcome == "interrupted" and time.monotonic() - t0 < 0.15
+    produced = llm.produced
+    time.sleep(0.3)
+    assert llm.produced - produced <= 1  # generation stopped
+    assert sink.wait_drained(0)  # nothing left queued for the speaker
+    assert "TurnInterrupted" in rec.kinds(turn)
+    assert sum(isinstance(e, TurnEnded) for e in rec.events) == 1
+    assistant.shutdown()
+
+
+def test_a_new_question_supersedes_the_answer_in_progress():
+    llm = ScriptedLLM(pieces=[f" word{i}." for i in range(100)], delay=0.02)
+    assistant, rec = make(llm=llm)
+    first = assistant.ask("first")
+    llm.started.wait(2)
+    second = assistant.ask("second")
+    assert assistant.wait_turn(first, 5).outcome == "interrupted"
+    assert any(isinstance(e, TurnInterrupted) and e.turn_id == first for e in rec.events)
+    assistant.interrupt()
+    assert assistant.wait_turn(second, 5) is not None
+    assistant.shutdown()
+
+
+def test_a_failing_model_ends_the_turn_with_its_error_code():
+    assistant, rec = make(llm=ScriptedLLM(fail_after=2))
+    turn = assistant.ask("hello")
+    ended = assistant.wait_turn(turn, 5)
+    assert ended.outcome == "error"
+    errors = [e for e in rec.events if e.kind == "ErrorOccurred"]
+    assert errors and errors[0].code == "llm-failed" and errors[0].turn_id == turn
+    # the stage survived: the next question is answered
+    llm_ok = assistant.ask("again")
+    assert assistant.wait_turn(llm_ok, 5).outcome == "error"  # same scripted failure, but a clean turn end
+    assistant.shutdown()
+
+
+def test_no_words_means_no_language_model_call():
+    llm = ScriptedLLM()
+    assistant, rec = make(llm=llm, stt=ScriptedSTT(text=""))
+    listener = assistant.listen(FileSource(speech_like(1.0), realtime=False, tail_silence_s=1.0))
+    listener.done.wait(10)
+    rec.wait_for(lambda e: isinstance(e, TurnEnded))
+    ended = next(e for e in rec.events if isinstance(e, TurnEnded))
+    assert ended.outcome == "no-speech" and llm.calls == 0
+    assistant.shutdown()
+
+
+def test_an_empty_question_is_refused():
+    assistant, _ = make()
+    with pytest.raises(InputError) as err:
+        assistant.ask("   ")
+    assert err.value.code == "empty-question"
+    assistant.shutdown()

@@ -1,0 +1,59 @@
+import numpy as np
+
+from assistant.config import VadConfig
+from assistant.segmenter import Segmenter, SpeechSegment, SpeechStart, SpeechTooShort
+from assistant.types import AudioChunk
+from tests.fakes import EnergyVAD, speech_like
+
+
+def feed(segmenter, audio, block=480, t0=100.0):
+    """Feed in odd-sized blocks (10 ms at 48 kHz-ish sizes) to exercise re-blocking."""
+    out = []
+    for i in range(0, len(audio), block):
+        out += segmenter.push(AudioChunk(audio[i: i + block], 16000, t0 + i / 16000))
+    return out
+
+
+def silence(seconds):
+    return np.zeros(int(seconds * 16000), np.float32)
+
+
+def test_a_turn_ends_after_the_configured_silence_with_pre_roll_kept():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, pre_roll_ms=300, min_speech_ms=200))
+    audio = np.concatenate([silence(1.0), speech_like(1.0), silence(1.0)])
+    events = feed(seg, audio)
+    assert [type(e) for e in events] == [SpeechStart, SpeechSegment]
+    start, segment = events
+    assert abs(start.t_speech_start - 101.0) < 0.04
+    assert abs(segment.t_speech_end - 102.0) < 0.04
+    # pre-roll (~300 ms) + speech (1 s) + a short tail, but not the trailing silence
+    assert 1.25 <= len(segment.samples) / 16000 <= 1.5
+
+
+def test_short_pauses_inside_speech_do_not_end_the_turn():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=500))
+    audio = np.concatenate([speech_like(0.8), silence(0.3), speech_like(0.8), silence(1.0)])
+    segments = [e for e in feed(seg, audio) if isinstance(e, SpeechSegment)]
+    assert len(segments) == 1
+    assert abs((segments[0].t_speech_end - segments[0].t_speech_start) - 1.9) < 0.05
+
+
+def test_a_click_shorter_than_the_minimum_is_not_a_turn():
+    seg = Segmenter(EnergyVAD(), VadConfig(min_speech_ms=250))
+    events = feed(seg, np.concatenate([silence(0.5), speech_like(0.1), silence(1.0)]))
+    assert [type(e) for e in events] == [SpeechStart, SpeechTooShort]
+
+
+def test_a_monologue_is_cut_at_the_maximum_length():
+    seg = Segmenter(EnergyVAD(), VadConfig(max_utterance_s=2.0))
+    segments = [e for e in feed(seg, speech_like(5.0)) if isinstance(e, SpeechSegment)]
+    assert len(segments) == 2 and all(s.forced for s in segments)
+
+
+def test_the_end_of_a_file_ends_a_turn_in_progress():
+    seg = Segmenter(EnergyVAD(), VadConfig())
+    feed(seg, speech_like(1.0))
+    assert seg.in_speech
+    (segment,) = seg.finish()
+    assert isinstance(segment, SpeechSegment)
+    assert seg.finish() == []

@@ -1,0 +1,50 @@
+from assistant.sentences import SentenceSplitter, speakable
+
+
+def split_streaming(text: str, step: int = 1) -> list[str]:
+    splitter = SentenceSplitter()
+    out: list[str] = []
+    for i in range(0, len(text), step):
+        out += splitter.feed(text[i: i + step])
+    return out + splitter.flush()
+
+
+def test_first_piece_ends_at_the_first_clause_then_whole_sentences():
+    pieces = split_streaming("The capital of France, as you may know, is Paris. It is lovely, and big.")
+    assert pieces == ["The capital of France,", "as you may know, is Paris.", "It is lovely, and big."]
+
+
+def test_a_short_opener_is_not_cut_alone():
+    assert split_streaming("Sure, here you go: Paris.")[0] == "Sure, here you go:"
+
+
+def test_the_first_piece_leaves_before_the_sentence_is_finished():
+    splitter = SentenceSplitter()
+    assert splitter.feed("Well, the capital of France, ") == ["Well, the capital of France,"]
+
+
+def test_abbreviations_initials_and_decimals_do_not_end_sentences():
+    pieces = split_streaming("Hi there. Dr. Smith met J. R. R. Tolkien in the U.S. once. It cost 3.50 dollars.")
+    assert pieces == ["Hi there.", "Dr. Smith met J. R. R. Tolkien in the U.S. once.", "It cost 3.50 dollars."]
+
+
+def test_code_blocks_are_not_read_aloud_and_markdown_is_stripped():
+    text = "Here is the code:\n```python\nprint('hi')\n```\nThat prints **hi**.\n- first\n- second"
+    for step in (1, 3, 7, len(text)):
+        assert split_streaming(text, step) == ["Here is the code:", "That prints hi.", "first", "second"]
+
+
+def test_long_text_without_punctuation_is_cut_at_a_space():
+    words = " ".join(["word"] * 100)
+    pieces = split_streaming(words)
+    assert len(pieces) > 1 and all(len(p) <= 240 for p in pieces)
+    assert " ".join(pieces).split() == words.split()
+
+
+def test_nothing_speakable_gives_nothing():
+    assert split_streaming("```\ncode only\n```") == []
+    assert split_streaming("  ...  ") == []
+
+
+def test_speakable_keeps_link_labels():
+    assert speakable("See [the docs](https://example.com) and `pip install x`.") == "See the docs and pip install x."
