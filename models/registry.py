@@ -73,7 +73,8 @@ def create_tts(config: Config):
         model = resolver.resolve_tts(tts.voice, config.models.allow_downloads)
         path = model.path or resolver.download(model)
     except ConfigError as exc:
-        if espeak_binary() is None:
+        # Only the bundled voice falls back: a voice the user chose that is missing is their error to fix.
+        if tts.voice != "bundled" or espeak_binary() is None:
             raise
         log.warning("Piper is unavailable (%s); speaking with espeak-ng instead", exc.message)
         return EspeakTTS(voice=tts.espeak_voice, speaking_rate=tts.speaking_rate)

@@ -135,6 +135,8 @@ def _from_hub(role: str, setting: str, repo_id: str, filename: str, allow_downlo
 def resolve_stt(setting: str, allow_downloads: bool = False) -> ResolvedModel:
     if _looks_like_path(setting):
         path = Path(setting).expanduser()
+        if not path.exists():
+            raise ConfigError("model-missing", f"stt.model {path} does not exist.")
         if not (path / "model.bin").is_file():
             raise ConfigError("model-missing", f"stt.model {path} is not a faster-whisper (CTranslate2) model "
                               "folder: it has no model.bin. Point it at a converted model folder.")
@@ -202,6 +204,8 @@ def resolve_llm(setting: str, allow_downloads: bool = False) -> ResolvedModel:
     """A chat model: bundled GGUF parts, a local folder or .gguf, or a hub id (``owner/repo[:file.gguf]``)."""
     if _looks_like_path(setting):
         path = Path(setting).expanduser()
+        if not path.exists():
+            raise ConfigError("model-missing", f"llm.model {path} does not exist.")
         if path.is_file() and path.suffix == ".gguf":
             return ResolvedModel("llm", setting, "local", path, detail=str(path))
         if path.is_dir() and (path / "config.json").is_file():

@@ -1,0 +1,69 @@
+"""The offline pack's Qwen2.5-Coder-0.5B-Instruct through transformers, on the CPU."""
+
+import time
+
+import pytest
+
+from assistant.conversation import Conversation
+from assistant.errors import ModelError
+from assistant.turns import CancelToken
+from assistant.types import ChatMessage, Role
+from models.llm_transformers import convert_gguf, converted_dir_for
+from models.resolver import BUNDLED_LLM_GGUF, join_bundled_gguf
+
+
+def ask(llm, question, history=None, system="You are a helpful assistant. Answer briefly."):
+    conv = Conversation(system, 2048, 160)
+    for q, a in history or []:
+        conv.add_exchange(q, a)
+    return "".join(llm.stream(conv.messages_for(question, llm.count_tokens), cancel=CancelToken(1)))
+
+
+def test_answers_a_simple_question(llm):
+    assert "paris" in ask(llm, "What is the capital of France?").lower()
+
+
+def test_uses_the_conversation_so_far(llm):
+    history = [("My name is Ada and I live in Lisbon.", "Nice to meet you, Ada!")]
+    assert "ada" in ask(llm, "What is my name?", history).lower()
+
+
+def test_streams_in_pieces(llm):
+    pieces = list(llm.stream([ChatMessage(Role.USER, "Count from one to ten in words.")], cancel=CancelToken(1)))
+    assert len(pieces) > 3
+
+
+def test_cancel_stops_generation_within_a_token(llm):
+    token = CancelToken(1)
+    pieces = []
+    for piece in llm.stream([ChatMessage(Role.USER, "Write a long story about a dragon.")], cancel=token):
+        pieces.append(piece)
+        if len(pieces) == 3:
+            token.cancel()
+            t0 = time.monotonic()
+    assert len(pieces) == 3
+    # the iterator returned promptly: generation saw the StoppingCriteria
+    assert time.monotonic() - t0 < 2.0
+
+
+def test_runs_int8_on_the_cpu(llm):
+    assert llm.device == "cpu" and llm.quantized
+
+
+def test_the_converted_model_is_cached_and_reused(config):
+    gguf = join_bundled_gguf(config.cache_dir)
+    assert gguf.name == BUNDLED_LLM_GGUF and gguf.read_bytes()[:4] == b"GGUF"
+    folder = converted_dir_for(gguf, config.cache_dir)
+    weights = folder / "model.safetensors"
+    before = weights.stat().st_mtime_ns
+    assert convert_gguf(gguf, config.cache_dir) == folder
+    assert weights.stat().st_mtime_ns == before  # not converted again
+
+
+def test_a_corrupt_gguf_is_reported_with_a_fix(tmp_path):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\x00" * 1000)
+    with pytest.raises(ModelError) as err:
+        convert_gguf(bad, tmp_path / "cache")
+    assert err.value.code == "model-corrupt" and "llm.model" in err.value.message
+    assert not any((tmp_path / "cache").rglob("*.safetensors"))  # nothing half-written left behind

