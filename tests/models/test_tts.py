@@ -48,8 +48,9 @@ def test_cancel_stops_synthesis(tts):
 
 def test_espeak_fallback_speaks_too(stt):
     tts = EspeakTTS()
-    audio = speak(tts, "Good morning, how are you today?")
-    assert normalize(stt.transcribe(to16k(audio, tts.sample_rate)).text) == normalize("Good morning, how are you today?")
+    text = "Good morning, how are you today?"
+    audio = speak(tts, text)
+    assert normalize(stt.transcribe(to16k(audio, tts.sample_rate)).text) == normalize(text)
 
 
 def test_espeak_stands_in_when_the_bundled_voice_is_missing(monkeypatch):
