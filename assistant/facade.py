@@ -72,7 +72,8 @@ class Assistant:
         return [s.load_error for s in self.stages if s.load_error is not None]
 
     def shutdown(self) -> None:
-        self.interrupt()
+        if self.tracker.open_turns():
+            self.interrupt()
         if self._listener is not None:
             self._listener.stop()
         for stage in self.stages:

@@ -18,7 +18,21 @@ from assistant.ports import VoiceActivityDetector
 from assistant.types import SAMPLE_RATE, AudioChunk
 
 _HYSTERESIS = 0.15  # once speaking, a frame still counts as speech down to threshold - this
-_TAIL_S = 0.15  # audio kept after the last speech frame: word endings trail off below the VAD threshold
+_TAIL_S = 0.15  # audio kept after the end of speech
+_END_DB = -30.0  # the acoustic end of speech: the last 10 ms window within 30 dB of the loudest one
+
+
+def acoustic_end(audio: np.ndarray, rate: int = SAMPLE_RATE) -> int | None:
+    """The sample index where speech really stops: the end of the last 10 ms window within 30 dB of the
+    loudest one. Silero's decision lags the sound by about 100 ms; the user hears their own speech end
+    when the sound does, so latency is measured from there."""
+    win = rate // 100
+    n = len(audio) // win
+    if n == 0:
+        return None
+    rms = np.sqrt((audio[: n * win].reshape(n, win) ** 2).mean(axis=1))
+    loud = np.flatnonzero(rms >= rms.max() * 10 ** (_END_DB / 20))
+    return int((loud[-1] + 1) * win) if len(loud) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +44,7 @@ class SpeechStart:
 class SpeechSegment:
     samples: np.ndarray
     t_speech_start: float
-    t_speech_end: float
+    t_speech_end: float  # the acoustic end of the user's speech
     t_detected: float
     forced: bool = False  # cut at max_utterance_s rather than at a pause
 
@@ -53,6 +67,7 @@ class Segmenter:
         self._pending_t = 0.0
         self._speech: list[np.ndarray] | None = None
         self._t_start = 0.0
+        self._t_buffer = 0.0
         self._t_last_speech = 0.0
         self._samples_at_last_speech = 0
         self._silence_s = 0.0
@@ -95,6 +110,7 @@ class Segmenter:
         if self._speech is None:
             if p >= cfg.threshold:
                 self._speech = [*self._pre_roll, frame]
+                self._t_buffer = t_frame - len(self._pre_roll) * self.frame_s  # time of the first sample kept
                 self._pre_roll.clear()
                 self._t_start = t_frame
                 self._t_last_speech = t_frame + self.frame_s
@@ -123,6 +139,7 @@ class Segmenter:
         if duration * 1000 < self.config.min_speech_ms:
             return SpeechTooShort(duration)
         audio = np.concatenate(speech)
-        tail = int(_TAIL_S * SAMPLE_RATE)
-        audio = audio[: self._samples_at_last_speech + tail]
-        return SpeechSegment(audio, self._t_start, self._t_last_speech, t_detected, forced)
+        end = acoustic_end(audio[: self._samples_at_last_speech]) or self._samples_at_last_speech
+        t_end = self._t_buffer + end / SAMPLE_RATE
+        audio = audio[: end + int(_TAIL_S * SAMPLE_RATE)]
+        return SpeechSegment(audio, self._t_start, t_end, t_detected, forced)

@@ -45,6 +45,8 @@ def convert_gguf(gguf: Path, cache_dir: Path, progress: ProgressCallback | None 
     t0 = time.monotonic()
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
+    quiet_bars = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"  # transformers draws its own bar here; progress goes through ours
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
@@ -63,6 +65,10 @@ def convert_gguf(gguf: Path, cache_dir: Path, progress: ProgressCallback | None 
                          "pack or point llm.model at another model.") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if quiet_bars is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = quiet_bars
     log.info("converted %s in %.1f s", gguf, time.monotonic() - t0)
     return target
 
@@ -103,9 +109,11 @@ class TransformersLLM:
             try:
                 import torch
                 from transformers import AutoModelForCausalLM, AutoTokenizer
+                from transformers.utils import logging as hf_logging
             except ImportError as exc:
                 raise ModelError("llm-missing-dependency", "the local language model needs torch and "
                                  "transformers (pip install torch transformers)") from exc
+            hf_logging.disable_progress_bar()  # progress goes through our own callback instead
             if self._prepare is not None:
                 self.model_dir = self._prepare(progress)
             assert self.model_dir is not None

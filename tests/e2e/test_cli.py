@@ -1,0 +1,183 @@
+"""The command line as a user runs it: real models, real files, real processes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.helpers import EVAL_DIR, SAMPLE_QUESTION, eval_clips, normalize
+
+
+def run(*args, env=None, timeout=300):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "assistant", "-q", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout)
+
+
+def assert_clean_failure(proc, code, exit_code):
+    assert proc.returncode == exit_code, (proc.returncode, proc.stderr)
+    assert f"error [{code}]:" in proc.stderr
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+
+
+def test_say_then_transcribe_gives_the_words_back(tmp_path):
+    text = "Please remind me to water the plants tomorrow morning."
+    out = tmp_path / "said.wav"
+    proc = run("say", text, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    back = run("transcribe", str(out), "--json")
+    assert back.returncode == 0, back.stderr
+    assert normalize(json.loads(back.stdout)["text"]) == normalize(text)
+
+
+def test_transcribe_json_gives_one_object_per_file():
+    files = [str(p) for p, _ in eval_clips()[:3]]
+    proc = run("transcribe", *files, "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["file"] for r in rows] == files
+    assert all(r["text"] and r["seconds"] > 0 for r in rows)
+
+
+def test_voice_turn_with_timeline(tmp_path):
+    out, timeline = tmp_path / "reply.wav", tmp_path / "turn.wav"
+    proc = run("voice", "--in", str(SAMPLE_QUESTION), "--out", str(out), "--timeline", str(timeline), "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert "capital" in result["transcript"].lower() and "paris" in result["reply"].lower()
+    assert result["backend"].startswith("local:")
+    marks = ["end_of_speech_detected", "stt", "llm_first_token", "first_sentence", "first_audio", "voice_to_voice"]
+    timings = result["timings_ms"]
+    assert list(timings) == marks and [timings[m] for m in marks] == sorted(timings.values())
+
+    reply, rate = sf.read(out)
+    assert len(reply) / rate > 0.5
+    both, rate = sf.read(timeline)
+    assert both.ndim == 2 and both.shape[1] == 2
+    # Measure the gap on the timeline itself: the end of the question (channel 1: the last 10 ms window
+    # within 30 dB of its loudest) to the first reply sound (channel 2). It must agree with voice_to_voice.
+    win = int(rate * 0.01)
+    n = len(both) // win
+    rms = np.sqrt((both[: n * win, 0].reshape(n, win) ** 2).mean(axis=1))
+    question_end = (np.flatnonzero(rms >= rms.max() * 10 ** (-30 / 20))[-1] + 1) * win / rate
+    reply_start = np.flatnonzero(np.abs(both[:, 1]) > 0.005)[0] / rate
+    gap_ms = (reply_start - question_end) * 1000
+    assert abs(gap_ms - timings["voice_to_voice"]) < 60, (gap_ms, timings["voice_to_voice"])
+
+
+def test_ask_json():
+    proc = run("ask", "What is the capital of Italy? Answer in one sentence.", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert "rome" in result["answer"].lower() and result["backend"].startswith("local:")
+    assert 0 < result["timings_ms"]["llm_first_token"] <= result["timings_ms"]["reply_done"]
+
+
+def test_models_lists_every_role_from_the_offline_pack():
+    proc = run("models", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["role"]: r for r in json.loads(proc.stdout)["models"]}
+    assert set(rows) == {"stt", "vad", "llm", "tts"}
+    assert all(r["status"] == "offline-pack" and r["size_mb"] > 1 for r in rows.values())
+
+
+def test_doctor_reports_hardware_audio_and_models():
+    proc = run("doctor", "--json")
+    report = json.loads(proc.stdout)
+    assert set(report["sections"]) == {"system", "audio", "models"}
+    assert all(ok for ok, _ in report["sections"]["models"].values())
+    assert proc.returncode == (1 if report["problems"] else 0)
+
+
+def test_config_path_and_show(tmp_path):
+    env = {"ASSISTANT_CONFIG_DIR": str(tmp_path)}
+    assert run("config", "path", env=env).stdout.strip() == str(tmp_path / "config.toml")
+    (tmp_path / "config.toml").write_text("[llm]\nmax_new_tokens = 77\n")
+    assert "max_new_tokens = 77" in run("config", "show", env=env).stdout
+
+
+# --- bad input: a clear message and a non-zero exit code, never a traceback ----------------------------
+
+
+@pytest.fixture
+def files(tmp_path):
+    silence = tmp_path / "silence.wav"
+    sf.write(silence, np.zeros(32000, np.float32), 16000)
+    text = tmp_path / "notes.wav"
+    text.write_text("this is not audio at all\n" * 20)
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    header_only = tmp_path / "header_only.wav"
+    sf.write(header_only, np.zeros(0, np.float32), 16000)
+    long = tmp_path / "long.wav"
+    sf.write(long, np.zeros(16000 * 5, np.float32), 16000)
+    return {"silence": silence, "text": text, "empty": empty, "header_only": header_only, "long": long,
+            "missing": tmp_path / "nope.wav"}
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "exit_code"),
+    [("missing", "audio-file-missing", 4), ("text", "audio-file-invalid", 4), ("empty", "audio-file-empty", 4),
+     ("header_only", "audio-empty", 4), ("silence", "no-speech", 6)],
+)
+def test_transcribe_bad_files(files, name, code, exit_code):
+    assert_clean_failure(run("transcribe", str(files[name])), code, exit_code)
+
+
+@pytest.mark.parametrize(("name", "code"), [("missing", "audio-file-missing"), ("text", "audio-file-invalid"),
+                                            ("empty", "audio-file-empty")])
+def test_voice_bad_files_fail_before_any_model_loads(files, name, code):
+    assert_clean_failure(run("voice", "--in", str(files[name]), timeout=30), code, 4)
+
+
+def test_voice_on_silence_says_no_speech_heard(files):
+    proc = run("voice", "--in", str(files["silence"]), "--json")
+    assert_clean_failure(proc, "no-speech", 6)
+    assert "No speech heard" in proc.stderr and proc.stdout == ""
+
+
+def test_too_long_input_names_the_limit_and_the_setting(files):
+    proc = run("voice", "--in", str(files["long"]), env={"ASSISTANT_AUDIO_MAX_VOICE_INPUT_S": "2"}, timeout=30)
+    assert_clean_failure(proc, "audio-too-long", 4)
+    assert "audio.max_voice_input_s" in proc.stderr
+
+
+def test_a_good_file_and_a_bad_file_together(files):
+    proc = run("transcribe", str(EVAL_DIR / "pocketsphinx_goforward.wav"), str(files["text"]), "--json")
+    assert proc.returncode == 1
+    good, bad = (json.loads(line) for line in proc.stdout.splitlines())
+    assert "forward" in good["text"].lower() and bad["error"]["code"] == "audio-file-invalid"
+
+
+def test_invalid_config_values(tmp_path):
+    assert_clean_failure(run("transcribe", str(SAMPLE_QUESTION), env={"ASSISTANT_VAD_THRESHOLD": "2"}),
+                         "config-invalid", 3)
+    (tmp_path / "config.toml").write_text("[tts]\nspeeking_rate = 1.2\n")
+    proc = run("say", "hi", "--out", str(tmp_path / "x.wav"), env={"ASSISTANT_CONFIG_DIR": str(tmp_path)})
+    assert_clean_failure(proc, "config-unknown-key", 3)
+    assert "tts.speaking_rate" in proc.stderr
+
+
+def test_missing_and_corrupt_models(tmp_path):
+    proc = run("transcribe", str(SAMPLE_QUESTION), env={"ASSISTANT_STT_MODEL": str(tmp_path / "whisper")})
+    assert_clean_failure(proc, "model-missing", 3)
+    corrupt = tmp_path / "corrupt-whisper"
+    corrupt.mkdir()
+    (corrupt / "model.bin").write_bytes(os.urandom(4096))
+    (corrupt / "config.json").write_text("{}")
+    proc = run("transcribe", str(SAMPLE_QUESTION), env={"ASSISTANT_STT_MODEL": str(corrupt)})
+    assert_clean_failure(proc, "model-corrupt", 5)
+    assert "stt.model" in proc.stderr
+
+
+def test_output_to_a_missing_folder(tmp_path):
+    assert_clean_failure(run("say", "hello", "--out", str(tmp_path / "no" / "such" / "x.wav")),
+                         "output-folder-missing", 4)
+
+
+def test_empty_question_and_empty_text():
+    assert_clean_failure(run("say", "   ", "--out", "/tmp/x.wav"), "empty-text", 4)

@@ -1,0 +1,130 @@
+"""The headless assistant on the real offline models: a spoken question in, a spoken answer out."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from assistant.config import Config
+from assistant.events import ReplyDelta, SpeakingStarted, TurnEnded
+from assistant.facade import Assistant
+from audio.file_source import FileSource
+from audio.sinks import RecordingSink
+from tests.helpers import SAMPLE_QUESTION, noise
+
+
+class CountingLLM:
+    """The real model, with its calls counted."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+        self.name, self.supports_images = inner.name, False
+
+    @property
+    def device(self):
+        return self.inner.device
+
+    def load(self, progress=None):
+        self.inner.load(progress)
+
+    def count_tokens(self, messages):
+        return self.inner.count_tokens(messages)
+
+    def stream(self, messages, *, cancel):
+        self.calls += 1
+        yield from self.inner.stream(messages, cancel=cancel)
+
+
+class Events:
+    def __init__(self):
+        self.items, self.lock = [], threading.Lock()
+
+    def __call__(self, event):
+        with self.lock:
+            self.items.append(event)
+
+    def of(self, cls):
+        with self.lock:
+            return [e for e in self.items if isinstance(e, cls)]
+
+    def wait_for(self, cls, timeout=60):
+        deadline = time.monotonic() + timeout
+        while not self.of(cls):
+            assert time.monotonic() < deadline, f"no {cls.__name__}; saw {[e.kind for e in self.items]}"
+            time.sleep(0.01)
+        return self.of(cls)[0]
+
+
+@pytest.fixture
+def make_assistant(stt, vad, llm, tts):
+    made = []
+
+    def make(sink=None):
+        counting = CountingLLM(llm)
+        assistant = Assistant(Config(), stt=stt, llm=counting, tts=tts, vad=vad, sink=sink or RecordingSink())
+        events = Events()
+        assistant.bus.subscribe(events)
+        assert assistant.wait_ready(120) == []
+        made.append(assistant)
+        return assistant, events, counting
+
+    yield make
+    for assistant in made:
+        assistant.shutdown()
+
+
+def test_a_spoken_question_gets_a_spoken_answer_with_ordered_events(make_assistant):
+    sink = RecordingSink()
+    assistant, events, _ = make_assistant(sink)
+    assistant.listen(FileSource(SAMPLE_QUESTION, realtime=True)).done.wait(60)
+    ended = events.wait_for(TurnEnded)
+    assert ended.outcome == "completed"
+    kinds = [e.kind for e in events.items if e.kind not in ("ModelLoading", "ModelReady", "ModelProgress")]
+    # speaking may start before or after the reply is complete; everything else has one order
+    for chain in (["ListeningStarted", "SpeechStarted", "SpeechEnded", "TranscriptFinal", "ReplyStarted", "ReplyDelta",
+                   "SentenceReady", "SpeakingStarted", "SpeakingFinished", "TurnEnded"],
+                  ["ReplyDelta", "ReplyFinished", "SpeakingFinished"]):
+        firsts = [kinds.index(k) for k in chain]
+        assert firsts == sorted(firsts), kinds
+    assert kinds[-1] == "TurnEnded" or kinds.index("TurnEnded") > kinds.index("SpeakingFinished")
+    transcript = next(e for e in events.items if e.kind == "TranscriptFinal").text.lower()
+    assert "capital" in transcript and "france" in transcript
+    assert "paris" in next(e for e in events.items if e.kind == "ReplyFinished").text.lower()
+    audio, rate = sink.audio()
+    assert len(audio) / rate > 0.5
+    t = ended.timings_ms
+    marks = ["end_of_speech_detected", "stt", "llm_first_token", "first_sentence", "first_audio", "voice_to_voice"]
+    assert all(m in t for m in marks) and [t[m] for m in marks] == sorted(t[m] for m in marks)
+    assert t["end_of_speech_detected"] >= Config().vad.end_silence_ms - 40  # decided after the silence, not before
+
+
+def test_interrupt_mid_reply_stops_generation_and_audio(make_assistant):
+    sink = RecordingSink(realtime=True)  # plays on a virtual speaker in real time
+    assistant, events, _ = make_assistant(sink)
+    turn = assistant.ask("Tell me a long story about a brave knight, a dragon and a lost city.")
+    events.wait_for(SpeakingStarted)
+    time.sleep(0.3)
+    t_interrupt = time.monotonic()
+    assistant.interrupt()
+    ended = assistant.wait_turn(turn, 5)
+    assert ended.outcome == "interrupted"
+    assert ended.t - t_interrupt < 0.15
+    deltas = len(events.of(ReplyDelta))
+    time.sleep(0.8)
+    assert len(events.of(ReplyDelta)) - deltas <= 1  # the model stopped writing
+    assert all(start <= t_interrupt + 0.01 for start, _, _ in sink.blocks)  # nothing played after the stop
+    heard = sum(len(s) / r for _, s, r in sink.blocks)
+    assert heard < 1.0  # cut off within ~0.3 s of speaking: the rest of the story was never heard
+    assert len(events.of(TurnEnded)) == 1
+
+
+@pytest.mark.parametrize("kind", ["silence", "noise"])
+def test_silence_and_noise_never_reach_the_language_model(make_assistant, kind):
+    assistant, events, counting = make_assistant()
+    audio = np.zeros(3 * 16000, np.float32) if kind == "silence" else noise(3.0, amp=0.05)
+    assistant.listen(FileSource(audio, realtime=False)).done.wait(30)
+    time.sleep(0.5)
+    for turn_ended in events.of(TurnEnded):
+        assert turn_ended.outcome == "no-speech"
+    assert counting.calls == 0
