@@ -29,7 +29,7 @@ from assistant.events import (
     TranscriptFinal,
     TurnEnded,
 )
-from assistant.timings import VOICE_MARKS
+from assistant.timings import TEXT_MARKS, VOICE_MARKS
 
 log = logging.getLogger("assistant")
 
@@ -165,8 +165,9 @@ def cmd_ask(args) -> int:
         audio, rate = recorder.audio()  # type: ignore[union-attr]
         bootstrap.write_wav(args.out, audio, rate)
     if args.json:
-        _emit_json({"answer": reply, "backend": turns.backends.get(turn_id, ""),
-                    "timings_ms": ended.timings_ms if ended else {}, "models_load_s": round(load_s, 2)})
+        timings = {k: v for k, v in (ended.timings_ms if ended else {}).items() if k in TEXT_MARKS}
+        _emit_json({"answer": reply, "backend": turns.backends.get(turn_id, ""), "timings_ms": timings,
+                    "models_load_s": round(load_s, 2)})
     else:
         sys.stdout.write("\n")
     return 0

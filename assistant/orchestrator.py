@@ -138,6 +138,9 @@ class TtsStage(TurnStage):
                 return
             timings.mark("first_audio")
             heard_at = self.sink.play(block, self.tts.sample_rate)
+            if token.cancelled:  # interrupted between the check above and play(): take it back
+                self.sink.flush()
+                return
             timings.mark("voice_to_voice", heard_at)
             if turn_id not in self._speaking:
                 self._speaking.add(turn_id)
