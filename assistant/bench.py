@@ -65,7 +65,9 @@ def hardware() -> dict:
 def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print) -> dict:
     from assistant import bootstrap
 
-    recorder = bootstrap.recording_sink()
+    # A virtual speaker that plays in real time: each reply is heard to its end before the next question,
+    # as a user would listen, so one turn's audio never delays the next one's.
+    recorder = bootstrap.recording_sink(realtime=True)
     t0 = time.monotonic()
     assistant = bootstrap.build_assistant(config, listen=True, speak=True, sink=recorder)
     errors = assistant.wait_ready()

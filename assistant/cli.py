@@ -330,6 +330,8 @@ def cmd_models(args) -> int:
                              f"{row['detail']}\n")
             if row.get("place"):
                 sys.stdout.write(f"     at {row['place']}\n")
+            if row.get("note"):
+                sys.stdout.write(f"     note: {row['note']}\n")
             if row.get("fix"):
                 sys.stdout.write(f"     fix: {row['fix']}\n")
     return 0 if all(r["status"] != "missing" for r in rows) else 5
@@ -350,7 +352,7 @@ def cmd_doctor(args) -> int:
         if report["problems"]:
             sys.stdout.write("\nto fix:\n" + "".join(f"  - {p}\n" for p in report["problems"]))
         else:
-            sys.stdout.write("\neverything needed for offline voice turns is here.\n")
+            sys.stdout.write("\nthe models and libraries for offline turns are all here.\n")
     return 0 if not report["problems"] else 1
 
 
