@@ -1,8 +1,12 @@
 """``assistant bench``: the real-time voice path over a folder of clips, with per-stage figures.
 
 Each clip is fed in real time, as a microphone would deliver it, through VAD, STT, the LLM, the
-sentence splitter and TTS; the reply goes to a recording sink. The first turn after loading is
+sentence splitter and TTS; the reply goes to a virtual speaker. The first turn after loading is
 reported as cold, the rest as warm. Figures are milliseconds after the end of the user's speech.
+
+Beside it, in the same run and on the same models, a sequential baseline does what most local
+assistants do: wait for the end of the turn, transcribe it all, generate the whole reply, synthesize
+all of it, then play. The ratio of the two medians is reported.
 """
 
 from __future__ import annotations
@@ -16,7 +20,12 @@ from pathlib import Path
 
 from assistant.cli import TurnLog
 from assistant.config import Config
+from assistant.conversation import Conversation
+from assistant.sentences import SentenceSplitter
 from assistant.timings import VOICE_MARKS
+from assistant.turns import CancelToken
+
+BASELINE_MARKS = ("end_of_speech_detected", "stt", "llm_reply", "tts_all", "voice_to_voice")
 
 
 def default_clips_dir() -> Path:
@@ -62,12 +71,36 @@ def hardware() -> dict:
     return info
 
 
-def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print) -> dict:
+def sequential_turn(assistant, audio, detection_ms: float) -> dict:
+    """The baseline: the same models one after another on the same utterance, nothing overlapped.
+
+    Runs on the bench's thread while the assistant's stages sit idle between clips, so no model is used
+    by two threads at once."""
+    stt = assistant.stt_stage.stt
+    llm = assistant.llm_stage.llm
+    tts = assistant.tts_stage.tts
+    config = assistant.config
+    t0 = time.monotonic()
+    text = stt.transcribe(audio, language=None if config.stt.language == "auto" else config.stt.language).text
+    t_stt = time.monotonic()
+    conversation = Conversation(config.llm.system_prompt, config.llm.context_tokens, config.llm.max_new_tokens)
+    reply = "".join(llm.stream(conversation.messages_for(text or "Hello.", llm.count_tokens), cancel=CancelToken(0)))
+    t_llm = time.monotonic()
+    splitter = SentenceSplitter()
+    for piece in splitter.feed(reply) + splitter.flush():
+        for _ in tts.synthesize(piece, cancel=CancelToken(0)):
+            pass
+    t_tts = time.monotonic()
+    ms = lambda t: round(detection_ms + (t - t0) * 1000, 1)  # noqa: E731
+    return {"end_of_speech_detected": detection_ms, "stt": ms(t_stt), "llm_reply": ms(t_llm),
+            "tts_all": ms(t_tts), "voice_to_voice": ms(t_tts)}
+
+
+def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print, baseline: bool = True) -> dict:
     from assistant import bootstrap
 
-    # A virtual speaker that plays in real time: each reply is heard to its end before the next question,
-    # as a user would listen, so one turn's audio never delays the next one's.
-    recorder = bootstrap.recording_sink(realtime=True)
+    # A virtual speaker, reset before each question so one reply's audio never delays the next one's.
+    recorder = bootstrap.recording_sink(realtime=False)
     t0 = time.monotonic()
     assistant = bootstrap.build_assistant(config, listen=True, speak=True, sink=recorder)
     errors = assistant.wait_ready()
@@ -77,12 +110,15 @@ def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print) 
     turns = TurnLog()
     assistant.bus.subscribe(turns)
     samples: list[dict] = []
+    baselines: list[dict] = []
     try:
         for run in range(runs):
             for clip in clips:
                 assistant.conversation.clear()  # every clip is a fresh question
+                recorder.flush()
                 before = len(turns.speech_turns)
-                listener = assistant.listen(bootstrap.file_source(clip, max_seconds=config.audio.max_voice_input_s))
+                source = bootstrap.file_source(clip, max_seconds=config.audio.max_voice_input_s)
+                listener = assistant.listen(source)
                 listener.done.wait()
                 new_turns = turns.speech_turns[before:]
                 for turn_id in new_turns:
@@ -94,24 +130,41 @@ def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print) 
                 if ok:
                     row.update(ok[-1].timings_ms)
                 samples.append(row)
-                progress(f"{clip.name} run {run + 1}: " + (f"voice_to_voice {row.get('voice_to_voice', 0):.0f} ms"
-                                                           if ok else row["outcome"]))
+                line = f"{clip.name} run {run + 1}: "
+                line += f"voice_to_voice {row['voice_to_voice']:.0f} ms" if "voice_to_voice" in row else row["outcome"]
+                if baseline and "end_of_speech_detected" in row:
+                    base = sequential_turn(assistant, source.samples, row["end_of_speech_detected"])
+                    baselines.append({"clip": clip.name, "run": run, "cold": row["cold"], **base})
+                    line += f", sequential {base['voice_to_voice']:.0f} ms"
+                progress(line)
     finally:
         assistant.shutdown()
-    return summarize(samples, load_s)
+    return summarize(samples, load_s, baselines)
 
 
-def summarize(samples: list[dict], load_s: float) -> dict:
+def _stages(samples: list[dict], keys) -> dict:
     stages = {}
-    for key in VOICE_MARKS:
+    for key in keys:
         warm = [s[key] for s in samples if key in s and not s["cold"]]
         cold = [s[key] for s in samples if key in s and s["cold"]]
         if warm:
             stages[key] = {"median": round(statistics.median(warm), 1), "p95": round(percentile(warm, 0.95), 1),
                            "n": len(warm), "cold": cold[0] if cold else None}
-    return {"hardware": hardware(), "models_load_s": round(load_s, 2), "stages_ms": stages,
-            "turns": len(samples), "completed": sum(1 for s in samples if s["outcome"] == "completed"),
-            "samples": samples}
+    return stages
+
+
+def summarize(samples: list[dict], load_s: float, baselines: list[dict] | None = None) -> dict:
+    result = {"hardware": hardware(), "models_load_s": round(load_s, 2), "stages_ms": _stages(samples, VOICE_MARKS),
+              "turns": len(samples), "completed": sum(1 for s in samples if s["outcome"] == "completed"),
+              "samples": samples}
+    if baselines:
+        result["sequential_ms"] = _stages(baselines, BASELINE_MARKS)
+        result["baseline_samples"] = baselines
+        streaming = result["stages_ms"].get("voice_to_voice", {}).get("median")
+        sequential = result["sequential_ms"].get("voice_to_voice", {}).get("median")
+        if streaming and sequential:
+            result["ratio_to_sequential"] = round(streaming / sequential, 3)
+    return result
 
 
 def format_table(result: dict) -> str:
@@ -121,4 +174,51 @@ def format_table(result: dict) -> str:
     for key, row in result["stages_ms"].items():
         cold = f"{row['cold']:.0f}" if row["cold"] is not None else "-"
         lines.append(f"{key:<32}{row['median']:>9.0f}{row['p95']:>9.0f}{cold:>9}{row['n']:>5}")
+    if result.get("sequential_ms"):
+        lines.append("sequential baseline (same models, one after another)")
+        for key, row in result["sequential_ms"].items():
+            cold = f"{row['cold']:.0f}" if row["cold"] is not None else "-"
+            lines.append(f"  {key:<30}{row['median']:>9.0f}{row['p95']:>9.0f}{cold:>9}{row['n']:>5}")
+    if "ratio_to_sequential" in result:
+        lines.append(f"voice_to_voice streaming / sequential (medians): {result['ratio_to_sequential']:.2f}")
     return "\n".join(lines)
+
+
+def plot_waterfall(result: dict, path: Path) -> Path:
+    """Per-stage waterfall of the medians: streaming above, the sequential baseline below."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        from assistant.errors import ConfigError
+
+        raise ConfigError("bench-plot-missing-dependency", "--plot needs matplotlib (pip install matplotlib).") \
+            from None
+    rows = [("streaming", result["stages_ms"], VOICE_MARKS[:-1]),
+            ("sequential", result.get("sequential_ms", {}), BASELINE_MARKS[:-1])]
+    colors = ["#7a7a7a", "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1"]
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    for y, (_label, stages, keys) in enumerate(rows):
+        start = 0.0
+        for i, key in enumerate(keys):
+            if key not in stages:
+                continue
+            end = stages[key]["median"]
+            ax.barh(y, end - start, left=start, color=colors[i % len(colors)], edgecolor="white")
+            ax.text((start + end) / 2, y, key.replace("_", " "), ha="center", va="center", fontsize=7, rotation=0,
+                    color="white" if end - start > 180 else "black")
+            start = end
+        ax.text(start + 20, y, f"{start:.0f} ms", va="center", fontsize=9)
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlabel("milliseconds after the end of the user's speech (medians, warm)")
+    hw = result["hardware"]
+    ax.set_title(f"voice to voice on {hw.get('cpu', hw['machine'])}, {hw['cpu_cores']} cores, GPU {hw.get('gpu', '-')}",
+                 fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -367,7 +367,11 @@ def cmd_bench(args) -> int:
     if not clips:
         raise InputError("bench-clips-missing", f"{folder} holds no audio clips.")
     say = (lambda m: None) if args.quiet or args.json else (lambda m: sys.stderr.write(m + "\n"))
-    result = run_bench(config, clips, runs=args.runs, progress=say)
+    result = run_bench(config, clips, runs=args.runs, progress=say, baseline=not args.no_baseline)
+    if args.plot:
+        from assistant.bench import plot_waterfall
+
+        result["plot"] = str(plot_waterfall(result, Path(args.plot)))
     if args.json:
         _emit_json(result)
     else:
@@ -428,6 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clips", help="folder of clips (default: shared/eval/speech beside the repo)")
     p.add_argument("--runs", type=int, default=3, help="passes over the clips (the first turn is cold)")
     p.add_argument("--limit", type=int, default=0, help="use only the first N clips")
+    p.add_argument("--plot", help="draw the per-stage waterfall to this PNG")
+    p.add_argument("--no-baseline", action="store_true", help="skip the sequential baseline")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
 

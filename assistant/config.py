@@ -67,6 +67,7 @@ class VadConfig:
     pre_roll_ms: int = 300  # audio kept before speech starts, so the first syllable is not lost
     min_speech_ms: int = 250  # shorter bursts (a cough, a click) are not a turn
     max_utterance_s: float = 30.0  # a turn is cut here and answered
+    speculative_stt_ms: int = 150  # after this much silence, transcribe while the end-of-turn silence runs (0: off)
 
     def __post_init__(self) -> None:
         _check(0.05 <= self.threshold <= 0.95, "vad.threshold", "must be between 0.05 and 0.95", self.threshold)
@@ -77,6 +78,9 @@ class VadConfig:
                self.min_speech_ms)
         _check(1 <= self.max_utterance_s <= 300, "vad.max_utterance_s", "must be between 1 and 300",
                self.max_utterance_s)
+        # Takes effect only below end_silence_ms; from 150 ms on the early cut equals the final one.
+        _check(0 <= self.speculative_stt_ms <= 5000, "vad.speculative_stt_ms", "must be between 0 (off) and 5000",
+               self.speculative_stt_ms)
 
 
 @dataclass(frozen=True)

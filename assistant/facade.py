@@ -26,7 +26,7 @@ from assistant.ports import (
 from assistant.segmenter import Segmenter, SpeechSegment
 from assistant.stage import Stage
 from assistant.turns import TurnCounter
-from assistant.types import TurnRequest, Utterance
+from assistant.types import SpeculativeUtterance, TurnRequest, Utterance
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,8 @@ class Assistant:
         self.start()
         if self._listener is not None:
             self._listener.stop()
-        self._listener = Listener(self.bus, Segmenter(self.vad, self.config.vad), source, self._on_utterance)
+        self._listener = Listener(self.bus, Segmenter(self.vad, self.config.vad), source, self._on_utterance,
+                                  self._on_pause)
         self._listener.start()
         return self._listener
 
@@ -134,4 +135,10 @@ class Assistant:
                                      duration=segment.t_speech_end - segment.t_speech_start))
         assert self.stt_stage is not None
         self.stt_stage.put(Utterance(turn_id, segment.samples, segment.t_speech_start, segment.t_speech_end,
-                                     segment.t_detected))
+                                     segment.t_detected, segment.key))
+
+    def _on_pause(self, candidate: SpeechSegment) -> None:
+        # Transcribe the speech so far while the end-of-turn silence runs: if the user stays silent,
+        # the transcript is ready (or nearly) when the turn ends.
+        assert self.stt_stage is not None
+        self.stt_stage.put(SpeculativeUtterance(candidate.key, candidate.samples))

@@ -32,12 +32,12 @@ from assistant.events import (
     TurnEnded,
 )
 from assistant.ports import AudioSink, AudioSource, LanguageModel, SpeechToText, TextToSpeech
-from assistant.segmenter import Segmenter, SpeechSegment, SpeechStart, SpeechTooShort
+from assistant.segmenter import Segmenter, SpeechPaused, SpeechSegment, SpeechStart, SpeechTooShort
 from assistant.sentences import SentenceSplitter
 from assistant.stage import Stage
 from assistant.timings import TurnTimings
 from assistant.turns import TurnCounter
-from assistant.types import Sentence, TurnRequest, Utterance
+from assistant.types import Sentence, SpeculativeUtterance, TurnRequest, Utterance
 
 log = logging.getLogger(__name__)
 
@@ -212,13 +212,25 @@ class SttStage(TurnStage):
                  language: str | None = None) -> None:
         super().__init__(bus, stt, tracker, "stt-stage")
         self.stt, self.llm_stage, self.language = stt, llm_stage, language
+        self._speculative: tuple | None = None  # (key, transcript) of the last speculative run
+        self.speculative_hits = 0
 
-    def handle(self, utterance: Utterance) -> None:
+    def handle(self, utterance: Utterance | SpeculativeUtterance) -> None:
+        if isinstance(utterance, SpeculativeUtterance):
+            self._speculative = None
+            transcript = self.stt.transcribe(utterance.samples, language=self.language)
+            self._speculative = (utterance.key, transcript)
+            return
         turn_id = utterance.turn_id
         if not self.tracker.is_open(turn_id):
             return
         t0 = time.monotonic()
-        transcript = self.stt.transcribe(utterance.samples, language=self.language)
+        if self._speculative is not None and utterance.key and self._speculative[0] == utterance.key:
+            transcript = self._speculative[1]  # transcribed during the silence: the same audio
+            self.speculative_hits += 1
+        else:
+            transcript = self.stt.transcribe(utterance.samples, language=self.language)
+        self._speculative = None
         self.tracker.timings(turn_id).mark("stt")
         if not transcript.text:
             raise NoSpeechError("No speech heard: the audio held sound but no words I could recognise.")
@@ -232,9 +244,11 @@ class SttStage(TurnStage):
 class Listener:
     """Reads an audio source on its own thread, finds turns with the segmenter and hands them on."""
 
-    def __init__(self, bus: EventBus, segmenter: Segmenter, source: AudioSource, on_utterance) -> None:
+    def __init__(self, bus: EventBus, segmenter: Segmenter, source: AudioSource, on_utterance,
+                 on_pause=None) -> None:
         self.bus, self.segmenter, self.source = bus, segmenter, source
         self.on_utterance = on_utterance  # (SpeechSegment) -> None, called on the listener thread
+        self.on_pause = on_pause  # (SpeechSegment) -> None: the candidate turn, while the silence runs
         self._stop = threading.Event()
         self.done = threading.Event()
         self.error: AssistantError | None = None
@@ -277,6 +291,9 @@ class Listener:
                 self.bus.publish(SpeechStarted(t_speech_start=result.t_speech_start))
             elif isinstance(result, SpeechTooShort):
                 self.bus.publish(SpeechDiscarded(duration=result.duration))
+            elif isinstance(result, SpeechPaused):
+                if self.on_pause is not None:
+                    self.on_pause(result.candidate)
             elif isinstance(result, SpeechSegment):
                 self.on_utterance(result)
 

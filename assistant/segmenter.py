@@ -49,6 +49,19 @@ class SpeechSegment:
     forced: bool = False  # cut at max_utterance_s rather than at a pause
 
 
+    @property
+    def key(self) -> tuple[float, int]:
+        """Identifies the cut: a speculative transcript of the same key is the same audio."""
+        return (round(self.t_speech_start, 6), len(self.samples))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SpeechPaused:
+    """The user has been silent for ``speculative_stt_ms``: this is the turn if they stay silent."""
+
+    candidate: SpeechSegment
+
+
 @dataclass(frozen=True, slots=True)
 class SpeechTooShort:
     duration: float
@@ -71,6 +84,7 @@ class Segmenter:
         self._t_last_speech = 0.0
         self._samples_at_last_speech = 0
         self._silence_s = 0.0
+        self._paused = False
         self.last_probability = 0.0
 
     @property
@@ -83,14 +97,14 @@ class Segmenter:
         self._pending = np.zeros(0, dtype=np.float32)
         self._speech = None
 
-    def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechSegment | SpeechTooShort]:
+    def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechPaused | SpeechSegment | SpeechTooShort]:
         """Feed 16 kHz audio; returns what happened, in order."""
         if chunk.rate != SAMPLE_RATE:
             raise ValueError(f"the segmenter takes {SAMPLE_RATE} Hz audio, got {chunk.rate}")
         if len(self._pending) == 0:
             self._pending_t = chunk.t_start
         self._pending = np.concatenate([self._pending, chunk.samples.astype(np.float32, copy=False)])
-        out: list[SpeechStart | SpeechSegment | SpeechTooShort] = []
+        out: list[SpeechStart | SpeechPaused | SpeechSegment | SpeechTooShort] = []
         while len(self._pending) >= self.frame:
             frame, self._pending = self._pending[: self.frame], self._pending[self.frame:]
             t_frame = self._pending_t
@@ -122,6 +136,7 @@ class Segmenter:
         self._speech.append(frame)
         if p >= cfg.threshold - _HYSTERESIS:
             self._silence_s = 0.0
+            self._paused = False
             self._t_last_speech = t_frame + self.frame_s
             self._samples_at_last_speech = sum(len(f) for f in self._speech)
         else:
@@ -130,16 +145,25 @@ class Segmenter:
             return [self._end(self.clock())]
         if t_frame + self.frame_s - self._t_start >= cfg.max_utterance_s:
             return [self._end(self.clock(), forced=True)]
+        if (cfg.speculative_stt_ms and not self._paused and self._silence_s >= cfg.speculative_stt_ms / 1000
+                and self._speech_duration() * 1000 >= cfg.min_speech_ms):
+            self._paused = True
+            return [SpeechPaused(self._cut(self._speech, float("nan")))]
         return []
+
+    def _speech_duration(self) -> float:
+        return self._t_last_speech - self._t_start
+
+    def _cut(self, speech: list[np.ndarray], t_detected: float, forced: bool = False) -> SpeechSegment:
+        audio = np.concatenate(speech)
+        end = acoustic_end(audio[: self._samples_at_last_speech]) or self._samples_at_last_speech
+        t_end = self._t_buffer + end / SAMPLE_RATE
+        return SpeechSegment(audio[: end + int(_TAIL_S * SAMPLE_RATE)], self._t_start, t_end, t_detected, forced)
 
     def _end(self, t_detected: float, forced: bool = False) -> SpeechSegment | SpeechTooShort:
         assert self._speech is not None
         speech, self._speech = self._speech, None
-        duration = self._t_last_speech - self._t_start
-        if duration * 1000 < self.config.min_speech_ms:
-            return SpeechTooShort(duration)
-        audio = np.concatenate(speech)
-        end = acoustic_end(audio[: self._samples_at_last_speech]) or self._samples_at_last_speech
-        t_end = self._t_buffer + end / SAMPLE_RATE
-        audio = audio[: end + int(_TAIL_S * SAMPLE_RATE)]
-        return SpeechSegment(audio, self._t_start, t_end, t_detected, forced)
+        self._paused = False
+        if self._speech_duration() * 1000 < self.config.min_speech_ms:
+            return SpeechTooShort(self._speech_duration())
+        return self._cut(speech, t_detected, forced)

@@ -32,6 +32,16 @@ class Utterance:
     t_speech_start: float  # monotonic time of the first speech sample
     t_speech_end: float  # monotonic time the user stopped speaking
     t_detected: float  # monotonic time the end of turn was decided
+    key: tuple = ()  # matches a speculative transcription of the same audio
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SpeculativeUtterance:
+    """Speech so far, sent to STT during the end-of-turn silence; its transcript is reused if the turn
+    indeed ends there."""
+
+    key: tuple
+    samples: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)

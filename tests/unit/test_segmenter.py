@@ -1,7 +1,7 @@
 import numpy as np
 
 from assistant.config import VadConfig
-from assistant.segmenter import Segmenter, SpeechSegment, SpeechStart, SpeechTooShort
+from assistant.segmenter import Segmenter, SpeechPaused, SpeechSegment, SpeechStart, SpeechTooShort
 from assistant.types import AudioChunk
 from tests.fakes import EnergyVAD, speech_like
 
@@ -22,8 +22,8 @@ def test_a_turn_ends_after_the_configured_silence_with_pre_roll_kept():
     seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, pre_roll_ms=300, min_speech_ms=200))
     audio = np.concatenate([silence(1.0), speech_like(1.0), silence(1.0)])
     events = feed(seg, audio)
-    assert [type(e) for e in events] == [SpeechStart, SpeechSegment]
-    start, segment = events
+    assert [type(e) for e in events] == [SpeechStart, SpeechPaused, SpeechSegment]
+    start, _paused, segment = events
     assert abs(start.t_speech_start - 101.0) < 0.04
     assert abs(segment.t_speech_end - 102.0) < 0.04
     # pre-roll (~300 ms) + speech (1 s) + a short tail, but not the trailing silence
@@ -57,3 +57,26 @@ def test_the_end_of_a_file_ends_a_turn_in_progress():
     (segment,) = seg.finish()
     assert isinstance(segment, SpeechSegment)
     assert seg.finish() == []
+
+
+def test_a_pause_offers_the_turn_early_and_the_final_cut_is_the_same_audio():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150))
+    events = feed(seg, np.concatenate([silence(0.5), speech_like(1.0), silence(1.0)]))
+    paused, final = (e for e in events if isinstance(e, SpeechPaused | SpeechSegment))
+    assert isinstance(paused, SpeechPaused) and isinstance(final, SpeechSegment)
+    assert paused.candidate.key == final.key
+    assert np.array_equal(paused.candidate.samples, final.samples)
+
+
+def test_speech_after_a_pause_makes_a_new_candidate():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=500, speculative_stt_ms=150))
+    events = feed(seg, np.concatenate([speech_like(0.8), silence(0.3), speech_like(0.8), silence(1.0)]))
+    pauses = [e for e in events if isinstance(e, SpeechPaused)]
+    (final,) = [e for e in events if isinstance(e, SpeechSegment)]
+    assert len(pauses) == 2
+    assert pauses[0].candidate.key != final.key and pauses[1].candidate.key == final.key
+
+
+def test_speculation_can_be_switched_off():
+    seg = Segmenter(EnergyVAD(), VadConfig(speculative_stt_ms=0))
+    assert not any(isinstance(e, SpeechPaused) for e in feed(seg, np.concatenate([speech_like(1.0), silence(1.0)])))
