@@ -129,6 +129,8 @@ def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print, 
                        "outcome": ok[-1].outcome if ok else (ended[-1].outcome if ended and ended[-1] else "none")}
                 if ok:
                     row.update(ok[-1].timings_ms)
+                    row["transcript"] = turns.transcripts.get(ok[-1].turn_id, "")
+                    row["reply"] = turns.replies.get(ok[-1].turn_id, "")
                 samples.append(row)
                 line = f"{clip.name} run {run + 1}: "
                 line += f"voice_to_voice {row['voice_to_voice']:.0f} ms" if "voice_to_voice" in row else row["outcome"]

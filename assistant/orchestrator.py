@@ -218,6 +218,8 @@ class SttStage(TurnStage):
     def handle(self, utterance: Utterance | SpeculativeUtterance) -> None:
         if isinstance(utterance, SpeculativeUtterance):
             self._speculative = None
+            if not self.inbox.empty():
+                return  # a newer candidate or the final utterance is waiting: this one is already stale
             transcript = self.stt.transcribe(utterance.samples, language=self.language)
             self._speculative = (utterance.key, transcript)
             return
