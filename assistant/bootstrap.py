@@ -13,15 +13,62 @@ def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, 
                     bus: EventBus | None = None) -> Assistant:
     """An Assistant wired to the configured backends. Nothing heavy happens here: models load when
     ``start()`` runs the stages. Missing models or packages raise ``ConfigError`` now, with the fix."""
-    stt = registry.create_stt(config) if listen else None
+    stt = create_stt(config) if listen else None
     vad = registry.create_vad(config) if listen else None
-    llm = registry.create_llm(config)
-    tts = registry.create_tts(config) if speak and sink is not None else None
+    llm = create_llm(config)
+    tts = create_tts(config) if speak and sink is not None else None
     return Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink)
 
 
+def create_llm(config: Config):
+    """The language model the routing policy allows. This is the one place that decides whether a cloud
+    client exists at all: under the "local" policy none is built, so nothing can leave the machine."""
+    from assistant.errors import AssistantError
+    from assistant.router import RoutedLLM
+    from assistant.secrets import cloud_api_key
+
+    policy = config.cloud.policy
+    if policy == "local":
+        return RoutedLLM("local", registry.create_llm(config), None)
+    local_config = config.replace("llm", first_token_timeout_s=min(config.llm.first_token_timeout_s,
+                                                                   config.cloud.local_first_token_timeout_s))
+    try:
+        local = registry.create_llm(local_config)
+    except AssistantError as exc:  # no local model here: the cloud answers alone
+        import logging
+
+        logging.getLogger(__name__).warning("local model unavailable (%s): the cloud answers", exc.message)
+        local = None
+    return RoutedLLM(policy, local, registry.create_cloud_llm(config, cloud_api_key()))
+
+
+def _cloud_speech(config: Config):
+    """Cloud (stt, tts), or (None, None) when the policy or cloud.speech keeps speech local."""
+    if config.cloud.policy == "local" or not config.cloud.speech:
+        return None, None
+    from assistant.secrets import cloud_api_key
+
+    return registry.create_cloud_speech(config, cloud_api_key())
+
+
+def _local_or_none(factory, config: Config, policy: str):
+    from assistant.errors import AssistantError
+
+    try:
+        return factory(config)
+    except AssistantError:
+        if policy == "local":
+            raise
+        return None  # the cloud speaks or listens instead
+
+
 def create_stt(config: Config):
-    return registry.create_stt(config)
+    cloud_stt, _ = _cloud_speech(config)
+    if cloud_stt is None:
+        return registry.create_stt(config)
+    from assistant.router import RoutedSTT
+
+    return RoutedSTT(config.cloud.policy, _local_or_none(registry.create_stt, config, "cloud"), cloud_stt)
 
 
 def create_vad(config: Config):
@@ -29,7 +76,12 @@ def create_vad(config: Config):
 
 
 def create_tts(config: Config):
-    return registry.create_tts(config)
+    _, cloud_tts = _cloud_speech(config)
+    if cloud_tts is None:
+        return registry.create_tts(config)
+    from assistant.router import RoutedTTS
+
+    return RoutedTTS(config.cloud.policy, _local_or_none(registry.create_tts, config, "cloud"), cloud_tts)
 
 
 def recording_sink(realtime: bool = False):

@@ -26,8 +26,8 @@ APP_NAME = "local-voice-assistant"
 # on a 2-core CPU).
 DEFAULT_SYSTEM_PROMPT = (
     "You are a private voice assistant on the user's computer. Your replies are spoken: answer in one to "
-    "three short plain sentences, no lists or markdown. If you don't know or can't know something (the "
-    "time, the news, personal data), say so instead of guessing."
+    "three short plain sentences, no lists or markdown. If you don't know or can't know something, say so "
+    "instead of guessing."
 )
 
 
@@ -139,6 +139,40 @@ class ModelsConfig:
 
 
 @dataclass(frozen=True)
+class CloudConfig:
+    """The optional cloud model: any OpenAI-compatible endpoint. Off unless ``policy`` says otherwise.
+
+    The API key is not a setting: it comes from the OS keyring or ASSISTANT_CLOUD_API_KEY."""
+
+    policy: str = "local"  # local (never any connection) | auto (local first) | cloud (cloud first)
+    base_url: str = ""  # e.g. https://api.openai.com/v1 or http://localhost:11434/v1
+    model: str = ""  # e.g. gpt-4o-mini
+    timeout_s: float = 30.0
+    first_token_timeout_s: float = 15.0  # the cloud's first token; past this the local model answers
+    local_first_token_timeout_s: float = 10.0  # in "auto", past this the cloud answers instead
+    max_retries: int = 2  # on 429 and 5xx, with backoff
+    speech: bool = False  # also transcribe and speak through the endpoint's audio API, by the same policy
+    stt_model: str = "whisper-1"
+    tts_model: str = "tts-1"
+    tts_voice: str = "alloy"
+    screen_to_cloud: bool = False  # screen images may be sent to the cloud model
+
+    def __post_init__(self) -> None:
+        _choice("cloud.policy", self.policy, ("local", "auto", "cloud"))
+        if self.policy != "local":
+            _check(self.base_url.startswith(("http://", "https://")), "cloud.base_url",
+                   f"must be an http(s) URL when cloud.policy is \"{self.policy}\"", self.base_url)
+            _check(bool(self.model.strip()), "cloud.model", f"must be set when cloud.policy is \"{self.policy}\"",
+                   self.model)
+        _check(1 <= self.timeout_s <= 600, "cloud.timeout_s", "must be between 1 and 600", self.timeout_s)
+        _check(0.5 <= self.first_token_timeout_s <= 600, "cloud.first_token_timeout_s",
+               "must be between 0.5 and 600", self.first_token_timeout_s)
+        _check(0.5 <= self.local_first_token_timeout_s <= 600, "cloud.local_first_token_timeout_s",
+               "must be between 0.5 and 600", self.local_first_token_timeout_s)
+        _check(0 <= self.max_retries <= 10, "cloud.max_retries", "must be between 0 and 10", self.max_retries)
+
+
+@dataclass(frozen=True)
 class AudioConfig:
     max_voice_input_s: float = 120.0  # longest file `assistant voice` accepts
     max_transcribe_s: float = 3600.0  # longest file `assistant transcribe` accepts
@@ -158,6 +192,7 @@ class Config:
     tts: TtsConfig = field(default_factory=TtsConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
+    cloud: CloudConfig = field(default_factory=CloudConfig)
 
     @property
     def cache_dir(self) -> Path:
@@ -175,6 +210,10 @@ class Config:
     def replace(self, section: str, **changes: Any) -> Config:
         return dataclasses.replace(self, **{section: dataclasses.replace(getattr(self, section), **changes)})
 
+
+# Environment variables of the app that are not settings overrides.
+NOT_SETTINGS = {"ASSISTANT_CLOUD_API_KEY", "ASSISTANT_CONFIG", "ASSISTANT_CONFIG_DIR", "ASSISTANT_CACHE_DIR",
+                "ASSISTANT_DATA_DIR", "ASSISTANT_EVAL_DIR"}
 
 SECTIONS: dict[str, type] = {f.name: f.default_factory for f in fields(Config)}  # type: ignore[misc]
 
@@ -236,7 +275,7 @@ def build_config(data: dict[str, Any], env: dict[str, str] | None = None, where:
             merged.setdefault(section, {})[key] = (value, False)
 
     for name, value in (env or {}).items():
-        if not name.startswith("ASSISTANT_"):
+        if not name.startswith("ASSISTANT_") or name in NOT_SETTINGS:
             continue
         rest = name[len("ASSISTANT_"):].lower()
         section, _, key = rest.partition("_")

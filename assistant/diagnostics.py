@@ -68,9 +68,23 @@ def doctor_report(config: Config) -> dict:
         if not ok:
             problems.append(row["fix"])
 
+    cloud = config.cloud
+    cloud_items: dict[str, tuple[bool, str]] = {"policy": (True, {
+        "local": "local only: nothing leaves this machine", "auto": "local first, the cloud when it fails",
+        "cloud": "the cloud first, local when it fails"}[cloud.policy])}
+    if cloud.policy != "local":
+        from assistant.secrets import cloud_api_key
+
+        has_key = bool(cloud_api_key())
+        cloud_items["endpoint"] = (True, f"{cloud.base_url} ({cloud.model})")
+        cloud_items["API key"] = (has_key, "present (keyring or ASSISTANT_CLOUD_API_KEY)" if has_key else
+                                  "none: most endpoints need one; set ASSISTANT_CLOUD_API_KEY or save it in settings")
+        cloud_items["speech"] = (True, "through the endpoint too" if cloud.speech else "local")
+        cloud_items["screen images"] = (True, "may be sent" if cloud.screen_to_cloud else "never sent")
+
     return {
         "config": str(config_path()),
         "cache_dir": str(config.cache_dir),
-        "sections": {"system": system, "audio": audio_items, "models": models},
+        "sections": {"system": system, "audio": audio_items, "models": models, "cloud": cloud_items},
         "problems": problems,
     }

@@ -198,7 +198,8 @@ class LlmStage(TurnStage):
         if not self.tracker.is_open(turn_id):
             return
         timings.mark("reply_done")
-        self.bus.publish(ReplyFinished(turn_id=turn_id, text=reply, backend=self.llm.name, cancelled=cancelled))
+        backend = getattr(self.llm, "last_backend", self.llm.name)  # the router says who finished the answer
+        self.bus.publish(ReplyFinished(turn_id=turn_id, text=reply, backend=backend, cancelled=cancelled))
         if speak:
             self.tts_stage.put(EndOfReply(turn_id))  # type: ignore[union-attr]
         else:

@@ -165,7 +165,10 @@ class TransformersLLM:
     def _inputs(self, messages: Sequence[ChatMessage]):
         assert self._tokenizer is not None
         dicts = [m.as_dict() for m in messages]
-        enc = self._tokenizer.apply_chat_template(dicts, add_generation_prompt=True, return_tensors="pt",
+        # A final assistant message is a reply to continue (another backend broke off mid-answer).
+        continuing = bool(messages) and messages[-1].role == Role.ASSISTANT
+        enc = self._tokenizer.apply_chat_template(dicts, add_generation_prompt=not continuing,
+                                                  continue_final_message=continuing, return_tensors="pt",
                                                   return_dict=True)
         return {k: v.to(self._device) for k, v in enc.items()}
 

@@ -39,6 +39,17 @@ def create_vad(config: Config):
     return SileroVAD(model.path)  # type: ignore[arg-type]
 
 
+def create_cloud_llm(config: Config, api_key: str | None):
+    """The OpenAI-compatible model. Called only when cloud.policy is not "local"."""
+    _need("openai", "cloud", "openai")
+    from models.llm_openai import OpenAICompatibleLLM
+
+    cloud = config.cloud
+    return OpenAICompatibleLLM(base_url=cloud.base_url, model=cloud.model, api_key=api_key,
+                               timeout_s=cloud.timeout_s, first_token_timeout_s=cloud.first_token_timeout_s,
+                               max_retries=cloud.max_retries, max_tokens=max(config.llm.max_new_tokens, 400))
+
+
 def create_llm(config: Config):
     _need("torch", "llm", "torch")
     _need("transformers", "llm", "transformers")
@@ -81,3 +92,16 @@ def create_tts(config: Config):
     from models.tts_piper import PiperTTS
 
     return PiperTTS(path, speaking_rate=tts.speaking_rate, name=tts.voice)
+
+
+def create_cloud_speech(config: Config, api_key: str | None):
+    """(stt, tts) through the endpoint's audio API. Called only when the policy allows the cloud."""
+    _need("openai", "cloud", "openai")
+    from models.speech_openai import OpenAICompatibleSTT, OpenAICompatibleTTS
+
+    cloud = config.cloud
+    common = {"base_url": cloud.base_url, "api_key": api_key, "timeout_s": cloud.timeout_s,
+              "max_retries": cloud.max_retries}
+    return (OpenAICompatibleSTT(model=cloud.stt_model, **common),
+            OpenAICompatibleTTS(model=cloud.tts_model, voice=cloud.tts_voice, speaking_rate=config.tts.speaking_rate,
+                                **common))

@@ -88,7 +88,8 @@ def test_models_lists_every_role_from_the_offline_pack():
 def test_doctor_reports_hardware_audio_and_models():
     proc = run("doctor", "--json")
     report = json.loads(proc.stdout)
-    assert set(report["sections"]) == {"system", "audio", "models"}
+    assert set(report["sections"]) == {"system", "audio", "models", "cloud"}
+    assert "nothing leaves" in report["sections"]["cloud"]["policy"][1]
     assert all(ok for ok, _ in report["sections"]["models"].values())
     assert proc.returncode == (1 if report["problems"] else 0)
 
@@ -181,3 +182,17 @@ def test_output_to_a_missing_folder(tmp_path):
 
 def test_empty_question_and_empty_text():
     assert_clean_failure(run("say", "   ", "--out", "/tmp/x.wav"), "empty-text", 4)
+
+
+def test_bench_prints_stage_figures_a_baseline_and_a_plot(tmp_path):
+    plot = tmp_path / "waterfall.png"
+    proc = run("bench", "--clips", str(EVAL_DIR), "--limit", "1", "--runs", "2", "--plot", str(plot), "--json",
+               timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["completed"] == 2 and result["hardware"]["cpu_cores"] >= 1
+    streaming, sequential = result["stages_ms"], result["sequential_ms"]
+    assert streaming["voice_to_voice"]["n"] == 1 and streaming["voice_to_voice"]["cold"] is not None
+    assert sequential["voice_to_voice"]["median"] >= sequential["stt"]["median"]
+    assert result["ratio_to_sequential"] > 0
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -128,3 +128,12 @@ def test_silence_and_noise_never_reach_the_language_model(make_assistant, kind):
     for turn_ended in events.of(TurnEnded):
         assert turn_ended.outcome == "no-speech"
     assert counting.calls == 0
+
+
+def test_the_transcript_made_during_the_silence_is_the_one_used(make_assistant):
+    """Speculative STT: the speech so far is transcribed while the end-of-turn silence runs, and reused."""
+    assistant, events, _ = make_assistant()
+    assistant.listen(FileSource(SAMPLE_QUESTION, realtime=True)).done.wait(60)
+    assert events.wait_for(TurnEnded).outcome == "completed"
+    assert assistant.stt_stage.speculative_hits == 1
+    assert "capital" in next(e for e in events.items if e.kind == "TranscriptFinal").text.lower()

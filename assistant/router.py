@@ -1,0 +1,163 @@
+"""Routing between the local and the cloud model: local first is a policy in code.
+
+- ``local``: the cloud model does not exist in the process (bootstrap never builds it), so nothing can
+  be sent out.
+- ``auto``: the local model answers; the cloud answers when the local one is missing, fails, runs out of
+  memory or is too slow to start.
+- ``cloud``: the cloud answers; the local model when the cloud fails.
+
+A stream that breaks half-way goes on with the other backend, which continues the reply where it
+stopped instead of starting over. ``last_backend`` says who produced (the end of) each answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+
+from assistant.errors import AssistantError
+from assistant.ports import LanguageModel, ProgressCallback
+from assistant.turns import CancelToken
+from assistant.types import ChatMessage, Role
+
+log = logging.getLogger(__name__)
+
+
+class RoutedLLM:
+    def __init__(self, policy: str, local: LanguageModel | None, cloud: LanguageModel | None) -> None:
+        if policy == "local" and cloud is not None:
+            raise ValueError("a cloud model must not exist under the local-only policy")
+        self.policy = policy
+        order = [local, cloud] if policy in ("local", "auto") else [cloud, local]
+        self.backends: list[LanguageModel] = [b for b in order if b is not None]
+        self.name = self.backends[0].name if self.backends else "none"
+        self.last_backend = self.name
+        self.fallbacks: list[tuple[str, str]] = []  # (backend, error code) of the last turn
+        self._load_errors: dict[str, AssistantError] = {}
+
+    @property
+    def supports_images(self) -> bool:
+        return any(b.supports_images for b in self.backends)
+
+    @property
+    def device(self) -> str:
+        return str(getattr(self.backends[0], "device", "cpu")) if self.backends else "cpu"
+
+    def load(self, progress: ProgressCallback | None = None) -> None:
+        """Load every backend; one failing is fine while another can answer."""
+        for backend in self.backends:
+            try:
+                backend.load(progress)
+            except AssistantError as exc:
+                log.warning("%s is unavailable: %s", backend.name, exc.message)
+                self._load_errors[backend.name] = exc
+        if len(self._load_errors) == len(self.backends):
+            raise next(iter(self._load_errors.values()))
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        for backend in self.backends:
+            if backend.name not in self._load_errors:
+                return backend.count_tokens(messages)
+        return sum(len(m.content) for m in messages) // 4
+
+    def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
+        self.fallbacks = []
+        produced = ""
+        error: AssistantError | None = None
+        for backend in self.backends:
+            if backend.name in self._load_errors:
+                self.fallbacks.append((backend.name, self._load_errors[backend.name].code))
+                error = self._load_errors[backend.name]
+                continue
+            # After a break, the next backend continues the reply: the partial answer is its own last message.
+            prompt = list(messages) if not produced else [*messages, ChatMessage(Role.ASSISTANT, produced)]
+            continuing = bool(produced)
+            try:
+                for piece in backend.stream(prompt, cancel=cancel):
+                    if continuing and produced[-1:].isalnum() and piece[:1].isalnum():
+                        piece = " " + piece  # the other model starts a new word where the first one broke off
+                    continuing = False
+                    produced += piece
+                    self.last_backend = backend.name
+                    yield piece
+                return
+            except AssistantError as exc:
+                if cancel.cancelled:
+                    return
+                log.warning("%s failed (%s); trying the next backend", backend.name, exc.code)
+                self.fallbacks.append((backend.name, exc.code))
+                error = exc
+        if error is not None:
+            raise error
+
+
+class RoutedSTT:
+    """Speech to text by the same policy: the first backend that answers."""
+
+    def __init__(self, policy: str, local, cloud) -> None:
+        order = [local, cloud] if policy in ("local", "auto") else [cloud, local]
+        self.backends = [b for b in order if b is not None]
+        self.name = self.backends[0].name
+        self.device = getattr(self.backends[0], "device", "cpu")
+        self.last_backend = self.name
+
+    def load(self, progress: ProgressCallback | None = None) -> None:
+        errors = []
+        for backend in self.backends:
+            try:
+                backend.load(progress)
+            except AssistantError as exc:
+                errors.append(exc)
+        if len(errors) == len(self.backends):
+            raise errors[0]
+
+    def transcribe(self, audio, *, language: str | None = None):
+        error: AssistantError | None = None
+        for backend in self.backends:
+            try:
+                transcript = backend.transcribe(audio, language=language)
+                self.last_backend = backend.name
+                return transcript
+            except AssistantError as exc:
+                log.warning("%s could not transcribe (%s); trying the next backend", backend.name, exc.code)
+                error = exc
+        assert error is not None
+        raise error
+
+
+class RoutedTTS:
+    """Text to speech by the same policy; a backend that fails before any audio hands over to the next."""
+
+    def __init__(self, policy: str, local, cloud) -> None:
+        order = [local, cloud] if policy in ("local", "auto") else [cloud, local]
+        self.backends = [b for b in order if b is not None]
+        self.name = self.backends[0].name
+        self.sample_rate = self.backends[0].sample_rate
+
+    def load(self, progress: ProgressCallback | None = None) -> None:
+        errors = []
+        for backend in self.backends:
+            try:
+                backend.load(progress)
+            except AssistantError as exc:
+                errors.append(exc)
+        if len(errors) == len(self.backends):
+            raise errors[0]
+
+    def synthesize(self, text: str, *, cancel: CancelToken):
+        error: AssistantError | None = None
+        for backend in self.backends:
+            started = False
+            try:
+                for block in backend.synthesize(text, cancel=cancel):
+                    started = True
+                    self.sample_rate = backend.sample_rate
+                    yield block
+                return
+            except AssistantError as exc:
+                if started:
+                    raise
+                log.warning("%s could not speak (%s); trying the next backend", backend.name, exc.code)
+                error = exc
+        if error is not None:
+            raise error
