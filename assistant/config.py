@@ -25,9 +25,8 @@ APP_NAME = "local-voice-assistant"
 # Short on purpose: every token of it is processed before the first word of each reply (~3 ms a token
 # on a 2-core CPU).
 DEFAULT_SYSTEM_PROMPT = (
-    "You are a private voice assistant on the user's computer. Your replies are spoken: answer in one to "
-    "three short plain sentences, no lists or markdown. If you don't know or can't know something, say so "
-    "instead of guessing."
+    "You are a helpful voice assistant running privately on the user's computer. Your replies are spoken "
+    "aloud: answer in one to three short, plain sentences. If you don't know something, say so."
 )
 
 
