@@ -28,8 +28,7 @@ class RoutedLLM:
         if policy == "local" and cloud is not None:
             raise ValueError("a cloud model must not exist under the local-only policy")
         self.policy = policy
-        order = [local, cloud] if policy in ("local", "auto") else [cloud, local]
-        self.backends: list[LanguageModel] = [b for b in order if b is not None]
+        self.backends: list[LanguageModel] = _ordered(policy, local, cloud)
         self.name = self.backends[0].name if self.backends else "none"
         self.last_backend = self.name
         self.fallbacks: list[tuple[str, str]] = []  # (backend, error code) of the last turn
@@ -91,12 +90,16 @@ class RoutedLLM:
             raise error
 
 
-class RoutedSTT:
-    """Speech to text by the same policy: the first backend that answers."""
+def _ordered(policy: str, local, cloud) -> list:
+    order = [local, cloud] if policy in ("local", "auto") else [cloud, local]
+    return [b for b in order if b is not None]
+
+
+class _RoutedSpeech:
+    """Shared by the speech routers: the backends in policy order; loading succeeds while one loads."""
 
     def __init__(self, policy: str, local, cloud) -> None:
-        order = [local, cloud] if policy in ("local", "auto") else [cloud, local]
-        self.backends = [b for b in order if b is not None]
+        self.backends = _ordered(policy, local, cloud)
         self.name = self.backends[0].name
         self.device = getattr(self.backends[0], "device", "cpu")
         self.last_backend = self.name
@@ -110,6 +113,10 @@ class RoutedSTT:
                 errors.append(exc)
         if len(errors) == len(self.backends):
             raise errors[0]
+
+
+class RoutedSTT(_RoutedSpeech):
+    """Speech to text by the same policy: the first backend that answers."""
 
     def transcribe(self, audio, *, language: str | None = None):
         error: AssistantError | None = None
@@ -125,24 +132,12 @@ class RoutedSTT:
         raise error
 
 
-class RoutedTTS:
+class RoutedTTS(_RoutedSpeech):
     """Text to speech by the same policy; a backend that fails before any audio hands over to the next."""
 
     def __init__(self, policy: str, local, cloud) -> None:
-        order = [local, cloud] if policy in ("local", "auto") else [cloud, local]
-        self.backends = [b for b in order if b is not None]
-        self.name = self.backends[0].name
+        super().__init__(policy, local, cloud)
         self.sample_rate = self.backends[0].sample_rate
-
-    def load(self, progress: ProgressCallback | None = None) -> None:
-        errors = []
-        for backend in self.backends:
-            try:
-                backend.load(progress)
-            except AssistantError as exc:
-                errors.append(exc)
-        if len(errors) == len(self.backends):
-            raise errors[0]
 
     def synthesize(self, text: str, *, cancel: CancelToken):
         error: AssistantError | None = None
@@ -152,6 +147,7 @@ class RoutedTTS:
                 for block in backend.synthesize(text, cancel=cancel):
                     started = True
                     self.sample_rate = backend.sample_rate
+                    self.last_backend = backend.name
                     yield block
                 return
             except AssistantError as exc:
