@@ -124,6 +124,8 @@ class Assistant:
     def _begin_turn(self, origin: float) -> int:
         if self.tracker.open_turns():
             self.interrupt()  # a new question supersedes the answer in progress
+        elif self.sink is not None:
+            self.sink.flush()  # and the end of an earlier answer still being spoken
         token = self.turns.begin()
         self.tracker.open(token.turn_id, origin)
         return token.turn_id
