@@ -82,6 +82,7 @@ class Segmenter:
         self._t_start = 0.0
         self._t_buffer = 0.0
         self._t_last_speech = 0.0
+        self._samples = 0  # samples in the speech buffer
         self._samples_at_last_speech = 0
         self._silence_s = 0.0
         self._paused = False
@@ -128,17 +129,19 @@ class Segmenter:
                 self._pre_roll.clear()
                 self._t_start = t_frame
                 self._t_last_speech = t_frame + self.frame_s
-                self._samples_at_last_speech = sum(len(f) for f in self._speech)
+                self._samples = sum(len(f) for f in self._speech)
+                self._samples_at_last_speech = self._samples
                 self._silence_s = 0.0
                 return [SpeechStart(t_frame)]
             self._pre_roll.append(frame)
             return []
         self._speech.append(frame)
+        self._samples += len(frame)
         if p >= cfg.threshold - _HYSTERESIS:
             self._silence_s = 0.0
             self._paused = False
             self._t_last_speech = t_frame + self.frame_s
-            self._samples_at_last_speech = sum(len(f) for f in self._speech)
+            self._samples_at_last_speech = self._samples
         else:
             self._silence_s += self.frame_s
         if self._silence_s >= cfg.end_silence_ms / 1000:

@@ -46,3 +46,36 @@ def tone(seconds: float, freq: float = 440.0, rate: int = 16000, amp: float = 0.
 
 def noise(seconds: float, rate: int = 16000, amp: float = 0.05, seed: int = 0) -> np.ndarray:
     return (np.random.default_rng(seed).normal(0, amp, int(seconds * rate))).astype(np.float32)
+
+
+class EventLog:
+    """Collects bus events and lets a test wait on a condition over them (no sleeping)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.items: list = []
+        self._cond = threading.Condition()
+
+    def __call__(self, event) -> None:
+        with self._cond:
+            self.items.append(event)
+            self._cond.notify_all()
+
+    def of(self, cls) -> list:
+        with self._cond:
+            return [e for e in self.items if isinstance(e, cls)]
+
+    def kinds(self) -> list[str]:
+        with self._cond:
+            return [e.kind for e in self.items]
+
+    def until(self, predicate, timeout: float) -> bool:
+        """True once predicate(events) holds; False if it still does not after ``timeout`` seconds."""
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self.items), timeout)
+
+    def wait_for(self, cls, timeout: float = 60.0):
+        assert self.until(lambda items: any(isinstance(e, cls) for e in items), timeout), \
+            f"no {cls.__name__}; saw {self.kinds()}"
+        return self.of(cls)[0]

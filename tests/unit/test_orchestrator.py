@@ -1,6 +1,5 @@
 """The streaming turn's orchestration logic, with scripted stages (the real models: tests/integration)."""
 
-import threading
 import time
 
 import numpy as np
@@ -25,28 +24,19 @@ from assistant.facade import Assistant
 from audio.file_source import FileSource
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
+from tests.helpers import EventLog
 
 
-class Recorder:
-    def __init__(self):
-        self.events = []
-        self.lock = threading.Lock()
-
-    def __call__(self, event):
-        with self.lock:
-            self.events.append(event)
-
+class Recorder(EventLog):
     def kinds(self, turn_id=None):
-        return [e.kind for e in self.events if turn_id is None or getattr(e, "turn_id", turn_id) == turn_id]
+        return [e.kind for e in self.of(object) if turn_id is None or getattr(e, "turn_id", turn_id) == turn_id]
 
     def wait_for(self, predicate, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if any(predicate(e) for e in self.events):
-                    return
-            time.sleep(0.01)
-        raise AssertionError(f"timed out; saw {self.kinds()}")
+        assert self.until(lambda items: any(predicate(e) for e in items), timeout), f"timed out; saw {self.kinds()}"
+
+    @property
+    def events(self):
+        return self.of(object)
 
 
 def make(llm=None, stt=None, tts=None, sink=None):
@@ -100,8 +90,7 @@ def test_interrupt_stops_generation_and_audio_at_once():
     ended = assistant.wait_turn(turn, 5)
     assert ended.outcome == "interrupted" and time.monotonic() - t0 < 0.15
     produced = llm.produced
-    time.sleep(0.3)
-    assert llm.produced - produced <= 1  # generation stopped
+    assert not rec.until(lambda items: llm.produced > produced + 1, 0.3)  # generation stopped
     assert sink.wait_drained(0)  # nothing left queued for the speaker
     assert "TurnInterrupted" in rec.kinds(turn)
     assert sum(isinstance(e, TurnEnded) for e in rec.events) == 1
