@@ -128,7 +128,7 @@ def _setup(args) -> Config:
     return config
 
 
-def _wait_ready(assistant, quiet: bool) -> float:
+def _wait_ready(assistant) -> float:
     t0 = time.monotonic()
     errors = assistant.wait_ready()
     if errors:
@@ -152,7 +152,7 @@ def cmd_ask(args) -> int:
     assistant.bus.subscribe(turns)
     assistant.bus.subscribe(Progress(not args.quiet))
     try:
-        load_s = _wait_ready(assistant, args.quiet)
+        load_s = _wait_ready(assistant)
         turn_id = assistant.ask(args.text, speak=speak)
         ended = assistant.wait_turn(turn_id)
         turns.raise_for(turn_id)
@@ -251,7 +251,7 @@ def run_voice(config: Config, wav: str, *, out: str | None, timeline: str | None
     assistant.bus.subscribe(turns)
     assistant.bus.subscribe(Progress(not quiet))
     try:
-        load_s = _wait_ready(assistant, quiet)
+        load_s = _wait_ready(assistant)
         listener = assistant.listen(source)
         listener.done.wait()
         if listener.error:

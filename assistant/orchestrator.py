@@ -26,7 +26,6 @@ from assistant.events import (
     SpeakingFinished,
     SpeakingStarted,
     SpeechDiscarded,
-    SpeechEnded,
     SpeechStarted,
     TranscriptFinal,
     TurnEnded,
@@ -300,5 +299,3 @@ class Listener:
             elif isinstance(result, SpeechSegment):
                 self.on_utterance(result)
 
-
-__all__ = ["EndOfReply", "Listener", "LlmStage", "SpeechEnded", "SttStage", "TtsStage", "TurnTracker"]

@@ -18,15 +18,3 @@ def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
         return np.asarray(samples, dtype=np.float32)
     return soxr.resample(np.asarray(samples, dtype=np.float32), rate_in, rate_out).astype(np.float32)
 
-
-class StreamResampler:
-    """Resamples a stream block by block without clicks at the block edges."""
-
-    def __init__(self, rate_in: int, rate_out: int) -> None:
-        self.rate_in, self.rate_out = rate_in, rate_out
-        self._stream = soxr.ResampleStream(rate_in, rate_out, 1, dtype="float32") if rate_in != rate_out else None
-
-    def process(self, block: np.ndarray, last: bool = False) -> np.ndarray:
-        if self._stream is None:
-            return np.asarray(block, dtype=np.float32)
-        return self._stream.resample_chunk(np.asarray(block, dtype=np.float32), last=last)

@@ -56,10 +56,6 @@ class RecordingSink:
         time.sleep(remaining)
         return True
 
-    @property
-    def first_sample_time(self) -> float | None:
-        return self.blocks[0][0] if self.blocks else None
-
     def audio(self, rate: int | None = None) -> tuple[np.ndarray, int]:
         """The reply as one signal (blocks back to back), at ``rate`` or the blocks' own rate."""
         if not self.blocks:
