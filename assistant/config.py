@@ -173,6 +173,9 @@ class CloudConfig:
 
 @dataclass(frozen=True)
 class AudioConfig:
+    input_device: str = ""  # "" = the system's default microphone; else a device name (or its start) or index
+    output_device: str = ""  # "" = the system's default speaker
+    half_duplex: bool = True  # ignore the microphone while the assistant speaks (no echo without a headset)
     max_voice_input_s: float = 120.0  # longest file `assistant voice` accepts
     max_transcribe_s: float = 3600.0  # longest file `assistant transcribe` accepts
 
@@ -181,6 +184,47 @@ class AudioConfig:
                self.max_voice_input_s)
         _check(1 <= self.max_transcribe_s <= 86400, "audio.max_transcribe_s", "must be between 1 and 86400",
                self.max_transcribe_s)
+
+
+# pynput's hotkey syntax: "<ctrl>+<alt>+<space>", "<cmd>+<shift>+a".
+HOTKEY_NAMES = {"ctrl", "alt", "shift", "cmd", "alt_gr", "space", "enter", "tab", "esc", "backspace", "delete",
+                "insert", "home", "end", "page_up", "page_down", "up", "down", "left", "right", "pause",
+                "caps_lock", "menu", "print_screen", "scroll_lock", *(f"f{i}" for i in range(1, 21))}
+HOTKEY_MODIFIERS = {"ctrl", "alt", "shift", "cmd", "alt_gr"}
+
+
+def check_hotkey(key: str, value: str) -> None:
+    """Refuse a hotkey pynput cannot parse, or one that is a bare key (it would swallow normal typing)."""
+    parts = value.split("+")
+    names = [p[1:-1] if p.startswith("<") and p.endswith(">") else p for p in parts]
+    for part, name in zip(parts, names, strict=True):
+        ok = (part.startswith("<") and name in HOTKEY_NAMES) or (len(part) == 1 and part.isprintable()
+                                                                  and part != " ")
+        _check(ok, key, 'must look like "<ctrl>+<alt>+<space>" (modifiers and keys in <>, letters bare); '
+               f"{part!r} is not a key", value)
+    _check(len(set(names)) == len(names), key, "names a key twice", value)
+    _check(any(n in HOTKEY_MODIFIERS for n in names) and any(n not in HOTKEY_MODIFIERS for n in names), key,
+           "needs at least one modifier (<ctrl>, <alt>, <shift>, <cmd>) and one other key", value)
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    toggle_hotkey: str = "<ctrl>+<alt>+<space>"  # shows or hides the launcher
+    push_to_talk_hotkey: str = "<ctrl>+<alt>+v"  # hold to talk; "" = off
+    launcher_listens: bool = True  # the launcher starts listening at once (else it waits for typing)
+    start_hidden: bool = False  # start in the tray, without the main window
+
+    def __post_init__(self) -> None:
+        check_hotkey("ui.toggle_hotkey", self.toggle_hotkey)
+        if self.push_to_talk_hotkey:
+            check_hotkey("ui.push_to_talk_hotkey", self.push_to_talk_hotkey)
+            _check(self.push_to_talk_hotkey != self.toggle_hotkey, "ui.push_to_talk_hotkey",
+                   "must differ from ui.toggle_hotkey", self.push_to_talk_hotkey)
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    save_history: bool = True  # keep conversations in the local history database
 
 
 @dataclass(frozen=True)
@@ -192,6 +236,8 @@ class Config:
     models: ModelsConfig = field(default_factory=ModelsConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     cloud: CloudConfig = field(default_factory=CloudConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     @property
     def cache_dir(self) -> Path:

@@ -18,8 +18,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("ASSISTANT_CACHE_DIR", str(REPO / ".cache" / "models"))
 # Never read or write the developer's own settings.
 os.environ["ASSISTANT_CONFIG_DIR"] = tempfile.mkdtemp(prefix="assistant-test-config-")
+os.environ["ASSISTANT_DATA_DIR"] = tempfile.mkdtemp(prefix="assistant-test-data-")
 for name in [k for k in os.environ if k.startswith(("ASSISTANT_STT_", "ASSISTANT_LLM_", "ASSISTANT_TTS_",
-                                                     "ASSISTANT_VAD_", "ASSISTANT_MODELS_", "ASSISTANT_AUDIO_"))]:
+                                                     "ASSISTANT_VAD_", "ASSISTANT_MODELS_", "ASSISTANT_AUDIO_",
+                                                     "ASSISTANT_UI_", "ASSISTANT_PRIVACY_"))]:
     del os.environ[name]
 
 
