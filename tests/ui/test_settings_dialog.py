@@ -1,0 +1,312 @@
+"""The settings dialog against the real config file, a real file-based keyring, and the real device and
+model functions (whatever this machine has: often no audio devices at all)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt creates the QApplication
+
+import threading
+
+import pytest
+import shiboken6
+from PySide6.QtCore import QKeyCombination, Qt
+from PySide6.QtGui import QKeySequence
+
+from assistant import secrets
+from assistant.config import Config, load_config
+from ui.settings_dialog import PAGES, SYSTEM_DEFAULT, SettingsDialog, qt_sequence_to_pynput
+
+WAIT_MS = 20_000
+KEY = "sk-test-not-a-real-key-123"
+
+
+@pytest.fixture(autouse=True)
+def file_keyring(tmp_path, monkeypatch):
+    """A real keyring backend writing into tmp_path (never the developer's keyring)."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    previous = keyring.get_keyring()
+    ring = PlaintextKeyring()
+    ring.file_path = str(tmp_path / "keyring.cfg")
+    keyring.set_keyring(ring)
+    monkeypatch.delenv(secrets.ENV_KEY, raising=False)
+    yield ring
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def settings_path(tmp_path):
+    return tmp_path / "settings" / "config.toml"
+
+
+@pytest.fixture
+def open_dialog(qtbot, settings_path):
+    """Opens a dialog on the settings file in tmp_path and waits for its start-up checks to answer."""
+    opened: list[SettingsDialog] = []
+
+    def make(config: Config | None = None, **kwargs) -> SettingsDialog:
+        dialog = SettingsDialog(config or Config(), path=settings_path, **kwargs)
+        qtbot.addWidget(dialog)
+        opened.append(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=WAIT_MS)
+        return dialog
+
+    yield make
+    for dialog in opened:  # no worker may outlive its test's keyring
+        if shiboken6.isValid(dialog):
+            qtbot.waitUntil(lambda d=dialog: not d.is_busy(), timeout=WAIT_MS)
+
+
+def _choose(combo, value: str) -> None:
+    combo.setCurrentIndex(combo.findData(value))
+
+
+def _save(qtbot, dialog: SettingsDialog):
+    with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS) as signal:
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    return signal.args[0]
+
+
+def test_round_trip_writes_the_file_and_stores_the_key_in_the_keyring(qtbot, open_dialog, settings_path):
+    start = Config().replace("llm", max_new_tokens=64)
+    dialog = open_dialog(start)
+
+    dialog.rate_spin.setValue(1.25)
+    _choose(dialog.policy_combo, "auto")
+    qtbot.keyClicks(dialog.base_url_edit, "http://localhost:11434/v1")
+    qtbot.keyClicks(dialog.cloud_model_edit, "llama3.2")
+    dialog.toggle_edit.setText("<ctrl>+<shift>+k")
+    dialog.input_combo.setEditText("USB Mic")
+    dialog.save_history.setChecked(False)
+    assert dialog.key_edit.isEnabled()
+    assert "no key stored" in dialog.key_edit.placeholderText()
+    qtbot.keyClicks(dialog.key_edit, KEY)
+    saved = _save(qtbot, dialog)
+
+    expected = (start.replace("tts", speaking_rate=1.25)
+                .replace("cloud", policy="auto", base_url="http://localhost:11434/v1", model="llama3.2")
+                .replace("ui", toggle_hotkey="<ctrl>+<shift>+k")
+                .replace("audio", input_device="USB Mic")
+                .replace("privacy", save_history=False))
+    assert saved == expected
+    assert load_config(settings_path, env={}) == expected
+    assert KEY not in settings_path.read_text(encoding="utf-8")
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
+    assert secrets.cloud_api_key() == KEY
+
+
+def test_settings_the_dialog_does_not_show_are_kept(qtbot, open_dialog, settings_path, tmp_path):
+    start = (Config().replace("llm", max_new_tokens=64, system_prompt="Be brief.", temperature=0.3)
+             .replace("vad", threshold=0.6, end_silence_ms=700).replace("stt", beam_size=3, language="de")
+             .replace("cloud", max_retries=5, stt_model="my-whisper", first_token_timeout_s=7.5)
+             .replace("models", cache_dir=str(tmp_path / "cache")).replace("audio", max_voice_input_s=60.0))
+    dialog = open_dialog(start)
+    dialog.half_duplex.setChecked(False)
+    saved = _save(qtbot, dialog)
+    expected = start.replace("audio", half_duplex=False)
+    assert saved == expected
+    assert load_config(settings_path, env={}) == expected
+
+
+@pytest.mark.parametrize(("change", "key", "reason"), [
+    (lambda d: (_choose(d.policy_combo, "auto"), d.cloud_model_edit.setText("gpt-4o-mini")),
+     "cloud.base_url", "must be an http(s) URL"),
+    (lambda d: d.toggle_edit.setText("a"), "ui.toggle_hotkey", "needs at least one modifier"),
+    (lambda d: d.ptt_edit.setText("<ctrl>+<alt>+<space>"), "ui.push_to_talk_hotkey", "must differ"),
+    (lambda d: d.field("stt.model").setText("  "), "stt.model", "must not be empty"),
+], ids=["auto-without-url", "bare-key-hotkey", "same-hotkeys", "empty-model"])
+def test_invalid_values_are_refused_with_the_reason(qtbot, open_dialog, settings_path, change, key, reason):
+    dialog = open_dialog()
+    dialog.show_page("models")
+    change(dialog)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+
+    assert not dialog.error_label.isHidden()
+    assert reason in dialog.error_label.text() and key in dialog.error_label.text()
+    assert not settings_path.exists()
+    assert dialog.isVisible()
+    field = dialog.field(key)
+    assert dialog.focusWidget() is field
+    assert dialog.tabs.currentWidget().isAncestorOf(field)
+
+
+@pytest.mark.parametrize(("sequence", "expected"), [
+    (QKeySequence("Ctrl+Alt+Space"), "<ctrl>+<alt>+<space>"),
+    (QKeySequence("Ctrl+Shift+A"), "<ctrl>+<shift>+a"),
+    (QKeySequence("Alt+F5"), "<alt>+<f5>"),
+    (QKeySequence("Ctrl+Alt+Return"), "<ctrl>+<alt>+<enter>"),
+    (QKeySequence("Ctrl+PgDown"), "<ctrl>+<page_down>"),
+    (QKeySequence("Ctrl+Alt+1"), "<ctrl>+<alt>+1"),
+    (QKeySequence("Ctrl+Alt+Ä"), "<ctrl>+<alt>+ä"),
+    (QKeySequence("Ctrl+Alt+V, Ctrl+X"), "<ctrl>+<alt>+v"),  # only the first chord
+    (QKeySequence(), ""),
+])
+def test_qt_sequence_to_pynput(qtbot, sequence, expected):
+    assert qt_sequence_to_pynput(sequence) == expected
+
+
+@pytest.mark.skipif(__import__("sys").platform == "darwin", reason="Qt swaps Ctrl and Meta on macOS")
+def test_meta_is_cmd_and_unnamed_keys_are_refused(qtbot):
+    mods = Qt.KeyboardModifier
+    assert qt_sequence_to_pynput(QKeySequence(QKeyCombination(mods.MetaModifier | mods.ShiftModifier,
+                                                              Qt.Key.Key_Left))) == "<shift>+<cmd>+<left>"
+    with pytest.raises(ValueError, match="cannot be used"):
+        qt_sequence_to_pynput(QKeySequence(QKeyCombination(mods.ControlModifier, Qt.Key.Key_VolumeUp)))
+
+
+def test_record_button_turns_pressed_keys_into_pynput_syntax(qtbot, open_dialog):
+    dialog = open_dialog()
+    dialog.show_page("hotkeys")
+    qtbot.mouseClick(dialog.ptt_record_button, Qt.MouseButton.LeftButton)
+    assert dialog.recorder.isVisible()
+    mods = Qt.KeyboardModifier
+    qtbot.keyClick(dialog.recorder, Qt.Key.Key_K, mods.ControlModifier | mods.AltModifier)
+    qtbot.waitUntil(lambda: dialog.ptt_edit.text() == "<ctrl>+<alt>+k", timeout=WAIT_MS)
+    assert not dialog.recorder.isVisible()
+
+
+def test_hotkey_problem_is_shown_with_the_desktop_shortcut_fix(open_dialog):
+    dialog = open_dialog(hotkey_problem="Wayland does not let applications grab global keys")
+    dialog.show_page("hotkeys")
+    label = dialog.hotkey_problem_label
+    assert label.isVisible()
+    text = label.text()
+    assert "Wayland does not let applications grab global keys" in text
+    assert "assistant toggle" in text
+    assert "GNOME: Settings → Keyboard → Custom Shortcuts" in text
+    assert "KDE: System Settings → Shortcuts → Custom" in text
+    assert open_dialog().hotkey_problem_label.isHidden()
+
+
+def test_local_policy_disables_the_cloud_fields(open_dialog):
+    dialog = open_dialog()
+    assert dialog.policy_combo.currentData() == "local"
+    for widget in (dialog.base_url_edit, dialog.cloud_model_edit, dialog.timeout_spin, dialog.key_edit,
+                   dialog.cloud_speech, dialog.screen_to_cloud):
+        assert not widget.isEnabled()
+    assert dialog.save_history.isEnabled()
+    _choose(dialog.policy_combo, "cloud")
+    assert dialog.base_url_edit.isEnabled() and dialog.key_edit.isEnabled()
+
+
+def test_stored_key_is_announced_and_can_be_removed(qtbot, open_dialog, settings_path):
+    secrets.store_cloud_api_key(KEY)
+    dialog = open_dialog(Config().replace("cloud", policy="auto", base_url="https://api.example.com/v1",
+                                          model="m"))
+    assert "stored in the keyring" in dialog.key_edit.placeholderText()
+    assert KEY not in dialog.key_edit.placeholderText() and dialog.key_edit.text() == ""
+    assert dialog.remove_key_button.isEnabled()
+    qtbot.mouseClick(dialog.remove_key_button, Qt.MouseButton.LeftButton)
+    assert "removed when you save" in dialog.key_status.text()
+    _save(qtbot, dialog)
+    assert secrets.cloud_api_key() is None
+
+
+def test_without_a_keyring_the_dialog_says_to_use_the_environment(qtbot, open_dialog, settings_path):
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    dialog = open_dialog(Config().replace("cloud", policy="auto", base_url="https://api.example.com/v1",
+                                          model="m"))
+    assert not dialog.key_edit.isEnabled()
+    assert secrets.ENV_KEY in dialog.key_status.text() and "unavailable" in dialog.key_status.text()
+    _save(qtbot, dialog)
+    assert load_config(settings_path, env={}).cloud.policy == "auto"
+
+
+def test_a_key_the_keyring_refuses_is_reported_and_never_written_to_the_file(qtbot, open_dialog, settings_path):
+    import keyring
+    from keyring.backends import fail
+
+    dialog = open_dialog(Config().replace("cloud", policy="cloud", base_url="https://api.example.com/v1",
+                                          model="m"))
+    qtbot.keyClicks(dialog.key_edit, KEY)
+    keyring.set_keyring(fail.Keyring())  # the keyring goes away between opening and saving (locked, removed)
+    _save(qtbot, dialog)
+    qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=WAIT_MS)
+    assert dialog.isVisible()
+    assert "API key was not stored" in dialog.error_label.text()
+    assert secrets.ENV_KEY in dialog.error_label.text()
+    assert KEY not in dialog.error_label.text()
+    assert KEY not in settings_path.read_text(encoding="utf-8")
+
+
+def test_audio_devices_are_listed_or_the_reason_is_shown(qtbot, open_dialog):
+    dialog = open_dialog()
+    for combo in (dialog.input_combo, dialog.output_combo):
+        assert combo.itemText(0) == SYSTEM_DEFAULT
+        if combo.count() == 1:  # no devices here (no PortAudio, or none connected)
+            assert not combo.isEnabled()
+            assert dialog.audio_reason.text()
+        else:
+            assert combo.isEnabled()
+
+
+@pytest.mark.parametrize("which", ["input", "output"])
+def test_device_test_buttons_report_a_result_or_the_error(qtbot, open_dialog, which):
+    dialog = open_dialog()
+    button, status = getattr(dialog, f"{which}_test_button"), getattr(dialog, f"{which}_status")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert not button.isEnabled() and status.text()
+    qtbot.waitUntil(lambda: button.isEnabled(), timeout=WAIT_MS)
+    text = status.text()
+    assert text.startswith(("Played a test tone", "Peak level", "The test failed: "))
+    assert "…" not in text
+
+
+def test_prepare_models_shows_each_role_and_what_is_missing(qtbot, open_dialog, tmp_path):
+    dialog = open_dialog()
+    dialog.field("llm.model").setText(str(tmp_path / "no-such-model"))
+    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    assert not dialog.download_button.isEnabled()
+    assert dialog.progress_bar.maximum() == 0  # busy until a step reports how far it got
+    qtbot.waitUntil(lambda: dialog.download_button.isEnabled(), timeout=WAIT_MS)
+
+    assert dialog.progress_bar.value() == 100
+    assert "Not available: llm" in dialog.download_status.text()
+    assert "no-such-model" in dialog.role_status["llm"].text()
+    for role in ("stt", "vad", "tts"):
+        assert dialog.role_status[role].text().startswith("bundled (offline pack)")
+
+
+def test_a_failed_download_shows_its_message(qtbot, open_dialog):
+    dialog = open_dialog()
+    dialog.field("stt.model").setText("Systran/faster-whisper-small.en")  # not cached; the tests are offline
+    dialog.allow_downloads.setChecked(True)
+    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.download_button.isEnabled(), timeout=WAIT_MS)
+    assert dialog.download_status.text().startswith("Preparing the models failed: could not download "
+                                                    "Systran/faster-whisper-small.en")
+
+
+def test_closing_the_dialog_during_a_download_does_not_crash(qtbot, settings_path):
+    dialog = SettingsDialog(Config(), path=settings_path)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.download_button.click()
+    assert dialog.is_busy()  # nothing has been answered yet: that needs the event loop
+    workers = [t for t in threading.enumerate() if t.name.startswith("settings-dialog-")]  # some may be done
+    dialog.close()
+    # Deleted before the GUI thread gets back to its event loop, so every answer arrives after it is gone.
+    shiboken6.delete(dialog)
+    qtbot.waitUntil(lambda: not any(t.is_alive() for t in workers), timeout=WAIT_MS)
+    qtbot.wait(100)  # deliver the queued answers (pytest-qt fails the test if a slot raised)
+
+
+def test_screenshots_of_every_page(qtbot, open_dialog, artifacts):
+    dialog = open_dialog(Config().replace("cloud", policy="auto", base_url="https://api.openai.com/v1",
+                                          model="gpt-4o-mini"),
+                         hotkey_problem="Wayland does not let applications grab global keys.")
+    dialog.resize(720, 560)
+    for name in PAGES:
+        dialog.show_page(name)
+        qtbot.wait(20)
+        path = artifacts / f"settings-{name}.png"
+        assert dialog.grab().save(str(path))
+        assert path.stat().st_size > 0

@@ -1,0 +1,874 @@
+"""The settings dialog: models, audio devices, voice, hotkeys, cloud and privacy.
+
+It edits a copy of the given ``Config``; Save validates with the same rules as the settings file
+(``build_config``), writes the file, and stores the cloud API key in the OS keyring (never in the file).
+Slow work (listing devices, testing them, preparing models, the keyring) runs on worker threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import math
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant import bootstrap, secrets
+from assistant.config import Config, build_config, config_path, save_config
+from assistant.errors import AssistantError, ConfigError
+
+log = logging.getLogger(__name__)
+
+SYSTEM_DEFAULT = "System default"
+WHERE = "the settings dialog"
+ERROR_STYLE = "color: #c62828;"
+PAGES = ("models", "audio", "voice", "hotkeys", "cloud")
+
+HOTKEY_HELP = (
+    "Bind the command <b>assistant toggle</b> in your desktop's keyboard-shortcut settings instead "
+    "(GNOME: Settings → Keyboard → Custom Shortcuts; KDE: System Settings → Shortcuts → Custom)."
+)
+
+# --- Qt key sequence -> pynput hotkey ---------------------------------------------------------------
+
+_K = Qt.Key
+_SPECIAL_KEYS = {
+    _K.Key_Space: "space", _K.Key_Return: "enter", _K.Key_Enter: "enter", _K.Key_Tab: "tab", _K.Key_Backtab: "tab",
+    _K.Key_Escape: "esc", _K.Key_Backspace: "backspace", _K.Key_Delete: "delete", _K.Key_Insert: "insert",
+    _K.Key_Home: "home", _K.Key_End: "end", _K.Key_PageUp: "page_up", _K.Key_PageDown: "page_down",
+    _K.Key_Up: "up", _K.Key_Down: "down", _K.Key_Left: "left", _K.Key_Right: "right", _K.Key_Pause: "pause",
+    _K.Key_CapsLock: "caps_lock", _K.Key_Menu: "menu", _K.Key_Print: "print_screen",
+    _K.Key_ScrollLock: "scroll_lock",
+    **{getattr(_K, f"Key_F{i}"): f"f{i}" for i in range(1, 21)},
+}
+_FIRST_SPECIAL_KEY = 0x01000000  # Qt codes below this are Unicode characters
+
+
+def qt_sequence_to_pynput(sequence: QKeySequence) -> str:
+    """The first chord of ``sequence`` in pynput's hotkey syntax ("<ctrl>+<alt>+<space>"); "" when empty.
+
+    Raises ValueError for a key pynput has no name for (media keys and the like)."""
+    if sequence.isEmpty():
+        return ""
+    combo = sequence[0]
+    mods = combo.keyboardModifiers()
+    mod = Qt.KeyboardModifier
+    # On macOS Qt reports Command as ControlModifier and Control as MetaModifier.
+    ctrl, cmd = (mod.MetaModifier, mod.ControlModifier) if sys.platform == "darwin" else (
+        mod.ControlModifier, mod.MetaModifier)
+    parts = [f"<{name}>" for flag, name in ((ctrl, "ctrl"), (mod.AltModifier, "alt"),
+                                            (mod.GroupSwitchModifier, "alt_gr"), (mod.ShiftModifier, "shift"),
+                                            (cmd, "cmd")) if mods & flag]
+    key = combo.key()
+    if key in _SPECIAL_KEYS:
+        parts.append(f"<{_SPECIAL_KEYS[key]}>")
+    elif 0x20 < key.value < _FIRST_SPECIAL_KEY and chr(key.value).isprintable():
+        parts.append(chr(key.value).lower())  # Qt reports letters upper-case; pynput matches the typed char
+    else:
+        name = QKeySequence(key.value).toString() or hex(key.value)
+        raise ValueError(f"the key {name!r} cannot be used in a global hotkey")
+    return "+".join(parts)
+
+
+# --- worker threads ---------------------------------------------------------------------------------
+
+
+class _Relay(QObject):
+    """Carries worker results to the GUI thread (queued signals).
+
+    One per application, parented to it, so it outlives every dialog: a worker that finishes after its
+    dialog was closed and deleted still emits into a live object, and Qt drops the call because the
+    dialog's connections went with it."""
+
+    progress = Signal(int, object)  # job id, payload
+    finished = Signal(int, object, object)  # job id, result, exception or None
+
+
+_relay: _Relay | None = None
+_job_ids = itertools.count(1)
+
+
+def _shared_relay() -> _Relay:
+    global _relay
+    if _relay is None or not shiboken6.isValid(_relay):
+        _relay = _Relay(QCoreApplication.instance())
+    return _relay
+
+
+def _emit(signal, *args) -> None:
+    with contextlib.suppress(RuntimeError):  # the application is gone (shutdown): nobody listens any more
+        signal.emit(*args)
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, AssistantError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+# --- the dialog -------------------------------------------------------------------------------------
+
+
+class SettingsDialog(QDialog):
+    """Edits the settings. ``saved`` carries the new Config after it was written to ``path``.
+
+    ``path``: the settings file (None: ``config_path()`` when saving). ``hotkey_problem``: why global
+    hotkeys cannot be grabbed (e.g. Wayland), shown on the Hotkeys page with the desktop-shortcut fix."""
+
+    saved = Signal(object)
+
+    def __init__(self, config: Config, parent: QWidget | None = None, *, path: Path | None = None,
+                 hotkey_problem: str | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self._base = config
+        self._path = path
+        self._hotkey_problem = hotkey_problem
+        # Jobs started and not yet answered on the GUI thread: job id -> (on_done, on_progress).
+        self._jobs: dict[int, tuple[Callable[[Any, BaseException | None], None], Callable[[Any], None] | None]] = {}
+        self._fields: dict[str, QWidget] = {}
+        self._key_edited = False
+        self._remove_key = False
+        self._keyring_problem: str | None = None
+        self._key_known = False
+        self._key_stored = False
+        self._record_target: QLineEdit | None = None
+
+        relay = _shared_relay()
+        relay.progress.connect(self._job_progress)
+        relay.finished.connect(self._job_finished)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._models_page(), "Models")
+        self.tabs.addTab(self._audio_page(), "Audio")
+        self.tabs.addTab(self._voice_page(), "Voice")
+        self.tabs.addTab(self._hotkeys_page(), "Hotkeys")
+        self.tabs.addTab(self._cloud_page(), "Cloud && privacy")
+        if hotkey_problem:
+            self.tabs.setTabIcon(PAGES.index("hotkeys"), self.style().standardIcon(
+                QStyle.StandardPixmap.SP_MessageBoxWarning))
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("error")
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setDefault(True)
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+        self.resize(640, 520)
+
+        self._set_values(config)
+        self._run(lambda report: _list_devices(), self._devices_listed)
+        self._run(lambda report: self._keyring_state(), self._key_state_known)
+        self._run(lambda report: bootstrap.model_inventory(config), self._inventory_checked)
+
+    # --- public API ---------------------------------------------------------------------------------
+
+    def config(self) -> Config:
+        """The Config the widgets describe (settings the dialog does not show are kept); raises ConfigError."""
+        data = self._base.to_dict()
+        for key, value in self._values().items():
+            section, name = key.split(".")
+            data[section][name] = value
+        return build_config(data, env={}, where=WHERE)
+
+    def field(self, key: str) -> QWidget:
+        """The widget that edits a setting, by its "section.key" name."""
+        return self._fields[key]
+
+    def show_page(self, name: str) -> None:
+        """Switch to a page: one of models, audio, voice, hotkeys, cloud."""
+        self.tabs.setCurrentIndex(PAGES.index(name))
+
+    def is_busy(self) -> bool:
+        """Whether a worker (device listing or test, model preparation, keyring) has not answered yet."""
+        return bool(self._jobs)
+
+    # --- pages ----------------------------------------------------------------------------------------
+
+    def _models_page(self) -> QWidget:
+        page = QWidget()
+        grid = QGridLayout()
+        self.role_status: dict[str, QLabel] = {}
+        roles = (("stt", "stt.model", "Speech recognition"), ("llm", "llm.model", "Language model"),
+                 ("tts", "tts.voice", "Voice (Piper)"), ("vad", "vad.model", "Voice activity detection"))
+        for i, (role, key, title) in enumerate(roles):
+            edit = QLineEdit()
+            edit.setPlaceholderText('"bundled", a local path, or a Hugging Face id')
+            browse = QPushButton("Browse…")
+            if role == "llm":  # a .gguf file or a transformers folder
+                menu = QMenu(browse)
+                menu.addAction("Model file (.gguf)…", lambda e=edit: self._browse_file(e, "GGUF model (*.gguf)"))
+                menu.addAction("Model folder…", lambda e=edit: self._browse_folder(e))
+                browse.setMenu(menu)
+            elif role == "stt":
+                browse.clicked.connect(lambda _=False, e=edit: self._browse_folder(e))
+            else:
+                browse.clicked.connect(lambda _=False, e=edit: self._browse_file(e, "ONNX model (*.onnx)"))
+            status = QLabel("checking…")
+            status.setWordWrap(True)
+            status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(QLabel(title), 2 * i, 0)
+            grid.addWidget(edit, 2 * i, 1)
+            grid.addWidget(browse, 2 * i, 2)
+            grid.addWidget(status, 2 * i + 1, 1, 1, 2)
+            self._fields[key] = edit
+            self.role_status[role] = status
+
+        self.allow_downloads = QCheckBox("Allow downloads from the Hugging Face hub when a model is not on disk")
+        self._fields["models.allow_downloads"] = self.allow_downloads
+        self.download_button = QPushButton("Download / prepare")
+        self.download_button.setToolTip("Join, convert or download the models these settings name, now")
+        self.download_button.clicked.connect(self._prepare_models)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 100)
+        self.progress_bar.setValue(0)
+        self.download_status = QLabel()
+        self.download_status.setWordWrap(True)
+        self.download_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row = QHBoxLayout()
+        row.addWidget(self.download_button)
+        row.addWidget(self.progress_bar, 1)
+
+        layout = QVBoxLayout(page)
+        layout.addLayout(grid)
+        layout.addWidget(self.allow_downloads)
+        layout.addLayout(row)
+        layout.addWidget(self.download_status)
+        layout.addStretch(1)
+        return page
+
+    def _audio_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout()
+        self.input_combo, self.input_test_button, self.input_status = self._device_row(
+            form, "Microphone", "audio.input_device", self._test_input)
+        self.output_combo, self.output_test_button, self.output_status = self._device_row(
+            form, "Speaker", "audio.output_device", self._test_output)
+        self.audio_reason = QLabel("Listing audio devices…")
+        self.audio_reason.setWordWrap(True)
+        self.half_duplex = QCheckBox("Half duplex: ignore the microphone while the assistant speaks "
+                                     "(no echo without a headset)")
+        self._fields["audio.half_duplex"] = self.half_duplex
+        layout = QVBoxLayout(page)
+        layout.addLayout(form)
+        layout.addWidget(self.audio_reason)
+        layout.addWidget(self.half_duplex)
+        layout.addStretch(1)
+        return page
+
+    def _device_row(self, form: QFormLayout, title: str, key: str, test: Callable[[], None]):
+        combo = QComboBox()
+        combo.setEditable(True)  # a device may also be named by the start of its name, or its index
+        combo.addItem(SYSTEM_DEFAULT)
+        combo.setEnabled(False)  # until the listing is back
+        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        button = QPushButton("Test")
+        button.clicked.connect(test)
+        status = QLabel()
+        status.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(combo, 1)
+        row.addWidget(button)
+        form.addRow(title, row)
+        form.addRow("", status)
+        self._fields[key] = combo
+        return combo, button, status
+
+    def _voice_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.backend_combo = QComboBox()
+        self.backend_combo.addItem("Piper (natural voice)", "piper")
+        self.backend_combo.addItem("eSpeak (robotic, very light)", "espeak")
+        self.voice_edit = QLineEdit()
+        self.voice_edit.setPlaceholderText('"bundled" or a path to a Piper .onnx voice')
+        models_voice = self._fields["tts.voice"]
+        assert isinstance(models_voice, QLineEdit)
+        # The same setting appears on the Models page: keep both fields showing one value.
+        self.voice_edit.textChanged.connect(lambda t: models_voice.text() != t and models_voice.setText(t))
+        models_voice.textChanged.connect(lambda t: self.voice_edit.text() != t and self.voice_edit.setText(t))
+        self.espeak_voice_edit = QLineEdit()
+        self.espeak_voice_edit.setPlaceholderText("en-us")
+        self.rate_spin = QDoubleSpinBox()
+        self.rate_spin.setRange(0.5, 2.0)
+        self.rate_spin.setSingleStep(0.05)
+        self.rate_spin.setDecimals(2)
+        self.rate_spin.setSuffix(" ×")
+        form.addRow("Speech engine", self.backend_combo)
+        form.addRow("Piper voice", self.voice_edit)
+        form.addRow("eSpeak voice", self.espeak_voice_edit)
+        form.addRow("Speaking rate", self.rate_spin)
+        self._fields.update({"tts.backend": self.backend_combo, "tts.espeak_voice": self.espeak_voice_edit,
+                             "tts.speaking_rate": self.rate_spin})
+        return page
+
+    def _hotkeys_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.hotkey_problem_label = QLabel()
+        self.hotkey_problem_label.setObjectName("hotkey_problem")
+        self.hotkey_problem_label.setWordWrap(True)
+        self.hotkey_problem_label.setTextFormat(Qt.TextFormat.RichText)
+        self.hotkey_problem_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hotkey_problem_label.setFrameShape(QFrame.Shape.StyledPanel)
+        self.hotkey_problem_label.setStyleSheet(
+            "QLabel { background: #fff3cd; color: #5c4400; border: 1px solid #e0b000; padding: 8px; }")
+        if self._hotkey_problem:
+            self.hotkey_problem_label.setText(
+                f"<b>Global hotkeys do not work here:</b> {_html(self._hotkey_problem)}<br><br>{HOTKEY_HELP}")
+        else:
+            self.hotkey_problem_label.hide()
+        layout.addWidget(self.hotkey_problem_label)
+
+        form = QFormLayout()
+        self.toggle_edit, self.toggle_record_button = self._hotkey_row(form, "Show / hide the launcher",
+                                                                       "ui.toggle_hotkey")
+        self.ptt_edit, self.ptt_record_button = self._hotkey_row(form, "Push to talk (hold)", "ui.push_to_talk_hotkey")
+        self.ptt_edit.setPlaceholderText("empty: off")
+        layout.addLayout(form)
+
+        # One recorder serves both rows; it converts what the user presses into pynput syntax.
+        self.recorder = QKeySequenceEdit()
+        self.recorder.setMaximumSequenceLength(1)
+        self.recorder.editingFinished.connect(self._recorded)
+        self.recorder_hint = QLabel("Press the key combination now (Escape cancels)…")
+        self.recorder_row = QWidget()
+        rec = QHBoxLayout(self.recorder_row)
+        rec.setContentsMargins(0, 0, 0, 0)
+        rec.addWidget(self.recorder_hint)
+        rec.addWidget(self.recorder, 1)
+        self.recorder_row.hide()
+        layout.addWidget(self.recorder_row)
+        self.hotkey_status = QLabel()
+        self.hotkey_status.setWordWrap(True)
+        layout.addWidget(self.hotkey_status)
+        layout.addWidget(_hint('Syntax: modifiers and named keys in angle brackets, letters bare, joined by "+", '
+                               'e.g. <ctrl>+<alt>+<space> or <cmd>+<shift>+a.'))
+
+        self.launcher_listens = QCheckBox("The launcher starts listening at once (otherwise it waits for typing)")
+        self.start_hidden = QCheckBox("Start hidden in the system tray")
+        layout.addWidget(self.launcher_listens)
+        layout.addWidget(self.start_hidden)
+        layout.addStretch(1)
+        self._fields.update({"ui.launcher_listens": self.launcher_listens, "ui.start_hidden": self.start_hidden})
+        return page
+
+    def _hotkey_row(self, form: QFormLayout, title: str, key: str) -> tuple[QLineEdit, QPushButton]:
+        edit = QLineEdit()
+        button = QPushButton("Record…")
+        button.clicked.connect(lambda: self._start_recording(edit))
+        row = QHBoxLayout()
+        row.addWidget(edit, 1)
+        row.addWidget(button)
+        form.addRow(title, row)
+        self._fields[key] = edit
+        return edit, button
+
+    def _cloud_page(self) -> QWidget:
+        page = QWidget()
+        self.policy_combo = QComboBox()
+        self.policy_combo.addItem("Local only (nothing leaves this computer)", "local")
+        self.policy_combo.addItem("Auto (local first, the cloud when it is slow or missing)", "auto")
+        self.policy_combo.addItem("Cloud first (the local model as fallback)", "cloud")
+        self.policy_combo.currentIndexChanged.connect(self._update_cloud_enabled)
+
+        self.cloud_box = QGroupBox("Cloud model (any OpenAI-compatible endpoint)")
+        form = QFormLayout(self.cloud_box)
+        self.base_url_edit = QLineEdit()
+        self.base_url_edit.setPlaceholderText("https://api.openai.com/v1")
+        self.cloud_model_edit = QLineEdit()
+        self.cloud_model_edit.setPlaceholderText("gpt-4o-mini")
+        self.timeout_spin = QDoubleSpinBox()
+        self.timeout_spin.setRange(1, 600)
+        self.timeout_spin.setDecimals(1)
+        self.timeout_spin.setSuffix(" s")
+        self.cloud_speech = QCheckBox("Also transcribe and speak through the endpoint's audio API")
+        self.screen_to_cloud = QCheckBox("Allow screen images to be sent to the cloud model")
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("checking the keyring…")
+        self.key_edit.textEdited.connect(self._key_typed)
+        self.remove_key_button = QPushButton("Remove key")
+        self.remove_key_button.setEnabled(False)
+        self.remove_key_button.clicked.connect(self._remove_key_clicked)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(self.remove_key_button)
+        self.key_status = QLabel()
+        self.key_status.setWordWrap(True)
+        form.addRow("Base URL", self.base_url_edit)
+        form.addRow("Model", self.cloud_model_edit)
+        form.addRow("Timeout", self.timeout_spin)
+        form.addRow("", self.cloud_speech)
+        form.addRow("", self.screen_to_cloud)
+        form.addRow("API key", key_row)
+        form.addRow("", self.key_status)
+
+        privacy = QGroupBox("Privacy")
+        self.save_history = QCheckBox("Keep conversations in the history on this computer")
+        QVBoxLayout(privacy).addWidget(self.save_history)
+
+        layout = QVBoxLayout(page)
+        top = QFormLayout()
+        top.addRow("Policy", self.policy_combo)
+        layout.addLayout(top)
+        layout.addWidget(self.cloud_box)
+        layout.addWidget(privacy)
+        layout.addStretch(1)
+        self._fields.update({"cloud.policy": self.policy_combo, "cloud.base_url": self.base_url_edit,
+                             "cloud.model": self.cloud_model_edit, "cloud.timeout_s": self.timeout_spin,
+                             "cloud.speech": self.cloud_speech, "cloud.screen_to_cloud": self.screen_to_cloud,
+                             "privacy.save_history": self.save_history})
+        return page
+
+    # --- values <-> widgets -----------------------------------------------------------------------------
+
+    def _set_values(self, c: Config) -> None:
+        for key in ("stt.model", "llm.model", "tts.voice", "vad.model"):
+            section, name = key.split(".")
+            self._fields[key].setText(getattr(getattr(c, section), name))
+        self.allow_downloads.setChecked(c.models.allow_downloads)
+        _set_device(self.input_combo, c.audio.input_device)
+        _set_device(self.output_combo, c.audio.output_device)
+        self.half_duplex.setChecked(c.audio.half_duplex)
+        _set_data(self.backend_combo, c.tts.backend)
+        self.espeak_voice_edit.setText(c.tts.espeak_voice)
+        self.rate_spin.setValue(c.tts.speaking_rate)
+        self.toggle_edit.setText(c.ui.toggle_hotkey)
+        self.ptt_edit.setText(c.ui.push_to_talk_hotkey)
+        self.launcher_listens.setChecked(c.ui.launcher_listens)
+        self.start_hidden.setChecked(c.ui.start_hidden)
+        _set_data(self.policy_combo, c.cloud.policy)
+        self.base_url_edit.setText(c.cloud.base_url)
+        self.cloud_model_edit.setText(c.cloud.model)
+        self.timeout_spin.setValue(c.cloud.timeout_s)
+        self.cloud_speech.setChecked(c.cloud.speech)
+        self.screen_to_cloud.setChecked(c.cloud.screen_to_cloud)
+        self.save_history.setChecked(c.privacy.save_history)
+        self._update_cloud_enabled()
+
+    def _values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {key: self._fields[key].text().strip()
+                                  for key in ("stt.model", "llm.model", "tts.voice", "vad.model", "tts.espeak_voice",
+                                              "ui.toggle_hotkey", "ui.push_to_talk_hotkey", "cloud.base_url",
+                                              "cloud.model")}
+        values.update({
+            "models.allow_downloads": self.allow_downloads.isChecked(),
+            "audio.input_device": _device_value(self.input_combo),
+            "audio.output_device": _device_value(self.output_combo),
+            "audio.half_duplex": self.half_duplex.isChecked(),
+            "tts.backend": self.backend_combo.currentData(),
+            # Spin boxes hold binary floats; round to what they display so 1.1 stays 1.1 in the file.
+            "tts.speaking_rate": round(self.rate_spin.value(), self.rate_spin.decimals()),
+            "ui.launcher_listens": self.launcher_listens.isChecked(),
+            "ui.start_hidden": self.start_hidden.isChecked(),
+            "cloud.policy": self.policy_combo.currentData(),
+            "cloud.timeout_s": round(self.timeout_spin.value(), self.timeout_spin.decimals()),
+            "cloud.speech": self.cloud_speech.isChecked(),
+            "cloud.screen_to_cloud": self.screen_to_cloud.isChecked(),
+            "privacy.save_history": self.save_history.isChecked(),
+        })
+        return values
+
+    def _update_cloud_enabled(self) -> None:
+        self.cloud_box.setEnabled(self.policy_combo.currentData() != "local")
+        usable = self._key_known and self._keyring_problem is None
+        self.key_edit.setEnabled(usable)
+        self.remove_key_button.setEnabled(usable and self._key_stored and not self._remove_key)
+
+    # --- errors -------------------------------------------------------------------------------------------
+
+    def _show_error(self, message: str, *, focus: bool = False) -> None:
+        self.error_label.setText(message)
+        self.error_label.setVisible(bool(message))
+        match = re.match(r"([a-z]+\.[a-z_]+)\b", message)
+        widget = self._fields.get(match.group(1)) if match and focus else None
+        if widget is not None:
+            for i in range(self.tabs.count()):
+                if self.tabs.widget(i).isAncestorOf(widget):
+                    self.tabs.setCurrentIndex(i)
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- saving -------------------------------------------------------------------------------------------
+
+    def _save(self) -> None:
+        self._show_error("")
+        try:
+            config = self.config()
+        except ConfigError as exc:
+            self._show_error(exc.message, focus=True)
+            return
+        path = self._path or config_path()
+        try:
+            save_config(config, path)
+        except OSError as exc:
+            self._show_error(f"The settings could not be written to {path}: {exc}")
+            return
+        log.info("settings saved to %s", path)
+        key = self.key_edit.text().strip() if self._key_edited else ""
+        if key:
+            action, doing = (lambda: secrets.store_cloud_api_key(key)), "Storing the API key in the keyring…"
+        elif self._remove_key:
+            action, doing = secrets.delete_cloud_api_key, "Removing the API key from the keyring…"
+        else:
+            self._saved(config)
+            return
+        # The keyring may wait on an unlock prompt, so it is not touched on the GUI thread.
+        self.save_button.setEnabled(False)
+        self.key_status.setText(doing)
+        self._run(lambda report: action(), lambda _, error: self._key_saved(config, bool(key), error))
+
+    def _key_saved(self, config: Config, stored: bool, error: BaseException | None) -> None:
+        self.save_button.setEnabled(True)
+        if error is not None:
+            self._show_error(f"The settings were saved, but the API key was not {'stored' if stored else 'removed'}: "
+                             f"the OS keyring is unavailable ({_message(error)}). Set {secrets.ENV_KEY} in the "
+                             "environment instead.")
+            self.saved.emit(config)
+            return
+        self.key_edit.clear()
+        self._key_edited = self._remove_key = False
+        self._key_stored = stored
+        self._saved(config)
+
+    def _saved(self, config: Config) -> None:
+        self._base = config
+        self.saved.emit(config)
+        self.accept()
+
+    # --- cloud key ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _keyring_state() -> tuple[str | None, bool]:
+        problem = secrets.keyring_problem()
+        return problem, problem is None and secrets.has_stored_cloud_api_key()
+
+    def _key_state_known(self, result: Any, error: BaseException | None) -> None:
+        problem, stored = result if error is None else (_message(error), False)
+        self._keyring_problem, self._key_stored, self._key_known = problem, stored, True
+        if problem:
+            self.key_edit.setPlaceholderText("the OS keyring is unavailable")
+            self.key_status.setText(f"The OS keyring is unavailable ({problem}). Set {secrets.ENV_KEY} in the "
+                                    "environment instead.")
+            self.key_status.setStyleSheet(ERROR_STYLE)
+        else:
+            self.key_edit.setPlaceholderText("a key is stored in the keyring (type to replace it)" if stored
+                                             else "no key stored (paste one here)")
+            if os.environ.get(secrets.ENV_KEY):
+                self.key_status.setText(f"{secrets.ENV_KEY} is set in the environment and is used before the "
+                                        "keyring.")
+        self._update_cloud_enabled()
+
+    def _key_typed(self, _text: str) -> None:
+        self._key_edited = True
+        if self._remove_key:
+            self._remove_key = False
+            self.key_status.clear()
+            self._update_cloud_enabled()
+
+    def _remove_key_clicked(self) -> None:
+        self.key_edit.clear()
+        self._key_edited = False
+        self._remove_key = True
+        self.key_status.setText("The stored key will be removed when you save.")
+        self._update_cloud_enabled()
+
+    # --- models ---------------------------------------------------------------------------------------------
+
+    def _browse_file(self, edit: QLineEdit, filter_: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a model file", _start_dir(edit.text()),
+                                              f"{filter_};;All files (*)")
+        if path:
+            edit.setText(path)
+
+    def _browse_folder(self, edit: QLineEdit) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a model folder", _start_dir(edit.text()))
+        if path:
+            edit.setText(path)
+
+    def _prepare_models(self) -> None:
+        self._show_error("")
+        try:
+            candidate = self.config()
+        except ConfigError as exc:
+            self._show_error(exc.message, focus=True)
+            return
+
+        def work(report: Callable[[Any], None]) -> list[dict]:
+            report(("rows", bootstrap.model_inventory(candidate)))
+            return bootstrap.model_inventory(candidate, prepare=True,
+                                             progress=lambda message, fraction: report(("progress", message, fraction)))
+
+        self.download_button.setEnabled(False)
+        self.progress_bar.setRange(0, 0)  # busy until a step reports a fraction
+        self.download_status.setStyleSheet("")
+        self.download_status.setText("Preparing the models…")
+        self._run(work, self._models_prepared, self._prepare_progress)
+
+    def _prepare_progress(self, payload: tuple) -> None:
+        if payload[0] == "rows":
+            self._show_rows(payload[1])
+            return
+        _, message, fraction = payload
+        if fraction is None:
+            self.progress_bar.setRange(0, 0)
+        else:
+            self.progress_bar.setRange(0, 100)
+            self.progress_bar.setValue(round(fraction * 100))
+        self.download_status.setText(f"{message}…" if fraction is None else f"{message}: {fraction:.0%}")
+
+    def _models_prepared(self, rows: Any, error: BaseException | None) -> None:
+        self.download_button.setEnabled(True)
+        self.progress_bar.setRange(0, 100)
+        if error is not None:
+            self.progress_bar.setValue(0)
+            self.download_status.setStyleSheet(ERROR_STYLE)
+            self.download_status.setText(f"Preparing the models failed: {_message(error)}")
+            return
+        self._show_rows(rows)
+        self.progress_bar.setValue(100)
+        missing = [r["role"] for r in rows if r["status"] == "missing"]
+        if missing:
+            self.download_status.setStyleSheet(ERROR_STYLE)
+            self.download_status.setText(f"Not available: {', '.join(missing)} (see the fix under each model).")
+        else:
+            self.download_status.setStyleSheet("")
+            self.download_status.setText("All models are ready.")
+
+    def _inventory_checked(self, rows: Any, error: BaseException | None) -> None:
+        if error is not None:
+            for label in self.role_status.values():
+                label.setText(f"cannot check: {_message(error)}")
+            return
+        self._show_rows(rows)
+
+    def _show_rows(self, rows: list[dict]) -> None:
+        for row in rows:
+            label = self.role_status.get(row["role"])
+            if label is None:
+                continue
+            if row["status"] == "missing":
+                label.setStyleSheet(ERROR_STYLE)
+                label.setText(row.get("fix") or row.get("detail", "missing"))
+                continue
+            label.setStyleSheet("")
+            text = f"{_STATUS.get(row['status'], row['status'])}: {row.get('detail', '')}"
+            if row.get("size_mb"):
+                text += f" ({row['size_mb']:.0f} MB)"
+            if row.get("note"):
+                text += f" — {row['note']}"
+            label.setText(text)
+
+    # --- audio devices ------------------------------------------------------------------------------------
+
+    def _devices_listed(self, listing: Any, error: BaseException | None) -> None:
+        if error is not None:
+            listing = {"inputs": [], "outputs": [], "problem": _message(error)}
+        missing = []
+        for combo, kind, noun in ((self.input_combo, "inputs", "microphone"),
+                                  (self.output_combo, "outputs", "speaker")):
+            names = [d["name"] for d in listing.get(kind, [])]
+            current = combo.currentText()
+            for name in names:
+                if combo.findText(name, Qt.MatchFlag.MatchExactly) < 0:
+                    combo.addItem(name)
+            combo.setEditText(current)  # adding items must not replace what the setting says
+            combo.setEnabled(bool(names))
+            if not names:
+                missing.append(noun)
+        if missing:
+            self.audio_reason.setStyleSheet(ERROR_STYLE)
+            self.audio_reason.setText(f"No {' or '.join(missing)} found: {listing.get('problem', 'none listed')}")
+        else:
+            self.audio_reason.setStyleSheet("")
+            self.audio_reason.setText("")
+
+    def _test_output(self) -> None:
+        device = _device_value(self.output_combo)
+        self.output_test_button.setEnabled(False)
+        _status(self.output_status, "Playing a test tone…")
+        self._run(lambda report: bootstrap.test_output_device(device),
+                  lambda _, error: self._output_tested(device, error))
+
+    def _output_tested(self, device: str, error: BaseException | None) -> None:
+        self.output_test_button.setEnabled(True)
+        if error is not None:
+            _status(self.output_status, f"The test failed: {_message(error)}", error=True)
+        else:
+            _status(self.output_status, f"Played a test tone on {device or 'the system default speaker'}.")
+
+    def _test_input(self) -> None:
+        device = _device_value(self.input_combo)
+        self.input_test_button.setEnabled(False)
+        _status(self.input_status, "Recording for 1 s — say something…")
+        self._run(lambda report: bootstrap.test_input_device(device, 1.0), self._input_tested)
+
+    def _input_tested(self, peak: Any, error: BaseException | None) -> None:
+        self.input_test_button.setEnabled(True)
+        if error is not None:
+            _status(self.input_status, f"The test failed: {_message(error)}", error=True)
+        elif peak is None or math.isinf(peak) or peak < -60:
+            _status(self.input_status, "Peak level: silence. Is the microphone muted or the wrong one?", error=True)
+        else:
+            hint = " (quiet: move closer or raise the input volume)" if peak < -30 else ""
+            _status(self.input_status, f"Peak level: {peak:.1f} dBFS{hint}.")
+
+    # --- hotkeys ------------------------------------------------------------------------------------------------
+
+    def _start_recording(self, target: QLineEdit) -> None:
+        self._record_target = target
+        self.recorder.clear()
+        self.hotkey_status.clear()
+        self.recorder_row.show()
+        self.recorder.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _recorded(self) -> None:
+        target, self._record_target = self._record_target, None
+        self.recorder_row.hide()
+        sequence = self.recorder.keySequence()
+        if target is None or sequence.isEmpty() or sequence == QKeySequence(Qt.Key.Key_Escape):
+            return  # Escape cancels the recording
+        try:
+            target.setText(qt_sequence_to_pynput(self.recorder.keySequence()))
+            self.hotkey_status.setStyleSheet("")
+            self.hotkey_status.clear()
+        except ValueError as exc:
+            self.hotkey_status.setStyleSheet(ERROR_STYLE)
+            self.hotkey_status.setText(str(exc))
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- worker threads ---------------------------------------------------------------------------------------
+
+    def _run(self, fn: Callable[[Callable[[Any], None]], Any], on_done: Callable[[Any, BaseException | None], None],
+             on_progress: Callable[[Any], None] | None = None) -> None:
+        """Run ``fn(report)`` on a daemon thread; ``on_progress``/``on_done`` are called on the GUI thread.
+
+        Daemon: a model download that outlives the dialog (or the app) must not keep the process alive."""
+        job = next(_job_ids)
+        self._jobs[job] = (on_done, on_progress)
+        relay = _shared_relay()
+
+        def work() -> None:
+            result, error = None, None
+            try:
+                result = fn(lambda payload: _emit(relay.progress, job, payload))
+            except Exception as exc:
+                log.info("settings job %d failed: %s", job, _message(exc))
+                error = exc
+            _emit(relay.finished, job, result, error)
+
+        threading.Thread(target=work, name=f"settings-dialog-{job}", daemon=True).start()
+
+    def _job_progress(self, job: int, payload: Any) -> None:
+        handlers = self._jobs.get(job)
+        if handlers and handlers[1]:
+            handlers[1](payload)
+
+    def _job_finished(self, job: int, result: Any, error: Any) -> None:
+        handlers = self._jobs.pop(job, None)
+        if handlers:
+            handlers[0](result, error)
+
+
+# --- small helpers ------------------------------------------------------------------------------------------
+
+
+def _list_devices() -> dict:
+    """The device listing, plus why it is empty when it is (the listing itself does not say)."""
+    listing = dict(bootstrap.list_audio_devices())
+    if not listing.get("inputs") or not listing.get("outputs"):
+        report = bootstrap.audio_report()
+        if report.get("error"):
+            listing["problem"] = report["error"]
+        else:
+            listing["problem"] = ("PortAudio lists no such device. Connect one, or check that this user may use "
+                                  "the sound devices.")
+    return listing
+
+_STATUS = {"offline-pack": "bundled (offline pack)", "local": "local file", "hub-cache": "downloaded",
+           "download": "downloaded on first use"}
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # "<ctrl>" is not a tag
+    label.setWordWrap(True)
+    return label
+
+
+def _status(label: QLabel, text: str, *, error: bool = False) -> None:
+    label.setStyleSheet(ERROR_STYLE if error else "")
+    label.setText(text)
+
+
+def _set_data(combo: QComboBox, value: str) -> None:
+    combo.setCurrentIndex(max(0, combo.findData(value)))
+
+
+def _set_device(combo: QComboBox, value: str) -> None:
+    if value:
+        combo.setEditText(value)
+    else:
+        combo.setCurrentIndex(0)
+        combo.setEditText(SYSTEM_DEFAULT)
+
+
+def _device_value(combo: QComboBox) -> str:
+    text = combo.currentText().strip()
+    return "" if text == SYSTEM_DEFAULT else text
+
+
+def _start_dir(current: str) -> str:
+    path = Path(current).expanduser()
+    if current and path.exists():
+        return str(path if path.is_dir() else path.parent)
+    return str(Path.home())
