@@ -13,7 +13,7 @@ from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.conversation import Conversation
 from assistant.errors import AssistantError, ConfigError, InputError
-from assistant.events import SpeechEnded, TurnEnded, TurnInterrupted
+from assistant.events import SpeakingStarted, SpeechEnded, TurnEnded, TurnInterrupted
 from assistant.orchestrator import Listener, LlmStage, SttStage, TtsStage, TurnTracker
 from assistant.ports import (
     AudioSink,
@@ -49,6 +49,8 @@ class Assistant:
         self.stt_stage = SttStage(self.bus, stt, self.tracker, self.llm_stage, language) if stt else None
         self._listener: Listener | None = None
         self._started = False
+        self._speaking_turn: int | None = None  # the turn whose reply is being spoken
+        self.bus.subscribe(self._track_speaking)
 
     @property
     def stages(self) -> list[Stage]:
@@ -94,16 +96,34 @@ class Assistant:
         return turn_id
 
     def listen(self, source: AudioSource) -> Listener:
-        """Start listening on ``source`` (a microphone, or a file fed in real time)."""
+        """Start listening on ``source`` (a microphone, or a file fed in real time).
+
+        With ``audio.half_duplex`` the source is ignored while a reply is being spoken (and briefly after,
+        while the room's echo dies away), so the assistant does not answer itself."""
         if self.vad is None or self.stt_stage is None:
             raise ConfigError("voice-unavailable", "listening needs a voice activity detector and speech to text.")
         self.start()
         if self._listener is not None:
             self._listener.stop()
+        gate = self._mic_open if self.config.audio.half_duplex and self.sink is not None else None
         self._listener = Listener(self.bus, Segmenter(self.vad, self.config.vad), source, self._on_utterance,
-                                  self._on_pause)
+                                  self._on_pause, gate=gate)
         self._listener.start()
         return self._listener
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None and not self._listener.done.is_set() and not self._listener.stopping
+
+    def stop_listening(self, *, answer: bool = False) -> None:
+        """Stop listening; with ``answer`` what was said so far becomes a turn (push-to-talk released)."""
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        if answer:
+            listener.finish()
+            listener.done.wait(2.0)
+        listener.stop()
 
     def interrupt(self) -> int | None:
         """Stop the current turn now: generation, synthesis and queued audio. Returns its id."""
@@ -120,6 +140,20 @@ class Assistant:
         return self.tracker.wait_ended(turn_id, timeout)
 
     # --- internals ---------------------------------------------------------------------------------
+
+    ECHO_TAIL_S = 0.3  # a room's reverberation after the last sample played
+
+    def _track_speaking(self, event) -> None:
+        if isinstance(event, SpeakingStarted):
+            self._speaking_turn = event.turn_id
+        elif isinstance(event, TurnEnded) and event.turn_id == self._speaking_turn:
+            self._speaking_turn = None
+
+    def _mic_open(self) -> bool:
+        if self._speaking_turn is not None and self.tracker.is_open(self._speaking_turn):
+            return False
+        playing_until = getattr(self.sink, "playing_until", 0.0)
+        return time.monotonic() > playing_until + self.ECHO_TAIL_S
 
     def _begin_turn(self, origin: float) -> int:
         if self.tracker.open_turns():

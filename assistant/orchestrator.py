@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from assistant.bus import EventBus
 from assistant.conversation import Conversation
-from assistant.errors import AssistantError, NoSpeechError
+from assistant.errors import AssistantError, AudioDeviceError, NoSpeechError
 from assistant.events import (
     ErrorOccurred,
     ListeningStarted,
@@ -244,14 +244,22 @@ class SttStage(TurnStage):
 
 
 class Listener:
-    """Reads an audio source on its own thread, finds turns with the segmenter and hands them on."""
+    """Reads an audio source on its own thread, finds turns with the segmenter and hands them on.
+
+    ``gate`` (optional) is asked for every block: while it returns False the block is dropped and the
+    segmenter reset (half duplex: the assistant must not hear itself). A live device that fails
+    (``AudioDeviceError``) is reported and reopened every ``retry_s`` until it works again or listening stops.
+    """
 
     def __init__(self, bus: EventBus, segmenter: Segmenter, source: AudioSource, on_utterance,
-                 on_pause=None) -> None:
+                 on_pause=None, gate=None, retry_s: float = 1.0) -> None:
         self.bus, self.segmenter, self.source = bus, segmenter, source
         self.on_utterance = on_utterance  # (SpeechSegment) -> None, called on the listener thread
         self.on_pause = on_pause  # (SpeechSegment) -> None: the candidate turn, while the silence runs
+        self.gate = gate
+        self.retry_s = retry_s
         self._stop = threading.Event()
+        self._finish = threading.Event()
         self.done = threading.Event()
         self.error: AssistantError | None = None
         self._thread = threading.Thread(target=self._run, name="listener", daemon=True)
@@ -263,14 +271,38 @@ class Listener:
         self._stop.set()
         self._thread.join(timeout)
 
+    def finish(self) -> None:
+        """End listening now, answering what was said so far (push-to-talk released)."""
+        self._finish.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     def _run(self) -> None:
         try:
             self.segmenter.vad.load()
             self.source.start()
             self.bus.publish(ListeningStarted(source=self.source.name))
+            gated = False
             while not self._stop.is_set():
-                chunk = self.source.read(0.1)
+                if self._finish.is_set():  # take in what was captured up to the release, then answer it
+                    while (chunk := self.source.read(0.0)) is not None:
+                        self._handle(self.segmenter.push(chunk))
+                    self._handle(self.segmenter.finish())
+                    break
+                try:
+                    chunk = self.source.read(0.1)
+                except AudioDeviceError as exc:
+                    self._recover(exc)
+                    continue
                 if chunk is not None:
+                    if self.gate is not None and not self.gate():
+                        if not gated:
+                            gated = True
+                            self.segmenter.reset()
+                        continue
+                    gated = False
                     self._handle(self.segmenter.push(chunk))
                 elif self.source.exhausted:
                     self._handle(self.segmenter.finish())
@@ -287,6 +319,22 @@ class Listener:
             self.bus.publish(ListeningStopped(source=self.source.name))
             self.done.set()
 
+    def _recover(self, exc: AudioDeviceError) -> None:
+        """The device went away: say so once, then reopen it quietly until it is back."""
+        self.bus.publish(ErrorOccurred(code=exc.code, message=exc.message))
+        self.bus.publish(ListeningStopped(source=self.source.name))
+        self.segmenter.reset()
+        while not self._stop.wait(self.retry_s):
+            try:
+                self.source.stop()
+                self.source.start()
+            except AudioDeviceError as again:
+                log.debug("microphone still unavailable: %s", again.message)
+                continue
+            log.info("microphone %s is back", self.source.name)
+            self.bus.publish(ListeningStarted(source=self.source.name))
+            return
+
     def _handle(self, results) -> None:
         for result in results:
             if isinstance(result, SpeechStart):
@@ -298,4 +346,3 @@ class Listener:
                     self.on_pause(result.candidate)
             elif isinstance(result, SpeechSegment):
                 self.on_utterance(result)
-

@@ -79,3 +79,15 @@ class EventLog:
         assert self.until(lambda items: any(isinstance(e, cls) for e in items), timeout), \
             f"no {cls.__name__}; saw {self.kinds()}"
         return self.of(cls)[0]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
+    """Poll a condition that no event announces (a queue drained, a process gone); True once it holds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True

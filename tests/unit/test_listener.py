@@ -1,0 +1,132 @@
+"""The listener's half-duplex gate, microphone recovery and push-to-talk finish, with scripted parts."""
+
+import queue
+import threading
+
+import numpy as np
+
+from assistant.bus import EventBus
+from assistant.config import Config, VadConfig
+from assistant.errors import AudioDeviceError
+from assistant.events import ErrorOccurred, ListeningStarted, ListeningStopped, SpeakingStarted, SpeechStarted
+from assistant.facade import Assistant
+from assistant.orchestrator import Listener
+from assistant.segmenter import Segmenter
+from assistant.types import SAMPLE_RATE, AudioChunk
+from audio.sinks import RecordingSink
+from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
+from tests.helpers import EventLog, wait_until
+
+BLOCK = 512
+
+
+class LiveSource:
+    """A source the test feeds block by block, and can make fail like an unplugged microphone."""
+
+    name = "live"
+    exhausted = False
+
+    def __init__(self) -> None:
+        self.blocks: queue.Queue = queue.Queue()
+        self.fail_reads = threading.Event()
+        self.refuse_start = 0  # how many start() calls fail before one succeeds
+        self.starts = 0
+        self.t = 0.0
+
+    def start(self) -> None:
+        self.starts += 1
+        if self.starts > 1 and self.refuse_start > 0:
+            self.refuse_start -= 1
+            raise AudioDeviceError("no-input-device", "still unplugged")
+        self.fail_reads.clear()
+
+    def stop(self) -> None:
+        pass
+
+    def read(self, timeout: float):
+        if self.fail_reads.is_set():
+            raise AudioDeviceError("input-device-lost", "the microphone went away")
+        try:
+            return self.blocks.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def feed(self, samples: np.ndarray) -> int:
+        """Queue ``samples`` in blocks; returns how many blocks."""
+        for i in range(0, len(samples), BLOCK):
+            block = samples[i:i + BLOCK].astype(np.float32)
+            self.blocks.put(AudioChunk(block, SAMPLE_RATE, self.t))
+            self.t += len(block) / SAMPLE_RATE
+        return -(-len(samples) // BLOCK)
+
+
+def make_listener(source, gate=None):
+    bus, log, utterances = EventBus(), EventLog(), []
+    bus.subscribe(log)
+    listener = Listener(bus, Segmenter(EnergyVAD(), VadConfig(), clock=lambda: source.t), source,
+                        utterances.append, gate=gate, retry_s=0.05)
+    return listener, log, utterances
+
+
+def test_closed_gate_drops_the_audio_and_an_open_one_passes_it():
+    source, is_open, asked = LiveSource(), threading.Event(), []
+
+    def gate():
+        asked.append(is_open.is_set())
+        return asked[-1]
+
+    listener, log, utterances = make_listener(source, gate=gate)
+    listener.start()
+    fed = source.feed(speech_like(1.0)) + source.feed(np.zeros(SAMPLE_RATE, dtype=np.float32))
+    assert wait_until(lambda: len(asked) == fed, 5)
+    assert not log.of(SpeechStarted) and not utterances  # the assistant's own voice is not heard
+    is_open.set()
+    source.feed(speech_like(1.0))
+    source.feed(np.zeros(SAMPLE_RATE, dtype=np.float32))
+    assert wait_until(lambda: len(utterances) == 1, 5)
+    listener.stop()
+
+
+def test_a_lost_microphone_is_reported_and_reopened_when_it_returns():
+    source = LiveSource()
+    source.refuse_start = 2
+    listener, log, utterances = make_listener(source)
+    listener.start()
+    log.wait_for(ListeningStarted, 5)
+    source.fail_reads.set()
+    error = log.wait_for(ErrorOccurred, 5)
+    assert error.code == "input-device-lost"
+    assert log.until(lambda items: sum(isinstance(e, ListeningStarted) for e in items) == 2, 5)
+    assert source.starts == 4  # the first open, two refused retries, the one that worked
+    assert len(log.of(ErrorOccurred)) == 1  # said once, not at every retry
+    source.feed(speech_like(1.0))
+    source.feed(np.zeros(SAMPLE_RATE, dtype=np.float32))
+    assert wait_until(lambda: len(utterances) == 1, 5)  # and it listens again
+    listener.stop()
+    assert log.of(ListeningStopped)
+
+
+def test_finish_turns_what_was_said_so_far_into_an_utterance():
+    source = LiveSource()
+    listener, log, utterances = make_listener(source)
+    listener.start()
+    source.feed(speech_like(1.0))  # still speaking: no end-of-turn silence yet
+    assert log.until(lambda items: bool(log.of(SpeechStarted)), 5)
+    listener.finish()
+    assert listener.done.wait(5)
+    assert len(utterances) == 1 and len(utterances[0].samples) >= 0.9 * SAMPLE_RATE
+
+
+def test_half_duplex_keeps_the_microphone_closed_while_a_reply_plays():
+    sink = RecordingSink(realtime=True)
+    config = Config()
+    assistant = Assistant(config, stt=ScriptedSTT(), llm=ScriptedLLM(), tts=ToneTTS(), vad=EnergyVAD(), sink=sink)
+    log = EventLog()
+    assistant.bus.subscribe(log)
+    assert assistant._mic_open()
+    turn = assistant.ask("hello")
+    log.wait_for(SpeakingStarted)
+    assert not assistant._mic_open()
+    assistant.wait_turn(turn, 10)
+    assert wait_until(assistant._mic_open, 10)  # open again once the audio and its echo are over
+    assistant.shutdown()
