@@ -130,3 +130,31 @@ def audio_report() -> dict:
     from audio.devices import audio_report as _report
 
     return _report()
+
+
+def microphone_source(device: str = ""):
+    """The live microphone (``device``: "" for the system default, a name or an index), 16 kHz mono."""
+    from audio.microphone import MicrophoneSource
+
+    return MicrophoneSource(device or None)
+
+
+def list_audio_devices() -> dict:
+    """{"inputs": [...], "outputs": [...]}, each {"name", "index", "default"}; empty lists without PortAudio."""
+    from audio.devices import list_devices
+
+    return list_devices()
+
+
+def test_output_device(device: str = "") -> None:
+    """Play a short tone on ``device``; raises AudioDeviceError with the reason when it cannot."""
+    from audio.devices import play_test_tone
+
+    play_test_tone(device or None)
+
+
+def test_input_device(device: str = "", seconds: float = 1.0) -> float:
+    """Record ``seconds`` from ``device``; returns its peak level in dBFS (raises AudioDeviceError)."""
+    from audio.devices import measure_input_level
+
+    return measure_input_level(device or None, seconds)

@@ -112,7 +112,8 @@ def _emit_json(obj: dict) -> None:
     sys.stdout.flush()
 
 
-def _setup(args) -> Config:
+def setup(args) -> Config:
+    """Load the settings named on the command line and keep the model libraries quiet and offline."""
     config = load_config(Path(args.config) if args.config else None)
     if not config.models.allow_downloads:
         # Offline by policy: the hub libraries must not even try the network.
@@ -142,7 +143,7 @@ def _wait_ready(assistant) -> float:
 def cmd_ask(args) -> int:
     from assistant import bootstrap
 
-    config = _setup(args)
+    config = setup(args)
     speak = bool(args.speak or args.out)
     recorder = bootstrap.recording_sink() if args.out else None
     sinks = [s for s in (bootstrap.speaker_sink() if args.speak else None, recorder) if s is not None]
@@ -176,7 +177,7 @@ def cmd_ask(args) -> int:
 def cmd_transcribe(args) -> int:
     from assistant import bootstrap
 
-    config = _setup(args)
+    config = setup(args)
     stt = bootstrap.create_stt(config)
     vad = bootstrap.create_vad(config)
     failures = 0
@@ -218,7 +219,7 @@ def cmd_say(args) -> int:
     from assistant.sentences import SentenceSplitter
     from assistant.turns import CancelToken
 
-    config = _setup(args)
+    config = setup(args)
     if not args.text.strip():
         raise InputError("empty-text", "there is nothing to say: give some text.")
     sink = bootstrap.recording_sink() if args.out else bootstrap.speaker_sink()
@@ -291,7 +292,7 @@ def _print_voice(result: dict) -> None:
 
 
 def cmd_voice(args) -> int:
-    config = _setup(args)
+    config = setup(args)
     result = run_voice(config, args.input, out=args.out, timeline=args.timeline, speak=args.speak,
                        quiet=args.quiet)
     if args.json:
@@ -303,7 +304,7 @@ def cmd_voice(args) -> int:
 
 def cmd_demo(args) -> int:
     """One spoken turn on the bundled sample question, headless."""
-    config = _setup(args)
+    config = setup(args)
     clip = sample_clip()
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -319,7 +320,7 @@ def cmd_demo(args) -> int:
 def cmd_models(args) -> int:
     from assistant.diagnostics import describe_models
 
-    config = _setup(args)
+    config = setup(args)
     rows = describe_models(config, prepare=args.prepare, progress=Progress(not args.quiet))
     if args.json:
         _emit_json({"models": rows})
@@ -340,7 +341,7 @@ def cmd_models(args) -> int:
 def cmd_doctor(args) -> int:
     from assistant.diagnostics import doctor_report
 
-    config = _setup(args)
+    config = setup(args)
     report = doctor_report(config)
     if args.json:
         _emit_json(report)
@@ -359,7 +360,7 @@ def cmd_doctor(args) -> int:
 def cmd_bench(args) -> int:
     from assistant.bench import default_clips_dir, format_table, list_clips, run_bench
 
-    config = _setup(args)
+    config = setup(args)
     folder = Path(args.clips) if args.clips else default_clips_dir()
     if not folder.is_dir():
         raise InputError("bench-clips-missing", f"no clip folder at {folder}; pass one with --clips.")
@@ -391,13 +392,26 @@ def cmd_config(args) -> int:
 # --- entry point -------------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistant", description="A local-first voice assistant.")
+def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
+    """The command line. ``front_end`` adds the desktop app's commands ("app", "toggle"), which live in
+    ``ui`` and are handed in by the ``assistant`` launcher so the core never imports Qt."""
+    parser = argparse.ArgumentParser(prog="assistant", description="A local-first voice assistant. With no "
+                                     "command, the desktop app starts (or the running one is shown).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", help="settings file to use instead of the default one")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    if front_end:
+        p = sub.add_parser("app", help="start the desktop app (the default with no command)")
+        p.add_argument("--hidden", action="store_true", help="start in the tray, without the main window")
+        p.add_argument("--no-hotkeys", action="store_true", help="do not grab global hotkeys")
+        p.set_defaults(func=front_end["app"])
+        p = sub.add_parser("toggle", help="show or hide the running app's launcher (bind this to a key on "
+                           "Wayland)")
+        p.add_argument("action", nargs="?", default="toggle", choices=["toggle", "show", "listen", "settings", "quit"])
+        p.set_defaults(func=front_end["toggle"])
 
     p = sub.add_parser("ask", help="answer a typed question")
     p.add_argument("text")
@@ -452,14 +466,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, front_end: dict | None = None) -> int:
+    parser = build_parser(front_end)
     args = parser.parse_args(argv)
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
                         format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+        if not front_end:
+            parser.print_help()
+            return 0
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "app"])
     try:
         return int(args.func(args) or 0)
     except AssistantError as exc:

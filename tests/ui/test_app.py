@@ -1,0 +1,183 @@
+"""The desktop app against the real headless core (real models), on Qt's offscreen platform."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from assistant.config import Config
+from assistant.events import ErrorOccurred, ReplyDelta, ReplyFinished, TurnEnded
+from assistant.history import HistoryStore
+from ui.app import DesktopApp
+from ui.single_instance import InstanceServer
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def desktop(tmp_path_factory, qapp):
+    store = HistoryStore(tmp_path_factory.mktemp("history") / "history.sqlite3")
+    app = DesktopApp(Config(), history=store)
+    app.start(hotkeys=False)
+    yield app
+    app.shutdown()
+    app.window.quitting = True
+    app.window.close()
+
+
+def test_window_appears_before_the_models_are_ready(desktop):
+    assert desktop.window.isVisible()
+    assert desktop.window.state.state in ("loading", "idle")
+
+
+def test_typed_question_streams_its_answer_into_the_view(desktop, qtbot):
+    qtbot.waitUntil(lambda: desktop.chat_ready, timeout=180_000)
+    seen: list[str] = []  # the reply bubble's text each time a delta arrived, on the GUI thread
+    finished: list[ReplyFinished] = []
+    ended: list[TurnEnded] = []
+
+    def on_event(event):
+        if isinstance(event, ReplyDelta) and desktop.window.conversation.has_turn(event.turn_id):
+            seen.append(desktop.window.conversation.turn(event.turn_id).reply)
+        elif isinstance(event, ReplyFinished):
+            finished.append(event)
+        elif isinstance(event, TurnEnded):
+            ended.append(event)
+
+    desktop.bridge.event.connect(on_event)
+    desktop.window.input.setText("Name three primary colors as a list.")
+    qtbot.keyClick(desktop.window.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(ended), timeout=120_000)
+    desktop.bridge.event.disconnect(on_event)
+
+    turn = desktop.window.conversation.turns[ended[0].turn_id]
+    assert turn.question == "Name three primary colors as a list."
+    assert desktop.window.input.text() == ""  # accepted, so the box was cleared
+    assert ended[0].outcome == "completed"
+    assert finished and turn.reply == finished[0].text and turn.reply.strip()
+    # Streamed: the bubble grew piece by piece before the reply was complete.
+    assert len(seen) >= 3 and seen[0] != finished[0].text
+    assert all(finished[0].text.startswith(s) for s in seen)
+    assert turn.waterfall is not None and turn.waterfall.steps[0][0] == "first token"
+    assert desktop.state == "idle"
+
+    # Committed to the history when the turn ended, and listed in the panel.
+    stored = desktop.history.turns(desktop.recorder.current_conversation)
+    assert [t.question for t in stored] == ["Name three primary colors as a list."]
+    assert stored[0].answer == finished[0].text
+    assert desktop.history_panel.list.count() == 1
+
+
+def test_past_conversation_opens_and_becomes_the_context(desktop, qtbot):
+    conversation_id = desktop.recorder.current_conversation
+    desktop.window.new_button.click()
+    assert not desktop.window.conversation.turns
+    assert desktop.assistant.conversation.history == []
+
+    item = desktop.history_panel.list.item(0)
+    desktop.history_panel.list.itemClicked.emit(item)
+    turns = list(desktop.window.conversation.turns.values())
+    assert [t.question for t in turns] == ["Name three primary colors as a list."]
+    assert desktop.recorder.current_conversation == conversation_id
+    history = desktop.assistant.conversation.history
+    assert [m.content for m in history][:1] == ["Name three primary colors as a list."]
+
+
+def test_event_published_on_a_worker_thread_reaches_the_window(desktop, qtbot):
+    gui_thread = threading.get_ident()
+    publisher: list[int] = []
+
+    def publish():
+        publisher.append(threading.get_ident())
+        desktop.bus.publish(ErrorOccurred(code="test-code", message="published from a worker thread"))
+
+    desktop.window.clear_error()
+    threading.Thread(target=publish).start()
+    qtbot.waitUntil(lambda: desktop.window.banner.isVisible(), timeout=5000)
+    assert desktop.window.banner_text.text() == "published from a worker thread"
+    assert desktop.window.banner_code == "test-code"
+    assert publisher and publisher[0] != gui_thread
+    desktop.window.clear_error()
+
+
+def test_stop_button_interrupts_the_answer(desktop, qtbot):
+    qtbot.waitUntil(lambda: desktop.chat_ready, timeout=180_000)
+    ended: list[TurnEnded] = []
+    desktop.bridge.event.connect(lambda e: ended.append(e) if isinstance(e, TurnEnded) else None)
+    turn_id = desktop.ask("Write a long story about a lighthouse keeper and the sea.")
+    assert turn_id is not None
+    qtbot.waitUntil(lambda: desktop.window.conversation.turn(turn_id).reply != "", timeout=60_000)
+    assert desktop.window.stop_button.isEnabled()
+    qtbot.mouseClick(desktop.window.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(e.turn_id == turn_id for e in ended), timeout=10_000)
+    outcome = next(e.outcome for e in ended if e.turn_id == turn_id)
+    assert outcome == "interrupted"
+    assert desktop.window.conversation.turn(turn_id).status_label.text() == "Stopped"
+    assert desktop.history.turns(desktop.recorder.current_conversation)[-1].outcome == "interrupted"
+
+
+def test_launcher_toggles_and_escape_hides_it(desktop, qtbot):
+    desktop.config = desktop.config.replace("ui", launcher_listens=False)
+    desktop.toggle_launcher()
+    assert desktop.launcher.isVisible()
+    screen = desktop.launcher.screen().availableGeometry()
+    assert abs(desktop.launcher.geometry().center().x() - screen.center().x()) <= 2
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is desktop.launcher, timeout=5000)
+    qtbot.keyClick(desktop.launcher.input, Qt.Key.Key_Escape)
+    assert not desktop.launcher.isVisible()
+    desktop.toggle_launcher()
+    desktop.toggle_launcher()
+    assert not desktop.launcher.isVisible()
+
+
+def test_microphone_button_click_toggles_and_hold_talks(desktop, qtbot):
+    button = desktop.window.mic_button
+    with qtbot.waitSignal(button.toggled_listening, timeout=2000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(button.hold_started, timeout=2000):
+        qtbot.mousePress(button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(button.hold_released, timeout=2000):
+        qtbot.mouseRelease(button, Qt.MouseButton.LeftButton)
+
+
+def test_muted_microphone_refuses_to_listen_with_a_reason(desktop):
+    desktop.set_muted(True)
+    try:
+        assert desktop.start_listening() is False
+        assert "muted" in desktop.window.banner_text.text()
+        assert desktop.tray.icon.toolTip().endswith("muted")
+    finally:
+        desktop.set_muted(False)
+        desktop.window.clear_error()
+
+
+def test_second_start_and_toggle_reach_the_running_instance(qtbot, tmp_path):
+    env = {**os.environ, "ASSISTANT_CONFIG_DIR": str(tmp_path)}
+    os.environ["ASSISTANT_CONFIG_DIR"], saved = str(tmp_path), os.environ["ASSISTANT_CONFIG_DIR"]
+    try:
+        server = InstanceServer()
+        assert server.listen()
+        assert not InstanceServer().listen()  # a second app would not become the instance
+        received: list[str] = []
+        server.command.connect(received.append)
+        # `assistant toggle` from another process, as a Wayland shortcut would run it.
+        proc = subprocess.Popen([sys.executable, "-m", "ui.entry", "toggle"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        qtbot.waitUntil(lambda: proc.poll() is not None and received == ["toggle"], timeout=30_000)
+        assert proc.returncode == 0
+        proc = subprocess.Popen([sys.executable, "-m", "ui.entry", "toggle", "settings"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        qtbot.waitUntil(lambda: proc.poll() is not None and received == ["toggle", "settings"], timeout=30_000)
+        assert proc.returncode == 0
+        server.close()
+        done = subprocess.run([sys.executable, "-m", "ui.entry", "toggle"], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 1 and "not running" in done.stderr
+    finally:
+        os.environ["ASSISTANT_CONFIG_DIR"] = saved

@@ -1,0 +1,455 @@
+"""The desktop app: wires the headless core to the window, launcher, tray, hotkeys and history.
+
+Everything the user sees appears at once; the assistant is built and its models load on background
+threads, publishing progress. Events reach the widgets through the one ``CoreBridge``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from assistant import bootstrap
+from assistant.bus import EventBus
+from assistant.config import Config, config_path
+from assistant.errors import AssistantError
+from assistant.events import (
+    ErrorOccurred,
+    ListeningStarted,
+    ListeningStopped,
+    ModelLoading,
+    ModelProgress,
+    ModelReady,
+    SpeakingStarted,
+    SpeechEnded,
+    SpeechStarted,
+    TurnEnded,
+)
+from assistant.history import HistoryError, HistoryRecorder, HistoryStore, restore_conversation
+from ui.bridge import CoreBridge
+from ui.history_panel import HistoryPanel
+from ui.hotkeys import GlobalHotkeys
+from ui.launcher import LauncherWindow
+from ui.main_window import MainWindow
+from ui.tray import TrayIcon
+
+log = logging.getLogger(__name__)
+
+ROLE_NAMES = {"stt": "speech recognition", "llm": "language model", "tts": "voice"}
+MODEL_SECTIONS = ("stt", "vad", "llm", "tts", "models", "cloud", "audio")  # a change here rebuilds the assistant
+
+
+class DesktopApp(QObject):
+    """The controller. Widgets emit what the user wants; the core's events come back through the bridge."""
+
+    assistant_built = Signal(object, object, object)  # (assistant | None, sink | None, [AssistantError])
+
+    def __init__(self, config: Config, *, config_error: AssistantError | None = None,
+                 history: HistoryStore | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.bus = EventBus()
+        self.bridge = CoreBridge(self.bus, self)
+        self.assistant = None
+        self.sink = None
+        self.mic = None
+        self.muted = False
+        self.always_listening = False
+        self.voice_ready = False
+        self.chat_ready = False
+        self.open_turn: int | None = None
+        self.speaking = False
+        self.mic_live = False
+        self._ready_roles: set[str] = set()
+        self._generation = 0  # which build of the assistant the events and results belong to
+
+        history_problem = ""
+        if history is None:
+            try:
+                history = HistoryStore()
+            except HistoryError as exc:
+                history_problem = exc.message
+        self.history = history
+        self.recorder = (HistoryRecorder(history, self.bus, enabled=lambda: self.config.privacy.save_history)
+                         if history is not None else None)
+
+        self.history_panel = HistoryPanel(history, history_problem)
+        self.window = MainWindow(self.history_panel)
+        self.launcher = LauncherWindow()
+        self.tray = TrayIcon(self)
+        self.hotkeys: GlobalHotkeys | None = None
+        self.level_timer = QTimer(self, interval=33)  # ~30 Hz, only while the microphone is open
+        self.level_timer.timeout.connect(self._poll_level)
+
+        self.bridge.event.connect(self._on_event)
+        self.assistant_built.connect(self._on_assistant_built)
+        self._connect_widgets()
+        if config_error is not None:
+            self.window.show_error(f"{config_error.message}. Using the default settings until it is fixed "
+                                   "(your file is left as it is).", config_error.code)
+
+    # --- start and stop ----------------------------------------------------------------------------
+
+    def start(self, *, show_window: bool = True, hotkeys: bool = True) -> None:
+        if show_window and not self.config.ui.start_hidden:
+            self.window.show()
+        if self.tray.available():
+            self.tray.show()
+        if hotkeys:
+            self._start_hotkeys()
+        self._build_assistant()
+
+    def _start_hotkeys(self) -> None:
+        if self.hotkeys is not None:
+            self.hotkeys.stop()
+        self.hotkeys = GlobalHotkeys(self.config.ui.toggle_hotkey, self.config.ui.push_to_talk_hotkey, self)
+        self.hotkeys.toggled.connect(self.toggle_launcher)
+        self.hotkeys.talk_pressed.connect(self.push_to_talk_pressed)
+        self.hotkeys.talk_released.connect(self.push_to_talk_released)
+        if not self.hotkeys.start():
+            log.warning("%s", self.hotkeys.problem)
+
+    def _build_assistant(self) -> None:
+        """Build on a worker thread: importing the model libraries alone takes seconds."""
+        self._generation += 1
+        generation, config = self._generation, self.config
+        self.window.set_model_status("Preparing models…", None, busy=True)
+        threading.Thread(target=self._build_worker, args=(generation, config), name="build-assistant",
+                         daemon=True).start()
+
+    def _build_worker(self, generation: int, config: Config) -> None:
+        problems: list[AssistantError] = []
+        sink = None
+        try:
+            sink = bootstrap.speaker_sink(config.audio.output_device or None)
+        except AssistantError as exc:
+            reason = exc.message.split(". Connect one")[0]  # the CLI's advice (--out) does not apply here
+            problems.append(AssistantError(exc.code, f"{reason}. Replies are shown as text only: connect a "
+                                           "speaker and choose it in Settings → Audio."))
+        assistant = None
+        try:
+            assistant = bootstrap.build_assistant(config, sink=sink, bus=self.bus)
+        except AssistantError as exc:
+            problems.append(exc)
+            try:  # without speech recognition the assistant still answers typed questions
+                assistant = bootstrap.build_assistant(config, listen=False, sink=sink, bus=self.bus)
+            except AssistantError as again:
+                if again.message != exc.message:
+                    problems.append(again)
+        if assistant is not None:
+            assistant.start()
+        self.assistant_built.emit((generation, assistant), sink, problems)
+
+    def _on_assistant_built(self, built, sink, problems: list[AssistantError]) -> None:
+        generation, assistant = built
+        if generation != self._generation:  # settings changed meanwhile; a newer build is coming
+            if assistant is not None:
+                threading.Thread(target=assistant.shutdown, daemon=True).start()
+            return
+        self.assistant, self.sink = assistant, sink
+        for problem in problems:
+            self.window.show_error(problem.message, problem.code)
+        if assistant is None:
+            self.window.set_model_status("No language model: open Settings to choose one.", busy=False)
+            self.window.set_state("error", "Unavailable")
+            return
+        self.voice_ready = assistant.stt_stage is not None
+        self.window.mic_button.setEnabled(self.voice_ready)
+        if self.recorder is not None and self.recorder.current_conversation is not None:
+            restore_conversation(assistant.conversation, self.history, self.recorder.current_conversation)
+        self._refresh_state()
+
+    def shutdown(self) -> None:
+        """Stop everything; called once, when the app quits."""
+        self.level_timer.stop()
+        if self.hotkeys is not None:
+            self.hotkeys.stop()
+        if self.assistant is not None:
+            self.assistant.stop_listening()
+            self.assistant.shutdown()
+        self.bridge.close()
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.history is not None:
+            self.history.close()
+        self.tray.hide()
+
+    def quit(self) -> None:
+        self.window.quitting = True
+        self.launcher.hide()
+        QApplication.instance().quit()
+
+    # --- what the user does ------------------------------------------------------------------------
+
+    def _connect_widgets(self) -> None:
+        w, launcher, tray = self.window, self.launcher, self.tray
+        w.ask_requested.connect(lambda text: self.ask(text, source=w))
+        launcher.ask_requested.connect(lambda text: self.ask(text, source=launcher))
+        w.stop_requested.connect(self.interrupt)
+        w.settings_requested.connect(self.open_settings)
+        w.new_conversation_requested.connect(self.new_conversation)
+        w.mic_button.toggled_listening.connect(self.toggle_listening)
+        w.mic_button.hold_started.connect(self.push_to_talk_pressed)
+        w.mic_button.hold_released.connect(self.push_to_talk_released)
+        w.hidden_to_tray.connect(self._on_window_closed)
+        launcher.hidden.connect(self._on_launcher_hidden)
+        tray.show_requested.connect(self.show_window)
+        tray.listen_requested.connect(lambda: self.start_listening(one_shot=True))
+        tray.mute_toggled.connect(self.set_muted)
+        tray.always_listening_toggled.connect(self.set_always_listening)
+        tray.settings_requested.connect(self.open_settings)
+        tray.quit_requested.connect(self.quit)
+        self.history_panel.conversation_opened.connect(self.open_conversation)
+        self.history_panel.conversation_deleted.connect(self._on_conversation_deleted)
+
+    def handle_command(self, command: str) -> None:
+        """A command from a second start or `assistant toggle` (over the local socket)."""
+        if command == "toggle":
+            self.toggle_launcher()
+        elif command == "settings":
+            self.show_window()
+            self.open_settings()
+        elif command == "listen":
+            self.launcher.popup()
+            self.start_listening(one_shot=True)
+        elif command == "quit":
+            self.quit()
+        else:
+            self.show_window()
+
+    def show_window(self) -> None:
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def toggle_launcher(self) -> None:
+        if self.launcher.isVisible():
+            self.launcher.hide()
+            return
+        self.launcher.popup()
+        if self.config.ui.launcher_listens and not self.muted:
+            self.start_listening(one_shot=True)
+
+    def _on_launcher_hidden(self) -> None:
+        if not self.always_listening:
+            self.stop_listening()
+
+    def _on_window_closed(self) -> None:
+        if not self.tray.available():  # no tray to come back from: closing the window quits
+            self.quit()
+
+    def ask(self, text: str, source=None) -> int | None:
+        if self.assistant is None or not self.chat_ready:
+            (source or self.window).setToolTip("The language model is still loading.")
+            return None
+        try:
+            turn_id = self.assistant.ask(text, speak=self.sink is not None)
+        except AssistantError as exc:
+            self.window.show_error(exc.message, exc.code)
+            return None
+        self.open_turn = turn_id
+        self.window.accept_question(turn_id, text)
+        if source is self.launcher:
+            self.launcher.accept_question(turn_id, text)
+        self._refresh_state()
+        return turn_id
+
+    def interrupt(self) -> None:
+        if self.assistant is not None:
+            self.assistant.interrupt()
+
+    def toggle_listening(self) -> None:
+        if self.mic_live:
+            self.stop_listening()
+        else:
+            self.start_listening(one_shot=not self.always_listening)
+
+    def start_listening(self, *, one_shot: bool = True) -> bool:
+        """Open the microphone; ``one_shot`` stops it again once a question was heard."""
+        if self.muted:
+            self.window.show_error("The microphone is muted: unmute it from the tray menu.", "mic-muted")
+            return False
+        if self.assistant is None or not self.voice_ready:
+            self.window.show_error("Speech recognition is not ready yet (or not available): type your question, "
+                                   "or see the message above.", "voice-not-ready")
+            return False
+        if self.mic_live and self.assistant.listening:
+            return True
+        try:
+            self.mic = bootstrap.microphone_source(self.config.audio.input_device)
+            self.assistant.listen(self.mic)
+        except AssistantError as exc:
+            self.window.show_error(exc.message, exc.code)
+            return False
+        self.one_shot = one_shot
+        self.window.clear_error("mic-muted")
+        self.window.clear_error("voice-not-ready")
+        return True
+
+    def stop_listening(self, *, answer: bool = False) -> None:
+        if self.assistant is not None:
+            self.assistant.stop_listening(answer=answer)
+
+    def push_to_talk_pressed(self) -> None:
+        if self.open_turn is not None:
+            self.interrupt()  # talking over the answer: the user wants to say something else
+        self.start_listening(one_shot=True)
+
+    def push_to_talk_released(self) -> None:
+        self.stop_listening(answer=True)
+
+    def set_muted(self, muted: bool) -> None:
+        self.muted = muted
+        if muted:
+            self.stop_listening()
+        self.tray.mute_action.setChecked(muted)
+        self._refresh_state()
+
+    def set_always_listening(self, on: bool) -> None:
+        self.always_listening = on
+        self.tray.always_action.setChecked(on)
+        if on:
+            self.stop_listening()
+            self.start_listening(one_shot=False)
+        else:
+            self.stop_listening()
+
+    def new_conversation(self) -> None:
+        if self.assistant is not None:
+            self.assistant.conversation.clear()
+        if self.recorder is not None:
+            self.recorder.start_new_conversation()
+        self.history_panel.refresh()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        if self.history is None:
+            return
+        try:
+            turns = self.history.turns(conversation_id)
+        except HistoryError as exc:
+            self.window.show_error(exc.message, exc.code)
+            return
+        self.window.conversation.clear()
+        for turn in turns:
+            status = {"interrupted": "Stopped", "error": turn.error or "Failed"}.get(turn.outcome, "")
+            self.window.conversation.add_past_turn(turn.question, turn.answer, status)
+        if self.recorder is not None:
+            self.recorder.continue_conversation(conversation_id)
+        if self.assistant is not None:
+            restore_conversation(self.assistant.conversation, self.history, conversation_id)
+
+    def _on_conversation_deleted(self, conversation_id: int) -> None:
+        if self.recorder is not None and self.recorder.current_conversation == conversation_id:
+            self.window.conversation.clear()
+            self.new_conversation()
+
+    def open_settings(self):
+        from ui.settings_dialog import SettingsDialog
+
+        problem = self.hotkeys.problem if self.hotkeys is not None else None
+        dialog = SettingsDialog(self.config, self.window, path=config_path(), hotkey_problem=problem)
+        dialog.saved.connect(self.apply_settings)
+        dialog.show()
+        return dialog
+
+    def apply_settings(self, config: Config) -> None:
+        old, self.config = self.config, config
+        if (old.ui.toggle_hotkey, old.ui.push_to_talk_hotkey) != (config.ui.toggle_hotkey,
+                                                                  config.ui.push_to_talk_hotkey):
+            self._start_hotkeys()
+        if any(getattr(old, s) != getattr(config, s) for s in MODEL_SECTIONS):
+            previous = self.assistant
+            self.assistant, self.sink = None, None
+            self.chat_ready = self.voice_ready = False
+            self._ready_roles.clear()
+            if previous is not None:
+                previous.stop_listening()
+                threading.Thread(target=previous.shutdown, daemon=True).start()
+            self._build_assistant()
+        self._refresh_state()
+
+    # --- what the core does ------------------------------------------------------------------------
+
+    def _on_event(self, event) -> None:
+        self.window.apply_event(event)
+        self.launcher.apply_event(event)
+        if isinstance(event, ModelLoading):
+            self.window.set_model_status(f"Loading the {ROLE_NAMES.get(event.role, event.role)}…", None, busy=True)
+        elif isinstance(event, ModelProgress):
+            self.window.set_model_status(event.message, event.fraction, busy=True)
+        elif isinstance(event, ModelReady):
+            self._ready_roles.add(event.role)
+            if event.role == "llm":
+                self.chat_ready = True
+            self._update_model_status(event.device)
+        elif isinstance(event, ListeningStarted):
+            self._set_mic_live(True)
+            self.window.clear_error("input-device-lost")
+        elif isinstance(event, ListeningStopped):
+            self._set_mic_live(False)
+        elif isinstance(event, SpeechStarted):
+            self.window.clear_error("no-speech")
+        elif isinstance(event, SpeechEnded):
+            self.open_turn = event.turn_id
+            if getattr(self, "one_shot", True) and not self.always_listening:
+                self.stop_listening()
+        elif isinstance(event, SpeakingStarted):
+            self.speaking = True
+        elif isinstance(event, TurnEnded):
+            if event.turn_id == self.open_turn:
+                self.open_turn = None
+                self.speaking = False
+            self.history_panel.refresh()
+        elif isinstance(event, ErrorOccurred) and event.turn_id is None and event.code == "input-device-lost":
+            self.tray.notify("Microphone lost", event.message)
+        self._refresh_state()
+
+    def _update_model_status(self, device: str) -> None:
+        expected = {"llm"} | ({"stt", "tts"} if self.assistant is None or self.assistant.stt_stage else set())
+        if self.assistant is not None:
+            expected = {s.role for s in self.assistant.stages}
+        if expected <= self._ready_roles:
+            self.window.set_model_status(f"Ready · models on {device}", busy=False)
+        else:
+            waiting = ", ".join(ROLE_NAMES.get(r, r) for r in sorted(expected - self._ready_roles))
+            self.window.set_model_status(f"Loading the {waiting}…", None, busy=True)
+
+    def _set_mic_live(self, live: bool) -> None:
+        self.mic_live = live
+        self.window.mic_button.set_live(live)
+        self.launcher.set_live(live)
+        self.tray.set_mic(live=live, muted=self.muted)
+        if live:
+            self.level_timer.start()
+        else:
+            self.level_timer.stop()
+            self.window.level.set_rms(0.0)
+            self.launcher.level.set_rms(0.0)
+
+    def _poll_level(self) -> None:
+        rms = float(getattr(self.mic, "level", 0.0)) if self.mic is not None else 0.0
+        self.window.level.set_rms(rms)
+        if self.launcher.isVisible():
+            self.launcher.level.set_rms(rms)
+
+    def _refresh_state(self) -> None:
+        self.window.set_chat_ready(self.chat_ready)
+        if self.assistant is None or not self.chat_ready:
+            state = "loading"
+        elif self.speaking:
+            state = "speaking"
+        elif self.open_turn is not None:
+            state = "thinking"
+        elif self.mic_live:
+            state = "listening"
+        elif self.muted:
+            state = "muted"
+        else:
+            state = "idle"
+        self.window.set_state(state)
+        self.launcher.state.set_state(state)
+        self.tray.set_mic(live=self.mic_live, muted=self.muted)
+        self.state = state
+

@@ -1,0 +1,127 @@
+"""The conversation: the user's turns and the assistant's replies, streamed in as they are generated."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+from ui.widgets import WaterfallChart
+
+USER_STYLE = "QLabel { background: #e8f0fe; border-radius: 10px; padding: 8px 10px; }"
+ASSISTANT_STYLE = "QLabel { background: #f4f5f7; border-radius: 10px; padding: 8px 10px; }"
+
+
+def _bubble(style: str, markdown: bool) -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.MarkdownText if markdown else Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                  | Qt.TextInteractionFlag.LinksAccessibleByMouse)
+    label.setOpenExternalLinks(False)  # a reply must not open URLs behind the user's back
+    label.setStyleSheet(style)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    return label
+
+
+class TurnWidget(QFrame):
+    """One exchange: the question, the reply (Markdown: code blocks and lists render), a status line and,
+    once the turn ends, its latency waterfall."""
+
+    def __init__(self, turn_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.turn_id = turn_id
+        self.question = ""
+        self.reply = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 4)
+        layout.setSpacing(4)
+        self.question_label = _bubble(USER_STYLE, markdown=False)
+        self.question_label.setText("…")
+        self.reply_label = _bubble(ASSISTANT_STYLE, markdown=True)
+        self.reply_label.hide()
+        self.status_label = QLabel()
+        self.status_label.setStyleSheet("QLabel { color: #8a8f98; font-size: 11px; }")
+        self.status_label.hide()
+        layout.addWidget(self.question_label)
+        layout.addWidget(self.reply_label)
+        layout.addWidget(self.status_label)
+        self.waterfall: WaterfallChart | None = None
+
+    def set_question(self, text: str) -> None:
+        self.question = text
+        self.question_label.setText(text)
+
+    def append_reply(self, text: str) -> None:
+        self.set_reply(self.reply + text)
+
+    def set_reply(self, text: str) -> None:
+        self.reply = text
+        self.reply_label.setText(text)
+        self.reply_label.setVisible(bool(text))
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        self.status_label.setText(text)
+        self.status_label.setStyleSheet(f"QLabel {{ color: {'#b23b3b' if error else '#8a8f98'}; font-size: 11px; }}")
+        self.status_label.setVisible(bool(text))
+
+    def set_timings(self, timings_ms: dict) -> None:
+        if self.waterfall is not None or not timings_ms:
+            return
+        chart = WaterfallChart(timings_ms, self)
+        if chart.steps:
+            self.waterfall = chart
+            self.layout().addWidget(chart)
+        else:
+            chart.deleteLater()
+
+
+class ConversationView(QScrollArea):
+    """A scrolling column of turns; keeps the newest in view while the user has not scrolled away."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self._content = QWidget()
+        self._layout = QVBoxLayout(self._content)
+        self._layout.setContentsMargins(12, 12, 12, 12)
+        self._layout.addStretch(1)
+        self.setWidget(self._content)
+        self.turns: dict[int, TurnWidget] = {}
+        self._past = -1  # keys for turns loaded from history (negative, never a live turn id)
+        self.placeholder = QLabel("Ask anything: type below, click the microphone, or press the hotkey.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("QLabel { color: #8a8f98; }")
+        self._layout.insertWidget(0, self.placeholder)
+
+    def turn(self, turn_id: int) -> TurnWidget:
+        widget = self.turns.get(turn_id)
+        if widget is None:
+            self.placeholder.hide()
+            widget = self.turns[turn_id] = TurnWidget(turn_id)
+            self._layout.insertWidget(self._layout.count() - 1, widget)
+            self.follow()
+        return widget
+
+    def has_turn(self, turn_id: int) -> bool:
+        return turn_id in self.turns
+
+    def add_past_turn(self, question: str, reply: str, status: str = "") -> TurnWidget:
+        widget = self.turn(self._past)
+        self._past -= 1
+        widget.set_question(question)
+        widget.set_reply(reply)
+        widget.set_status(status)
+        return widget
+
+    def clear(self) -> None:
+        for widget in self.turns.values():
+            widget.deleteLater()
+        self.turns.clear()
+        self.placeholder.show()
+
+    def follow(self) -> None:
+        """Scroll to the newest text once the layout has settled, unless the user scrolled up to read."""
+        bar = self.verticalScrollBar()
+        if bar.maximum() - bar.value() < 80:
+            QTimer.singleShot(0, lambda: bar.setValue(bar.maximum()))

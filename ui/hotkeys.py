@@ -1,0 +1,97 @@
+"""Global hotkeys with pynput: a toggle combination and a hold-to-talk combination.
+
+pynput works on X11, Windows and macOS (there it needs the Accessibility permission). Wayland does not
+let applications see global keys; there ``problem`` explains how to bind ``assistant toggle`` instead."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger(__name__)
+
+WAYLAND_HELP = (
+    "Global hotkeys cannot be grabbed on Wayland. Bind the command `assistant toggle` to a key in your "
+    "desktop's keyboard settings (GNOME: Settings → Keyboard → Custom Shortcuts; KDE: System Settings → "
+    "Shortcuts → Custom Shortcuts)."
+)
+
+
+def hotkey_problem() -> str | None:
+    """Why global hotkeys cannot work in this session, or None when they can."""
+    if sys.platform.startswith("linux"):
+        if os.environ.get("WAYLAND_DISPLAY") or os.environ.get("XDG_SESSION_TYPE") == "wayland":
+            return WAYLAND_HELP
+        if not os.environ.get("DISPLAY"):
+            return "No X display, so no global hotkeys. " + WAYLAND_HELP.split(". ", 1)[1]
+    return None
+
+
+class GlobalHotkeys(QObject):
+    """Emits ``toggled`` when the toggle combination is pressed, ``talk_pressed`` / ``talk_released`` around
+    a hold of the push-to-talk combination. Signals are emitted on pynput's thread and arrive queued on
+    the GUI thread."""
+
+    toggled = Signal()
+    talk_pressed = Signal()
+    talk_released = Signal()
+
+    def __init__(self, toggle: str, push_to_talk: str = "", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.toggle_spec, self.talk_spec = toggle, push_to_talk
+        self._listener = None
+        self.problem: str | None = None
+
+    def start(self) -> bool:
+        """Start listening for the combinations; False (and ``problem`` set) when it cannot."""
+        self.problem = hotkey_problem()
+        if self.problem:
+            return False
+        try:
+            from pynput import keyboard
+        except Exception as exc:  # ImportError, or Xlib failing to reach the display
+            self.problem = f"Global hotkeys are unavailable ({exc}). " + WAYLAND_HELP.split(". ", 1)[1]
+            return False
+        toggle_keys = set(keyboard.HotKey.parse(self.toggle_spec))
+        talk_keys = set(keyboard.HotKey.parse(self.talk_spec)) if self.talk_spec else set()
+        pressed: set = set()
+        state = {"toggle": False, "talk": False}
+
+        def on_press(key) -> None:
+            key = listener.canonical(key)
+            pressed.add(key)
+            if toggle_keys <= pressed and not state["toggle"]:
+                state["toggle"] = True
+                self.toggled.emit()
+            if talk_keys and talk_keys <= pressed and not state["talk"]:
+                state["talk"] = True
+                self.talk_pressed.emit()
+
+        def on_release(key) -> None:
+            key = listener.canonical(key)
+            pressed.discard(key)
+            if state["toggle"] and key in toggle_keys:
+                state["toggle"] = False
+            if state["talk"] and key in talk_keys:
+                state["talk"] = False
+                self.talk_released.emit()
+
+        try:
+            listener = keyboard.Listener(on_press=on_press, on_release=on_release)
+            listener.daemon = True
+            listener.start()
+            listener.wait()
+        except Exception as exc:
+            self.problem = f"Global hotkeys could not start ({exc}). " + WAYLAND_HELP.split(". ", 1)[1]
+            return False
+        self._listener = listener
+        log.info("global hotkeys: toggle %s, push-to-talk %s", self.toggle_spec, self.talk_spec or "off")
+        return True
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None

@@ -1,0 +1,117 @@
+"""The launcher: a compact always-on-top popup on the global hotkey, centred on the active screen."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCursor, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from assistant.events import ReplyDelta, ReplyFinished, SpeechEnded, TranscriptFinal, TurnEnded
+from ui.widgets import LevelMeter, StateBadge, mic_icon
+
+
+class LauncherWindow(QWidget):
+    """Speak or type; the answer streams in below. Esc hides it (and stops listening)."""
+
+    ask_requested = Signal(str)
+    hidden = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
+                         | Qt.WindowType.WindowStaysOnTopHint)
+        self.setWindowTitle("Voice Assistant launcher")
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
+        self.setFixedWidth(560)
+        frame = QFrame(self)
+        frame.setObjectName("launcher")
+        frame.setStyleSheet("#launcher { background: white; border: 1px solid #c9ccd1; border-radius: 14px; }")
+        self.mic = QLabel()
+        self.mic.setPixmap(mic_icon(False).pixmap(28, 28))
+        self.state = StateBadge()
+        self.input = QLineEdit()
+        self.input.setPlaceholderText("Speak, or type and press Enter")
+        self.input.setFrame(False)
+        self.input.setStyleSheet("QLineEdit { font-size: 16px; padding: 4px; }")
+        self.level = LevelMeter()
+        self.question = QLabel()
+        self.question.setWordWrap(True)
+        self.question.setStyleSheet("QLabel { color: #555a61; }")
+        self.reply = QLabel()
+        self.reply.setWordWrap(True)
+        self.reply.setTextFormat(Qt.TextFormat.MarkdownText)
+        self.reply.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reply.setMaximumHeight(320)
+        self.hint = QLabel("Esc to close")
+        self.hint.setStyleSheet("QLabel { color: #8a8f98; font-size: 11px; }")
+        row = QHBoxLayout()
+        row.addWidget(self.mic)
+        row.addWidget(self.input, 1)
+        row.addWidget(self.state)
+        inner = QVBoxLayout(frame)
+        inner.setContentsMargins(14, 12, 14, 10)
+        inner.addLayout(row)
+        inner.addWidget(self.level)
+        inner.addWidget(self.question)
+        inner.addWidget(self.reply)
+        inner.addWidget(self.hint, 0, Qt.AlignmentFlag.AlignRight)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(frame)
+        self.question.hide()
+        self.reply.hide()
+        self._turn: int | None = None
+        self.input.returnPressed.connect(self._submit)
+        # A shortcut rather than keyPressEvent: the text box would see the Esc first.
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.hide)
+
+    def popup(self) -> None:
+        """Show centred on the screen under the mouse pointer (the active screen), and take the focus."""
+        screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+        self.adjustSize()
+        area = screen.availableGeometry()
+        self.move(area.x() + (area.width() - self.width()) // 2, area.y() + area.height() // 3 - self.height() // 2)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.input.setFocus()
+
+    def set_live(self, live: bool) -> None:
+        self.mic.setPixmap(mic_icon(live).pixmap(28, 28))
+
+    def _submit(self) -> None:
+        if text := self.input.text().strip():
+            self.ask_requested.emit(text)
+
+    def accept_question(self, turn_id: int, text: str) -> None:
+        self.input.clear()
+        self._show_turn(turn_id, text)
+
+    def _show_turn(self, turn_id: int, question: str) -> None:
+        self._turn = turn_id
+        self.question.setText(question)
+        self.question.setVisible(bool(question))
+        self.reply.clear()
+        self.reply.hide()
+        self.adjustSize()
+
+    def apply_event(self, event) -> None:
+        if isinstance(event, SpeechEnded):
+            self._show_turn(event.turn_id, "…")
+        elif getattr(event, "turn_id", None) != self._turn:
+            return
+        elif isinstance(event, TranscriptFinal):
+            self.question.setText(event.text)
+        elif isinstance(event, ReplyDelta):
+            self.reply.setText(self.reply.text() + event.text)
+            self.reply.show()
+            self.adjustSize()
+        elif isinstance(event, ReplyFinished):
+            self.reply.setText(event.text)
+            self.reply.setVisible(bool(event.text))
+            self.adjustSize()
+        elif isinstance(event, TurnEnded) and event.outcome == "no-speech":
+            self.question.setText("No speech heard: try again, a little closer to the microphone.")
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.hidden.emit()

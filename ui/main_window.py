@@ -1,0 +1,249 @@
+"""The main window: conversation, text box, microphone, level meter, state, stop, history."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.events import (
+    ErrorOccurred,
+    ReplyDelta,
+    ReplyFinished,
+    SpeechEnded,
+    TranscriptFinal,
+    TurnEnded,
+    TurnInterrupted,
+)
+from ui.conversation_view import ConversationView
+from ui.widgets import LevelMeter, StateBadge, mic_icon
+
+OUTCOME_TEXT = {"interrupted": "Stopped", "no-speech": "No speech heard", "error": "Failed"}
+
+
+class MicButton(QToolButton):
+    """Click to toggle listening; press and hold to talk (released: the question is answered)."""
+
+    toggled_listening = Signal()
+    hold_started = Signal()
+    hold_released = Signal()
+    HOLD_MS = 350
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setIconSize(QSize(26, 26))
+        self.setAutoRaise(False)
+        self.set_live(False)
+        self._timer = QTimer(self, singleShot=True, interval=self.HOLD_MS)
+        self._timer.timeout.connect(self._on_hold)
+        self._holding = False
+
+    def set_live(self, live: bool) -> None:
+        self.setIcon(mic_icon(live))
+        self.setToolTip("Listening: click to stop" if live else "Click to talk, or hold to talk")
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._holding = False
+            self._timer.start()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            if self._timer.isActive():
+                self._timer.stop()
+                self.toggled_listening.emit()
+            elif self._holding:
+                self._holding = False
+                self.hold_released.emit()
+        super().mouseReleaseEvent(event)
+
+    def _on_hold(self) -> None:
+        self._holding = True
+        self.hold_started.emit()
+
+
+class MainWindow(QMainWindow):
+    """Widgets only: what the user does goes out as signals, what the core does comes in through
+    ``apply_event`` and the setters. Closing hides the window; the app lives on in the tray."""
+
+    ask_requested = Signal(str)
+    stop_requested = Signal()
+    settings_requested = Signal()
+    new_conversation_requested = Signal()
+    hidden_to_tray = Signal()
+
+    def __init__(self, history_panel: QWidget | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Voice Assistant")
+        self.resize(760, 640)
+        self.quitting = False
+
+        self.state = StateBadge()
+        self.model_status = QLabel("Starting…")
+        self.model_status.setStyleSheet("QLabel { color: #555a61; }")
+        self.model_progress = QProgressBar()
+        self.model_progress.setMaximumWidth(160)
+        self.model_progress.setTextVisible(False)
+        self.model_progress.hide()
+        self.history_button = QPushButton("History")
+        self.history_button.setCheckable(True)
+        self.new_button = QPushButton("New chat")
+        self.settings_button = QPushButton("Settings")
+        top = QHBoxLayout()
+        top.addWidget(self.state)
+        top.addWidget(self.model_status, 1)
+        top.addWidget(self.model_progress)
+        top.addWidget(self.new_button)
+        top.addWidget(self.history_button)
+        top.addWidget(self.settings_button)
+
+        self.banner = QFrame()
+        self.banner.setObjectName("banner")
+        self.banner.setStyleSheet("#banner { background: #fdecea; border-radius: 6px; }")
+        self.banner_text = QLabel()
+        self.banner_text.setWordWrap(True)
+        self.banner_text.setStyleSheet("QLabel { color: #8a1f11; padding: 4px; }")
+        self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        banner_close = QToolButton(text="✕", autoRaise=True, toolTip="Dismiss")
+        banner_close.clicked.connect(lambda: self.clear_error())
+        banner_layout = QHBoxLayout(self.banner)
+        banner_layout.setContentsMargins(6, 2, 2, 2)
+        banner_layout.addWidget(self.banner_text, 1)
+        banner_layout.addWidget(banner_close, 0, Qt.AlignmentFlag.AlignTop)
+        self.banner.hide()
+        self.banner_code = ""
+
+        self.conversation = ConversationView()
+        self.splitter = QSplitter()
+        if history_panel is not None:
+            self.splitter.addWidget(history_panel)
+            history_panel.hide()
+            self.history_button.toggled.connect(history_panel.setVisible)
+        self.splitter.addWidget(self.conversation)
+        self.splitter.setStretchFactor(self.splitter.count() - 1, 1)
+
+        self.level = LevelMeter()
+        self.input = QLineEdit()
+        self.input.setPlaceholderText("Type a question and press Enter")
+        self.send_button = QPushButton("Send")
+        self.mic_button = MicButton()
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the answer (Esc)")
+        self.stop_button.setEnabled(False)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.input, 1)
+        bottom.addWidget(self.send_button)
+        bottom.addWidget(self.mic_button)
+        bottom.addWidget(self.stop_button)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(top)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.level)
+        layout.addLayout(bottom)
+        self.setCentralWidget(central)
+
+        self.input.returnPressed.connect(self._submit)
+        self.send_button.clicked.connect(self._submit)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.settings_button.clicked.connect(self.settings_requested)
+        self.new_button.clicked.connect(self._new_conversation)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.stop_requested.emit)
+        self.set_chat_ready(False)
+
+    # --- from the user -----------------------------------------------------------------------------
+
+    def _submit(self) -> None:
+        text = self.input.text().strip()
+        if text and self.send_button.isEnabled():
+            self.ask_requested.emit(text)
+
+    def accept_question(self, turn_id: int, text: str) -> None:
+        """The question became a turn: show it and clear the box (only now, so a refused one is kept)."""
+        self.conversation.turn(turn_id).set_question(text)
+        self.input.clear()
+
+    def _new_conversation(self) -> None:
+        self.conversation.clear()
+        self.new_conversation_requested.emit()
+
+    # --- from the core -----------------------------------------------------------------------------
+
+    def set_chat_ready(self, ready: bool, reason: str = "") -> None:
+        self.send_button.setEnabled(ready)
+        self.input.setPlaceholderText("Type a question and press Enter" if ready else
+                                      (reason or "The language model is loading…"))
+
+    def set_state(self, state: str, text: str | None = None) -> None:
+        self.state.set_state(state, text)
+        self.stop_button.setEnabled(state in ("thinking", "speaking"))
+
+    def set_model_status(self, text: str, fraction: float | None = None, busy: bool = False) -> None:
+        self.model_status.setText(text)
+        self.model_progress.setVisible(busy)
+        if fraction is None:
+            self.model_progress.setRange(0, 0)  # an indeterminate bar: the total is unknown
+        else:
+            self.model_progress.setRange(0, 1000)
+            self.model_progress.setValue(int(fraction * 1000))
+
+    def show_error(self, message: str, code: str = "") -> None:
+        self.banner_text.setText(message)
+        self.banner_code = code
+        self.banner.setVisible(bool(message))
+
+    def clear_error(self, code: str | None = None) -> None:
+        if code is None or self.banner_code == code:
+            self.banner.hide()
+            self.banner_code = ""
+
+    def apply_event(self, event) -> None:
+        view = self.conversation
+        if isinstance(event, SpeechEnded):
+            view.turn(event.turn_id).set_question("…")
+        elif isinstance(event, TranscriptFinal):
+            view.turn(event.turn_id).set_question(event.text)
+        elif isinstance(event, ReplyDelta) and view.has_turn(event.turn_id):
+            view.turn(event.turn_id).append_reply(event.text)
+            view.follow()
+        elif isinstance(event, ReplyFinished) and view.has_turn(event.turn_id):
+            view.turn(event.turn_id).set_reply(event.text)
+        elif isinstance(event, TurnInterrupted) and view.has_turn(event.turn_id):
+            view.turn(event.turn_id).set_status("Stopped")
+        elif isinstance(event, ErrorOccurred):
+            if event.turn_id is not None and view.has_turn(event.turn_id):
+                view.turn(event.turn_id).set_status(event.message, error=True)
+            else:
+                self.show_error(event.message, event.code)
+        elif isinstance(event, TurnEnded) and view.has_turn(event.turn_id):
+            widget = view.turn(event.turn_id)
+            if event.outcome in OUTCOME_TEXT and not widget.status_label.isVisible():
+                widget.set_status(OUTCOME_TEXT[event.outcome], error=event.outcome == "error")
+            if event.outcome == "no-speech" and widget.question in ("", "…"):
+                widget.set_question("(nothing heard)")
+            widget.set_timings(event.timings_ms)
+            view.follow()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.quitting:
+            event.accept()
+            return
+        event.ignore()  # the app keeps running in the tray
+        self.hide()
+        self.hidden_to_tray.emit()
+

@@ -1,0 +1,69 @@
+"""The tray icon: whether the microphone is live or muted, and the app's menu."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from ui.widgets import mic_icon
+
+
+class TrayIcon(QObject):
+    """Show, Listen, Mute, Always listening, Settings, Quit. Clicking the icon shows the window."""
+
+    show_requested = Signal()
+    listen_requested = Signal()
+    mute_toggled = Signal(bool)
+    always_listening_toggled = Signal(bool)
+    settings_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.icon = QSystemTrayIcon(mic_icon(False), parent)
+        self.menu = QMenu()
+        self.show_action = QAction("Show window", self.menu)
+        self.listen_action = QAction("Listen", self.menu)
+        self.mute_action = QAction("Mute microphone", self.menu, checkable=True)
+        self.always_action = QAction("Always listening", self.menu, checkable=True)
+        self.settings_action = QAction("Settings…", self.menu)
+        self.quit_action = QAction("Quit", self.menu)
+        self.show_action.triggered.connect(self.show_requested)
+        self.listen_action.triggered.connect(self.listen_requested)
+        self.mute_action.toggled.connect(self.mute_toggled)
+        self.always_action.toggled.connect(self.always_listening_toggled)
+        self.settings_action.triggered.connect(self.settings_requested)
+        self.quit_action.triggered.connect(self.quit_requested)
+        for action in (self.show_action, self.listen_action, self.mute_action, self.always_action):
+            self.menu.addAction(action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.settings_action)
+        self.menu.addAction(self.quit_action)
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._on_activated)
+        self.set_mic(live=False, muted=False)
+
+    @staticmethod
+    def available() -> bool:
+        return QSystemTrayIcon.isSystemTrayAvailable()
+
+    def show(self) -> None:
+        self.icon.show()
+
+    def hide(self) -> None:
+        self.icon.hide()
+
+    def set_mic(self, *, live: bool, muted: bool) -> None:
+        self.icon.setIcon(mic_icon(live and not muted, muted=muted))
+        state = "muted" if muted else ("listening" if live else "ready")
+        self.icon.setToolTip(f"Voice Assistant: microphone {state}")
+        self.listen_action.setEnabled(not muted)
+
+    def notify(self, title: str, message: str) -> None:
+        if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
+            self.icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Warning, 5000)
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.show_requested.emit()

@@ -1,0 +1,162 @@
+"""Small custom widgets: the input level meter, the state badge, the per-turn latency waterfall, icons."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+STATE_COLORS = {
+    "loading": "#8a8f98",
+    "idle": "#8a8f98",
+    "listening": "#2e9d5b",
+    "thinking": "#d08a1c",
+    "speaking": "#2f6fd6",
+    "muted": "#b23b3b",
+    "error": "#b23b3b",
+}
+
+
+class LevelMeter(QWidget):
+    """A horizontal bar of the microphone level in dBFS (-60..0), polled by a timer, not signalled."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.level_db = -90.0
+        self.setMinimumSize(80, 10)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setToolTip("Microphone level")
+
+    def set_rms(self, rms: float) -> None:
+        db = 20 * math.log10(rms) if rms > 1e-6 else -90.0
+        # Fall slowly, rise at once: a meter that flickers with every block is hard to read.
+        self.level_db = db if db > self.level_db else max(db, self.level_db - 3.0)
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(160, 10)
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        p.setPen(QPen(QColor("#c9ccd1")))
+        p.setBrush(QColor("#f1f2f4"))
+        p.drawRoundedRect(rect, 4, 4)
+        fraction = min(1.0, max(0.0, (self.level_db + 60.0) / 60.0))
+        if fraction > 0:
+            fill = QRectF(rect.x(), rect.y(), rect.width() * fraction, rect.height())
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor("#2e9d5b" if self.level_db < -6 else "#d04a2c"))
+            p.drawRoundedRect(fill, 4, 4)
+
+
+class StateBadge(QLabel):
+    """"Listening", "Thinking", ... as a coloured pill."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = ""
+        self.set_state("loading")
+
+    def set_state(self, state: str, text: str | None = None) -> None:
+        self.state = state
+        self.setText(text or state.capitalize())
+        color = STATE_COLORS.get(state, "#8a8f98")
+        self.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 9px; padding: 2px 10px;"
+                           " font-weight: 600; }")
+
+
+# (start mark, end mark, label, colour) for each bar of the waterfall; marks are ms after the turn's origin.
+VOICE_STEPS = (
+    (None, "end_of_speech_detected", "end of speech", "#8a8f98"),
+    ("end_of_speech_detected", "stt", "transcript", "#2e9d5b"),
+    ("stt", "llm_first_token", "first token", "#d08a1c"),
+    ("llm_first_token", "first_audio", "first audio", "#2f6fd6"),
+)
+TEXT_STEPS = (
+    (None, "llm_first_token", "first token", "#d08a1c"),
+    ("llm_first_token", "first_audio", "first audio", "#2f6fd6"),
+)
+
+
+def waterfall_steps(timings_ms: dict) -> list[tuple[str, float, float, str]]:
+    """(label, start ms, end ms, colour) for each step the turn reached, in order."""
+    steps = VOICE_STEPS if "end_of_speech_detected" in timings_ms else TEXT_STEPS
+    out = []
+    for start_mark, end_mark, label, color in steps:
+        end = timings_ms.get(end_mark)
+        if end is None:
+            continue
+        start = 0.0 if start_mark is None else timings_ms.get(start_mark, 0.0)
+        out.append((label, float(start), float(max(end, start)), color))
+    return out
+
+
+class WaterfallChart(QWidget):
+    """Where one turn's time went: a bar per step from the end of speech (or the question) to first audio."""
+
+    ROW = 14
+
+    def __init__(self, timings_ms: dict, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.steps = waterfall_steps(timings_ms)
+        self.total = max((end for _, _, end, _ in self.steps), default=0.0)
+        self.setFixedHeight(self.ROW * len(self.steps) + 4)
+        self.setMinimumWidth(260)
+        self.setToolTip("\n".join(f"{label}: {end:.0f} ms" for label, _, end, _ in self.steps))
+
+    def paintEvent(self, _event) -> None:
+        if not self.steps:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(self.font())
+        font.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
+        p.setFont(font)
+        label_w, value_w = 78, 58
+        bar_w = max(20.0, self.width() - label_w - value_w - 8)
+        scale = bar_w / self.total if self.total > 0 else 0.0
+        for i, (label, start, end, color) in enumerate(self.steps):
+            y = 2 + i * self.ROW
+            p.setPen(QColor("#555a61"))
+            p.drawText(QRectF(0, y, label_w - 4, self.ROW), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       label)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(color))
+            p.drawRoundedRect(QRectF(label_w + start * scale, y + 3, max(2.0, (end - start) * scale), self.ROW - 6),
+                              2, 2)
+            p.setPen(QColor("#555a61"))
+            p.drawText(QRectF(label_w + bar_w + 6, y, value_w, self.ROW),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{end:.0f} ms")
+
+
+def mic_icon(live: bool, size: int = 64, muted: bool = False) -> QIcon:
+    """A microphone drawn in code (no image files to ship): green when live, grey when closed, red and struck
+    through when muted."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = QColor("#b23b3b" if muted else "#2e9d5b" if live else "#6b7079")
+    s = size / 64.0
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(color)
+    p.drawRoundedRect(QRectF(22 * s, 6 * s, 20 * s, 34 * s), 10 * s, 10 * s)
+    pen = QPen(color, 4 * s)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    p.setPen(pen)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    arc = QPainterPath()
+    arc.arcMoveTo(QRectF(14 * s, 14 * s, 36 * s, 34 * s), 180)
+    arc.arcTo(QRectF(14 * s, 14 * s, 36 * s, 34 * s), 180, 180)
+    p.drawPath(arc)
+    p.drawLine(32 * s, 48 * s, 32 * s, 58 * s)
+    p.drawLine(22 * s, 58 * s, 42 * s, 58 * s)
+    if muted:
+        p.setPen(QPen(QColor("#b23b3b"), 5 * s))
+        p.drawLine(10 * s, 10 * s, 54 * s, 54 * s)
+    p.end()
+    return QIcon(pix)
