@@ -269,11 +269,11 @@ class DesktopApp(QObject):
     def start_listening(self, *, one_shot: bool = True) -> bool:
         """Open the microphone; ``one_shot`` stops it again once a question was heard."""
         if self.muted:
-            self.window.show_error("The microphone is muted: unmute it from the tray menu.", "mic-muted")
+            self._report("The microphone is muted: unmute it from the tray menu.", "mic-muted")
             return False
         if self.assistant is None or not self.voice_ready:
-            self.window.show_error("Speech recognition is not ready yet (or not available): type your question, "
-                                   "or see the message above.", "voice-not-ready")
+            self._report("Speech recognition is not ready yet (or not available): type your question meanwhile.",
+                         "voice-not-ready")
             return False
         if self.mic_live and self.assistant.listening:
             return True
@@ -281,12 +281,18 @@ class DesktopApp(QObject):
             self.mic = bootstrap.microphone_source(self.config.audio.input_device)
             self.assistant.listen(self.mic)
         except AssistantError as exc:
-            self.window.show_error(exc.message, exc.code)
+            self._report(exc.message, exc.code)
             return False
         self.one_shot = one_shot
         self.window.clear_error("mic-muted")
         self.window.clear_error("voice-not-ready")
         return True
+
+    def _report(self, message: str, code: str) -> None:
+        """Show a problem in the window, and in the launcher when that is where the user is."""
+        self.window.show_error(message, code)
+        if self.launcher.isVisible():
+            self.launcher.show_message(message)
 
     def stop_listening(self, *, answer: bool = False) -> None:
         if self.assistant is not None:
@@ -411,6 +417,8 @@ class DesktopApp(QObject):
         if self.assistant is not None:
             expected = {s.role for s in self.assistant.stages}
         if expected <= self._ready_roles:
+            if self.window.model_status.text() != f"Ready · models on {device}":
+                log.info("models ready on %s", device)
             self.window.set_model_status(f"Ready · models on {device}", busy=False)
         else:
             waiting = ", ".join(ROLE_NAMES.get(r, r) for r in sorted(expected - self._ready_roles))

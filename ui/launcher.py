@@ -75,6 +75,13 @@ class LauncherWindow(QWidget):
         self.activateWindow()
         self.input.setFocus()
 
+    def show_message(self, text: str) -> None:
+        """A problem the user must know about here, where they are looking (no microphone, ...)."""
+        self.question.setText(text)
+        self.question.setStyleSheet("QLabel { color: #8a1f11; }")
+        self.question.show()
+        self.adjustSize()
+
     def set_live(self, live: bool) -> None:
         self.mic.setPixmap(mic_icon(live).pixmap(28, 28))
 
@@ -88,6 +95,7 @@ class LauncherWindow(QWidget):
 
     def _show_turn(self, turn_id: int, question: str) -> None:
         self._turn = turn_id
+        self.question.setStyleSheet("QLabel { color: #555a61; }")
         self.question.setText(question)
         self.question.setVisible(bool(question))
         self.reply.clear()

@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         self.new_button.clicked.connect(self._new_conversation)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.stop_requested.emit)
         self.set_chat_ready(False)
+        self.input.setFocus()  # typing goes to the question box as soon as the window is up
 
     # --- from the user -----------------------------------------------------------------------------
 

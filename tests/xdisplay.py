@@ -1,0 +1,146 @@
+"""A real X server for desktop tests: Xvfb, a tray host, and window-system queries from outside the app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import wait_until
+
+
+def _need(tool: str, package: str) -> str:
+    path = shutil.which(tool)
+    if path is None:  # CI installs these (scripts/install_system_deps.sh): a missing one is a set-up error
+        pytest.fail(f"{tool} is missing: install the Debian package {package} (make test does)")
+    return path
+
+
+class XDisplay:
+    def __init__(self, number: int) -> None:
+        self.name = f":{number}"
+        self.env = {**os.environ, "DISPLAY": self.name}
+        self.env.pop("WAYLAND_DISPLAY", None)
+        self.env.pop("QT_QPA_PLATFORM", None)  # the app must use the real X server, not offscreen
+
+    def xdotool(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+        return subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, timeout=10,
+                              check=check)
+
+    def visible_windows(self, name: str, pid: int | None = None) -> list[str]:
+        """Window ids the X server reports as mapped (viewable) whose title matches ``name`` (a regex), leaving
+        out tray icons (small windows that carry the application's name)."""
+        args = ["search", "--all", "--onlyvisible"]  # --all: every condition must hold (the default is any)
+        if pid is not None:
+            args += ["--pid", str(pid)]
+        result = self.xdotool(*args, "--name", name)
+        windows = []
+        for window in result.stdout.split():
+            try:
+                _, _, width, height = self.geometry(window)
+            except subprocess.CalledProcessError:  # gone meanwhile
+                continue
+            if width > 100 and height > 40:
+                windows.append(window)
+        return windows
+
+    def wait_window(self, name: str, pid: int | None = None, timeout: float = 30.0) -> str | None:
+        found: list[str] = []
+
+        def check() -> bool:
+            found[:] = self.visible_windows(name, pid)
+            return bool(found)
+
+        return found[0] if wait_until(check, timeout, interval=0.005) else None
+
+    def geometry(self, window: str) -> tuple[int, int, int, int]:
+        out = self.xdotool("getwindowgeometry", "--shell", window, check=True).stdout
+        values = dict(line.split("=", 1) for line in out.split())
+        return int(values["X"]), int(values["Y"]), int(values["WIDTH"]), int(values["HEIGHT"])
+
+    def screenshot(self, path: Path, window: str | None = None) -> Path:
+        """A PNG of the whole screen, or of one window's rectangle."""
+        import mss
+        import mss.tools
+
+        with mss.mss(display=self.name) as grab:
+            if window is None:
+                region = grab.monitors[1]
+            else:
+                x, y, w, h = self.geometry(window)
+                region = {"left": x, "top": y, "width": w, "height": h}
+            image = grab.grab(region)
+            mss.tools.to_png(image.rgb, image.size, output=str(path))
+        return path
+
+
+@pytest.fixture(scope="session")
+def xdisplay(tmp_path_factory):
+    """Xvfb at 1920x1080 with a tray host (trayer), for the session."""
+    xvfb = _need("Xvfb", "xvfb")
+    _need("xdotool", "xdotool")
+    _need("xdpyinfo", "x11-utils")
+    number = 90 + os.getpid() % 100
+    while Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
+        number += 1
+    server = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    display = XDisplay(number)
+    ready = wait_until(lambda: subprocess.run(["xdpyinfo"], env=display.env, capture_output=True).returncode == 0,
+                       20, interval=0.1)
+    if not ready:
+        server.kill()
+        pytest.fail("Xvfb did not start")
+    tray = None
+    if shutil.which("trayer"):
+        tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request"],
+                                env=display.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    yield display
+    for proc in (tray, server):
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+
+
+class LoggedProcess:
+    """A subprocess whose stderr lines are collected as they come, so a test can wait for a log line."""
+
+    def __init__(self, args: list[str], env: dict) -> None:
+        self.t_start = time.monotonic()
+        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self._cond = threading.Condition()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            with self._cond:
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+
+    def wait_line(self, text: str, timeout: float) -> str | None:
+        with self._cond:
+            ok = self._cond.wait_for(lambda: any(text in line for line in self.lines), timeout)
+            return next((line for line in self.lines if text in line), None) if ok else None
+
+    def output(self) -> str:
+        with self._cond:
+            return "\n".join(self.lines)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
