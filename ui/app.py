@@ -249,6 +249,7 @@ class DesktopApp(QObject):
         except AssistantError as exc:
             self.window.show_error(exc.message, exc.code)
             return None
+        log.info("turn %d asked (%d characters)", turn_id, len(text))
         self.open_turn = turn_id
         self.window.accept_question(turn_id, text)
         if source is self.launcher:

@@ -88,7 +88,7 @@ def test_the_global_hotkey_shows_and_hides_the_launcher(app, xdisplay, artifacts
         window = xdisplay.wait_window(LAUNCHER_TITLE, app.pid, timeout=10)
         assert window, f"the launcher did not appear (attempt {attempt})\n{app.output()}"
         times.append((time.monotonic() - t0) * 1000)
-        x, y, w, h = xdisplay.geometry(window)
+        x, _, w, _ = xdisplay.geometry(window)
         assert abs(x + w / 2 - 960) <= 2, (x, w)  # centred on the (only) screen
         if attempt == 0:
             xdisplay.screenshot(artifacts / "launcher.png", window)
@@ -149,7 +149,7 @@ def test_history_survives_kill_9_mid_conversation(app, xdisplay, home):  # noqa:
     xdisplay.xdotool("windowfocus", "--sync", window, check=True)
     xdisplay.xdotool("type", "--delay", "5", "Tell me a long story about the sea.", check=True)
     xdisplay.xdotool("key", "Return", check=True)
-    assert app.wait_line("ReplyStarted", 0) is None or True  # no log line promised; the kill lands mid-answer
+    assert app.wait_line("turn 2 asked", 30), app.output()  # the kill lands while the answer is being made
     os.kill(app.pid, signal.SIGKILL)
     app.proc.wait(10)
     turns = stored_turns(home)
