@@ -22,9 +22,10 @@ system-deps:
 
 install: system-deps $(STAMP)
 
-# Until the desktop app lands: one spoken turn on the bundled sample question, headless.
+# The desktop app on the bundled offline models. With no display it says so and runs one headless
+# spoken turn on the bundled sample question instead.
 run: install
-	$(BIN)/assistant demo --out-dir .cache/demo
+	$(BIN)/assistant app
 
 test: install lint
 	$(BIN)/python -m pytest
