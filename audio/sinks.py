@@ -44,6 +44,12 @@ class RecordingSink:
             self.blocks = kept
             self._end = min(self._end, now)
 
+    @property
+    def playing_until(self) -> float:
+        """When everything played so far would have been heard on a real speaker (monotonic)."""
+        with self._lock:
+            return self._end
+
     def wait_drained(self, timeout: float | None = None) -> bool:
         if not self.realtime:
             return True

@@ -39,14 +39,16 @@ class SpeakerSink:
         self._lock = threading.Lock()
         self._blocks: collections.deque[np.ndarray] = collections.deque()
         self._queued = 0
+        self._until = 0.0  # when the last sample handed to PortAudio will have been heard
+        self.latency = 0.0  # set before the stream starts: the callback reads it
         try:
             self._stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32", device=device,
                                            callback=self._callback, latency="low")
+            self.latency = float(self._stream.latency)
             self._stream.start()
         except sd.PortAudioError as exc:
             raise AudioDeviceError("output-device-failed", f"cannot open the speaker {info['name']!r}: {exc}")\
                 from exc
-        self.latency = float(self._stream.latency)
 
     def _callback(self, outdata, frames, time_info, status) -> None:  # PortAudio's thread: copy only
         out = outdata[:, 0]
@@ -62,6 +64,8 @@ class SpeakerSink:
                 else:
                     self._blocks[0] = block[n:]
             self._queued -= filled
+            if filled:  # these samples reach the ear one output latency from now
+                self._until = time.monotonic() + self.latency + filled / self.rate
         out[filled:] = 0.0
 
     def play(self, samples: np.ndarray, sample_rate: int) -> float:
@@ -76,6 +80,15 @@ class SpeakerSink:
         with self._lock:
             self._blocks.clear()
             self._queued = 0
+
+    @property
+    def playing_until(self) -> float:
+        """The monotonic time at which everything queued so far will have been heard; in the past when idle.
+        The core ignores the microphone until then (half duplex), so the assistant does not hear itself."""
+        with self._lock:
+            if self._queued > 0:
+                return time.monotonic() + self._queued / self.rate + self.latency
+            return self._until
 
     def wait_drained(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers import REPO
 
+pytest_plugins = ["tests.pulse"]  # the `pulse` fixture: a private PulseAudio with a virtual mic and speaker
+
 # Before anything imports huggingface_hub: the tests never touch the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
