@@ -280,10 +280,10 @@ class Listener:
         return self._stop.is_set()
 
     def _run(self) -> None:
+        self._announced = False
         try:
             self.segmenter.vad.load()
             self.source.start()
-            self.bus.publish(ListeningStarted(source=self.source.name))
             gated = False
             while not self._stop.is_set():
                 if self._finish.is_set():  # take in what was captured up to the release, then answer it
@@ -297,6 +297,9 @@ class Listener:
                     self._recover(exc)
                     continue
                 if chunk is not None:
+                    if not self._announced:  # "listening" once sound flows: a device can take seconds to start
+                        self._announced = True
+                        self.bus.publish(ListeningStarted(source=self.source.name))
                     if self.gate is not None and not self.gate():
                         if not gated:
                             gated = True
@@ -322,7 +325,9 @@ class Listener:
     def _recover(self, exc: AudioDeviceError) -> None:
         """The device went away: say so once, then reopen it quietly until it is back."""
         self.bus.publish(ErrorOccurred(code=exc.code, message=exc.message))
-        self.bus.publish(ListeningStopped(source=self.source.name))
+        if self._announced:
+            self.bus.publish(ListeningStopped(source=self.source.name))
+        self._announced = False  # announced again when its sound flows
         self.segmenter.reset()
         while not self._stop.wait(self.retry_s):
             try:
@@ -331,8 +336,7 @@ class Listener:
             except AudioDeviceError as again:
                 log.debug("microphone still unavailable: %s", again.message)
                 continue
-            log.info("microphone %s is back", self.source.name)
-            self.bus.publish(ListeningStarted(source=self.source.name))
+            log.info("microphone %s reopened", self.source.name)
             return
 
     def _handle(self, results) -> None:

@@ -392,6 +392,7 @@ class DesktopApp(QObject):
                 self.chat_ready = True
             self._update_model_status(event.device)
         elif isinstance(event, ListeningStarted):
+            log.info("listening on %s", event.source)
             self._set_mic_live(True)
             self.window.clear_error("input-device-lost")
         elif isinstance(event, ListeningStopped):
