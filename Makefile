@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: run test lint bench install system-deps demo clean
+.PHONY: run test lint bench bench-desktop install system-deps demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,14 @@ test: install lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 bench: install
 	$(BIN)/assistant bench
+
+# Launch to window, hotkey to launcher and idle CPU of the desktop app, on Xvfb.
+bench-desktop: install
+	$(BIN)/python scripts/bench_desktop.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache *.egg-info

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -79,9 +80,9 @@ class XDisplay:
         return path
 
 
-@pytest.fixture(scope="session")
-def xdisplay(tmp_path_factory):
-    """Xvfb at 1920x1080 with a tray host (trayer), for the session."""
+@contextlib.contextmanager
+def virtual_display(fail=pytest.fail):
+    """Xvfb at 1920x1080 with a tray host (trayer); yields an XDisplay."""
     xvfb = _need("Xvfb", "xvfb")
     _need("xdotool", "xdotool")
     _need("xdpyinfo", "x11-utils")
@@ -95,16 +96,25 @@ def xdisplay(tmp_path_factory):
                        20, interval=0.1)
     if not ready:
         server.kill()
-        pytest.fail("Xvfb did not start")
+        fail("Xvfb did not start")
     tray = None
     if shutil.which("trayer"):
         tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request"],
                                 env=display.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    yield display
-    for proc in (tray, server):
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+    try:
+        yield display
+    finally:
+        for proc in (tray, server):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def xdisplay():
+    """A real X server for the session (see ``virtual_display``)."""
+    with virtual_display() as display:
+        yield display
 
 
 class LoggedProcess:

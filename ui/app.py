@@ -230,7 +230,8 @@ class DesktopApp(QObject):
             return
         self.launcher.popup()
         if self.config.ui.launcher_listens and not self.muted:
-            self.start_listening(one_shot=True)
+            # After the popup is on screen: opening an audio device can take a moment.
+            QTimer.singleShot(0, lambda: self.start_listening(one_shot=True))
 
     def _on_launcher_hidden(self) -> None:
         if not self.always_listening:

@@ -181,3 +181,35 @@ def test_second_start_and_toggle_reach_the_running_instance(qtbot, tmp_path):
         assert done.returncode == 1 and "not running" in done.stderr
     finally:
         os.environ["ASSISTANT_CONFIG_DIR"] = saved
+
+
+def test_history_panel_searches_exports_and_deletes(desktop, qtbot, tmp_path):
+    panel = desktop.history_panel
+    conversation_id = desktop.recorder.current_conversation
+    panel.search.setText("primary colors")
+    assert panel.list.count() == 1
+    panel.search.setText("no such words anywhere")
+    assert panel.list.count() == 0 and panel.status.text() == "No match."
+    panel.search.clear()
+
+    written = panel.export_conversation(conversation_id, tmp_path / "chat.md")
+    text = written.read_text()
+    assert "Name three primary colors as a list." in text and "**Assistant:**" in text
+
+    panel.delete_conversation(conversation_id)
+    assert desktop.history.conversation(conversation_id) is None
+    assert panel.list.count() == 0
+    assert not desktop.window.conversation.turns  # the open conversation was the one deleted
+
+
+def test_turning_history_off_in_the_settings_keeps_nothing(desktop, qtbot):
+    qtbot.waitUntil(lambda: desktop.chat_ready, timeout=180_000)
+    before = len(desktop.history.conversations())
+    assistant = desktop.assistant
+    desktop.apply_settings(desktop.config.replace("privacy", save_history=False))
+    assert desktop.assistant is assistant  # a privacy switch does not reload the models
+    turn_id = desktop.ask("Say hello.")
+    assert desktop.assistant.wait_turn(turn_id, 120) is not None
+    qtbot.waitUntil(lambda: desktop.open_turn is None, timeout=10_000)
+    assert len(desktop.history.conversations()) == before
+    desktop.apply_settings(desktop.config.replace("privacy", save_history=True))
