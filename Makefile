@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
+OFFLINE_PACK ?= 0
 
-.PHONY: run test lint bench bench-desktop install system-deps demo clean
+.PHONY: run test lint bench bench-desktop package install system-deps demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,5 +42,13 @@ bench: install
 bench-desktop: install
 	$(BIN)/python scripts/bench_desktop.py
 
+# The one-folder app (dist/local-voice-assistant) and the Linux tar.gz; OFFLINE_PACK=1 adds the offline models.
+PYINSTALLER := pyinstaller==6.22.3
+package: install
+	$(BIN)/python -m pip install -q $(PYINSTALLER)
+	LANG=C.UTF-8 $(BIN)/pyinstaller packaging/assistant.spec --noconfirm --log-level WARN \
+		--distpath dist --workpath build/pyinstaller
+	OFFLINE_PACK=$(OFFLINE_PACK) bash packaging/linux/make_tarball.sh
+
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache *.egg-info build dist

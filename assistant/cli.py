@@ -317,6 +317,35 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_self_test(args) -> int:
+    """A spoken turn on the bundled clip with the bundled models, headless: is this installation whole?"""
+    import tempfile
+
+    import numpy as np
+
+    from assistant import bootstrap
+
+    config = setup(args)
+    with tempfile.TemporaryDirectory(prefix="assistant-self-test-") as tmp:
+        out = Path(tmp) / "reply.wav"
+        result = run_voice(config, str(sample_clip()), out=str(out), timeline=None, speak=False, quiet=args.quiet)
+        reply_audio = bootstrap.read_audio(out)
+    heard = result["transcript"].lower()
+    rms = float(np.sqrt(np.mean(reply_audio ** 2))) if len(reply_audio) else 0.0
+    checks = [
+        ("speech recognised", "capital" in heard and "france" in heard, repr(result["transcript"])),
+        ("question answered", bool(result["reply"].strip()), repr(result["reply"][:80])),
+        ("answer spoken", len(reply_audio) > 8000 and rms > 0.005, f"{len(reply_audio) / 16000:.1f} s of audio"),
+    ]
+    for name, ok, detail in checks:
+        sys.stdout.write(f"{'PASS' if ok else 'FAIL'}  {name:<20} {detail}\n")
+    passed = all(ok for _, ok, _ in checks)
+    v2v = result["timings_ms"].get("voice_to_voice")
+    sys.stdout.write(f"self-test {'passed' if passed else 'FAILED'} (models loaded in {result['models_load_s']:.1f} s"
+                     + (f", voice to voice {v2v:.0f} ms" if v2v is not None else "") + ")\n")
+    return 0 if passed else 1
+
+
 def cmd_models(args) -> int:
     from assistant.diagnostics import describe_models
 
@@ -401,6 +430,8 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--config", help="settings file to use instead of the default one")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    parser.add_argument("--self-test", action="store_true", help="one spoken turn on the bundled clip with the "
+                        "bundled models, headless; exit code 0 when this installation works")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     if front_end:
@@ -442,6 +473,9 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     p.add_argument("--out-dir", default=".", help="where to write demo_reply.wav and demo_timeline.wav")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("self-test", help="the same as --self-test")
+    p.set_defaults(func=cmd_self_test)
+
     p = sub.add_parser("bench", help="latency of the real-time voice path over a folder of clips")
     p.add_argument("--clips", help="folder of clips (default: shared/eval/speech beside the repo)")
     p.add_argument("--runs", type=int, default=3, help="passes over the clips (the first turn is cold)")
@@ -471,6 +505,8 @@ def main(argv: list[str] | None = None, front_end: dict | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
                         format="%(levelname)s %(name)s: %(message)s")
+    if args.self_test:
+        args.func = cmd_self_test
     if not getattr(args, "func", None):
         if not front_end:
             parser.print_help()

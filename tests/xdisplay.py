@@ -50,6 +50,23 @@ class XDisplay:
                 windows.append(window)
         return windows
 
+    def tray_icons(self, pid: int) -> list[str]:
+        """The app's small windows that a tray host has embedded (reparented away from the root window)."""
+        result = self.xdotool("search", "--all", "--pid", str(pid), "--name", "")
+        icons = []
+        for window in result.stdout.split():
+            info = subprocess.run(["xwininfo", "-children", "-id", window], env=self.env, capture_output=True,
+                                  text=True, timeout=10).stdout
+            root = next((line.split()[3] for line in info.splitlines() if "Root window id:" in line), None)
+            parent = next((line.split()[3] for line in info.splitlines() if "Parent window id:" in line), None)
+            try:
+                _, _, width, height = self.geometry(window)
+            except subprocess.CalledProcessError:
+                continue
+            if width <= 64 and height <= 64 and parent not in (None, root, "0x0"):
+                icons.append(window)
+        return icons
+
     def wait_window(self, name: str, pid: int | None = None, timeout: float = 30.0) -> str | None:
         found: list[str] = []
 

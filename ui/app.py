@@ -95,8 +95,9 @@ class DesktopApp(QObject):
     def start(self, *, show_window: bool = True, hotkeys: bool = True) -> None:
         if show_window and not self.config.ui.start_hidden:
             self.window.show()
-        if self.tray.available():
-            self.tray.show()
+        # Shown even when no tray is there yet: Qt adds the icon when a tray appears later (a panel that
+        # starts after the app at login).
+        self.tray.show()
         if hotkeys:
             self._start_hotkeys()
         self._build_assistant()

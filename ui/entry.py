@@ -40,7 +40,10 @@ def run_app(args) -> int:
         config, config_error = Config(), exc
 
     os.environ.setdefault("LANG", "C.UTF-8")
+    from importlib import resources
+
     from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from ui.app import DesktopApp
@@ -48,6 +51,8 @@ def run_app(args) -> int:
 
     qt_app = QApplication.instance() or QApplication([sys.argv[0]])
     qt_app.setApplicationName("Voice Assistant")
+    qt_app.setDesktopFileName("local-voice-assistant")  # matches the .desktop entry the installer writes
+    qt_app.setWindowIcon(QIcon(str(resources.files("ui") / "data" / "icon.png")))
     qt_app.setQuitOnLastWindowClosed(False)  # the tray keeps the app alive
     server = InstanceServer()
     if not server.listen():

@@ -196,3 +196,14 @@ def test_bench_prints_stage_figures_a_baseline_and_a_plot(tmp_path):
     assert sequential["voice_to_voice"]["median"] >= sequential["stt"]["median"]
     assert result["ratio_to_sequential"] > 0
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_self_test_runs_a_spoken_turn_on_the_bundled_models():
+    proc = run("--self-test")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("PASS") == 3 and "self-test passed" in proc.stdout
+
+
+def test_self_test_fails_with_the_reason_when_a_model_is_missing(tmp_path):
+    proc = run("--self-test", env={"ASSISTANT_STT_MODEL": str(tmp_path / "no-such-model")})
+    assert_clean_failure(proc, "model-missing", 3)

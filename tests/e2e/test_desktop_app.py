@@ -77,6 +77,10 @@ def test_the_window_is_on_screen_at_launch(app, xdisplay):  # noqa: F811
     METRICS["launch_to_window_ms"] = round((time.monotonic() - app.t_start) * 1000)
 
 
+def test_the_tray_icon_is_in_the_tray(app, xdisplay):  # noqa: F811
+    assert wait_until(lambda: bool(xdisplay.tray_icons(app.pid)), 30), app.output()
+
+
 def test_the_global_hotkey_shows_and_hides_the_launcher(app, xdisplay, artifacts):  # noqa: F811
     assert app.wait_line("global hotkeys: toggle <ctrl>+<alt>+<space>", 60), app.output()
     assert app.wait_line("models ready on", 300), app.output()
