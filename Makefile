@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 OFFLINE_PACK ?= 0
 
-.PHONY: run test lint bench bench-desktop package install system-deps demo clean
+.PHONY: run test test-package lint bench bench-desktop package install system-deps demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ run: install
 	$(BIN)/assistant app
 
 test: install lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not package"
+
+# Builds the installer (OFFLINE_PACK=1), installs it into a scratch home, runs its self-test and its window.
+test-package: install
+	$(BIN)/python -m pytest -m package -s
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -43,9 +47,7 @@ bench-desktop: install
 	$(BIN)/python scripts/bench_desktop.py
 
 # The one-folder app (dist/local-voice-assistant) and the Linux tar.gz; OFFLINE_PACK=1 adds the offline models.
-PYINSTALLER := pyinstaller==6.22.3
 package: install
-	$(BIN)/python -m pip install -q $(PYINSTALLER)
 	LANG=C.UTF-8 $(BIN)/pyinstaller packaging/assistant.spec --noconfirm --log-level WARN \
 		--distpath dist --workpath build/pyinstaller
 	OFFLINE_PACK=$(OFFLINE_PACK) bash packaging/linux/make_tarball.sh

