@@ -29,7 +29,7 @@ run: install
 	$(BIN)/assistant app
 
 test: install lint
-	$(BIN)/python -m pytest -m "not package"
+	$(BIN)/python -m pytest
 
 # Builds the installer (OFFLINE_PACK=1), installs it into a scratch home, runs its self-test and its window.
 test-package: install
