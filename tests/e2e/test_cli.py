@@ -207,3 +207,14 @@ def test_self_test_runs_a_spoken_turn_on_the_bundled_models():
 def test_self_test_fails_with_the_reason_when_a_model_is_missing(tmp_path):
     proc = run("--self-test", env={"ASSISTANT_STT_MODEL": str(tmp_path / "no-such-model")})
     assert_clean_failure(proc, "model-missing", 3)
+
+
+def test_the_app_without_a_display_says_so_and_runs_the_demo_turn(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["ASSISTANT_DATA_DIR"] = str(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "ui.entry", "-q"], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "No display found" in proc.stderr
+    assert "capital" in proc.stdout.lower() and "paris" in proc.stdout.lower()
+    assert (tmp_path / "demo" / "demo_reply.wav").is_file()
