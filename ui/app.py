@@ -95,7 +95,7 @@ class DesktopApp(QObject):
     def start(self, *, show_window: bool = True, hotkeys: bool = True) -> None:
         if show_window and not self.config.ui.start_hidden:
             self.window.show()
-        # Shown even when no tray is there yet: Qt adds the icon when a tray appears later (a panel that
+        # Shown even when no tray is there yet: the icon is embedded once a tray appears (a panel that
         # starts after the app at login).
         self.tray.show()
         if hotkeys:
@@ -417,9 +417,8 @@ class DesktopApp(QObject):
         self._refresh_state()
 
     def _update_model_status(self, device: str) -> None:
-        expected = {"llm"} | ({"stt", "tts"} if self.assistant is None or self.assistant.stt_stage else set())
-        if self.assistant is not None:
-            expected = {s.role for s in self.assistant.stages}
+        # A model can be ready before the built assistant reaches the GUI thread: expect all three until then.
+        expected = {s.role for s in self.assistant.stages} if self.assistant is not None else {"llm", "stt", "tts"}
         if expected <= self._ready_roles:
             if self.window.model_status.text() != f"Ready · models on {device}":
                 log.info("models ready on %s", device)

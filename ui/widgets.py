@@ -62,8 +62,11 @@ class StateBadge(QLabel):
         self.set_state("loading")
 
     def set_state(self, state: str, text: str | None = None) -> None:
+        text = text or state.capitalize()
+        if (state, text) == (self.state, self.text()):
+            return  # called for every event; a style sheet change re-polishes the widget
         self.state = state
-        self.setText(text or state.capitalize())
+        self.setText(text)
         color = STATE_COLORS.get(state, "#8a8f98")
         self.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 9px; padding: 2px 10px;"
                            " font-weight: 600; }")
