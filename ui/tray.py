@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -42,6 +42,9 @@ class TrayIcon(QObject):
         self.menu.addAction(self.quit_action)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
+        self._mic: tuple[bool, bool] | None = None
+        self._tray_watch = QTimer(self, interval=1000)  # runs only while there is no tray
+        self._tray_watch.timeout.connect(self._check_tray)
         self.set_mic(live=False, muted=False)
 
     @staticmethod
@@ -50,11 +53,24 @@ class TrayIcon(QObject):
 
     def show(self) -> None:
         self.icon.show()
+        if not self.available():
+            self._tray_watch.start()
+
+    def _check_tray(self) -> None:
+        # A panel that starts after the app (at login) is not always noticed by Qt: once a tray is there,
+        # show the icon again so it is embedded.
+        if self.available():
+            self._tray_watch.stop()
+            self.icon.hide()
+            self.icon.show()
 
     def hide(self) -> None:
         self.icon.hide()
 
     def set_mic(self, *, live: bool, muted: bool) -> None:
+        if self._mic == (live, muted):
+            return  # called for every event; the icon is drawn anew each time it changes
+        self._mic = (live, muted)
         self.icon.setIcon(mic_icon(live and not muted, muted=muted))
         state = "muted" if muted else ("listening" if live else "ready")
         self.icon.setToolTip(f"Voice Assistant: microphone {state}")
