@@ -26,7 +26,12 @@ def import_sounddevice():
 
 
 class SpeakerSink:
-    """Plays float32 mono blocks on an output device at the device's own rate (resampled here)."""
+    """Plays float32 mono blocks on an output device at the device's own rate (resampled here).
+
+    The stream stops itself after ``IDLE_STOP_S`` of silence and is restarted by the next ``play()`` (a few
+    milliseconds): a running low-latency stream costs about 9% of a core doing nothing."""
+
+    IDLE_STOP_S = 2.0
 
     def __init__(self, device: str | int | None = None) -> None:
         sd = import_sounddevice()
@@ -40,6 +45,9 @@ class SpeakerSink:
         self._blocks: collections.deque[np.ndarray] = collections.deque()
         self._queued = 0
         self._until = 0.0  # when the last sample handed to PortAudio will have been heard
+        self._idle_frames = 0
+        self._idle_stopped = False  # the callback ended the stream; the next play() starts it again
+        self._sd = sd
         self.latency = 0.0  # set before the stream starts: the callback reads it
         try:
             self._stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32", device=device,
@@ -66,7 +74,14 @@ class SpeakerSink:
             self._queued -= filled
             if filled:  # these samples reach the ear one output latency from now
                 self._until = time.monotonic() + self.latency + filled / self.rate
+                self._idle_frames = 0
+            else:
+                self._idle_frames += frames
+                if self._idle_frames >= self.IDLE_STOP_S * self.rate:
+                    self._idle_stopped = True  # decided under the lock: play() sees it or we saw its block
         out[filled:] = 0.0
+        if self._idle_stopped:
+            raise self._sd.CallbackStop
 
     def play(self, samples: np.ndarray, sample_rate: int) -> float:
         block = resample(samples, sample_rate, self.rate)
@@ -74,6 +89,14 @@ class SpeakerSink:
             ahead = self._queued / self.rate
             self._blocks.append(block)
             self._queued += len(block)
+            restart, self._idle_stopped, self._idle_frames = self._idle_stopped, False, 0
+        if restart:
+            try:
+                self._stream.stop()  # a stream ended by its callback must be stopped before it starts again
+                self._stream.start()
+            except self._sd.PortAudioError as exc:
+                self.flush()
+                raise AudioDeviceError("output-device-failed", f"the speaker stopped working: {exc}") from exc
         return time.monotonic() + ahead + self.latency
 
     def flush(self) -> None:
