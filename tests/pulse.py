@@ -22,11 +22,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.helpers import wait_until
 
 log = logging.getLogger(__name__)
 
@@ -95,19 +96,20 @@ class PulseAudio:
              "--use-pid-file=no", f"--log-target=file:{self.log_path}"],
             env={**os.environ, **self.env}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while True:
+        def up_or_gone() -> bool:
             if self.process.poll() is not None:
-                pytest.fail(f"PulseAudio exited at start (code {self.process.returncode}): {self._log_tail()}",
-                            pytrace=False)
+                return True
             done = subprocess.run(["pactl", "list", "short", "sources"], env=self._client_env(),
                                   capture_output=True, text=True)
-            if done.returncode == 0 and MIC in done.stdout:
-                break
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"PulseAudio did not come up within {timeout:.0f} s: {self._log_tail()}", pytrace=False)
-            time.sleep(0.05)
+            return done.returncode == 0 and MIC in done.stdout
+
+        came_up = wait_until(up_or_gone, timeout, interval=0.05)
+        if self.process.poll() is not None:
+            pytest.fail(f"PulseAudio exited at start (code {self.process.returncode}): {self._log_tail()}",
+                        pytrace=False)
+        if not came_up:
+            self.stop()
+            pytest.fail(f"PulseAudio did not come up within {timeout:.0f} s: {self._log_tail()}", pytrace=False)
         refresh_portaudio()
         log.info("PulseAudio %d up: %s", self.process.pid, self.env["PULSE_SERVER"])
 

@@ -14,7 +14,7 @@ from assistant.types import SAMPLE_RATE
 from audio.devices import list_devices, measure_input_level, play_test_tone
 from audio.files import read_audio
 from audio.microphone import MicrophoneSource
-from tests.helpers import EVAL_DIR, SAMPLE_QUESTION, EventLog, tone, wer
+from tests.helpers import EVAL_DIR, SAMPLE_QUESTION, EventLog, tone, wait_until, wer
 
 CLIP = EVAL_DIR / "librispeech_1089-134691-0001.wav"  # 5.4 s, "for a full hour he had paced up and down..."
 
@@ -240,10 +240,8 @@ def test_a_spoken_question_through_the_virtual_room_gets_a_spoken_answer(pulse, 
             transcript = events.wait_for(TranscriptFinal, 60)
             reply = events.wait_for(ReplyFinished, 120)
             ended = events.wait_for(TurnEnded, 120)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < sink.playing_until + 0.3:  # heard to the end, plus PulseAudio's buffer
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            # Heard to the end, plus PulseAudio's buffer.
+            assert wait_until(lambda: time.monotonic() >= sink.playing_until + 0.3, 30)
             recorder.stop()
         finally:
             if recorder is not None:
