@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from assistant.turns import CancelToken
+from assistant.screen import ScreenImage, TextLine
 from assistant.types import AudioChunk, ChatMessage, Transcript
 
 ProgressCallback = Callable[[str, float | None], None]
@@ -38,6 +39,12 @@ class LanguageModel(Loadable, Protocol):
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int: ...
 
     def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]: ...
+
+
+class TextRecognizer(Loadable, Protocol):
+    """OCR: the lines of text on an image, each with its box."""
+
+    def read(self, image: ScreenImage) -> list[TextLine]: ...
 
 
 class TextToSpeech(Loadable, Protocol):

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import numpy as np
 
+from assistant.screen import ScreenImage
+
 SAMPLE_RATE = 16_000  # the core's audio rate: VAD and STT take 16 kHz mono float32
 
 
@@ -73,8 +75,10 @@ class Role(StrEnum):
 class ChatMessage:
     role: Role
     content: str
+    images: tuple[ScreenImage, ...] = ()  # shown to a model that sees images (a VLM, or the cloud if allowed)
 
     def as_dict(self) -> dict[str, str]:
+        """The text-only form every chat template takes (images are added by the backends that see them)."""
         return {"role": self.role.value, "content": self.content}
 
 
