@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 OFFLINE_PACK ?= 0
 
-.PHONY: run test test-package lint bench bench-desktop package install system-deps demo clean
+.PHONY: run test test-package lint bench bench-desktop bench-screen package install system-deps demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ bench: install
 # Launch to window, hotkey to launcher and idle CPU of the desktop app, on Xvfb.
 bench-desktop: install
 	$(BIN)/python scripts/bench_desktop.py
+
+bench-screen: install
+	$(BIN)/python scripts/bench_screen.py
 
 # The one-folder app (dist/local-voice-assistant) and the Linux tar.gz; OFFLINE_PACK=1 adds the offline models.
 package: install

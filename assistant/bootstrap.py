@@ -17,7 +17,32 @@ def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, 
     vad = registry.create_vad(config) if listen else None
     llm = create_llm(config)
     tts = create_tts(config) if speak and sink is not None else None
-    return Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink)
+    return Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
+                     screen=create_screen_answerer(config, llm))
+
+
+def create_screen_answerer(config: Config, llm):
+    """Who answers questions about the screen: a local VLM if set, the local LLM reading the screen's text by
+    OCR, and the cloud only when ``cloud.screen_to_cloud`` allows screen images to leave the machine."""
+    import logging
+
+    from assistant.errors import ConfigError
+    from assistant.screen_answer import ScreenAnswerer, plan_backends
+
+    screen = config.screen
+    vlm = registry.create_vision(config) if screen.vision_model else None
+    ocr = None
+    if screen.ocr:
+        try:
+            ocr = registry.create_ocr(config)
+        except ConfigError as exc:  # the text path is gone; a VLM or the cloud may still answer
+            logging.getLogger(__name__).warning("%s", exc.message)
+    backends = plan_backends(config.cloud.policy, config.cloud.screen_to_cloud, vlm=vlm, local=llm.local,
+                             cloud=llm.cloud)
+    if ocr is None:  # a model that cannot see images has nothing to read without OCR
+        backends = [b for b in backends if b.supports_images]
+    return ScreenAnswerer(backends, ocr, max_image_side=screen.max_image_side, max_text_chars=screen.max_text_chars,
+                          token_budget=config.llm.context_tokens - config.llm.max_new_tokens)
 
 
 def create_llm(config: Config):

@@ -25,11 +25,13 @@ from assistant.events import (
     ModelProgress,
     ReplyDelta,
     ReplyFinished,
+    ScreenCaptured,
     SpeechEnded,
     TranscriptFinal,
     TurnEnded,
 )
-from assistant.timings import TEXT_MARKS, VOICE_MARKS
+from assistant.screen import ScreenImage
+from assistant.timings import SCREEN_MARKS, VOICE_MARKS
 
 log = logging.getLogger("assistant")
 
@@ -81,6 +83,7 @@ class TurnLog:
         self.ended: dict[int, TurnEnded] = {}
         self.errors: list[ErrorOccurred] = []
         self.speech_turns: list[int] = []
+        self.captures: dict[int, ScreenCaptured] = {}
 
     def __call__(self, event: Event) -> None:
         with self.lock:
@@ -88,6 +91,8 @@ class TurnLog:
                 self.speech_turns.append(event.turn_id)
             elif isinstance(event, TranscriptFinal):
                 self.transcripts[event.turn_id] = event.text
+            elif isinstance(event, ScreenCaptured):
+                self.captures[event.turn_id] = event
             elif isinstance(event, ReplyDelta) and self.echo_reply:
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
@@ -144,6 +149,13 @@ def cmd_ask(args) -> int:
     from assistant import bootstrap
 
     config = setup(args)
+    image = ScreenImage.from_file(args.image) if args.image else None  # a bad file fails before models load
+    if args.screen:  # what is on the screen now, not once the models have loaded
+        from assistant.capture import capture
+
+        image = capture(args.target or config.screen.target)
+        if not args.quiet:
+            sys.stderr.write(f"captured {image.source} ({image.width}x{image.height}, {image.capture_ms:.0f} ms)\n")
     speak = bool(args.speak or args.out)
     recorder = bootstrap.recording_sink() if args.out else None
     sinks = [s for s in (bootstrap.speaker_sink() if args.speak else None, recorder) if s is not None]
@@ -154,7 +166,7 @@ def cmd_ask(args) -> int:
     assistant.bus.subscribe(Progress(not args.quiet))
     try:
         load_s = _wait_ready(assistant)
-        turn_id = assistant.ask(args.text, speak=speak)
+        turn_id = assistant.ask(args.text, speak=speak, image=image)
         ended = assistant.wait_turn(turn_id)
         turns.raise_for(turn_id)
         if sink is not None:
@@ -166,9 +178,13 @@ def cmd_ask(args) -> int:
         audio, rate = recorder.audio()  # type: ignore[union-attr]
         bootstrap.write_wav(args.out, audio, rate)
     if args.json:
-        timings = {k: v for k, v in (ended.timings_ms if ended else {}).items() if k in TEXT_MARKS}
-        _emit_json({"answer": reply, "backend": turns.backends.get(turn_id, ""), "timings_ms": timings,
-                    "models_load_s": round(load_s, 2)})
+        timings = {k: v for k, v in (ended.timings_ms if ended else {}).items() if k in SCREEN_MARKS}
+        result = {"answer": reply, "backend": turns.backends.get(turn_id, ""), "timings_ms": timings,
+                  "models_load_s": round(load_s, 2)}
+        if captured := turns.captures.get(turn_id):
+            result["image"] = {"source": captured.source, "width": captured.width, "height": captured.height,
+                               "capture_ms": captured.capture_ms}
+        _emit_json(result)
     else:
         sys.stdout.write("\n")
     return 0
@@ -449,6 +465,11 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     p.add_argument("--speak", action="store_true", help="also speak the answer on the speaker")
     p.add_argument("--out", help="write the spoken answer to this WAV file")
     p.add_argument("--json", action="store_true", help="print one JSON object: answer, backend, timings_ms")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--screen", action="store_true", help="ask about what is on the screen now")
+    where.add_argument("--image", metavar="FILE", help="ask about this image (PNG, JPEG...)")
+    p.add_argument("--target", choices=["screen", "window", "all"], help="with --screen: the screen under the "
+                   "pointer, the active window, or all screens (default: the screen.target setting)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("transcribe", help="speech to text for audio files")

@@ -213,6 +213,7 @@ class UiConfig:
     push_to_talk_hotkey: str = "<ctrl>+<alt>+v"  # hold to talk; "" = off
     launcher_listens: bool = True  # the launcher starts listening at once (else it waits for typing)
     start_hidden: bool = False  # start in the tray, without the main window
+    screen_hotkey: str = "<ctrl>+<alt>+s"  # capture the screen and ask about it; "" = off
 
     def __post_init__(self) -> None:
         check_hotkey("ui.toggle_hotkey", self.toggle_hotkey)
@@ -220,6 +221,29 @@ class UiConfig:
             check_hotkey("ui.push_to_talk_hotkey", self.push_to_talk_hotkey)
             _check(self.push_to_talk_hotkey != self.toggle_hotkey, "ui.push_to_talk_hotkey",
                    "must differ from ui.toggle_hotkey", self.push_to_talk_hotkey)
+        if self.screen_hotkey:
+            check_hotkey("ui.screen_hotkey", self.screen_hotkey)
+            _check(self.screen_hotkey not in (self.toggle_hotkey, self.push_to_talk_hotkey), "ui.screen_hotkey",
+                   "must differ from the other hotkeys", self.screen_hotkey)
+
+
+@dataclass(frozen=True)
+class ScreenConfig:
+    """Questions about the screen: which model reads it, and what may trigger a capture."""
+
+    vision_model: str = ""  # "" = read the screen with OCR for the local LLM; else a VLM folder or Hugging Face id
+    ocr: bool = True  # read the screen's text with RapidOCR for models that do not see images
+    target: str = "screen"  # what a screen question captures: screen (under the pointer) | window | all
+    voice_trigger: bool = True  # "what's on my screen?", "explain this error" capture the screen by themselves
+    max_image_side: int = 1344  # images for a VLM or the cloud are downscaled to this many pixels at most
+    max_text_chars: int = 4000  # the screen text given to a text-only model (its context is small)
+
+    def __post_init__(self) -> None:
+        _choice("screen.target", self.target, ("screen", "window", "all"))
+        _check(224 <= self.max_image_side <= 4096, "screen.max_image_side", "must be between 224 and 4096",
+               self.max_image_side)
+        _check(200 <= self.max_text_chars <= 100_000, "screen.max_text_chars", "must be between 200 and 100000",
+               self.max_text_chars)
 
 
 @dataclass(frozen=True)
@@ -237,6 +261,7 @@ class Config:
     audio: AudioConfig = field(default_factory=AudioConfig)
     cloud: CloudConfig = field(default_factory=CloudConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    screen: ScreenConfig = field(default_factory=ScreenConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     @property

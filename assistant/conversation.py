@@ -37,14 +37,16 @@ class Conversation:
                                  "context; shorten it or raise llm.context_tokens.")
             history = history[2:]  # drop the oldest exchange (a question and its answer)
 
-    def add_exchange(self, user_text: str, reply: str, interrupted: bool = False) -> None:
-        """Remember an exchange; an interrupted reply is kept as far as it got, marked as cut off."""
+    def add_exchange(self, user_text: str, reply: str, interrupted: bool = False, private: bool = False) -> None:
+        """Remember an exchange; an interrupted reply is kept as far as it got, marked as cut off. A
+        ``private`` exchange (about the screen) is never sent to the cloud by the router."""
         if not reply.strip():
             return
         if interrupted:
             reply = reply.rstrip() + " [interrupted by the user]"
         with self._lock:
-            self._history += [ChatMessage(Role.USER, user_text), ChatMessage(Role.ASSISTANT, reply)]
+            self._history += [ChatMessage(Role.USER, user_text, private=private),
+                              ChatMessage(Role.ASSISTANT, reply, private=private)]
 
     def clear(self) -> None:
         with self._lock:

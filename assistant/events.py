@@ -86,6 +86,33 @@ class TranscriptFinal(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScreenCaptureStarted(Event):
+    """The screen is being captured now (front-ends show a capture indicator)."""
+
+    turn_id: int
+    target: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScreenCaptured(Event):
+    turn_id: int
+    source: str  # "screen", "window: <title>", "region", "file: <name>"
+    width: int
+    height: int
+    capture_ms: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScreenRead(Event):
+    """Text was read from the screen image for a model that does not see images."""
+
+    turn_id: int
+    lines: int
+    chars: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReplyStarted(Event):
     turn_id: int
     backend: str

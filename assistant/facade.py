@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from assistant.bus import EventBus
 from assistant.config import Config
@@ -23,6 +24,8 @@ from assistant.ports import (
     TextToSpeech,
     VoiceActivityDetector,
 )
+from assistant.screen import SCREEN_TARGETS, ScreenImage, screen_target_for
+from assistant.screen_answer import ScreenAnswerer
 from assistant.segmenter import Segmenter, SpeechSegment
 from assistant.stage import Stage
 from assistant.turns import TurnCounter
@@ -31,10 +34,18 @@ from assistant.types import SpeculativeUtterance, TurnRequest, Utterance
 log = logging.getLogger(__name__)
 
 
+def capture_screen(target: str) -> ScreenImage:
+    """The core's own capture (mss; the desktop portal on Wayland)."""
+    from assistant.capture import capture
+
+    return capture(target)
+
+
 class Assistant:
     def __init__(self, config: Config, *, bus: EventBus | None = None, stt: SpeechToText | None = None,
                  llm: LanguageModel | None = None, tts: TextToSpeech | None = None,
-                 vad: VoiceActivityDetector | None = None, sink: AudioSink | None = None) -> None:
+                 vad: VoiceActivityDetector | None = None, sink: AudioSink | None = None,
+                 screen: ScreenAnswerer | None = None) -> None:
         self.config = config
         self.bus = bus or EventBus()
         self.turns = TurnCounter()
@@ -43,10 +54,13 @@ class Assistant:
                                          config.llm.max_new_tokens)
         self.vad, self.sink = vad, sink
         self.tts_stage = TtsStage(self.bus, tts, self.tracker, self.turns, sink) if tts and sink else None
-        self.llm_stage = (LlmStage(self.bus, llm, self.tracker, self.turns, self.conversation, self.tts_stage)
-                          if llm else None)
+        self.llm_stage = (LlmStage(self.bus, llm, self.tracker, self.turns, self.conversation, self.tts_stage,
+                                   screen, capture_screen) if llm else None)
         language = None if config.stt.language == "auto" else config.stt.language
         self.stt_stage = SttStage(self.bus, stt, self.tracker, self.llm_stage, language) if stt else None
+        self._attachment: ScreenImage | None = None  # asked about by the next question, typed or spoken
+        if self.stt_stage is not None and screen is not None:
+            self.stt_stage.screen_for = self._screen_for
         self._listener: Listener | None = None
         self._started = False
         self._speaking_turn: int | None = None  # the turn whose reply is being spoken
@@ -83,17 +97,38 @@ class Assistant:
 
     # --- commands ----------------------------------------------------------------------------------
 
-    def ask(self, text: str, *, speak: bool = True) -> int:
-        """Answer a typed question; returns its turn id at once."""
+    def ask(self, text: str, *, speak: bool = True, image: ScreenImage | None = None, screen: str = "") -> int:
+        """Answer a typed question; returns its turn id at once. With ``image`` the question is about that
+        image; with ``screen`` ("screen", "window" or "all") the screen is captured first and asked about."""
         if not text or not text.strip():
             raise InputError("empty-question", "the question is empty: type or say something to ask.")
         if self.llm_stage is None:
             raise ConfigError("llm-unavailable", "no language model is configured.")
+        if screen and screen not in SCREEN_TARGETS:
+            raise InputError("screen-target-invalid", f"cannot capture {screen!r}: use one of "
+                             + ", ".join(SCREEN_TARGETS))
         self.start()
+        if image is None and not screen:
+            image, self._attachment = self._attachment, None
         t = time.monotonic()
         turn_id = self._begin_turn(origin=t)
-        self.llm_stage.put(TurnRequest(turn_id, text.strip(), speak=speak, t_submitted=t))
+        self.llm_stage.put(TurnRequest(turn_id, text.strip(), speak=speak, t_submitted=t, image=image,
+                                       screen=screen))
         return turn_id
+
+    def attach(self, image: ScreenImage | None) -> None:
+        """Make the next question (typed or spoken) about ``image`` (None: take the attachment back)."""
+        self._attachment = image
+
+    @property
+    def attachment(self) -> ScreenImage | None:
+        return self._attachment
+
+    def set_screen_capture(self, capture: Callable[[str], ScreenImage]) -> None:
+        """Replace how the screen is captured (a front-end hides its own windows around the capture).
+        ``capture(target)`` runs on the LLM stage's thread."""
+        if self.llm_stage is not None:
+            self.llm_stage.capture = capture
 
     def listen(self, source: AudioSource) -> Listener:
         """Start listening on ``source`` (a microphone, or a file fed in real time).
@@ -172,6 +207,16 @@ class Assistant:
         assert self.stt_stage is not None
         self.stt_stage.put(Utterance(turn_id, segment.samples, segment.t_speech_start, segment.t_speech_end,
                                      segment.t_detected, segment.key))
+
+    def _screen_for(self, transcript: str) -> tuple[ScreenImage | None, str]:
+        """Runs on the STT thread: the attached image, else the capture a question like "what's on my screen?"
+        asks for (when screen.voice_trigger is on)."""
+        image, self._attachment = self._attachment, None
+        if image is not None:
+            return image, ""
+        if self.config.screen.voice_trigger:
+            return None, screen_target_for(transcript, self.config.screen.target)
+        return None, ""
 
     def _on_pause(self, candidate: SpeechSegment) -> None:
         # Transcribe the speech so far while the end-of-turn silence runs: if the user stays silent,

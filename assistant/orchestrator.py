@@ -10,18 +10,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.bus import EventBus
 from assistant.conversation import Conversation
-from assistant.errors import AssistantError, AudioDeviceError, NoSpeechError
+from assistant.errors import AssistantError, AudioDeviceError, ConfigError, NoSpeechError
 from assistant.events import (
     ErrorOccurred,
     ListeningStarted,
     ListeningStopped,
+    ModelLoading,
+    ModelProgress,
+    ModelReady,
     ReplyDelta,
     ReplyFinished,
     ReplyStarted,
+    ScreenCaptured,
+    ScreenCaptureStarted,
+    ScreenRead,
     SentenceReady,
     SpeakingFinished,
     SpeakingStarted,
@@ -30,13 +37,15 @@ from assistant.events import (
     TranscriptFinal,
     TurnEnded,
 )
-from assistant.ports import AudioSink, AudioSource, LanguageModel, SpeechToText, TextToSpeech
+from assistant.ports import AudioSink, AudioSource, LanguageModel, Loadable, SpeechToText, TextToSpeech
+from assistant.screen import ScreenImage
+from assistant.screen_answer import ScreenAnswerer
 from assistant.segmenter import Segmenter, SpeechPaused, SpeechSegment, SpeechStart, SpeechTooShort
 from assistant.sentences import SentenceSplitter
 from assistant.stage import Stage
 from assistant.timings import TurnTimings
 from assistant.turns import TurnCounter
-from assistant.types import Sentence, SpeculativeUtterance, TurnRequest, Utterance
+from assistant.types import ChatMessage, Role, Sentence, SpeculativeUtterance, TurnRequest, Utterance
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +168,55 @@ class LlmStage(TurnStage):
     role = "llm"
 
     def __init__(self, bus: EventBus, llm: LanguageModel, tracker: TurnTracker, turns: TurnCounter,
-                 conversation: Conversation, tts_stage: TtsStage | None) -> None:
+                 conversation: Conversation, tts_stage: TtsStage | None, screen: ScreenAnswerer | None = None,
+                 capture: Callable[[str], ScreenImage] | None = None) -> None:
         super().__init__(bus, llm, tracker, "llm-stage")
         self.llm, self.turns, self.conversation, self.tts_stage = llm, turns, conversation, tts_stage
+        self.screen = screen  # answers questions about the screen or an image
+        if screen is not None:
+            screen.loader = self.load_model
+        self.capture = capture  # (target) -> ScreenImage; replaced by a front-end that hides its own windows
+        self._loaded: set[int] = set()
+
+    def _load(self) -> None:
+        super()._load()
+        if self.load_error is None:  # the models loaded at start-up are not loaded again for screen questions
+            self._loaded |= {id(m) for m in (self.llm, getattr(self.llm, "local", None),
+                                             getattr(self.llm, "cloud", None)) if m is not None}
+
+    def load_model(self, role: str, model: Loadable) -> None:
+        """Load a model on first use (OCR, a VLM) on this thread, publishing the same events as start-up."""
+        if id(model) in self._loaded:
+            return
+        name = getattr(model, "name", role)
+        self.bus.publish(ModelLoading(role=role, name=name))
+        t0 = time.monotonic()
+        try:
+            model.load(lambda message, fraction: self.bus.publish(ModelProgress(role=role, message=message,
+                                                                                fraction=fraction)))
+        except AssistantError as exc:  # said once, here; the screen answerer may still fall back to another model
+            self.bus.publish(ErrorOccurred(code=exc.code, message=exc.message))
+            raise
+        self._loaded.add(id(model))
+        self.bus.publish(ModelReady(role=role, name=name, seconds=time.monotonic() - t0,
+                                    device=str(getattr(model, "device", "cpu"))))
+
+    def _screen_prompt(self, request: TurnRequest, timings: TurnTimings):
+        """(model, messages, what to remember of the question) for a question about the screen or an image."""
+        if self.screen is None:
+            raise ConfigError("screen-unavailable", "questions about the screen are not set up in this front-end.")
+        image = request.image
+        if image is None:
+            if self.capture is None:
+                raise ConfigError("screen-unavailable", "this front-end cannot capture the screen.")
+            self.bus.publish(ScreenCaptureStarted(turn_id=request.turn_id, target=request.screen))
+            image = self.capture(request.screen)
+        timings.mark("capture")
+        self.bus.publish(ScreenCaptured(turn_id=request.turn_id, source=image.source, width=image.width,
+                                        height=image.height, capture_ms=round(image.capture_ms, 1)))
+        messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
+        messages[-1] = ChatMessage(Role.USER, request.text, images=(image,))
+        return self.screen, messages, f"{request.text} (asked about {image.source})"
 
     def handle(self, request: TurnRequest) -> None:
         turn_id = request.turn_id
@@ -170,8 +225,13 @@ class LlmStage(TurnStage):
         timings = self.tracker.timings(turn_id)
         token = self.turns.token(turn_id)
         speak = request.speak and self.tts_stage is not None
-        messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
-        self.bus.publish(ReplyStarted(turn_id=turn_id, backend=self.llm.name, prompt=request.text))
+        about_screen = request.image is not None or bool(request.screen)
+        if about_screen:
+            model, messages, remembered = self._screen_prompt(request, timings)
+        else:
+            model, remembered = self.llm, request.text
+            messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
+        self.bus.publish(ReplyStarted(turn_id=turn_id, backend=model.name, prompt=request.text))
         splitter = SentenceSplitter()
         parts: list[str] = []
         sent: list[str] = []
@@ -184,7 +244,11 @@ class LlmStage(TurnStage):
                     self.tts_stage.put(Sentence(turn_id, piece, len(sent)))  # type: ignore[union-attr]
                 sent.append(piece)
 
-        for delta in self.llm.stream(messages, cancel=token):
+        read_reported = False
+        for delta in model.stream(messages, cancel=token):
+            if about_screen and not read_reported:
+                read_reported = True
+                self._report_read(turn_id, timings)
             timings.mark("llm_first_token")
             parts.append(delta)
             self.bus.publish(ReplyDelta(turn_id=turn_id, text=delta))
@@ -193,16 +257,24 @@ class LlmStage(TurnStage):
         if not cancelled:
             send(splitter.flush())
         reply = "".join(parts).strip()
-        self.conversation.add_exchange(request.text, reply, interrupted=cancelled)
+        self.conversation.add_exchange(remembered, reply, interrupted=cancelled, private=about_screen)
         if not self.tracker.is_open(turn_id):
             return
         timings.mark("reply_done")
-        backend = getattr(self.llm, "last_backend", self.llm.name)  # the router says who finished the answer
+        backend = getattr(model, "last_backend", model.name)  # the router says who finished the answer
         self.bus.publish(ReplyFinished(turn_id=turn_id, text=reply, backend=backend, cancelled=cancelled))
         if speak:
             self.tts_stage.put(EndOfReply(turn_id))  # type: ignore[union-attr]
         else:
             self.tracker.end(turn_id, "completed")
+
+    def _report_read(self, turn_id: int, timings: TurnTimings) -> None:
+        read = self.screen.last_read if self.screen is not None else None
+        if read is not None:
+            lines, chars, seconds, finished_at = read
+            timings.mark("screen_read", finished_at)
+            self.bus.publish(ScreenRead(turn_id=turn_id, lines=lines, chars=chars, seconds=round(seconds, 3)))
+            self.screen.last_read = None  # type: ignore[union-attr]
 
 
 class SttStage(TurnStage):
@@ -214,6 +286,8 @@ class SttStage(TurnStage):
         self.stt, self.llm_stage, self.language = stt, llm_stage, language
         self._speculative: tuple | None = None  # (key, transcript) of the last speculative run
         self.speculative_hits = 0
+        # (transcript) -> (image to ask about, screen target to capture): an attached image, or "my screen"
+        self.screen_for: Callable[[str], tuple[ScreenImage | None, str]] | None = None
 
     def handle(self, utterance: Utterance | SpeculativeUtterance) -> None:
         if isinstance(utterance, SpeculativeUtterance):
@@ -240,7 +314,9 @@ class SttStage(TurnStage):
         if self.llm_stage is None:
             self.tracker.end(turn_id, "completed")
             return
-        self.llm_stage.put(TurnRequest(turn_id, transcript.text, speak=True, t_submitted=utterance.t_speech_end))
+        image, screen = self.screen_for(transcript.text) if self.screen_for is not None else (None, "")
+        self.llm_stage.put(TurnRequest(turn_id, transcript.text, speak=True, t_submitted=utterance.t_speech_end,
+                                       image=image, screen=screen))
 
 
 class Listener:

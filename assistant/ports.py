@@ -11,8 +11,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from assistant.turns import CancelToken
 from assistant.screen import ScreenImage, TextLine
+from assistant.turns import CancelToken
 from assistant.types import AudioChunk, ChatMessage, Transcript
 
 ProgressCallback = Callable[[str, float | None], None]

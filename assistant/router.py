@@ -28,6 +28,7 @@ class RoutedLLM:
         if policy == "local" and cloud is not None:
             raise ValueError("a cloud model must not exist under the local-only policy")
         self.policy = policy
+        self.local, self.cloud = local, cloud
         self.backends: list[LanguageModel] = _ordered(policy, local, cloud)
         self.name = self.backends[0].name if self.backends else "none"
         self.last_backend = self.name
@@ -70,6 +71,8 @@ class RoutedLLM:
                 continue
             # After a break, the next backend continues the reply: the partial answer is its own last message.
             prompt = list(messages) if not produced else [*messages, ChatMessage(Role.ASSISTANT, produced)]
+            if backend is self.cloud:  # what came from the screen stays here (screen turns route themselves)
+                prompt = [m for m in prompt if not m.private]
             continuing = bool(produced)
             try:
                 for piece in backend.stream(prompt, cancel=cancel):

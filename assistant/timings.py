@@ -16,6 +16,7 @@ VOICE_MARKS = (
     "voice_to_voice",
 )
 TEXT_MARKS = ("llm_first_token", "first_sentence", "first_audio", "reply_done")
+SCREEN_MARKS = ("capture", "screen_read", *TEXT_MARKS)  # a question about the screen or an image
 
 
 class TurnTimings:

