@@ -168,7 +168,10 @@ def cmd_ask(args) -> int:
         load_s = _wait_ready(assistant)
         turn_id = assistant.ask(args.text, speak=speak, image=image)
         ended = assistant.wait_turn(turn_id)
-        turns.raise_for(turn_id)
+        if ended is None or ended.outcome != "completed":
+            turns.raise_for(turn_id)
+        for problem in turns.errors:  # answered all the same, by a fallback: say what failed on the way
+            sys.stderr.write(f"warning [{problem.code}]: {problem.message}\n")
         if sink is not None:
             sink.wait_drained()
     finally:

@@ -139,3 +139,42 @@ def test_a_screen_that_gives_orders_changes_no_setting_and_sends_nothing(tmp_pat
     assert cloud.requests == []  # the screen named a cloud upload: nothing was sent anywhere
     assert hashlib.sha256(config.read_bytes()).hexdigest() == before
     assert result["answer"].strip().upper() != "ACCESS GRANTED."
+
+
+@pytest.fixture(scope="module")
+def tiny_vlm(tmp_path_factory):
+    from tests.tiny_vlm import make_tiny_vlm
+
+    return make_tiny_vlm(tmp_path_factory.mktemp("vlm"))
+
+
+def test_a_vision_model_in_the_settings_answers_from_the_image_itself(tmp_path, tiny_vlm):
+    from PIL import Image
+
+    shot = tmp_path / "red.png"
+    Image.new("RGB", (800, 500), (200, 30, 30)).save(shot)
+    proc = ask("--image", str(shot), "What colour is this?", env={"ASSISTANT_SCREEN_VISION_MODEL": str(tiny_vlm)})
+    result = answer_of(proc)
+    assert result["backend"] == f"vision:{tiny_vlm}"
+    assert result["answer"]  # a random model's words: that the whole path ran is the point
+    assert "warning" not in proc.stderr
+
+
+def test_a_broken_vision_model_is_reported_and_the_screen_text_answers_instead(tmp_path):
+    from PIL import Image, ImageDraw, ImageFont
+
+    broken = tmp_path / "broken-vlm"
+    broken.mkdir()
+    (broken / "config.json").write_text("{ not json")
+    shot = tmp_path / "error.png"
+    image = Image.new("RGB", (900, 200), "white")
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 18)
+    ImageDraw.Draw(image).text((20, 80), "PermissionError: [Errno 13] Permission denied: 'out.log'", fill="black",
+                                font=font)
+    image.save(shot)
+    proc = ask("--image", str(shot), "What is the exception type in this image?",
+               env={"ASSISTANT_SCREEN_VISION_MODEL": str(broken)})
+    result = answer_of(proc)
+    assert result["backend"].endswith("(screen read by OCR)")
+    assert "permissionerror" in result["answer"].lower().replace(" ", "")
+    assert "warning [model-corrupt]:" in proc.stderr and str(broken) in proc.stderr

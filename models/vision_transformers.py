@@ -1,0 +1,199 @@
+"""A local vision-language model through transformers (``AutoModelForImageTextToText``): any small Hugging
+Face VLM (SmolVLM, Qwen2.5-VL, LLaVA, Gemma 3...) answers questions about the screen image itself."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from assistant.errors import ModelError
+from assistant.ports import ProgressCallback
+from assistant.turns import CancelToken
+from assistant.types import ChatMessage
+from models.devices import cpu_cores, torch_device
+
+log = logging.getLogger(__name__)
+
+IMAGE_TOKENS_ESTIMATE = 256  # what an image costs in the context, roughly (it varies by model and image size)
+
+
+class TransformersVLM:
+    """Owns a VLM and its processor; streams answers about the images in the last user message."""
+
+    supports_images = True
+
+    def __init__(self, model: str | Path = "", *, name: str = "", device: str = "auto", dtype: str = "auto",
+                 max_new_tokens: int = 256, temperature: float = 0.0, threads: int = 0,
+                 first_token_timeout_s: float = 120.0, max_image_side: int = 1344, prepare=None) -> None:
+        """``model`` is a folder, or the setting ``prepare(progress) -> Path`` resolves (and downloads) on load."""
+        self.model_dir = Path(model) if model and prepare is None else None
+        self.name = name or str(model) or "vision"
+        self._device_pref, self._dtype_pref = device, dtype
+        self.max_new_tokens, self.temperature = max_new_tokens, temperature
+        self.threads = threads or cpu_cores()
+        self.first_token_timeout_s = first_token_timeout_s
+        self.max_image_side = max_image_side
+        self._prepare = prepare
+        self._device = "cpu"
+        self._model = None
+        self._processor = None
+        self._lock = threading.Lock()
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    def load(self, progress: ProgressCallback | None = None) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            try:
+                import torch
+                from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+                from transformers.utils import logging as hf_logging
+            except ImportError as exc:
+                raise ModelError("vision-missing-dependency", "the vision model needs torch and transformers "
+                                 "(pip install torch transformers)") from exc
+            hf_logging.disable_progress_bar()
+            if self._prepare is not None:
+                self.model_dir = self._prepare(progress)
+            assert self.model_dir is not None
+            self._device = torch_device(self._device_pref)
+            dtype = self._choose_dtype(torch)
+            if self._device == "cpu":
+                torch.set_num_threads(self.threads)
+            if progress:
+                progress(f"loading {self.name} on {self._device} ({str(dtype).removeprefix('torch.')})", None)
+            try:
+                config = AutoConfig.from_pretrained(str(self.model_dir))
+            except Exception as exc:
+                raise ModelError("model-corrupt", f"cannot read the vision model's config in {self.model_dir}: {exc}. "
+                                 "Fix screen.vision_model or delete that folder to fetch it again.") from exc
+            if not hasattr(config, "vision_config"):
+                raise ModelError("vision-not-vlm", f"{self.name} is a text-only model, not an image-text-to-text "
+                                 "model. Choose a VLM such as HuggingFaceTB/SmolVLM-256M-Instruct or "
+                                 "Qwen/Qwen2.5-VL-3B-Instruct for screen.vision_model.")
+            try:
+                processor = AutoProcessor.from_pretrained(str(self.model_dir))
+            except Exception as exc:
+                raise ModelError("model-corrupt", f"cannot load the vision model's processor from {self.model_dir}: "
+                                 f"{exc}. Fix screen.vision_model or delete that folder to fetch it again.") from exc
+            if getattr(processor, "image_processor", None) is None:
+                raise ModelError("vision-not-vlm", f"{self.name} has no image processor: it is not an image-text-to-"
+                                 "text model. Choose a VLM such as HuggingFaceTB/SmolVLM-256M-Instruct for "
+                                 "screen.vision_model.")
+            try:
+                model = AutoModelForImageTextToText.from_pretrained(str(self.model_dir), dtype=dtype)
+            except ValueError as exc:  # transformers' "Unrecognized configuration class" for a text-only model
+                raise ModelError("vision-not-vlm", f"{self.name} is not an image-text-to-text model ({exc}). Choose "
+                                 "a VLM such as HuggingFaceTB/SmolVLM-256M-Instruct or Qwen/Qwen2.5-VL-3B-Instruct "
+                                 "for screen.vision_model.") from exc
+            except Exception as exc:
+                raise ModelError("model-corrupt", f"cannot load the vision model from {self.model_dir}: {exc}. Fix "
+                                 "screen.vision_model or delete that folder to fetch it again.") from exc
+            model.eval()
+            if self._device != "cpu":
+                model.to(self._device)
+            self._processor, self._model = processor, model
+
+    def _choose_dtype(self, torch):
+        if self._dtype_pref != "auto":
+            return getattr(torch, self._dtype_pref)
+        if self._device == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if self._device == "mps":
+            return torch.float16
+        return torch.float32
+
+    def _conversation(self, messages: Sequence[ChatMessage]) -> list[dict]:
+        """The processor's multimodal chat format: each image as a content part before the message's text."""
+        conversation = []
+        for message in messages:
+            parts: list[dict] = [{"type": "image", "image": image.downscaled(self.max_image_side).to_pil()}
+                                 for image in message.images]
+            parts.append({"type": "text", "text": message.content})
+            conversation.append({"role": message.role.value, "content": parts})
+        return conversation
+
+    def _inputs(self, messages: Sequence[ChatMessage]) -> dict:
+        assert self._processor is not None
+        try:
+            enc = self._processor.apply_chat_template(self._conversation(messages), add_generation_prompt=True,
+                                                      tokenize=True, return_dict=True, return_tensors="pt")
+        except Exception as exc:
+            raise ModelError("vision-failed", f"{self.name} could not prepare the image and question: {exc}") from exc
+        return {k: (v.to(self._device) if hasattr(v, "to") else v) for k, v in enc.items()}
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        """Text tokens plus an estimate per image (the exact count depends on the model's tiling)."""
+        self.load()
+        tokenizer = getattr(self._processor, "tokenizer", self._processor)
+        text = sum(len(tokenizer(m.content)["input_ids"]) for m in messages)  # type: ignore[operator]
+        return text + IMAGE_TOKENS_ESTIMATE * sum(len(m.images) for m in messages)
+
+    def _generation_kwargs(self) -> dict:
+        assert self._model is not None and self._processor is not None
+        tokenizer = getattr(self._processor, "tokenizer", None)
+        config = self._model.generation_config
+        kwargs = {"max_new_tokens": self.max_new_tokens,
+                  "pad_token_id": config.pad_token_id or getattr(tokenizer, "pad_token_id", None)
+                  or getattr(tokenizer, "eos_token_id", None)}
+        if self.temperature > 0:
+            kwargs.update(do_sample=True, temperature=self.temperature)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        return kwargs
+
+    def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
+        """Yield the answer as it is generated; stops within a token of ``cancel``; a failure inside generate()
+        is raised here."""
+        self.load()
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        stop = threading.Event()
+
+        class _Stop(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                flag = stop.is_set() or cancel.cancelled
+                return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
+
+        inputs = self._inputs(messages)
+        tokenizer = getattr(self._processor, "tokenizer", self._processor)
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True,
+                                        timeout=self.first_token_timeout_s)
+        failure: list[BaseException] = []
+
+        def generate() -> None:
+            try:
+                with torch.inference_mode():
+                    self._model.generate(**inputs, streamer=streamer,  # type: ignore[union-attr]
+                                         stopping_criteria=StoppingCriteriaList([_Stop()]), **self._generation_kwargs())
+            except BaseException as exc:  # surfaced to the consumer below
+                failure.append(exc)
+                streamer.end()
+
+        worker = threading.Thread(target=generate, name="vlm-generate", daemon=True)
+        worker.start()
+        try:
+            for text in streamer:
+                if cancel.cancelled:
+                    break
+                if text:
+                    yield text
+        except queue.Empty:
+            raise ModelError("llm-timeout", "the vision model produced nothing for "
+                             f"{self.first_token_timeout_s:.0f} s; the machine may be overloaded. Try a smaller "
+                             "screen.vision_model.") from None
+        finally:
+            stop.set()
+            worker.join(timeout=30)
+        if failure:
+            exc = failure[0]
+            if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
+                raise ModelError("llm-out-of-memory", f"the vision model ran out of memory: {exc}. Lower "
+                                 "screen.max_image_side or choose a smaller model.") from exc
+            raise ModelError("vision-failed", f"the vision model failed: {exc}") from exc
