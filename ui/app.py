@@ -22,6 +22,7 @@ from assistant.events import (
     ModelLoading,
     ModelProgress,
     ModelReady,
+    ScreenCaptured,
     SpeakingStarted,
     SpeechEnded,
     SpeechStarted,
@@ -33,12 +34,15 @@ from ui.history_panel import HistoryPanel
 from ui.hotkeys import GlobalHotkeys
 from ui.launcher import LauncherWindow
 from ui.main_window import MainWindow
+from ui.screen_grab import ScreenGrabber
 from ui.tray import TrayIcon
 
 log = logging.getLogger(__name__)
 
-ROLE_NAMES = {"stt": "speech recognition", "llm": "language model", "tts": "voice"}
-MODEL_SECTIONS = ("stt", "vad", "llm", "tts", "models", "cloud", "audio")  # a change here rebuilds the assistant
+ROLE_NAMES = {"stt": "speech recognition", "llm": "language model", "tts": "voice", "ocr": "text recognizer",
+              "vision": "vision model"}
+# A change in these sections rebuilds the assistant.
+MODEL_SECTIONS = ("stt", "vad", "llm", "tts", "models", "cloud", "audio", "screen")
 
 
 class DesktopApp(QObject):
@@ -60,6 +64,7 @@ class DesktopApp(QObject):
         self.voice_ready = False
         self.chat_ready = False
         self.open_turn: int | None = None
+        self.attachment = None  # a capture the next question is about (memory only)
         self.speaking = False
         self.mic_live = False
         self._ready_roles: set[str] = set()
@@ -79,6 +84,8 @@ class DesktopApp(QObject):
         self.window = MainWindow(self.history_panel)
         self.launcher = LauncherWindow()
         self.tray = TrayIcon(self)
+        self.grabber = ScreenGrabber([self.window, self.launcher], self)
+        self.grabber.capturing.connect(self.tray.set_capturing)
         self.hotkeys: GlobalHotkeys | None = None
         self.level_timer = QTimer(self, interval=33)  # ~30 Hz, only while the microphone is open
         self.level_timer.timeout.connect(self._poll_level)
@@ -105,8 +112,10 @@ class DesktopApp(QObject):
     def _start_hotkeys(self) -> None:
         if self.hotkeys is not None:
             self.hotkeys.stop()
-        self.hotkeys = GlobalHotkeys(self.config.ui.toggle_hotkey, self.config.ui.push_to_talk_hotkey, self)
+        self.hotkeys = GlobalHotkeys(self.config.ui.toggle_hotkey, self.config.ui.push_to_talk_hotkey, self,
+                                     screen=self.config.ui.screen_hotkey)
         self.hotkeys.toggled.connect(self.toggle_launcher)
+        self.hotkeys.screen_pressed.connect(lambda: self.ask_about_screen("screen"))
         self.hotkeys.talk_pressed.connect(self.push_to_talk_pressed)
         self.hotkeys.talk_released.connect(self.push_to_talk_released)
         if not self.hotkeys.start():
@@ -156,6 +165,7 @@ class DesktopApp(QObject):
             self.window.set_model_status("No language model: open Settings to choose one.", busy=False)
             self.window.set_state("error", "Unavailable")
             return
+        assistant.set_screen_capture(self.grabber.capture_for_core)  # our windows step aside for the shot
         self.voice_ready = assistant.stt_stage is not None
         self.window.mic_button.setEnabled(self.voice_ready)
         if self.recorder is not None and self.recorder.current_conversation is not None:
@@ -196,6 +206,9 @@ class DesktopApp(QObject):
         w.mic_button.hold_released.connect(self.push_to_talk_released)
         w.hidden_to_tray.connect(self._on_window_closed)
         launcher.hidden.connect(self._on_launcher_hidden)
+        launcher.screen_requested.connect(lambda: self.ask_about_screen("screen", listen=False))
+        launcher.region_requested.connect(self.pick_region)
+        launcher.attachment_dropped.connect(lambda: self.attach(None))
         tray.show_requested.connect(self.show_window)
         tray.listen_requested.connect(lambda: self.start_listening(one_shot=True))
         tray.mute_toggled.connect(self.set_muted)
@@ -229,10 +242,54 @@ class DesktopApp(QObject):
         if self.launcher.isVisible():
             self.launcher.hide()
             return
+        self.grabber.remember_active_window()  # "this window" means the user's, not the launcher
         self.launcher.popup()
         if self.config.ui.launcher_listens and not self.muted:
             # After the popup is on screen: opening an audio device can take a moment.
             QTimer.singleShot(0, lambda: self.start_listening(one_shot=True))
+
+    # --- questions about the screen ----------------------------------------------------------------
+
+    def ask_about_screen(self, target: str = "screen", *, listen: bool = True) -> None:
+        """Capture now (our windows step aside), attach it to the next question, and open the launcher."""
+        if not self.launcher.isVisible():
+            self.grabber.remember_active_window()
+        self.grabber.grab(target, lambda image, error: self._captured(image, error, listen))
+
+    def pick_region(self) -> None:
+        """Freeze every screen behind an overlay and let the user drag over the part to ask about."""
+        from ui.region_picker import RegionPicker
+
+        def show_picker(image, error) -> None:
+            if error is not None:
+                self._report(error.message, error.code)
+                self.launcher.popup()
+                return
+            self.picker = RegionPicker(image)
+            self.picker.picked.connect(lambda region: self._captured(region, None, True))
+            self.picker.cancelled.connect(self.launcher.popup)
+            self.picker.show()
+            self.picker.raise_()
+            self.picker.activateWindow()
+
+        self.grabber.grab("all", show_picker)
+
+    def _captured(self, image, error, listen: bool) -> None:
+        if error is not None:
+            self.launcher.popup()
+            self._report(error.message, error.code)
+            return
+        self.attach(image)
+        self.launcher.popup()
+        if listen and self.config.ui.launcher_listens and not self.muted:
+            QTimer.singleShot(0, lambda: self.start_listening(one_shot=True))
+
+    def attach(self, image) -> None:
+        """The next question, typed or spoken, is about ``image`` (None: about nothing). Kept in memory only."""
+        self.attachment = image
+        if self.assistant is not None:
+            self.assistant.attach(image)
+        self.launcher.show_attachment(image)
 
     def _on_launcher_hidden(self) -> None:
         if not self.always_listening:
@@ -248,6 +305,7 @@ class DesktopApp(QObject):
             return None
         try:
             turn_id = self.assistant.ask(text, speak=self.sink is not None)
+            self.attachment = None  # the question took it
         except AssistantError as exc:
             self.window.show_error(exc.message, exc.code)
             return None
@@ -365,8 +423,8 @@ class DesktopApp(QObject):
 
     def apply_settings(self, config: Config) -> None:
         old, self.config = self.config, config
-        if (old.ui.toggle_hotkey, old.ui.push_to_talk_hotkey) != (config.ui.toggle_hotkey,
-                                                                  config.ui.push_to_talk_hotkey):
+        keys = ("toggle_hotkey", "push_to_talk_hotkey", "screen_hotkey")
+        if any(getattr(old.ui, k) != getattr(config.ui, k) for k in keys):
             self._start_hotkeys()
         if any(getattr(old, s) != getattr(config, s) for s in MODEL_SECTIONS):
             previous = self.assistant
@@ -407,6 +465,8 @@ class DesktopApp(QObject):
                 self.stop_listening()
         elif isinstance(event, SpeakingStarted):
             self.speaking = True
+        elif isinstance(event, ScreenCaptured):
+            self.attachment = None  # the question that was about it has taken it
         elif isinstance(event, TurnEnded):
             if event.turn_id == self.open_turn:
                 self.open_turn = None

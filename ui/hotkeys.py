@@ -38,10 +38,11 @@ class GlobalHotkeys(QObject):
     toggled = Signal()
     talk_pressed = Signal()
     talk_released = Signal()
+    screen_pressed = Signal()
 
-    def __init__(self, toggle: str, push_to_talk: str = "", parent: QObject | None = None) -> None:
+    def __init__(self, toggle: str, push_to_talk: str = "", parent: QObject | None = None, screen: str = "") -> None:
         super().__init__(parent)
-        self.toggle_spec, self.talk_spec = toggle, push_to_talk
+        self.toggle_spec, self.talk_spec, self.screen_spec = toggle, push_to_talk, screen
         self._listener = None
         self.problem: str | None = None
 
@@ -57,8 +58,9 @@ class GlobalHotkeys(QObject):
             return False
         toggle_keys = set(keyboard.HotKey.parse(self.toggle_spec))
         talk_keys = set(keyboard.HotKey.parse(self.talk_spec)) if self.talk_spec else set()
+        screen_keys = set(keyboard.HotKey.parse(self.screen_spec)) if self.screen_spec else set()
         pressed: set = set()
-        state = {"toggle": False, "talk": False}
+        state = {"toggle": False, "talk": False, "screen": False}
 
         def on_press(key) -> None:
             key = listener.canonical(key)
@@ -69,12 +71,17 @@ class GlobalHotkeys(QObject):
             if talk_keys and talk_keys <= pressed and not state["talk"]:
                 state["talk"] = True
                 self.talk_pressed.emit()
+            if screen_keys and screen_keys <= pressed and not state["screen"]:
+                state["screen"] = True
+                self.screen_pressed.emit()
 
         def on_release(key) -> None:
             key = listener.canonical(key)
             pressed.discard(key)
             if state["toggle"] and key in toggle_keys:
                 state["toggle"] = False
+            if state["screen"] and key in screen_keys:
+                state["screen"] = False
             if state["talk"] and key in talk_keys:
                 state["talk"] = False
                 self.talk_released.emit()
@@ -88,7 +95,8 @@ class GlobalHotkeys(QObject):
             self.problem = f"Global hotkeys could not start ({exc}). " + WAYLAND_HELP.split(". ", 1)[1]
             return False
         self._listener = listener
-        log.info("global hotkeys: toggle %s, push-to-talk %s", self.toggle_spec, self.talk_spec or "off")
+        log.info("global hotkeys: toggle %s, push-to-talk %s, screen %s", self.toggle_spec, self.talk_spec or "off",
+                 self.screen_spec or "off")
         return True
 
     def stop(self) -> None:

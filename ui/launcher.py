@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCursor, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtGui import QCursor, QGuiApplication, QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-from assistant.events import ReplyDelta, ReplyFinished, SpeechEnded, TranscriptFinal, TurnEnded
+from assistant.events import ReplyDelta, ReplyFinished, ScreenCaptured, SpeechEnded, TranscriptFinal, TurnEnded
+from assistant.screen import ScreenImage
 from ui.widgets import LevelMeter, StateBadge, mic_icon
 
 
@@ -15,6 +16,9 @@ class LauncherWindow(QWidget):
 
     ask_requested = Signal(str)
     hidden = Signal()
+    screen_requested = Signal()  # attach a capture of the screen
+    region_requested = Signal()  # pick a region of the screen to attach
+    attachment_dropped = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
@@ -43,6 +47,31 @@ class LauncherWindow(QWidget):
         self.reply.setMaximumHeight(320)
         self.hint = QLabel("Esc to close")
         self.hint.setStyleSheet("QLabel { color: #8a8f98; font-size: 11px; }")
+        self.screen_button = QPushButton("Screen")
+        self.screen_button.setToolTip("Ask about what is on the screen (it is captured now)")
+        self.region_button = QPushButton("Region")
+        self.region_button.setToolTip("Drag over a part of the screen to ask about it")
+        for button in (self.screen_button, self.region_button):
+            button.setFlat(True)
+            button.setStyleSheet("QPushButton { color: #2f5fb3; font-size: 12px; padding: 2px 6px; }")
+        self.screen_button.clicked.connect(self.screen_requested)
+        self.region_button.clicked.connect(self.region_requested)
+        # The attached capture: a thumbnail, what it is, and a way to take it back.
+        self.chip = QFrame()
+        self.chip.setStyleSheet("QFrame { background: #eef3fb; border-radius: 8px; }")
+        self.chip_thumb = QLabel()
+        self.chip_text = QLabel()
+        self.chip_text.setStyleSheet("QLabel { color: #2b3a55; font-size: 12px; }")
+        self.chip_drop = QToolButton()
+        self.chip_drop.setText("×")
+        self.chip_drop.setToolTip("Do not ask about this capture")
+        self.chip_drop.clicked.connect(self.attachment_dropped)
+        chip_row = QHBoxLayout(self.chip)
+        chip_row.setContentsMargins(6, 4, 6, 4)
+        chip_row.addWidget(self.chip_thumb)
+        chip_row.addWidget(self.chip_text, 1)
+        chip_row.addWidget(self.chip_drop)
+        self.chip.hide()
         row = QHBoxLayout()
         row.addWidget(self.mic)
         row.addWidget(self.input, 1)
@@ -53,7 +82,13 @@ class LauncherWindow(QWidget):
         inner.addWidget(self.level)
         inner.addWidget(self.question)
         inner.addWidget(self.reply)
-        inner.addWidget(self.hint, 0, Qt.AlignmentFlag.AlignRight)
+        inner.addWidget(self.chip)
+        footer = QHBoxLayout()
+        footer.addWidget(self.screen_button)
+        footer.addWidget(self.region_button)
+        footer.addStretch(1)
+        footer.addWidget(self.hint)
+        inner.addLayout(footer)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(frame)
@@ -80,6 +115,20 @@ class LauncherWindow(QWidget):
         self.question.setText(text)
         self.question.setStyleSheet("QLabel { color: #8a1f11; }")
         self.question.show()
+        self.adjustSize()
+
+    def show_attachment(self, image: ScreenImage | None) -> None:
+        """Show what the next question will be about (None: nothing attached)."""
+        if image is None:
+            self.chip.hide()
+        else:
+            small = image.downscaled(96)
+            qimage = QImage(small.pixels.tobytes(), small.width, small.height, 3 * small.width,
+                            QImage.Format.Format_RGB888).copy()
+            self.chip_thumb.setPixmap(QPixmap.fromImage(qimage))
+            self.chip_text.setText(f"Asking about {image.source} ({image.width}×{image.height}). Speak or type your "
+                                   "question.")
+            self.chip.show()
         self.adjustSize()
 
     def set_live(self, live: bool) -> None:
@@ -117,6 +166,9 @@ class LauncherWindow(QWidget):
             self.reply.setText(event.text)
             self.reply.setVisible(bool(event.text))
             self.adjustSize()
+        elif isinstance(event, ScreenCaptured):
+            self.show_attachment(None)
+            self.hint.setText(f"📷 Captured {event.source} ({event.width}×{event.height})")
         elif isinstance(event, TurnEnded) and event.outcome == "no-speech":
             self.question.setText("No speech heard: try again, a little closer to the microphone.")
 

@@ -22,6 +22,7 @@ from assistant.events import (
     ErrorOccurred,
     ReplyDelta,
     ReplyFinished,
+    ScreenCaptured,
     SpeechEnded,
     TranscriptFinal,
     TurnEnded,
@@ -224,6 +225,8 @@ class MainWindow(QMainWindow):
             view.follow()
         elif isinstance(event, ReplyFinished) and view.has_turn(event.turn_id):
             view.turn(event.turn_id).set_reply(event.text)
+        elif isinstance(event, ScreenCaptured) and view.has_turn(event.turn_id):
+            view.turn(event.turn_id).set_status(f"📷 About {event.source} ({event.width}×{event.height})")
         elif isinstance(event, TurnInterrupted) and view.has_turn(event.turn_id):
             view.turn(event.turn_id).set_status("Stopped")
         elif isinstance(event, ErrorOccurred):

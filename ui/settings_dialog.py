@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 SYSTEM_DEFAULT = "System default"
 WHERE = "the settings dialog"
 ERROR_STYLE = "color: #c62828;"
-PAGES = ("models", "audio", "voice", "hotkeys", "cloud")
+PAGES = ("models", "audio", "voice", "hotkeys", "screen", "cloud")
 
 HOTKEY_HELP = (
     "Bind the command <b>assistant toggle</b> in your desktop's keyboard-shortcut settings instead "
@@ -177,6 +177,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._audio_page(), "Audio")
         self.tabs.addTab(self._voice_page(), "Voice")
         self.tabs.addTab(self._hotkeys_page(), "Hotkeys")
+        self.tabs.addTab(self._screen_page(), "Screen")
         self.tabs.addTab(self._cloud_page(), "Cloud && privacy")
         if hotkey_problem:
             self.tabs.setTabIcon(PAGES.index("hotkeys"), self.style().standardIcon(
@@ -221,7 +222,7 @@ class SettingsDialog(QDialog):
         return self._fields[key]
 
     def show_page(self, name: str) -> None:
-        """Switch to a page: one of models, audio, voice, hotkeys, cloud."""
+        """Switch to a page: one of models, audio, voice, hotkeys, screen, cloud."""
         self.tabs.setCurrentIndex(PAGES.index(name))
 
     def is_busy(self) -> bool:
@@ -370,6 +371,9 @@ class SettingsDialog(QDialog):
                                                                        "ui.toggle_hotkey")
         self.ptt_edit, self.ptt_record_button = self._hotkey_row(form, "Push to talk (hold)", "ui.push_to_talk_hotkey")
         self.ptt_edit.setPlaceholderText("empty: off")
+        self.screen_key_edit, self.screen_record_button = self._hotkey_row(form, "Ask about the screen",
+                                                                           "ui.screen_hotkey")
+        self.screen_key_edit.setPlaceholderText("empty: off")
         layout.addLayout(form)
 
         # One recorder serves both rows; it converts what the user presses into pynput syntax.
@@ -409,6 +413,31 @@ class SettingsDialog(QDialog):
         self._fields[key] = edit
         return edit, button
 
+    def _screen_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout()
+        self.screen_target_combo = QComboBox()
+        self.screen_target_combo.addItem("The screen under the pointer", "screen")
+        self.screen_target_combo.addItem("The active window", "window")
+        self.screen_target_combo.addItem("All screens", "all")
+        self.voice_trigger = QCheckBox('Questions like "what\'s on my screen?" capture the screen by themselves')
+        self.screen_ocr = QCheckBox("Read the screen's text for the language model (RapidOCR, on this computer)")
+        self.vision_model_edit = QLineEdit()
+        self.vision_model_edit.setPlaceholderText("empty: OCR + the language model; or e.g. "
+                                                  "HuggingFaceTB/SmolVLM-256M-Instruct or a folder")
+        form.addRow("A screen question captures", self.screen_target_combo)
+        form.addRow("Vision model", self.vision_model_edit)
+        layout = QVBoxLayout(page)
+        layout.addLayout(form)
+        layout.addWidget(self.voice_trigger)
+        layout.addWidget(self.screen_ocr)
+        layout.addWidget(_hint("Captures stay in memory for the question they were taken for; they are never "
+                               "written to disk. They go to the cloud model only if you allow it under Cloud."))
+        layout.addStretch(1)
+        self._fields.update({"screen.target": self.screen_target_combo, "screen.voice_trigger": self.voice_trigger,
+                             "screen.ocr": self.screen_ocr, "screen.vision_model": self.vision_model_edit})
+        return page
+
     def _cloud_page(self) -> QWidget:
         page = QWidget()
         self.policy_combo = QComboBox()
@@ -428,7 +457,8 @@ class SettingsDialog(QDialog):
         self.timeout_spin.setDecimals(1)
         self.timeout_spin.setSuffix(" s")
         self.cloud_speech = QCheckBox("Also transcribe and speak through the endpoint's audio API")
-        self.screen_to_cloud = QCheckBox("Allow screen images to be sent to the cloud model")
+        self.screen_to_cloud = QCheckBox("Allow screen images to be sent to the cloud model (screen questions then "
+                                         "send a picture of your screen to this endpoint)")
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText("checking the keyring…")
@@ -481,6 +511,11 @@ class SettingsDialog(QDialog):
         self.rate_spin.setValue(c.tts.speaking_rate)
         self.toggle_edit.setText(c.ui.toggle_hotkey)
         self.ptt_edit.setText(c.ui.push_to_talk_hotkey)
+        self.screen_key_edit.setText(c.ui.screen_hotkey)
+        _set_data(self.screen_target_combo, c.screen.target)
+        self.voice_trigger.setChecked(c.screen.voice_trigger)
+        self.screen_ocr.setChecked(c.screen.ocr)
+        self.vision_model_edit.setText(c.screen.vision_model)
         self.launcher_listens.setChecked(c.ui.launcher_listens)
         self.start_hidden.setChecked(c.ui.start_hidden)
         _set_data(self.policy_combo, c.cloud.policy)
@@ -495,8 +530,8 @@ class SettingsDialog(QDialog):
     def _values(self) -> dict[str, Any]:
         values: dict[str, Any] = {key: self._fields[key].text().strip()
                                   for key in ("stt.model", "llm.model", "tts.voice", "vad.model", "tts.espeak_voice",
-                                              "ui.toggle_hotkey", "ui.push_to_talk_hotkey", "cloud.base_url",
-                                              "cloud.model")}
+                                              "ui.toggle_hotkey", "ui.push_to_talk_hotkey", "ui.screen_hotkey",
+                                              "screen.vision_model", "cloud.base_url", "cloud.model")}
         values.update({
             "models.allow_downloads": self.allow_downloads.isChecked(),
             "audio.input_device": _device_value(self.input_combo),
@@ -511,6 +546,9 @@ class SettingsDialog(QDialog):
             "cloud.timeout_s": round(self.timeout_spin.value(), self.timeout_spin.decimals()),
             "cloud.speech": self.cloud_speech.isChecked(),
             "cloud.screen_to_cloud": self.screen_to_cloud.isChecked(),
+            "screen.target": self.screen_target_combo.currentData(),
+            "screen.voice_trigger": self.voice_trigger.isChecked(),
+            "screen.ocr": self.screen_ocr.isChecked(),
             "privacy.save_history": self.save_history.isChecked(),
         })
         return values

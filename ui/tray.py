@@ -6,7 +6,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from ui.widgets import mic_icon
+from ui.widgets import capture_icon, mic_icon
 
 
 class TrayIcon(QObject):
@@ -75,6 +75,16 @@ class TrayIcon(QObject):
         state = "muted" if muted else ("listening" if live else "ready")
         self.icon.setToolTip(f"Voice Assistant: microphone {state}")
         self.listen_action.setEnabled(not muted)
+
+    def set_capturing(self, capturing: bool) -> None:
+        """The capture indicator: a camera look while the screen is being captured."""
+        if capturing:
+            self.icon.setIcon(capture_icon())
+            self.icon.setToolTip("Voice Assistant: capturing the screen")
+        else:
+            live, muted = self._mic or (False, False)
+            self._mic = None  # redraw the microphone
+            self.set_mic(live=live, muted=muted)
 
     def notify(self, title: str, message: str) -> None:
         if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():

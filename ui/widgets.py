@@ -163,3 +163,23 @@ def mic_icon(live: bool, size: int = 64, muted: bool = False) -> QIcon:
         p.drawLine(10 * s, 10 * s, 54 * s, 54 * s)
     p.end()
     return QIcon(pix)
+
+
+def capture_icon(size: int = 64) -> QIcon:
+    """A red camera: the screen is being captured right now."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    s = size / 64.0
+    red = QColor("#d13b3b")
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(red)
+    p.drawRoundedRect(QRectF(6 * s, 18 * s, 52 * s, 36 * s), 6 * s, 6 * s)
+    p.drawRect(QRectF(22 * s, 10 * s, 20 * s, 10 * s))
+    p.setBrush(QColor("white"))
+    p.drawEllipse(QRectF(20 * s, 24 * s, 24 * s, 24 * s))
+    p.setBrush(red)
+    p.drawEllipse(QRectF(26 * s, 30 * s, 12 * s, 12 * s))
+    p.end()
+    return QIcon(pix)

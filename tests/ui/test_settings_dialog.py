@@ -101,6 +101,28 @@ def test_round_trip_writes_the_file_and_stores_the_key_in_the_keyring(qtbot, ope
     assert secrets.cloud_api_key() == KEY
 
 
+def test_screen_settings_round_trip(qtbot, open_dialog, settings_path):
+    dialog = open_dialog()
+    dialog.show_page("screen")
+    _choose(dialog.screen_target_combo, "window")
+    dialog.voice_trigger.setChecked(False)
+    dialog.vision_model_edit.setText("HuggingFaceTB/SmolVLM-256M-Instruct")
+    dialog.screen_key_edit.setText("<ctrl>+<shift>+s")
+    _choose(dialog.policy_combo, "auto")
+    dialog.base_url_edit.setText("http://localhost:11434/v1")
+    dialog.cloud_model_edit.setText("llava")
+    dialog.screen_to_cloud.setChecked(True)
+    saved = _save(qtbot, dialog)
+    expected = (Config().replace("screen", target="window", voice_trigger=False,
+                                 vision_model="HuggingFaceTB/SmolVLM-256M-Instruct")
+                .replace("ui", screen_hotkey="<ctrl>+<shift>+s")
+                .replace("cloud", policy="auto", base_url="http://localhost:11434/v1", model="llava",
+                         screen_to_cloud=True))
+    assert saved == expected
+    assert load_config(settings_path, env={}) == expected
+    assert "screen_to_cloud = true" in settings_path.read_text(encoding="utf-8")
+
+
 def test_settings_the_dialog_does_not_show_are_kept(qtbot, open_dialog, settings_path, tmp_path):
     start = (Config().replace("llm", max_new_tokens=64, system_prompt="Be brief.", temperature=0.3)
              .replace("vad", threshold=0.6, end_silence_ms=700).replace("stt", beam_size=3, language="de")
@@ -120,7 +142,8 @@ def test_settings_the_dialog_does_not_show_are_kept(qtbot, open_dialog, settings
     (lambda d: d.toggle_edit.setText("a"), "ui.toggle_hotkey", "needs at least one modifier"),
     (lambda d: d.ptt_edit.setText("<ctrl>+<alt>+<space>"), "ui.push_to_talk_hotkey", "must differ"),
     (lambda d: d.field("stt.model").setText("  "), "stt.model", "must not be empty"),
-], ids=["auto-without-url", "bare-key-hotkey", "same-hotkeys", "empty-model"])
+    (lambda d: d.screen_key_edit.setText("<ctrl>+<alt>+v"), "ui.screen_hotkey", "must differ"),
+], ids=["auto-without-url", "bare-key-hotkey", "same-hotkeys", "empty-model", "screen-hotkey-taken"])
 def test_invalid_values_are_refused_with_the_reason(qtbot, open_dialog, settings_path, change, key, reason):
     dialog = open_dialog()
     dialog.show_page("models")

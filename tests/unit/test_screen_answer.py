@@ -203,3 +203,34 @@ def test_a_vision_model_loads_on_first_use_with_loading_events():
     assert any(e.role == "vision" for e in log.of(ModelReady))
     assert all(e.outcome == "completed" for e in log.of(TurnEnded))
     assistant.shutdown()
+
+
+def test_an_attached_capture_is_what_the_next_question_typed_or_spoken_is_about():
+    from tests.fakes import EnergyVAD, ScriptedSTT, speech_like
+
+    llm = RecordingLLM("local")
+    answerer = ScreenAnswerer([llm], FixedOCR([TextLine("Cancel", (5, 5, 40, 20))]))
+    assistant = Assistant(Config(), llm=llm, stt=ScriptedSTT("which button closes it"), vad=EnergyVAD(),
+                          screen=answerer)
+    assistant.set_screen_capture(lambda target: pytest.fail("an attached image needs no capture"))
+    log = EventLog()
+    assistant.bus.subscribe(log)
+    assert assistant.wait_ready(5) == []
+
+    assistant.attach(image(source="region"))
+    typed = assistant.ask("Which button closes it?", speak=False)
+    assert assistant.wait_turn(typed, 10).outcome == "completed"
+    assert assistant.attachment is None  # taken by that question
+    plain = assistant.ask("And the capital of France?", speak=False)
+    assert assistant.wait_turn(plain, 10).outcome == "completed"
+    assert [e.turn_id for e in log.of(ScreenCaptured)] == [typed]  # the next question is about nothing
+
+    from audio.file_source import FileSource
+
+    assistant.attach(image(source="region"))
+    audio = np.concatenate([np.zeros(8000, np.float32), speech_like(1.0)])
+    assistant.listen(FileSource(audio, realtime=False, tail_silence_s=1.0)).done.wait(10)
+    assert log.until(lambda items: len([e for e in items if isinstance(e, ScreenCaptured)]) == 2, 10)
+    assert log.of(ScreenCaptured)[-1].source == "region"
+    assert "<screen>\nCancel\n</screen>" in llm.seen[-1][-1].content
+    assistant.shutdown()
