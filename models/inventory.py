@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from pathlib import Path
 
 from assistant.config import Config
 from assistant.errors import AssistantError
 from models import resolver
 
-_SETTING = {"stt": "stt.model", "vad": "vad.model", "llm": "llm.model", "tts": "tts.voice"}
+_SETTING = {"stt": "stt.model", "vad": "vad.model", "llm": "llm.model", "tts": "tts.voice",
+            "vision": "screen.vision_model"}
 
 
 def _setting(config: Config, role: str) -> str:
@@ -63,5 +65,18 @@ def describe(config: Config, role: str, prepare: bool = False, progress=None) ->
     return row
 
 
+def describe_ocr(config: Config) -> dict:
+    """The screen's text reader: RapidOCR ships its models in its wheel."""
+    row: dict = {"role": "ocr", "setting": f"screen.ocr = {str(config.screen.ocr).lower()}"}
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or spec.origin is None:
+        return {**row, "status": "missing", "detail": "rapidocr is not installed", "code": "ocr-missing-dependency",
+                "fix": "pip install rapidocr (or set screen.vision_model to a vision-language model)"}
+    folder = Path(spec.origin).parent / "models"
+    return {**row, "status": "installed", "detail": "RapidOCR (PP-OCR detection and recognition, onnxruntime)",
+            "place": str(folder), "size_mb": resolver.path_size(folder) / 1e6 if folder.exists() else 0.0}
+
+
 def describe_all(config: Config, prepare: bool = False, progress=None) -> list[dict]:
-    return [describe(config, role, prepare, progress) for role in ("stt", "vad", "llm", "tts")]
+    roles = ["stt", "vad", "llm", "tts", *(["vision"] if config.screen.vision_model else [])]
+    return [*(describe(config, role, prepare, progress) for role in roles), describe_ocr(config)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import logging
 import os
-import queue
 import shutil
 import threading
 import time
@@ -22,6 +21,7 @@ from assistant.ports import ProgressCallback
 from assistant.turns import CancelToken
 from assistant.types import ChatMessage, Role
 from models.devices import cpu_cores, torch_device
+from models.hf_generate import choose_dtype, sampling_kwargs, stream_generate
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class TransformersLLM:
                 self.model_dir = self._prepare(progress)
             assert self.model_dir is not None
             self._device = torch_device(self._device_pref)
-            dtype = self._choose_dtype(torch)
+            dtype = choose_dtype(torch, self._device, self._dtype_pref)
             torch.set_num_threads(self.threads)
             if progress:
                 progress(f"loading {self.name} on {self._device} ({str(dtype).removeprefix('torch.')})", None)
@@ -152,15 +152,6 @@ class TransformersLLM:
             self._tokenizer, self._model = tokenizer, model
             # Warm up: the first forward pass allocates and picks kernels.
             self._generate_all([ChatMessage(Role.USER, "Hi")], 2)
-
-    def _choose_dtype(self, torch):
-        if self._dtype_pref != "auto":
-            return getattr(torch, self._dtype_pref)
-        if self._device == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        if self._device == "mps":
-            return torch.float16
-        return torch.float32
 
     def _inputs(self, messages: Sequence[ChatMessage]):
         assert self._tokenizer is not None
@@ -202,10 +193,7 @@ class TransformersLLM:
         config = self._model.generation_config
         kwargs = {"max_new_tokens": max_new_tokens, "pad_token_id": config.pad_token_id or
                   self._tokenizer.eos_token_id}
-        if self.temperature > 0:
-            kwargs.update(do_sample=True, temperature=self.temperature)
-        else:  # greedy: clear the sampling knobs the model's generation_config may carry
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        kwargs.update(sampling_kwargs(self.temperature))
         return kwargs
 
     def _generate_all(self, messages: Sequence[ChatMessage], max_new_tokens: int) -> str:
@@ -220,53 +208,10 @@ class TransformersLLM:
         """Yield reply text as it is generated. Stops within one token of ``cancel`` being set, or of the
         consumer closing the iterator; a failure inside generate() is raised here, never swallowed."""
         self.load()
-        import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
-        stop = threading.Event()
-
-        class _Stop(StoppingCriteria):
-            def __call__(self, input_ids, scores, **kwargs):
-                flag = stop.is_set() or cancel.cancelled
-                return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
-
         inputs = self._inputs(messages)
         prefix = self._prefix_cache(messages, inputs["input_ids"])
         if prefix is not None:
             inputs["past_key_values"] = prefix
-        streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True,
-                                        timeout=self.first_token_timeout_s)
-        failure: list[BaseException] = []
-
-        def generate() -> None:
-            try:
-                with torch.inference_mode():
-                    self._model.generate(  # type: ignore[union-attr]
-                        **inputs, streamer=streamer, stopping_criteria=StoppingCriteriaList([_Stop()]),
-                        **self._generation_kwargs(self.max_new_tokens),
-                    )
-            except BaseException as exc:  # surfaced to the consumer below
-                failure.append(exc)
-                streamer.end()
-
-        worker = threading.Thread(target=generate, name="llm-generate", daemon=True)
-        worker.start()
-        try:
-            for text in streamer:
-                if cancel.cancelled:
-                    break
-                if text:
-                    yield text
-        except queue.Empty:
-            raise ModelError("llm-timeout", f"the language model produced nothing for "
-                             f"{self.first_token_timeout_s:.0f} s; the machine may be overloaded. "
-                             "Try a smaller model, or raise llm.first_token_timeout_s.") from None
-        finally:
-            stop.set()
-            worker.join(timeout=30)
-        if failure:
-            exc = failure[0]
-            if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
-                raise ModelError("llm-out-of-memory", f"the language model ran out of memory: {exc}. Try a "
-                                 "smaller model or a shorter conversation.") from exc
-            raise ModelError("llm-failed", f"the language model failed: {exc}") from exc
+        yield from stream_generate(self._model, self._tokenizer, inputs, self._generation_kwargs(self.max_new_tokens),
+                                   cancel=cancel, first_token_timeout_s=self.first_token_timeout_s,
+                                   what="the language model", fix="Try a smaller model or a shorter conversation.")

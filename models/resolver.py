@@ -243,7 +243,7 @@ def resolve_vision(setting: str, allow_downloads: bool = False) -> ResolvedModel
 
 
 RESOLVERS: dict[str, Callable[[str, bool], ResolvedModel]] = {
-    "stt": resolve_stt, "vad": resolve_vad, "llm": resolve_llm, "tts": resolve_tts,
+    "stt": resolve_stt, "vad": resolve_vad, "llm": resolve_llm, "tts": resolve_tts, "vision": resolve_vision,
 }
 
 

@@ -4,7 +4,6 @@ Face VLM (SmolVLM, Qwen2.5-VL, LLaVA, Gemma 3...) answers questions about the sc
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -14,6 +13,7 @@ from assistant.ports import ProgressCallback
 from assistant.turns import CancelToken
 from assistant.types import ChatMessage
 from models.devices import cpu_cores, torch_device
+from models.hf_generate import choose_dtype, sampling_kwargs, stream_generate
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class TransformersVLM:
                 self.model_dir = self._prepare(progress)
             assert self.model_dir is not None
             self._device = torch_device(self._device_pref)
-            dtype = self._choose_dtype(torch)
+            dtype = choose_dtype(torch, self._device, self._dtype_pref)
             if self._device == "cpu":
                 torch.set_num_threads(self.threads)
             if progress:
@@ -99,15 +99,6 @@ class TransformersVLM:
                 model.to(self._device)
             self._processor, self._model = processor, model
 
-    def _choose_dtype(self, torch):
-        if self._dtype_pref != "auto":
-            return getattr(torch, self._dtype_pref)
-        if self._device == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        if self._device == "mps":
-            return torch.float16
-        return torch.float32
-
     def _conversation(self, messages: Sequence[ChatMessage]) -> list[dict]:
         """The processor's multimodal chat format: each image as a content part before the message's text."""
         conversation = []
@@ -141,59 +132,15 @@ class TransformersVLM:
         kwargs = {"max_new_tokens": self.max_new_tokens,
                   "pad_token_id": config.pad_token_id or getattr(tokenizer, "pad_token_id", None)
                   or getattr(tokenizer, "eos_token_id", None)}
-        if self.temperature > 0:
-            kwargs.update(do_sample=True, temperature=self.temperature)
-        else:
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        kwargs.update(sampling_kwargs(self.temperature))
         return kwargs
 
     def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
         """Yield the answer as it is generated; stops within a token of ``cancel``; a failure inside generate()
         is raised here."""
         self.load()
-        import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
-        stop = threading.Event()
-
-        class _Stop(StoppingCriteria):
-            def __call__(self, input_ids, scores, **kwargs):
-                flag = stop.is_set() or cancel.cancelled
-                return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
-
-        inputs = self._inputs(messages)
         tokenizer = getattr(self._processor, "tokenizer", self._processor)
-        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True,
-                                        timeout=self.first_token_timeout_s)
-        failure: list[BaseException] = []
-
-        def generate() -> None:
-            try:
-                with torch.inference_mode():
-                    self._model.generate(**inputs, streamer=streamer,  # type: ignore[union-attr]
-                                         stopping_criteria=StoppingCriteriaList([_Stop()]), **self._generation_kwargs())
-            except BaseException as exc:  # surfaced to the consumer below
-                failure.append(exc)
-                streamer.end()
-
-        worker = threading.Thread(target=generate, name="vlm-generate", daemon=True)
-        worker.start()
-        try:
-            for text in streamer:
-                if cancel.cancelled:
-                    break
-                if text:
-                    yield text
-        except queue.Empty:
-            raise ModelError("llm-timeout", "the vision model produced nothing for "
-                             f"{self.first_token_timeout_s:.0f} s; the machine may be overloaded. Try a smaller "
-                             "screen.vision_model.") from None
-        finally:
-            stop.set()
-            worker.join(timeout=30)
-        if failure:
-            exc = failure[0]
-            if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
-                raise ModelError("llm-out-of-memory", f"the vision model ran out of memory: {exc}. Lower "
-                                 "screen.max_image_side or choose a smaller model.") from exc
-            raise ModelError("vision-failed", f"the vision model failed: {exc}") from exc
+        yield from stream_generate(self._model, tokenizer, self._inputs(messages), self._generation_kwargs(),
+                                   cancel=cancel, first_token_timeout_s=self.first_token_timeout_s,
+                                   what="the vision model", fix="Lower screen.max_image_side or choose a smaller "
+                                   "screen.vision_model.")

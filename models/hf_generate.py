@@ -1,0 +1,79 @@
+"""What the transformers backends (the chat LLM and the VLM) share: the dtype for a device, and streaming
+``generate()`` on a worker thread with cancellation, a first-token timeout and its failures surfaced."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+
+from assistant.errors import ModelError
+from assistant.turns import CancelToken
+
+
+def choose_dtype(torch, device: str, preference: str):
+    """float32 on the CPU (fastest there), bfloat16 or float16 on CUDA, float16 on Apple's GPU."""
+    if preference != "auto":
+        return getattr(torch, preference)
+    if device == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device == "mps":
+        return torch.float16
+    return torch.float32
+
+
+def sampling_kwargs(temperature: float) -> dict:
+    if temperature > 0:
+        return {"do_sample": True, "temperature": temperature}
+    # greedy: clear the sampling knobs the model's generation_config may carry
+    return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+
+
+def stream_generate(model, tokenizer, inputs: dict, generation_kwargs: dict, *, cancel: CancelToken,
+                    first_token_timeout_s: float, what: str, fix: str) -> Iterator[str]:
+    """Yield text as ``model.generate`` produces it. Stops within one token of ``cancel`` (or of the consumer
+    closing the iterator); a failure inside generate() is raised here as a ModelError, never swallowed.
+    ``what`` names the model in messages ("the language model"); ``fix`` says what to try when it runs out of
+    memory."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+    stop = threading.Event()
+
+    class _Stop(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            flag = stop.is_set() or cancel.cancelled
+            return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
+
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True,
+                                    timeout=first_token_timeout_s)
+    failure: list[BaseException] = []
+
+    def generate() -> None:
+        try:
+            with torch.inference_mode():
+                model.generate(**inputs, streamer=streamer, stopping_criteria=StoppingCriteriaList([_Stop()]),
+                               **generation_kwargs)
+        except BaseException as exc:  # surfaced to the consumer below
+            failure.append(exc)
+            streamer.end()
+
+    worker = threading.Thread(target=generate, name="generate", daemon=True)
+    worker.start()
+    try:
+        for text in streamer:
+            if cancel.cancelled:
+                break
+            if text:
+                yield text
+    except queue.Empty:
+        raise ModelError("llm-timeout", f"{what} produced nothing for {first_token_timeout_s:.0f} s; the machine "
+                         "may be overloaded. Try a smaller model, or raise llm.first_token_timeout_s.") from None
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    if failure:
+        exc = failure[0]
+        if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
+            raise ModelError("llm-out-of-memory", f"{what} ran out of memory: {exc}. {fix}") from exc
+        raise ModelError("llm-failed", f"{what} failed: {exc}") from exc
