@@ -183,3 +183,11 @@ def test_input_device(device: str = "", seconds: float = 1.0) -> float:
     from audio.devices import measure_input_level
 
     return measure_input_level(device or None, seconds)
+
+
+def read_screen_text(config: Config, image) -> str:
+    """The text on ``image`` in reading order, read by the OCR model (for the self-test and tools)."""
+    from assistant.screen_text import layout_text
+
+    reader = registry.create_ocr(config)
+    return layout_text(reader.read(image), image.width, image.height)

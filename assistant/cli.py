@@ -336,6 +336,23 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _screen_reading_check(config: Config) -> tuple[str, bool, str]:
+    """The OCR model reads a rendered dialog (questions about the screen depend on it)."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from assistant import bootstrap
+
+    image = Image.new("RGB", (640, 160), "white")
+    ImageDraw.Draw(image).text((30, 60), "Save changes before closing?", fill="black",
+                               font=ImageFont.load_default(size=28))
+    try:
+        text = bootstrap.read_screen_text(config, ScreenImage(np.asarray(image, dtype=np.uint8)))
+    except AssistantError as exc:
+        return "screen text read", False, f"[{exc.code}] {exc.message}"
+    return "screen text read", "save changes" in text.lower(), repr(text)
+
+
 def cmd_self_test(args) -> int:
     """A spoken turn on the bundled clip with the bundled models, headless: is this installation whole?"""
     import tempfile
@@ -355,6 +372,7 @@ def cmd_self_test(args) -> int:
         ("speech recognised", "capital" in heard and "france" in heard, repr(result["transcript"])),
         ("question answered", bool(result["reply"].strip()), repr(result["reply"][:80])),
         ("answer spoken", len(reply_audio) > 8000 and rms > 0.005, f"{len(reply_audio) / 16000:.1f} s of audio"),
+        _screen_reading_check(config),
     ]
     for name, ok, detail in checks:
         sys.stdout.write(f"{'PASS' if ok else 'FAIL'}  {name:<20} {detail}\n")

@@ -203,7 +203,7 @@ def test_bench_prints_stage_figures_a_baseline_and_a_plot(tmp_path):
 def test_self_test_runs_a_spoken_turn_on_the_bundled_models():
     proc = run("--self-test")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.count("PASS") == 3 and "self-test passed" in proc.stdout
+    assert proc.stdout.count("PASS") == 4 and "self-test passed" in proc.stdout
 
 
 def test_self_test_fails_with_the_reason_when_a_model_is_missing(tmp_path):
