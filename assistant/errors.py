@@ -33,6 +33,12 @@ class InputError(AssistantError):
     exit_code = 4
 
 
+class CaptureError(AssistantError):
+    """The screen cannot be captured: no display, a refused or missing desktop portal, a failed grab."""
+
+    exit_code = 4
+
+
 class ModelError(AssistantError):
     """A model is missing, corrupt, or failed while running."""
 

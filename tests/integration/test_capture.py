@@ -3,11 +3,13 @@ desktop portal on a private session bus; and the messages when there is nothing 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -89,6 +91,71 @@ def test_the_active_window_is_found_and_captured(red_window):
     assert is_red(image.pixels).all()
 
 
+@contextlib.contextmanager
+def window_manager_says(display_name: str, active: int, extents: tuple[int, int, int, int] | None = None):
+    """Sets what an EWMH window manager would (the active window on the root, the frame around the window),
+    for as long as the block runs: Xvfb has no window manager."""
+    from Xlib import Xatom, display
+
+    d = display.Display(display_name)
+    root = d.screen().root
+    net_active, net_frame = d.intern_atom("_NET_ACTIVE_WINDOW"), d.intern_atom("_NET_FRAME_EXTENTS")
+    window = d.create_resource_object("window", active) if active else None
+    root.change_property(net_active, Xatom.WINDOW, 32, [active])
+    if window is not None and extents is not None:
+        window.change_property(net_frame, Xatom.CARDINAL, 32, list(extents))
+    d.sync()
+    try:
+        yield
+    finally:
+        root.delete_property(net_active)
+        if window is not None:
+            window.delete_property(net_frame)
+        d.sync()
+        d.close()
+
+
+def test_the_window_managers_active_window_with_its_frame(red_window, on_display):
+    window_id = int(on_display.xdotool("search", "--name", "Red test window", check=True).stdout.split()[0])
+    with window_manager_says(on_display.name, window_id, extents=(5, 5, 25, 5)):  # left, right, top, bottom
+        window = capture.active_window()
+        assert window is not None and (window.title, window.handle) == ("Red test window", window_id)
+        assert (window.left, window.top, window.width, window.height) == (195, 125, 410, 330)
+        image = capture.capture("window")
+        assert (image.width, image.height) == (410, 330)
+        red = is_red(image.pixels)
+        assert red[25:325, 5:405].all() and red.sum() == 400 * 300  # the "frame" is what lies around it
+    with window_manager_says(on_display.name, 0):  # the window manager says no window is active
+        assert capture.active_window() is None
+
+
+def test_a_window_partly_off_screen_is_clipped_and_an_off_screen_one_refused(red_window):
+    image = capture.capture("window", window=capture.WindowInfo(1800, 1000, 400, 300, "half out"))
+    assert (image.width, image.height, image.source) == (120, 80, "window: half out")
+    with pytest.raises(capture.CaptureError) as info:
+        capture.capture("region", region=(3000, 0, 10, 10))
+    assert info.value.code == "screen-region-offscreen"
+    with pytest.raises(ValueError):
+        capture.capture("desktop")
+
+
+def test_hidpi_scale_comes_from_the_desktops_xft_dpi(on_display):
+    from Xlib import Xatom, display
+
+    d = display.Display(on_display.name)
+    root = d.screen().root
+    root.change_property(Xatom.RESOURCE_MANAGER, Xatom.STRING, 8, b"Xcursor.size:\t48\nXft.dpi:\t192\n")
+    d.sync()
+    try:
+        image = capture.capture("screen")
+        assert (image.width, image.height, image.scale) == (1920, 1080, 2.0)  # device pixels, at full size
+    finally:
+        root.delete_property(Xatom.RESOURCE_MANAGER)
+        d.sync()
+        d.close()
+    assert capture.capture("region", region=(0, 0, 10, 10)).scale == 1.0
+
+
 def test_an_empty_display_has_no_active_window_and_says_so(on_display):
     assert capture.active_window() is None
     with pytest.raises(capture.CaptureError) as info:
@@ -102,14 +169,16 @@ def test_two_monitors_the_one_under_the_pointer_or_all(red_window, on_display):
     subprocess.run(["xrandr", "--setmonitor", "right", "960/254x1080/286+960+0", "none"], env=env, check=True)
     try:
         screens = capture.monitors()
-        assert [(m.left, m.width) for m in screens] == [(0, 960), (960, 960)]
+        assert [(m.left, m.width, m.primary) for m in screens] == [(0, 960, True), (960, 960, False)]
         assert capture.capture("screen", pointer=(1500, 500)).width == 960
         left = capture.capture("screen", pointer=(300, 300))
         assert is_red(left.pixels).sum() == 400 * 300  # the red window is on the left monitor
         on_display.xdotool("mousemove", "1700", "900")
         assert wait_until(lambda: capture.pointer_position() == (1700, 900), 5)
         assert is_red(capture.capture("screen").pixels).sum() == 0  # the pointer's monitor: the right one
-        assert capture.capture("all").width == 1920
+        everything = capture.capture("all")
+        assert (everything.width, everything.height, everything.source) == (1920, 1080, "all screens")
+        assert is_red(everything.pixels).sum() == 400 * 300
     finally:
         subprocess.run(["xrandr", "--delmonitor", "left"], env=env)
         subprocess.run(["xrandr", "--delmonitor", "right"], env=env)
@@ -123,6 +192,15 @@ def test_without_any_display_the_message_says_what_to_do(monkeypatch):
     assert info.value.code == "screen-no-display" and "--image" in info.value.message
 
 
+def test_a_display_that_cannot_be_opened_is_a_capture_failure(monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":4242")  # nothing listens there
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(capture.CaptureError) as info:
+        capture.capture("screen")
+    assert info.value.code == "screen-capture-failed"
+    assert capture.active_window() is None
+
+
 def wayland(monkeypatch, bus: str) -> None:
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
@@ -132,10 +210,22 @@ def wayland(monkeypatch, bus: str) -> None:
 
 def test_on_wayland_without_a_portal_the_message_says_what_to_install(monkeypatch, tmp_path):
     wayland(monkeypatch, f"unix:path={tmp_path}/no-bus")
+    t0 = time.monotonic()
     with pytest.raises(capture.CaptureError) as info:
         capture.capture("screen")
+    assert time.monotonic() - t0 < 3
     assert info.value.code == "screen-capture-unavailable"
     assert "xdg-desktop-portal" in info.value.message and "X11 session" in info.value.message
+    assert capture.active_window() is None and capture.monitors() == []
+
+
+def test_on_wayland_a_session_bus_without_the_portal_is_said_at_once(monkeypatch, session_bus):
+    wayland(monkeypatch, session_bus)
+    t0 = time.monotonic()
+    with pytest.raises(capture.CaptureError) as info:
+        capture.capture("window")
+    assert time.monotonic() - t0 < 3
+    assert info.value.code == "screen-capture-unavailable" and "xdg-desktop-portal" in info.value.message
 
 
 @pytest.fixture
@@ -172,6 +262,7 @@ def test_on_wayland_the_desktop_portal_takes_the_screenshot(monkeypatch, tmp_pat
         image = capture.capture("screen")
         assert (image.width, image.height) == (160, 90)
         assert is_red(image.pixels[:, 80:]).all() and not is_red(image.pixels[:, :80]).any()
+        monkeypatch.setenv("DISPLAY", ":4242")  # XWayland's display: a Wayland session still asks the portal
         region = capture.capture("region", region=(80, 0, 40, 90))
         assert region.width == 40 and is_red(region.pixels).all()
         assert "unknown on Wayland" in capture.capture("window").source
