@@ -55,7 +55,6 @@ class DesktopApp(QObject):
         super().__init__()
         self.config = config
         self.bus = EventBus()
-        self.bridge = CoreBridge(self.bus, self)
         self.assistant = None
         self.sink = None
         self.mic = None
@@ -64,7 +63,8 @@ class DesktopApp(QObject):
         self.voice_ready = False
         self.chat_ready = False
         self.open_turn: int | None = None
-        self.attachment = None  # a capture the next question is about (memory only)
+        self.attachment = None  # a capture the next question is about (memory only, never written to disk)
+        self.picker = None  # the region picker while it is open
         self.speaking = False
         self.mic_live = False
         self._ready_roles: set[str] = set()
@@ -79,6 +79,9 @@ class DesktopApp(QObject):
         self.history = history
         self.recorder = (HistoryRecorder(history, self.bus, enabled=lambda: self.config.privacy.save_history)
                          if history is not None else None)
+        # Subscribed after the recorder: the bus delivers in order, so a turn is in the history store before the
+        # GUI hears that it ended (and the history panel, refreshed then, lists it).
+        self.bridge = CoreBridge(self.bus, self)
 
         self.history_panel = HistoryPanel(history, history_problem)
         self.window = MainWindow(self.history_panel)
@@ -165,7 +168,11 @@ class DesktopApp(QObject):
             self.window.set_model_status("No language model: open Settings to choose one.", busy=False)
             self.window.set_state("error", "Unavailable")
             return
-        assistant.set_screen_capture(self.grabber.capture_for_core)  # our windows step aside for the shot
+        # The core captures on its LLM thread ("what's on my screen?"); the grabber has the GUI thread hide our
+        # windows around the shot and hands the image (or the error) back to that thread.
+        assistant.set_screen_capture(self.grabber.capture_for_core)
+        if self.attachment is not None:  # attached while the assistant was being (re)built
+            assistant.attach(self.attachment)
         self.voice_ready = assistant.stt_stage is not None
         self.window.mic_button.setEnabled(self.voice_ready)
         if self.recorder is not None and self.recorder.current_conversation is not None:
@@ -209,6 +216,7 @@ class DesktopApp(QObject):
         launcher.screen_requested.connect(lambda: self.ask_about_screen("screen", listen=False))
         launcher.region_requested.connect(self.pick_region)
         launcher.attachment_dropped.connect(lambda: self.attach(None))
+        w.attachment_dropped.connect(lambda: self.attach(None))
         tray.show_requested.connect(self.show_window)
         tray.listen_requested.connect(lambda: self.start_listening(one_shot=True))
         tray.mute_toggled.connect(self.set_muted)
@@ -251,47 +259,85 @@ class DesktopApp(QObject):
     # --- questions about the screen ----------------------------------------------------------------
 
     def ask_about_screen(self, target: str = "screen", *, listen: bool = True) -> None:
-        """Capture now (our windows step aside), attach it to the next question, and open the launcher."""
+        """The screen hotkey and the launcher's Screen button: capture now (our windows step aside), attach the
+        capture to the next question, open the launcher showing it and (``listen``) start listening."""
+        if self._picking():
+            return
         if not self.launcher.isVisible():
             self.grabber.remember_active_window()
-        self.grabber.grab(target, lambda image, error: self._captured(image, error, listen))
+        # The launcher stays hidden after the shot: _captured pops it up (centred, focused) with the attachment.
+        self.grabber.grab(target, lambda image, error: self._captured(image, error, listen),
+                          keep_hidden=(self.launcher,))
 
     def pick_region(self) -> None:
-        """Freeze every screen behind an overlay and let the user drag over the part to ask about."""
+        """The launcher's Region button: freeze every screen behind an overlay and let the user drag over the part
+        to ask about."""
+        if self._picking():
+            return
         from ui.region_picker import RegionPicker
 
         def show_picker(image, error) -> None:
             if error is not None:
-                self._report(error.message, error.code)
                 self.launcher.popup()
+                self._report(error.message, error.code)
                 return
             self.picker = RegionPicker(image)
-            self.picker.picked.connect(lambda region: self._captured(region, None, True))
-            self.picker.cancelled.connect(self.launcher.popup)
+            self.picker.picked.connect(self._region_picked)
+            self.picker.cancelled.connect(self._region_cancelled)
             self.picker.show()
             self.picker.raise_()
             self.picker.activateWindow()
 
-        self.grabber.grab("all", show_picker)
+        self.grabber.grab("all", show_picker, keep_hidden=(self.launcher,))
+
+    def _picking(self) -> bool:
+        if self.picker is None:
+            return False
+        self.picker.raise_()  # one picker at a time, and never captured by another shot
+        self.picker.activateWindow()
+        return True
+
+    def _region_picked(self, region) -> None:
+        self.picker = None  # the frozen screen goes with it
+        self._captured(region, None, True)
+
+    def _region_cancelled(self) -> None:
+        self.picker = None
+        self.launcher.popup()
 
     def _captured(self, image, error, listen: bool) -> None:
         if error is not None:
             self.launcher.popup()
             self._report(error.message, error.code)
             return
+        log.info("screen attached: %s, %dx%d in %.0f ms", image.source, image.width, image.height, image.capture_ms)
+        if self.window.banner_code.startswith("screen-"):
+            self.window.clear_error()  # an earlier capture's failure is over
         self.attach(image)
         self.launcher.popup()
         if listen and self.config.ui.launcher_listens and not self.muted:
             QTimer.singleShot(0, lambda: self.start_listening(one_shot=True))
 
     def attach(self, image) -> None:
-        """The next question, typed or spoken, is about ``image`` (None: about nothing). Kept in memory only."""
+        """The next question, typed or spoken, is about ``image`` (None: about nothing). Kept in memory only:
+        dropping it or asking the question lets it go."""
         self.attachment = image
         if self.assistant is not None:
             self.assistant.attach(image)
         self.launcher.show_attachment(image)
+        self.window.show_attachment(image)
+
+    def _sync_attachment(self) -> None:
+        """After the core took the attachment for a question (typed or spoken), the chips go too."""
+        if self.attachment is None or self.assistant is None or self.assistant.attachment is self.attachment:
+            return
+        self.attachment = self.assistant.attachment
+        self.launcher.show_attachment(self.attachment)
+        self.window.show_attachment(self.attachment)
 
     def _on_launcher_hidden(self) -> None:
+        if self.grabber.busy:
+            return  # stepped aside for a capture: the user did not close it
         if not self.always_listening:
             self.stop_listening()
 
@@ -305,10 +351,10 @@ class DesktopApp(QObject):
             return None
         try:
             turn_id = self.assistant.ask(text, speak=self.sink is not None)
-            self.attachment = None  # the question took it
         except AssistantError as exc:
             self.window.show_error(exc.message, exc.code)
             return None
+        self._sync_attachment()  # the question took it
         log.info("turn %d asked (%d characters)", turn_id, len(text))
         self.open_turn = turn_id
         self.window.accept_question(turn_id, text)
@@ -466,14 +512,17 @@ class DesktopApp(QObject):
         elif isinstance(event, SpeakingStarted):
             self.speaking = True
         elif isinstance(event, ScreenCaptured):
-            self.attachment = None  # the question that was about it has taken it
+            self._sync_attachment()  # a spoken question took it
         elif isinstance(event, TurnEnded):
+            self._sync_attachment()
             if event.turn_id == self.open_turn:
                 self.open_turn = None
                 self.speaking = False
             self.history_panel.refresh()
         elif isinstance(event, ErrorOccurred) and event.turn_id is None and event.code == "input-device-lost":
             self.tray.notify("Microphone lost", event.message)
+        elif isinstance(event, ErrorOccurred) and event.code.startswith("screen-"):
+            self._report(event.message, event.code)  # the core's capture failed: say so where the user looks
         self._refresh_state()
 
     def _update_model_status(self, device: str) -> None:

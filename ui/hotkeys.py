@@ -1,4 +1,5 @@
-"""Global hotkeys with pynput: a toggle combination and a hold-to-talk combination.
+"""Global hotkeys with pynput: a toggle combination, a hold-to-talk combination and an ask-about-the-screen
+combination.
 
 pynput works on X11, Windows and macOS (there it needs the Accessibility permission). Wayland does not
 let applications see global keys; there ``problem`` explains how to bind ``assistant toggle`` instead."""
@@ -32,8 +33,8 @@ def hotkey_problem() -> str | None:
 
 class GlobalHotkeys(QObject):
     """Emits ``toggled`` when the toggle combination is pressed, ``talk_pressed`` / ``talk_released`` around
-    a hold of the push-to-talk combination. Signals are emitted on pynput's thread and arrive queued on
-    the GUI thread."""
+    a hold of the push-to-talk combination, ``screen_pressed`` for the screen combination (empty: off).
+    Signals are emitted on pynput's thread and arrive queued on the GUI thread."""
 
     toggled = Signal()
     talk_pressed = Signal()

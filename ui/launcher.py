@@ -10,6 +10,48 @@ from assistant.events import ReplyDelta, ReplyFinished, ScreenCaptured, SpeechEn
 from assistant.screen import ScreenImage
 from ui.widgets import LevelMeter, StateBadge, mic_icon
 
+HINT = "Esc to close"
+
+
+class AttachmentChip(QFrame):
+    """The capture the next question is about: a thumbnail, what it is, and × to take it back."""
+
+    dropped = Signal()
+    THUMB = 96  # pixels on the longer side
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachment")
+        self.setStyleSheet("#attachment { background: #eef3fb; border-radius: 8px; }")
+        self.thumb = QLabel()
+        self.text = QLabel()
+        self.text.setStyleSheet("QLabel { color: #2b3a55; font-size: 12px; }")
+        self.text.setToolTip("Speak or type your question about it")
+        self.drop = QToolButton()
+        self.drop.setText("×")
+        self.drop.setAutoRaise(True)
+        self.drop.setToolTip("Do not ask about this capture")
+        self.drop.clicked.connect(self.dropped)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 4, 6, 4)
+        row.addWidget(self.thumb)
+        row.addWidget(self.text, 1)
+        row.addWidget(self.drop)
+        self.hide()
+
+    def show_image(self, image: ScreenImage | None) -> None:
+        if image is None:
+            self.thumb.clear()  # nothing of the capture is kept once it is dropped or asked about
+            self.text.clear()
+            self.hide()
+            return
+        small = image.downscaled(self.THUMB)
+        qimage = QImage(small.pixels.tobytes(), small.width, small.height, 3 * small.width,
+                        QImage.Format.Format_RGB888).copy()
+        self.thumb.setPixmap(QPixmap.fromImage(qimage))
+        self.text.setText(f"Screen attached: {image.source}, {image.width}×{image.height}")
+        self.show()
+
 
 class LauncherWindow(QWidget):
     """Speak or type; the answer streams in below. Esc hides it (and stops listening)."""
@@ -45,7 +87,7 @@ class LauncherWindow(QWidget):
         self.reply.setTextFormat(Qt.TextFormat.MarkdownText)
         self.reply.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reply.setMaximumHeight(320)
-        self.hint = QLabel("Esc to close")
+        self.hint = QLabel(HINT)
         self.hint.setStyleSheet("QLabel { color: #8a8f98; font-size: 11px; }")
         self.screen_button = QPushButton("Screen")
         self.screen_button.setToolTip("Ask about what is on the screen (it is captured now)")
@@ -56,22 +98,9 @@ class LauncherWindow(QWidget):
             button.setStyleSheet("QPushButton { color: #2f5fb3; font-size: 12px; padding: 2px 6px; }")
         self.screen_button.clicked.connect(self.screen_requested)
         self.region_button.clicked.connect(self.region_requested)
-        # The attached capture: a thumbnail, what it is, and a way to take it back.
-        self.chip = QFrame()
-        self.chip.setStyleSheet("QFrame { background: #eef3fb; border-radius: 8px; }")
-        self.chip_thumb = QLabel()
-        self.chip_text = QLabel()
-        self.chip_text.setStyleSheet("QLabel { color: #2b3a55; font-size: 12px; }")
-        self.chip_drop = QToolButton()
-        self.chip_drop.setText("×")
-        self.chip_drop.setToolTip("Do not ask about this capture")
-        self.chip_drop.clicked.connect(self.attachment_dropped)
-        chip_row = QHBoxLayout(self.chip)
-        chip_row.setContentsMargins(6, 4, 6, 4)
-        chip_row.addWidget(self.chip_thumb)
-        chip_row.addWidget(self.chip_text, 1)
-        chip_row.addWidget(self.chip_drop)
-        self.chip.hide()
+        self.chip = AttachmentChip()
+        self.chip.dropped.connect(self.attachment_dropped)
+        self.chip_thumb, self.chip_text, self.chip_drop = self.chip.thumb, self.chip.text, self.chip.drop
         row = QHBoxLayout()
         row.addWidget(self.mic)
         row.addWidget(self.input, 1)
@@ -119,16 +148,7 @@ class LauncherWindow(QWidget):
 
     def show_attachment(self, image: ScreenImage | None) -> None:
         """Show what the next question will be about (None: nothing attached)."""
-        if image is None:
-            self.chip.hide()
-        else:
-            small = image.downscaled(96)
-            qimage = QImage(small.pixels.tobytes(), small.width, small.height, 3 * small.width,
-                            QImage.Format.Format_RGB888).copy()
-            self.chip_thumb.setPixmap(QPixmap.fromImage(qimage))
-            self.chip_text.setText(f"Asking about {image.source} ({image.width}×{image.height}). Speak or type your "
-                                   "question.")
-            self.chip.show()
+        self.chip.show_image(image)
         self.adjustSize()
 
     def set_live(self, live: bool) -> None:
@@ -144,6 +164,7 @@ class LauncherWindow(QWidget):
 
     def _show_turn(self, turn_id: int, question: str) -> None:
         self._turn = turn_id
+        self.hint.setText(HINT)
         self.question.setStyleSheet("QLabel { color: #555a61; }")
         self.question.setText(question)
         self.question.setVisible(bool(question))
@@ -167,7 +188,6 @@ class LauncherWindow(QWidget):
             self.reply.setVisible(bool(event.text))
             self.adjustSize()
         elif isinstance(event, ScreenCaptured):
-            self.show_attachment(None)
             self.hint.setText(f"📷 Captured {event.source} ({event.width}×{event.height})")
         elif isinstance(event, TurnEnded) and event.outcome == "no-speech":
             self.question.setText("No speech heard: try again, a little closer to the microphone.")

@@ -29,6 +29,7 @@ from assistant.events import (
     TurnInterrupted,
 )
 from ui.conversation_view import ConversationView
+from ui.launcher import AttachmentChip
 from ui.widgets import LevelMeter, StateBadge, mic_icon
 
 OUTCOME_TEXT = {"interrupted": "Stopped", "no-speech": "No speech heard", "error": "Failed"}
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
     settings_requested = Signal()
     new_conversation_requested = Signal()
     hidden_to_tray = Signal()
+    attachment_dropped = Signal()
 
     def __init__(self, history_panel: QWidget | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -144,6 +146,8 @@ class MainWindow(QMainWindow):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop the answer (Esc)")
         self.stop_button.setEnabled(False)
+        self.chip = AttachmentChip()  # the capture the next question is about
+        self.chip.dropped.connect(self.attachment_dropped)
         bottom = QHBoxLayout()
         bottom.addWidget(self.input, 1)
         bottom.addWidget(self.send_button)
@@ -156,6 +160,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.level)
+        layout.addWidget(self.chip)
         layout.addLayout(bottom)
         self.setCentralWidget(central)
 
@@ -185,6 +190,10 @@ class MainWindow(QMainWindow):
         self.new_conversation_requested.emit()
 
     # --- from the core -----------------------------------------------------------------------------
+
+    def show_attachment(self, image) -> None:
+        """Show the capture the next question is about (None: nothing attached)."""
+        self.chip.show_image(image)
 
     def set_chat_ready(self, ready: bool, reason: str = "") -> None:
         self.send_button.setEnabled(ready)
@@ -226,7 +235,7 @@ class MainWindow(QMainWindow):
         elif isinstance(event, ReplyFinished) and view.has_turn(event.turn_id):
             view.turn(event.turn_id).set_reply(event.text)
         elif isinstance(event, ScreenCaptured) and view.has_turn(event.turn_id):
-            view.turn(event.turn_id).set_status(f"📷 About {event.source} ({event.width}×{event.height})")
+            view.turn(event.turn_id).set_status(f"📷 Captured {event.source} ({event.width}×{event.height})")
         elif isinstance(event, TurnInterrupted) and view.has_turn(event.turn_id):
             view.turn(event.turn_id).set_status("Stopped")
         elif isinstance(event, ErrorOccurred):

@@ -459,6 +459,12 @@ class SettingsDialog(QDialog):
         self.cloud_speech = QCheckBox("Also transcribe and speak through the endpoint's audio API")
         self.screen_to_cloud = QCheckBox("Allow screen images to be sent to the cloud model (screen questions then "
                                          "send a picture of your screen to this endpoint)")
+        self.screen_to_cloud_warning = _hint("⚠ Screen images are sent to the cloud model: whatever your screen "
+                                             "shows when you ask (messages, documents, passwords) leaves this "
+                                             "computer.")
+        self.screen_to_cloud_warning.setStyleSheet(ERROR_STYLE)
+        self.screen_to_cloud_warning.hide()
+        self.screen_to_cloud.toggled.connect(self.screen_to_cloud_warning.setVisible)
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText("checking the keyring…")
@@ -476,6 +482,7 @@ class SettingsDialog(QDialog):
         form.addRow("Timeout", self.timeout_spin)
         form.addRow("", self.cloud_speech)
         form.addRow("", self.screen_to_cloud)
+        form.addRow("", self.screen_to_cloud_warning)
         form.addRow("API key", key_row)
         form.addRow("", self.key_status)
 

@@ -1,4 +1,4 @@
-"""The tray icon: whether the microphone is live or muted, and the app's menu."""
+"""The tray icon: whether the microphone is live or muted (or the screen being captured), and the app's menu."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from ui.widgets import capture_icon, mic_icon
 
 class TrayIcon(QObject):
     """Show, Listen, Mute, Always listening, Settings, Quit. Clicking the icon shows the window."""
+
+    # A capture takes a few milliseconds (150 with our windows stepping aside): keep the camera up a moment
+    # longer, or the indicator would flash by unseen.
+    CAPTURE_SHOWN_MS = 1000
 
     show_requested = Signal()
     listen_requested = Signal()
@@ -43,6 +47,9 @@ class TrayIcon(QObject):
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
         self._mic: tuple[bool, bool] | None = None
+        self.capturing = False
+        self._capture_off = QTimer(self, singleShot=True, interval=self.CAPTURE_SHOWN_MS)
+        self._capture_off.timeout.connect(self._end_capture_look)
         self._tray_watch = QTimer(self, interval=1000)  # runs only while there is no tray
         self._tray_watch.timeout.connect(self._check_tray)
         self.set_mic(live=False, muted=False)
@@ -71,20 +78,28 @@ class TrayIcon(QObject):
         if self._mic == (live, muted):
             return  # called for every event; the icon is drawn anew each time it changes
         self._mic = (live, muted)
+        self.listen_action.setEnabled(not muted)
+        if self.capturing:
+            return  # the camera stays up; the microphone is drawn when the capture is over
         self.icon.setIcon(mic_icon(live and not muted, muted=muted))
         state = "muted" if muted else ("listening" if live else "ready")
         self.icon.setToolTip(f"Voice Assistant: microphone {state}")
-        self.listen_action.setEnabled(not muted)
 
     def set_capturing(self, capturing: bool) -> None:
-        """The capture indicator: a camera look while the screen is being captured."""
+        """The capture indicator: a red camera while the screen is being captured, and a moment after."""
         if capturing:
+            self._capture_off.stop()
+            self.capturing = True
             self.icon.setIcon(capture_icon())
             self.icon.setToolTip("Voice Assistant: capturing the screen")
-        else:
-            live, muted = self._mic or (False, False)
-            self._mic = None  # redraw the microphone
-            self.set_mic(live=live, muted=muted)
+        elif self.capturing:
+            self._capture_off.start()
+
+    def _end_capture_look(self) -> None:
+        self.capturing = False
+        live, muted = self._mic or (False, False)
+        self._mic = None  # redraw the microphone
+        self.set_mic(live=live, muted=muted)
 
     def notify(self, title: str, message: str) -> None:
         if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():

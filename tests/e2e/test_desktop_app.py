@@ -120,6 +120,31 @@ def test_a_typed_question_is_answered_and_stored(app, xdisplay, home, artifacts)
     assert "paris" in answer.lower()
 
 
+def test_the_screen_hotkey_asks_about_the_window_behind_the_app(app, xdisplay, home, artifacts):  # noqa: F811
+    from tests.screens import show
+
+    dialog = show("dialog", xdisplay.env, left=100, top=80)  # under the main window: the capture must not see ours
+    try:
+        main = xdisplay.wait_window(MAIN_TITLE, app.pid, timeout=10)
+        xdisplay.xdotool("windowraise", main, check=True)
+        xdisplay.xdotool("key", "ctrl+alt+s", check=True)
+        assert app.wait_line("screen attached: screen, 1920x1080", 30), app.output()
+        launcher = xdisplay.wait_window(LAUNCHER_TITLE, app.pid, timeout=10)
+        assert launcher and xdisplay.visible_windows(MAIN_TITLE, app.pid), "the windows came back after the shot"
+        xdisplay.screenshot(artifacts / "launcher-screen.png", launcher)
+        xdisplay.xdotool("windowfocus", "--sync", launcher, check=True)
+        xdisplay.xdotool("type", "--delay", "5", "Which button keeps my changes before closing?", check=True)
+        xdisplay.xdotool("key", "Return", check=True)
+        assert wait_until(lambda: len(stored_turns(home)) == 2, 180, interval=0.2), app.output()
+    finally:
+        dialog.kill()
+        dialog.wait(10)
+    question, answer, outcome = stored_turns(home)[1]
+    assert question.startswith("Which button keeps my changes") and outcome == "completed"
+    assert "save" in answer.lower(), answer
+    xdisplay.xdotool("key", "Escape")
+
+
 def test_settings_open_from_the_command_line(app, xdisplay, home, artifacts):  # noqa: F811
     env = {**xdisplay.env, "ASSISTANT_CONFIG_DIR": str(home / "config"), "ASSISTANT_DATA_DIR": str(home / "data")}
     done = subprocess.run([sys.executable, "-m", "ui.entry", "toggle", "settings"], env=env, capture_output=True,
