@@ -18,7 +18,45 @@ def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, 
     llm = create_llm(config)
     tts = create_tts(config) if speak and sink is not None else None
     return Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
-                     screen=create_screen_answerer(config, llm))
+                     screen=create_screen_answerer(config, llm), echo=echo_canceller(sink),
+                     keep_recording=debug_recorder(config) if listen else None)
+
+
+def echo_canceller(sink):
+    """Takes what ``sink`` plays out of the microphone (always-listening barge-in); None for a sink that plays
+    into no room (a recording), or keeps no reference of what it played."""
+    reference = getattr(sink, "reference", None)
+    if reference is None:
+        return None
+    from audio.echo import EchoSuppressor
+
+    return EchoSuppressor(reference)
+
+
+def debug_recorder(config: Config):
+    """With ``listen.debug_recordings`` on, a function that keeps each heard utterance as a WAV in the data
+    folder's ``recordings/``; None otherwise (nothing heard is ever written to disk)."""
+    if not config.listen.debug_recordings:
+        return None
+    import logging
+    import time
+
+    from assistant.config import data_dir
+    from audio.files import write_wav
+
+    folder = data_dir() / "recordings"
+    log = logging.getLogger(__name__)
+    log.warning("debug recordings are on: every heard utterance is saved in %s", folder)
+
+    def keep(samples) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() // 1_000_000 % 1000:03d}"
+            write_wav(folder / f"utterance-{stamp}.wav", samples, 16000)
+        except OSError as exc:  # a full or read-only disk must not stop listening
+            log.warning("could not save a debug recording in %s: %s", folder, exc)
+
+    return keep
 
 
 def create_screen_answerer(config: Config, llm):

@@ -1,4 +1,4 @@
-"""The headless command line: ``assistant ask|transcribe|say|voice|demo|models|doctor|config``.
+"""The headless command line: ``assistant ask|transcribe|say|voice|listen|demo|models|doctor|config``.
 
 Every failure prints ``error [code]: message`` and exits non-zero (3 config, 4 input, 5 model,
 6 no speech, 7 audio device, 1 anything else); a traceback only with ``-v``.
@@ -20,15 +20,22 @@ from assistant import __version__
 from assistant.config import Config, config_path, load_config
 from assistant.errors import AssistantError, InputError, NoSpeechError
 from assistant.events import (
+    AwaitingQuestion,
+    BargedIn,
     ErrorOccurred,
     Event,
+    ListeningStarted,
+    ListeningStopped,
     ModelProgress,
     ReplyDelta,
     ReplyFinished,
     ScreenCaptured,
     SpeechEnded,
+    SpeechIgnored,
+    SpeechStarted,
     TranscriptFinal,
     TurnEnded,
+    WakeDetected,
 )
 from assistant.screen import ScreenImage
 from assistant.timings import SCREEN_MARKS, VOICE_MARKS
@@ -321,6 +328,99 @@ def cmd_voice(args) -> int:
     return 0
 
 
+class ListenPrinter:
+    """``assistant listen``: one line per event that matters to someone listening in (JSON with --json)."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.t0 = time.monotonic()
+
+    def __call__(self, event: Event) -> None:
+        line = self.describe(event)
+        if line is None:
+            return
+        kind, fields = line
+        if self.as_json:
+            _emit_json({"event": kind, "t": round(event.t - self.t0, 3), **fields})
+        else:
+            text = " ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in fields.items())
+            sys.stdout.write(f"{event.t - self.t0:8.2f}s  {kind:<12} {text}\n")
+            sys.stdout.flush()
+
+    @staticmethod
+    def describe(event: Event) -> tuple[str, dict] | None:
+        match event:
+            case ListeningStarted():
+                return "listening", {"source": event.source}
+            case ListeningStopped():
+                return "stopped", {"source": event.source}
+            case SpeechStarted():
+                return "speech_start", {}
+            case SpeechEnded():
+                return "speech_end", {"turn_id": event.turn_id, "duration": round(event.duration, 2)}
+            case WakeDetected():
+                return "wake", {"heard": event.heard, "score": event.score}
+            case AwaitingQuestion():
+                return "awaiting", {"seconds": event.seconds, "reason": event.reason}
+            case SpeechIgnored():
+                return "ignored", {"reason": event.reason, "duration": round(event.duration, 2)}
+            case TranscriptFinal():
+                return "transcript", {"turn_id": event.turn_id, "text": event.text}
+            case ReplyFinished():
+                return "reply", {"turn_id": event.turn_id, "text": event.text, "backend": event.backend}
+            case BargedIn():
+                return "interrupted", {"turn_id": event.turn_id, "by": "speech"}
+            case TurnEnded():
+                return "turn_end", {"turn_id": event.turn_id, "outcome": event.outcome,
+                                    "timings_ms": {k: v for k, v in event.timings_ms.items() if k in VOICE_MARKS}}
+            case ErrorOccurred():
+                return "error", {"code": event.code, "message": event.message}
+        return None
+
+
+def cmd_listen(args) -> int:
+    """Always-listening mode on the microphone, or on a file played in as if it were the microphone."""
+    from assistant import bootstrap
+
+    config = setup(args)
+    if args.input:
+        source = bootstrap.file_source(args.input, max_seconds=config.audio.max_transcribe_s)
+    else:
+        source = bootstrap.microphone_source(config.audio.input_device)
+    recorder = bootstrap.recording_sink(realtime=True)  # paces replies as a speaker would (barge-in needs that)
+    speak = args.speak or not args.input
+    sink = bootstrap.tee_sink(bootstrap.speaker_sink(config.audio.output_device or None), recorder) if speak \
+        else recorder
+    assistant = bootstrap.build_assistant(config, listen=True, speak=True, sink=sink)
+    assistant.bus.subscribe(Progress(not args.json))
+    assistant.bus.subscribe(ListenPrinter(args.json))
+    turns = TurnLog()
+    assistant.bus.subscribe(turns)
+    try:
+        _wait_ready(assistant)
+        if not args.json:
+            sys.stderr.write(f'Listening for "{config.listen.wake_phrase}"' + (" (Ctrl-C to stop)" if not args.input
+                                                                              else "") + "...\n")
+        listener = assistant.listen(source, wake=True)
+        stopped = False
+        try:
+            listener.done.wait()
+        except KeyboardInterrupt:
+            stopped = True  # Ctrl-C: stop now, whatever was being said
+        if listener.error:
+            raise listener.error
+        if not stopped:  # the file ran out: let the last answer finish
+            for turn_id in assistant.tracker.open_turns():
+                assistant.wait_turn(turn_id)
+            sink.wait_drained()
+    finally:
+        assistant.shutdown()
+    if args.out:
+        audio, rate = recorder.audio()
+        bootstrap.write_wav(args.out, audio, rate)
+    return 0
+
+
 def cmd_demo(args) -> int:
     """One spoken turn on the bundled sample question, headless."""
     config = setup(args)
@@ -510,6 +610,14 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     p.add_argument("--speak", action="store_true", help="also play the reply on the speaker")
     p.add_argument("--json", action="store_true", help="print one JSON object: transcript, reply, timings_ms")
     p.set_defaults(func=cmd_voice)
+
+    p = sub.add_parser("listen", help="always listening: answers what follows the wake phrase; one line per event")
+    p.add_argument("--in", dest="input", help="listen to this audio file as if it were the microphone")
+    p.add_argument("--json", action="store_true", help="one JSON object per event: wake, speech start and end, "
+                   "transcript, reply, interrupted, ...")
+    p.add_argument("--out", help="write the spoken replies to this WAV file")
+    p.add_argument("--speak", action="store_true", help="with --in: also play the replies on the speaker")
+    p.set_defaults(func=cmd_listen)
 
     p = sub.add_parser("demo", help="one spoken turn on the bundled sample question (no devices needed)")
     p.add_argument("--out-dir", default=".", help="where to write demo_reply.wav and demo_timeline.wav")

@@ -67,6 +67,9 @@ class VadConfig:
     min_speech_ms: int = 250  # shorter bursts (a cough, a click) are not a turn
     max_utterance_s: float = 30.0  # a turn is cut here and answered
     speculative_stt_ms: int = 150  # after this much silence, transcribe while the end-of-turn silence runs (0: off)
+    # When the words so far sound unfinished ("what is the capital of..."), the turn waits this much silence
+    # instead (decided on the transcript made at speculative_stt_ms; 0: off).
+    unfinished_silence_ms: int = 1200
 
     def __post_init__(self) -> None:
         _check(0.05 <= self.threshold <= 0.95, "vad.threshold", "must be between 0.05 and 0.95", self.threshold)
@@ -80,6 +83,9 @@ class VadConfig:
         # Takes effect only below end_silence_ms; from 150 ms on the early cut equals the final one.
         _check(0 <= self.speculative_stt_ms <= 5000, "vad.speculative_stt_ms", "must be between 0 (off) and 5000",
                self.speculative_stt_ms)
+        _check(self.unfinished_silence_ms == 0 or self.end_silence_ms <= self.unfinished_silence_ms <= 5000,
+               "vad.unfinished_silence_ms", f"must be 0 (off) or between vad.end_silence_ms ({self.end_silence_ms}) "
+               "and 5000", self.unfinished_silence_ms)
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,26 @@ class AudioConfig:
                self.max_transcribe_s)
 
 
+@dataclass(frozen=True)
+class ListenConfig:
+    """Always-listening mode: the wake phrase, the follow-up window, barge-in and the echo of our own voice."""
+
+    wake_phrase: str = "hey assistant"  # said before a question; matched loosely on what speech to text heard
+    sensitivity: float = 0.5  # 0..1: higher accepts looser matches of the phrase (more wakes, more false wakes)
+    follow_up_s: float = 6.0  # after a reply, this long to ask again without the phrase (0: always say it)
+    barge_in: bool = True  # speaking over a reply stops it and becomes the next question
+    headphones: bool = False  # the microphone cannot hear the speaker: full duplex, no echo suppression
+    debug_recordings: bool = False  # keep every heard utterance as a WAV in the data folder (off: nothing on disk)
+
+    def __post_init__(self) -> None:
+        words = self.wake_phrase.split()
+        _check(1 <= len(words) <= 5 and all(any(c.isalpha() for c in w) for w in words), "listen.wake_phrase",
+               'must be one to five words, such as "hey assistant"', self.wake_phrase)
+        _check(0.0 <= self.sensitivity <= 1.0, "listen.sensitivity", "must be between 0 and 1", self.sensitivity)
+        _check(0.0 <= self.follow_up_s <= 120.0, "listen.follow_up_s", "must be between 0 (off) and 120",
+               self.follow_up_s)
+
+
 # pynput's hotkey syntax: "<ctrl>+<alt>+<space>", "<cmd>+<shift>+a".
 HOTKEY_NAMES = {"ctrl", "alt", "shift", "cmd", "alt_gr", "space", "enter", "tab", "esc", "backspace", "delete",
                 "insert", "home", "end", "page_up", "page_down", "up", "down", "left", "right", "pause",
@@ -214,6 +240,7 @@ class UiConfig:
     launcher_listens: bool = True  # the launcher starts listening at once (else it waits for typing)
     start_hidden: bool = False  # start in the tray, without the main window
     screen_hotkey: str = "<ctrl>+<alt>+s"  # capture the screen and ask about it; "" = off
+    mute_hotkey: str = "<ctrl>+<alt>+m"  # mute or unmute the microphone; "" = off
 
     def __post_init__(self) -> None:
         check_hotkey("ui.toggle_hotkey", self.toggle_hotkey)
@@ -225,6 +252,10 @@ class UiConfig:
             check_hotkey("ui.screen_hotkey", self.screen_hotkey)
             _check(self.screen_hotkey not in (self.toggle_hotkey, self.push_to_talk_hotkey), "ui.screen_hotkey",
                    "must differ from the other hotkeys", self.screen_hotkey)
+        if self.mute_hotkey:
+            check_hotkey("ui.mute_hotkey", self.mute_hotkey)
+            _check(self.mute_hotkey not in (self.toggle_hotkey, self.push_to_talk_hotkey, self.screen_hotkey),
+                   "ui.mute_hotkey", "must differ from the other hotkeys", self.mute_hotkey)
 
 
 @dataclass(frozen=True)
@@ -262,6 +293,7 @@ class Config:
     cloud: CloudConfig = field(default_factory=CloudConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     screen: ScreenConfig = field(default_factory=ScreenConfig)
+    listen: ListenConfig = field(default_factory=ListenConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     @property

@@ -79,6 +79,40 @@ class SpeechDiscarded(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WakeDetected(Event):
+    """The wake phrase was heard (always-listening mode); ``heard`` is how speech to text wrote it."""
+
+    heard: str
+    score: float  # 0..1, its likeness to the configured phrase
+    t_speech_start: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AwaitingQuestion(Event):
+    """A question is taken without the wake phrase for ``seconds`` (after the phrase alone, or after a reply)."""
+
+    seconds: float
+    reason: str  # "wake" | "follow-up"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechIgnored(Event):
+    """Sound that was not a question for the assistant: speech without the wake phrase, or no words at all.
+    What was said is not kept or published."""
+
+    reason: str  # "no-wake-phrase" | "no-words"
+    duration: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BargedIn(Event):
+    """The user spoke over the answer to ``turn_id``: its generation and playback were stopped."""
+
+    turn_id: int
+    t_speech_start: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TranscriptFinal(Event):
     turn_id: int
     text: str

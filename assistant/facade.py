@@ -10,15 +10,26 @@ import logging
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.conversation import Conversation
 from assistant.errors import AssistantError, ConfigError, InputError
-from assistant.events import SpeakingStarted, SpeechEnded, TurnEnded, TurnInterrupted
+from assistant.events import (
+    AwaitingQuestion,
+    BargedIn,
+    SpeakingStarted,
+    SpeechEnded,
+    TurnEnded,
+    TurnInterrupted,
+    WakeDetected,
+)
 from assistant.orchestrator import Listener, LlmStage, SttStage, TtsStage, TurnTracker
 from assistant.ports import (
     AudioSink,
     AudioSource,
+    EchoCanceller,
     LanguageModel,
     SpeechToText,
     TextToSpeech,
@@ -26,10 +37,11 @@ from assistant.ports import (
 )
 from assistant.screen import SCREEN_TARGETS, ScreenImage, screen_target_for
 from assistant.screen_answer import ScreenAnswerer
-from assistant.segmenter import Segmenter, SpeechSegment
+from assistant.segmenter import Segmenter, SpeechSegment, SpeechStart
 from assistant.stage import Stage
 from assistant.turns import TurnCounter
 from assistant.types import SpeculativeUtterance, TurnRequest, Utterance
+from assistant.wake import WakeMatch, WakePhrase, WakeWindow
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +57,8 @@ class Assistant:
     def __init__(self, config: Config, *, bus: EventBus | None = None, stt: SpeechToText | None = None,
                  llm: LanguageModel | None = None, tts: TextToSpeech | None = None,
                  vad: VoiceActivityDetector | None = None, sink: AudioSink | None = None,
-                 screen: ScreenAnswerer | None = None) -> None:
+                 screen: ScreenAnswerer | None = None, echo: EchoCanceller | None = None,
+                 keep_recording: Callable[[np.ndarray], None] | None = None) -> None:
         self.config = config
         self.bus = bus or EventBus()
         self.turns = TurnCounter()
@@ -64,6 +77,17 @@ class Assistant:
         self._listener: Listener | None = None
         self._started = False
         self._speaking_turn: int | None = None  # the turn whose reply is being spoken
+        # Always-listening mode: the phrase, when it is not needed, and what the speaker's echo is cleaned by.
+        self.wake = WakePhrase(config.listen.wake_phrase, config.listen.sensitivity)
+        self.wake_window = WakeWindow()
+        self.echo = echo
+        self.keep_recording = keep_recording  # debug recordings: each heard utterance (off unless switched on)
+        self._wake_mode = False
+        self._speech_awake = False  # the speech in progress started while a phrase was not needed
+        if self.stt_stage is not None:
+            self.stt_stage.wake, self.stt_stage.on_wake = self.wake, self._on_wake
+            if config.vad.unfinished_silence_ms:
+                self.stt_stage.on_unfinished = self._on_unfinished
         self.bus.subscribe(self._track_speaking)
 
     @property
@@ -130,19 +154,35 @@ class Assistant:
         if self.llm_stage is not None:
             self.llm_stage.capture = capture
 
-    def listen(self, source: AudioSource) -> Listener:
+    def listen(self, source: AudioSource, *, wake: bool = False) -> Listener:
         """Start listening on ``source`` (a microphone, or a file fed in real time).
 
         With ``audio.half_duplex`` the source is ignored while a reply is being spoken (and briefly after,
-        while the room's echo dies away), so the assistant does not answer itself."""
+        while the room's echo dies away), so the assistant does not answer itself.
+
+        ``wake``: always-listening mode. Speech is answered only when it starts with ``listen.wake_phrase``, or
+        comes within ``listen.follow_up_s`` after a reply. With ``listen.barge_in``, speaking over a reply stops
+        it at once and becomes the next question; the assistant's own voice is taken out of the microphone
+        against what the speaker played (``echo``), and where it cannot be told apart the microphone is
+        ignored while the reply plays (half duplex). With ``listen.headphones`` nothing is suppressed."""
         if self.vad is None or self.stt_stage is None:
             raise ConfigError("voice-unavailable", "listening needs a voice activity detector and speech to text.")
         self.start()
         if self._listener is not None:
             self._listener.stop()
-        gate = self._mic_open if self.config.audio.half_duplex and self.sink is not None else None
+        hears_speaker = self.sink is not None and getattr(source, "hears_speaker", True)
+        cfg = self.config.listen
+        echo = gate = None
+        if wake and cfg.barge_in and hears_speaker and not cfg.headphones:
+            echo = self.echo
+        if hears_speaker and echo is None and not (wake and cfg.headphones) and self.config.audio.half_duplex:
+            gate = self._mic_open
+        self._wake_mode = wake
+        self._speech_awake = False
+        self.wake_window.close()
         self._listener = Listener(self.bus, Segmenter(self.vad, self.config.vad), source, self._on_utterance,
-                                  self._on_pause, gate=gate)
+                                  self._on_pause, gate=gate, echo=echo,
+                                  on_speech_start=self._on_speech_start if wake else None)
         self._listener.start()
         return self._listener
 
@@ -150,9 +190,15 @@ class Assistant:
     def listening(self) -> bool:
         return self._listener is not None and not self._listener.done.is_set() and not self._listener.stopping
 
+    @property
+    def wake_listening(self) -> bool:
+        """Listening in always-listening mode (for the wake phrase)."""
+        return self.listening and self._wake_mode
+
     def stop_listening(self, *, answer: bool = False) -> None:
         """Stop listening; with ``answer`` what was said so far becomes a turn (push-to-talk released)."""
         listener, self._listener = self._listener, None
+        self._wake_mode = False
         if listener is None:
             return
         if answer:
@@ -177,12 +223,44 @@ class Assistant:
     # --- internals ---------------------------------------------------------------------------------
 
     ECHO_TAIL_S = 0.3  # a room's reverberation after the last sample played
+    WAKE_WAIT_S = 8.0  # after the phrase alone, how long the question may take to come
 
     def _track_speaking(self, event) -> None:
         if isinstance(event, SpeakingStarted):
             self._speaking_turn = event.turn_id
-        elif isinstance(event, TurnEnded) and event.turn_id == self._speaking_turn:
-            self._speaking_turn = None
+        elif isinstance(event, TurnEnded):
+            if event.turn_id == self._speaking_turn:
+                self._speaking_turn = None
+            seconds = self.config.listen.follow_up_s
+            if self._wake_mode and event.outcome == "completed" and seconds > 0 and not self.tracker.open_turns():
+                self.wake_window.open(seconds)
+                self.bus.publish(AwaitingQuestion(seconds=seconds, reason="follow-up"))
+
+    def _on_speech_start(self, start: SpeechStart) -> None:
+        """Always-listening mode, on the listener thread, the moment speech starts: whether it needs the phrase,
+        and barge-in: a reply in progress (thinking or speaking) stops now, and this speech is the next turn."""
+        busy = self.tracker.open_turns() if self.config.listen.barge_in else []
+        self._speech_awake = bool(busy) or self.wake_window.is_open(start.t_speech_start)
+        if busy:
+            self.interrupt()
+            self.bus.publish(BargedIn(turn_id=busy[-1], t_speech_start=start.t_speech_start))
+
+    def _on_wake(self, utterance: Utterance, match: WakeMatch) -> int | None:
+        """The STT stage heard the phrase (on its thread): the turn that answers the question after it, or
+        None when the phrase came alone and the question is awaited."""
+        self.bus.publish(WakeDetected(heard=match.heard, score=match.score, t_speech_start=utterance.t_speech_start))
+        if not match.question:
+            seconds = max(self.config.listen.follow_up_s, self.WAKE_WAIT_S)
+            self.wake_window.open(seconds)
+            self.bus.publish(AwaitingQuestion(seconds=seconds, reason="wake"))
+            return None
+        if utterance.wake == "awake":
+            return utterance.turn_id
+        turn_id = self._begin_turn(origin=utterance.t_speech_end)
+        self.tracker.timings(turn_id).mark("end_of_speech_detected", utterance.t_detected)
+        self.bus.publish(SpeechEnded(turn_id=turn_id, t_speech_end=utterance.t_speech_end,
+                                     duration=utterance.t_speech_end - utterance.t_speech_start))
+        return turn_id
 
     def _mic_open(self) -> bool:
         if self._speaking_turn is not None and self.tracker.is_open(self._speaking_turn):
@@ -200,13 +278,24 @@ class Assistant:
         return token.turn_id
 
     def _on_utterance(self, segment: SpeechSegment) -> None:
+        assert self.stt_stage is not None
+        if self.keep_recording is not None:
+            self.keep_recording(segment.samples)
+        prompt, wake = "", ""
+        if self._wake_mode:
+            prompt = self.wake.prompt
+            wake = "awake" if self._speech_awake or self.wake_window.is_open(segment.t_speech_start) else "candidate"
+            self._speech_awake = False
+            if wake == "candidate":  # not a turn unless it starts with the phrase: nothing is interrupted
+                self.stt_stage.put(Utterance(0, segment.samples, segment.t_speech_start, segment.t_speech_end,
+                                             segment.t_detected, segment.key, prompt, wake))
+                return
         turn_id = self._begin_turn(origin=segment.t_speech_end)
         self.tracker.timings(turn_id).mark("end_of_speech_detected", segment.t_detected)
         self.bus.publish(SpeechEnded(turn_id=turn_id, t_speech_end=segment.t_speech_end,
                                      duration=segment.t_speech_end - segment.t_speech_start))
-        assert self.stt_stage is not None
         self.stt_stage.put(Utterance(turn_id, segment.samples, segment.t_speech_start, segment.t_speech_end,
-                                     segment.t_detected, segment.key))
+                                     segment.t_detected, segment.key, prompt, wake))
 
     def _screen_for(self, transcript: str) -> tuple[ScreenImage | None, str]:
         """Runs on the STT thread: the attached image, else the capture a question like "what's on my screen?"
@@ -218,8 +307,14 @@ class Assistant:
             return None, screen_target_for(transcript, self.config.screen.target)
         return None, ""
 
+    def _on_unfinished(self, key: tuple) -> None:
+        listener = self._listener
+        if listener is not None:
+            listener.segmenter.hold(key, self.config.vad.unfinished_silence_ms)
+
     def _on_pause(self, candidate: SpeechSegment) -> None:
         # Transcribe the speech so far while the end-of-turn silence runs: if the user stays silent,
         # the transcript is ready (or nearly) when the turn ends.
         assert self.stt_stage is not None
-        self.stt_stage.put(SpeculativeUtterance(candidate.key, candidate.samples))
+        self.stt_stage.put(SpeculativeUtterance(candidate.key, candidate.samples,
+                                                self.wake.prompt if self._wake_mode else ""))

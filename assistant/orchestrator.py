@@ -33,19 +33,29 @@ from assistant.events import (
     SpeakingFinished,
     SpeakingStarted,
     SpeechDiscarded,
+    SpeechIgnored,
     SpeechStarted,
     TranscriptFinal,
     TurnEnded,
 )
-from assistant.ports import AudioSink, AudioSource, LanguageModel, Loadable, SpeechToText, TextToSpeech
+from assistant.ports import (
+    AudioSink,
+    AudioSource,
+    EchoCanceller,
+    LanguageModel,
+    Loadable,
+    SpeechToText,
+    TextToSpeech,
+)
 from assistant.screen import ScreenImage
 from assistant.screen_answer import ScreenAnswerer
 from assistant.segmenter import Segmenter, SpeechPaused, SpeechSegment, SpeechStart, SpeechTooShort
-from assistant.sentences import SentenceSplitter
+from assistant.sentences import SentenceSplitter, sounds_unfinished
 from assistant.stage import Stage
 from assistant.timings import TurnTimings
 from assistant.turns import TurnCounter
 from assistant.types import ChatMessage, Role, Sentence, SpeculativeUtterance, TurnRequest, Utterance
+from assistant.wake import WakeMatch, WakePhrase
 
 log = logging.getLogger(__name__)
 
@@ -288,50 +298,86 @@ class SttStage(TurnStage):
         self.speculative_hits = 0
         # (transcript) -> (image to ask about, screen target to capture): an attached image, or "my screen"
         self.screen_for: Callable[[str], tuple[ScreenImage | None, str]] | None = None
+        self.on_unfinished: Callable[[tuple], None] | None = None  # (candidate key): its words sound unfinished
+        self.wake: WakePhrase | None = None  # always-listening mode: the phrase to look for
+        # (utterance, match) -> the turn that answers the question after the phrase; None when it was said alone
+        self.on_wake: Callable[[Utterance, WakeMatch], int | None] | None = None
 
     def handle(self, utterance: Utterance | SpeculativeUtterance) -> None:
         if isinstance(utterance, SpeculativeUtterance):
             self._speculative = None
             if not self.inbox.empty():
                 return  # a newer candidate or the final utterance is waiting: this one is already stale
-            transcript = self.stt.transcribe(utterance.samples, language=self.language)
-            self._speculative = (utterance.key, transcript)
+            transcript = self.stt.transcribe(utterance.samples, language=self.language, prompt=utterance.prompt)
+            self._speculative = (utterance.key, utterance.prompt, transcript)
+            if self.on_unfinished is not None and sounds_unfinished(transcript.text):
+                self.on_unfinished(utterance.key)  # the user is mid-sentence: give them longer to go on
             return
         turn_id = utterance.turn_id
-        if not self.tracker.is_open(turn_id):
+        if utterance.wake != "candidate" and not self.tracker.is_open(turn_id):
             return
         t0 = time.monotonic()
-        if self._speculative is not None and utterance.key and self._speculative[0] == utterance.key:
-            transcript = self._speculative[1]  # transcribed during the silence: the same audio
+        spec = self._speculative
+        if spec is not None and utterance.key and spec[:2] == (utterance.key, utterance.prompt):
+            transcript = spec[2]  # transcribed during the silence: the same audio
             self.speculative_hits += 1
         else:
-            transcript = self.stt.transcribe(utterance.samples, language=self.language)
+            transcript = self.stt.transcribe(utterance.samples, language=self.language, prompt=utterance.prompt)
         self._speculative = None
+        text = transcript.text
+        if utterance.wake:
+            turn_id, text = self._after_wake_check(utterance, text)
+            if turn_id is None:
+                return
         self.tracker.timings(turn_id).mark("stt")
-        if not transcript.text:
+        if not text:
             raise NoSpeechError("No speech heard: the audio held sound but no words I could recognise.")
-        self.bus.publish(TranscriptFinal(turn_id=turn_id, text=transcript.text, seconds=time.monotonic() - t0))
+        self.bus.publish(TranscriptFinal(turn_id=turn_id, text=text, seconds=time.monotonic() - t0))
         if self.llm_stage is None:
             self.tracker.end(turn_id, "completed")
             return
-        image, screen = self.screen_for(transcript.text) if self.screen_for is not None else (None, "")
-        self.llm_stage.put(TurnRequest(turn_id, transcript.text, speak=True, t_submitted=utterance.t_speech_end,
+        image, screen = self.screen_for(text) if self.screen_for is not None else (None, "")
+        self.llm_stage.put(TurnRequest(turn_id, text, speak=True, t_submitted=utterance.t_speech_end,
                                        image=image, screen=screen))
+
+    def _after_wake_check(self, utterance: Utterance, text: str) -> tuple[int | None, str]:
+        """Always-listening mode: (the turn to answer, the question), or (None, "") when there is nothing to
+        answer. Speech without the phrase, and sound without words, are dropped quietly: no error, no turn."""
+        duration = len(utterance.samples) / 16000
+        candidate = utterance.wake == "candidate"
+        match = self.wake.match(text) if text and self.wake is not None else None
+        if not text or (candidate and match is None):
+            if not candidate:
+                self.tracker.end(utterance.turn_id, "no-speech")
+            self.bus.publish(SpeechIgnored(reason="no-words" if not text else "no-wake-phrase", duration=duration))
+            return None, ""
+        if match is None:
+            return utterance.turn_id, text  # a follow-up question or a barge-in, without the phrase
+        assert self.on_wake is not None
+        turn_id = self.on_wake(utterance, match)  # the turn of the question, or None: the phrase alone
+        if turn_id is None and not candidate:
+            self.tracker.end(utterance.turn_id, "no-speech")  # the phrase again, alone: waiting for the question
+        return turn_id, match.question
 
 
 class Listener:
     """Reads an audio source on its own thread, finds turns with the segmenter and hands them on.
 
-    ``gate`` (optional) is asked for every block: while it returns False the block is dropped and the
-    segmenter reset (half duplex: the assistant must not hear itself). A live device that fails
-    (``AudioDeviceError``) is reported and reopened every ``retry_s`` until it works again or listening stops.
+    ``echo`` (optional, an ``EchoCanceller``) takes the assistant's own voice out of every block first; a block
+    it cannot clean yet is dropped like a gated one. ``gate`` (optional) is asked for every block: while it
+    returns False the block is dropped and the segmenter reset (half duplex: the assistant must not hear
+    itself). A live device that fails (``AudioDeviceError``) is reported and reopened every ``retry_s`` until
+    it works again or listening stops.
     """
 
     def __init__(self, bus: EventBus, segmenter: Segmenter, source: AudioSource, on_utterance,
-                 on_pause=None, gate=None, retry_s: float = 1.0) -> None:
+                 on_pause=None, gate=None, retry_s: float = 1.0, echo: EchoCanceller | None = None,
+                 on_speech_start=None) -> None:
         self.bus, self.segmenter, self.source = bus, segmenter, source
         self.on_utterance = on_utterance  # (SpeechSegment) -> None, called on the listener thread
         self.on_pause = on_pause  # (SpeechSegment) -> None: the candidate turn, while the silence runs
+        self.on_speech_start = on_speech_start  # (SpeechStart) -> None: barge-in is decided here, at once
+        self.echo = echo
         self.gate = gate
         self.retry_s = retry_s
         self._stop = threading.Event()
@@ -376,7 +422,9 @@ class Listener:
                     if not self._announced:  # "listening" once sound flows: a device can take seconds to start
                         self._announced = True
                         self.bus.publish(ListeningStarted(source=self.source.name))
-                    if self.gate is not None and not self.gate():
+                    if self.echo is not None:
+                        chunk = self.echo.process(chunk)
+                    if chunk is None or (self.gate is not None and not self.gate()):
                         if not gated:
                             gated = True
                             self.segmenter.reset()
@@ -419,6 +467,8 @@ class Listener:
         for result in results:
             if isinstance(result, SpeechStart):
                 self.bus.publish(SpeechStarted(t_speech_start=result.t_speech_start))
+                if self.on_speech_start is not None:
+                    self.on_speech_start(result)
             elif isinstance(result, SpeechTooShort):
                 self.bus.publish(SpeechDiscarded(duration=result.duration))
             elif isinstance(result, SpeechPaused):

@@ -27,7 +27,8 @@ class Loadable(Protocol):
 
 
 class SpeechToText(Loadable, Protocol):
-    def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Transcript: ...
+    def transcribe(self, audio: np.ndarray, *, language: str | None = None, prompt: str = "") -> Transcript:
+        """``prompt``: words likely to be heard (the wake phrase), a hint for the recognizer."""
 
 
 class LanguageModel(Loadable, Protocol):
@@ -84,3 +85,10 @@ class AudioSink(Protocol):
         """Drop queued audio now."""
 
     def wait_drained(self, timeout: float | None = None) -> bool: ...
+
+
+class EchoCanceller(Protocol):
+    """Takes the assistant's own voice (what the speaker played) out of the microphone signal."""
+
+    def process(self, chunk: AudioChunk) -> AudioChunk | None:
+        """The chunk without the echo; None while the echo cannot be told from the user (ignore the chunk)."""

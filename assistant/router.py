@@ -121,11 +121,11 @@ class _RoutedSpeech:
 class RoutedSTT(_RoutedSpeech):
     """Speech to text by the same policy: the first backend that answers."""
 
-    def transcribe(self, audio, *, language: str | None = None):
+    def transcribe(self, audio, *, language: str | None = None, prompt: str = ""):
         error: AssistantError | None = None
         for backend in self.backends:
             try:
-                transcript = backend.transcribe(audio, language=language)
+                transcript = backend.transcribe(audio, language=language, prompt=prompt)
                 self.last_backend = backend.name
                 return transcript
             except AssistantError as exc:

@@ -2,7 +2,8 @@
 
 Pure logic (no threads): the listen stage feeds it chunks of any size; it re-blocks them into VAD
 frames, keeps a pre-roll so the first syllable survives, ignores bursts shorter than the minimum
-speech length, and ends a turn after ``end_silence_ms`` of silence (or at ``max_utterance_s``).
+speech length, and ends a turn after ``end_silence_ms`` of silence (or at ``max_utterance_s``); after
+``unfinished_silence_ms`` instead when the words so far sound unfinished (``hold``).
 """
 
 from __future__ import annotations
@@ -86,17 +87,26 @@ class Segmenter:
         self._samples_at_last_speech = 0
         self._silence_s = 0.0
         self._paused = False
+        self._pause_key: tuple | None = None  # the candidate of the pause in progress
+        self._hold_s = 0.0  # end silence for this pause, when its words sound unfinished (set from another thread)
         self.last_probability = 0.0
 
     @property
     def in_speech(self) -> bool:
         return self._speech is not None
 
+    def hold(self, key: tuple, silence_ms: int) -> None:
+        """The words of candidate ``key`` sound unfinished: if the user is still silent in that pause, the turn
+        ends only after ``silence_ms`` of silence. Called from the STT thread: one attribute, set atomically."""
+        if key == self._pause_key:
+            self._hold_s = silence_ms / 1000
+
     def reset(self) -> None:
         self.vad.reset()
         self._pre_roll.clear()
         self._pending = np.zeros(0, dtype=np.float32)
         self._speech = None
+        self._pause_key, self._hold_s = None, 0.0
 
     def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechPaused | SpeechSegment | SpeechTooShort]:
         """Feed 16 kHz audio; returns what happened, in order."""
@@ -140,18 +150,21 @@ class Segmenter:
         if p >= cfg.threshold - _HYSTERESIS:
             self._silence_s = 0.0
             self._paused = False
+            self._pause_key, self._hold_s = None, 0.0
             self._t_last_speech = t_frame + self.frame_s
             self._samples_at_last_speech = self._samples
         else:
             self._silence_s += self.frame_s
-        if self._silence_s >= cfg.end_silence_ms / 1000:
+        if self._silence_s >= max(cfg.end_silence_ms / 1000, self._hold_s):
             return [self._end(self.clock())]
         if t_frame + self.frame_s - self._t_start >= cfg.max_utterance_s:
             return [self._end(self.clock(), forced=True)]
         if (cfg.speculative_stt_ms and not self._paused and self._silence_s >= cfg.speculative_stt_ms / 1000
                 and self._speech_duration() * 1000 >= cfg.min_speech_ms):
             self._paused = True
-            return [SpeechPaused(self._cut(self._speech, float("nan")))]
+            candidate = self._cut(self._speech, float("nan"))
+            self._pause_key = candidate.key
+            return [SpeechPaused(candidate)]
         return []
 
     def _speech_duration(self) -> float:
@@ -167,6 +180,7 @@ class Segmenter:
         assert self._speech is not None
         speech, self._speech = self._speech, None
         self._paused = False
+        self._pause_key, self._hold_s = None, 0.0
         if self._speech_duration() * 1000 < self.config.min_speech_ms:
             return SpeechTooShort(self._speech_duration())
         return self._cut(speech, t_detected, forced)

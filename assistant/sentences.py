@@ -110,3 +110,24 @@ class SentenceSplitter:
         token = word.group(1).lower()
         # a known abbreviation, or an initial such as the "J." in "J. R. R. Tolkien"
         return token in _ABBREVIATIONS or (len(token) == 1 and region[dot - 1].isupper())
+
+
+# Words a spoken sentence does not end on: a pause after them is the speaker thinking, not the end of the turn.
+_CONTINUING = {
+    "a", "an", "the", "and", "or", "but", "so", "because", "if", "then", "than", "that", "which", "who", "whose",
+    "of", "to", "in", "on", "at", "for", "with", "from", "by", "about", "into", "like", "as", "is", "are", "was",
+    "were", "my", "your", "his", "her", "its", "our", "their", "this", "these", "those", "what's", "how", "um",
+    "uh", "er", "erm", "hmm", "and,", "between", "some", "any", "very", "more", "most",
+}
+
+
+def sounds_unfinished(text: str) -> bool:
+    """Whether a transcript heard at a pause sounds cut mid-sentence ("what is the capital of...", "and, um,"):
+    it ends on a comma, a dash or an ellipsis, or on a word a sentence does not end with."""
+    text = text.strip()
+    if not text:
+        return False
+    if text.endswith((",", "-", "–", "—", "...", "…", ":")):
+        return True
+    words = _WORD.findall(text.lower().replace("’", "'").replace("'", "_"))
+    return bool(words) and words[-1].replace("_", "'") in _CONTINUING

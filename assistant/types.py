@@ -35,6 +35,10 @@ class Utterance:
     t_speech_end: float  # monotonic time the user stopped speaking
     t_detected: float  # monotonic time the end of turn was decided
     key: tuple = ()  # matches a speculative transcription of the same audio
+    prompt: str = ""  # a hint for speech to text (the wake phrase)
+    # Always-listening mode: "candidate" = not a turn yet, one only if it starts with the wake phrase (turn_id 0);
+    # "awake" = a turn (follow-up window, barge-in) that may still start with the phrase. "" = not in that mode.
+    wake: str = ""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -44,6 +48,7 @@ class SpeculativeUtterance:
 
     key: tuple
     samples: np.ndarray
+    prompt: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,8 @@ class FileSource:
     ``tail_silence_s`` (a microphone does not stop when the user does). Every block fed is recorded in
     ``fed`` so a timeline of the session can be drawn afterwards."""
 
+    hears_speaker = False  # no room between the speaker and a file: nothing the assistant says comes back in
+
     def __init__(self, audio: Path | str | np.ndarray, *, realtime: bool = True, block_ms: float = 32.0,
                  tail_silence_s: float = 1.5, max_seconds: float | None = None) -> None:
         if isinstance(audio, np.ndarray):

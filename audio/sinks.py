@@ -96,6 +96,8 @@ class TeeSink:
 
     def __init__(self, *sinks) -> None:
         self.sinks = sinks
+        # What a speaker among them played, for the echo canceller (a recording plays into no room).
+        self.reference = next((s.reference for s in sinks if getattr(s, "reference", None) is not None), None)
 
     def play(self, samples: np.ndarray, sample_rate: int) -> float:
         return min(s.play(samples, sample_rate) for s in self.sinks)

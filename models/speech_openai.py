@@ -46,10 +46,12 @@ class OpenAICompatibleSTT(_CloudAudio):
     def name(self) -> str:
         return f"cloud:{self.model}"
 
-    def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Transcript:
+    def transcribe(self, audio: np.ndarray, *, language: str | None = None, prompt: str = "") -> Transcript:
         buf = io.BytesIO()
         sf.write(buf, np.asarray(audio, dtype=np.float32), 16000, format="WAV", subtype="PCM_16")
         kwargs = {"language": language} if language else {}
+        if prompt:
+            kwargs["prompt"] = prompt
         result = self._call(lambda: self._client.audio.transcriptions.create(  # type: ignore[union-attr]
             model=self.model, file=("speech.wav", buf.getvalue(), "audio/wav"), **kwargs))
         return Transcript(str(getattr(result, "text", "")).strip(), language or "en", (), len(audio) / 16000)

@@ -80,7 +80,8 @@ class FasterWhisperSTT:
         # Warm up: the first decode allocates buffers and is several times slower than the rest.
         self._decode(np.random.default_rng(0).normal(0, 0.01, 16000).astype(np.float32), None, True)
 
-    def _decode(self, audio: np.ndarray, language: str | None, short: bool) -> tuple[list[Segment], str]:
+    def _decode(self, audio: np.ndarray, language: str | None, short: bool,
+                prompt: str = "") -> tuple[list[Segment], str]:
         assert self._model is not None
         segments, info = self._model.transcribe(
             audio,
@@ -90,6 +91,7 @@ class FasterWhisperSTT:
             condition_on_previous_text=False,  # stops one misheard window from derailing the next
             vad_filter=False,  # the core segments speech with its own VAD
             without_timestamps=short,
+            initial_prompt=prompt or None,  # the wake phrase: tiny.en misses it on short clips without the hint
         )
         out = [  # the generator decodes as it is iterated: here, on the owner thread
             Segment(s.text.strip(), s.start, s.end, s.avg_logprob, s.no_speech_prob, s.compression_ratio)
@@ -97,7 +99,7 @@ class FasterWhisperSTT:
         ]
         return out, info.language
 
-    def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Transcript:
+    def transcribe(self, audio: np.ndarray, *, language: str | None = None, prompt: str = "") -> Transcript:
         """Transcribe 16 kHz mono float32 audio; likely hallucinations are dropped, never returned."""
         self.load()
         audio = np.asarray(audio, dtype=np.float32)
@@ -106,7 +108,7 @@ class FasterWhisperSTT:
             return Transcript("", language or self.language or "en", (), duration)
         t0 = time.monotonic()
         try:
-            segments, lang = self._decode(audio, language, short=duration <= 30)
+            segments, lang = self._decode(audio, language, short=duration <= 30, prompt=prompt)
         except Exception as exc:
             raise ModelError("stt-failed", f"speech recognition failed: {exc}") from exc
         kept = [s for s in segments if not is_likely_hallucination(s)]

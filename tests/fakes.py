@@ -37,7 +37,7 @@ class ScriptedSTT:
     def load(self, progress=None):
         pass
 
-    def transcribe(self, audio, *, language=None):
+    def transcribe(self, audio, *, language=None, prompt=""):
         self.calls += 1
         return Transcript(self.text, "en", (), len(audio) / 16000)
 

@@ -80,3 +80,22 @@ def test_speech_after_a_pause_makes_a_new_candidate():
 def test_speculation_can_be_switched_off():
     seg = Segmenter(EnergyVAD(), VadConfig(speculative_stt_ms=0))
     assert not any(isinstance(e, SpeechPaused) for e in feed(seg, np.concatenate([speech_like(1.0), silence(1.0)])))
+
+
+def test_an_unfinished_pause_waits_longer_and_speech_after_it_continues_the_turn():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200))
+    out = feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))
+    (paused,) = [e for e in out if isinstance(e, SpeechPaused)]
+    seg.hold(paused.candidate.key, 1200)  # "what is the capital of": the transcript sounds unfinished
+    assert not any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.7), t0=100.0))  # 0.9 s: still waiting
+    out = feed(seg, np.concatenate([speech_like(0.5), silence(0.6)]), t0=101.7)
+    (segment,) = [e for e in out if isinstance(e, SpeechSegment)]
+    assert segment.t_speech_end - segment.t_speech_start > 2.0  # one turn: both halves of the sentence
+
+
+def test_a_hold_for_an_older_pause_changes_nothing():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150))
+    out = feed(seg, np.concatenate([speech_like(0.8), silence(0.2), speech_like(0.5), silence(0.2)]))
+    first, _second = [e for e in out if isinstance(e, SpeechPaused)]
+    seg.hold(first.candidate.key, 1200)  # arrived late: the user spoke again since
+    assert any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.4)))

@@ -1,4 +1,6 @@
-from assistant.sentences import SentenceSplitter, speakable
+import pytest
+
+from assistant.sentences import SentenceSplitter, sounds_unfinished, speakable
 
 
 def split_streaming(text: str, step: int = 1) -> list[str]:
@@ -48,3 +50,12 @@ def test_nothing_speakable_gives_nothing():
 
 def test_speakable_keeps_link_labels():
     assert speakable("See [the docs](https://example.com) and `pip install x`.") == "See the docs and pip install x."
+
+
+@pytest.mark.parametrize("text, unfinished", [
+    ("What is the capital of", True), ("What is the capital of.", True), ("Tell me about,", True),
+    ("I want to know...", True), ("and um", True), ("What is the capital of France?", False), ("Okay.", False),
+    ("It's", False), ("", False), ("Thank you", False),
+])
+def test_a_transcript_cut_mid_sentence_sounds_unfinished(text, unfinished):
+    assert sounds_unfinished(text) is unfinished

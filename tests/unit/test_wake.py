@@ -1,0 +1,175 @@
+"""The wake phrase matcher, the follow-up window and the always-listening orchestration, with scripted parts.
+The real models run the same paths in tests/integration/test_always_listening.py."""
+
+import time
+
+import numpy as np
+import pytest
+
+from assistant.config import Config
+from assistant.errors import ConfigError
+from assistant.events import (
+    AwaitingQuestion,
+    BargedIn,
+    ErrorOccurred,
+    SpeakingStarted,
+    SpeechIgnored,
+    TranscriptFinal,
+    TurnEnded,
+    WakeDetected,
+)
+from assistant.facade import Assistant
+from assistant.types import SAMPLE_RATE, Transcript
+from assistant.wake import WakePhrase, WakeWindow
+from audio.sinks import RecordingSink
+from tests.fakes import EnergyVAD, ScriptedLLM, ToneTTS, speech_like
+from tests.helpers import EventLog
+from tests.unit.test_listener import LiveSource
+
+
+@pytest.mark.parametrize("heard, question", [
+    ("Hey Assistant!", ""),
+    ("Hey, assistant, what is the capital of France?", "what is the capital of France?"),
+    ("hey assistance what time is it", "what time is it"),
+    ("Okay, hey assistant. What time is it?", "What time is it?"),
+    ("Hay assistant, play some music.", "play some music."),
+])
+def test_the_phrase_is_found_loosely_and_the_question_after_it_kept(heard, question):
+    match = WakePhrase("hey assistant").match(heard)
+    assert match is not None and match.question == question and match.score >= 0.8
+
+
+@pytest.mark.parametrize("heard", [
+    "the assistant said hello", "My assistant will call you back.", "Hey, did you see the game?", "assistant",
+    "Hey, this is...", "", "I told him, hey assistant, later.",
+])
+def test_speech_without_the_phrase_at_its_start_is_not_a_wake(heard):
+    assert WakePhrase("hey assistant").match(heard) is None
+
+
+def test_sensitivity_moves_the_threshold():
+    assert WakePhrase("hey assistant", 0.0).match("hay assistants") is None
+    assert WakePhrase("hey assistant", 1.0).match("hay assistants") is not None
+    assert WakePhrase("computer").match("Computer, lights on.").question == "lights on."
+    assert WakePhrase("hey assistant").prompt == "Hey Assistant"
+
+
+@pytest.mark.parametrize("phrase", ["", "   ", "1 2 3", "one two three four five six"])
+def test_a_bad_wake_phrase_is_refused_with_the_reason(phrase):
+    with pytest.raises(ConfigError, match="listen.wake_phrase"):
+        Config().replace("listen", wake_phrase=phrase)
+
+
+def test_the_window_opens_extends_and_closes():
+    now = [100.0]
+    window = WakeWindow(clock=lambda: now[0])
+    assert not window.is_open()
+    window.open(5)
+    window.open(2)  # never shortened by a shorter opening
+    now[0] = 104.9
+    assert window.is_open()
+    now[0] = 105.1
+    assert not window.is_open()
+    window.open(1)
+    window.close()
+    assert not window.is_open()
+
+
+class SequenceSTT:
+    """Hears the given transcripts, one per utterance; remembers the prompts it was given."""
+
+    name = "sequence-stt"
+
+    def __init__(self, *texts):
+        self.texts, self.prompts = list(texts), []
+
+    def load(self, progress=None):
+        pass
+
+    def transcribe(self, audio, *, language=None, prompt=""):
+        self.prompts.append(prompt)
+        return Transcript(self.texts.pop(0) if self.texts else "", "en", (), len(audio) / SAMPLE_RATE)
+
+
+def _wake_assistant(stt, **listen):
+    config = Config().replace("listen", **listen).replace("vad", speculative_stt_ms=0)
+    sink = RecordingSink(realtime=True)
+    llm = ScriptedLLM(pieces=["It", " is", " Paris."] + [" more"] * 40, delay=0.02)
+    assistant = Assistant(config, stt=stt, llm=llm, tts=ToneTTS(seconds_per_word=0.1), vad=EnergyVAD(), sink=sink)
+    log = EventLog()
+    assistant.bus.subscribe(log)
+    source = LiveSource()
+    source.hears_speaker = False  # like a file: no room between the speaker and this source
+    source.t = time.monotonic()  # the wake window runs on the monotonic clock, as a real source's stamps do
+    assistant.listen(source, wake=True)
+    return assistant, source, log, llm
+
+
+def _say(source, seconds=0.6, pause=0.8):
+    source.feed(speech_like(seconds))
+    source.feed(np.zeros(int(pause * SAMPLE_RATE), np.float32))
+
+
+def test_only_speech_that_starts_with_the_phrase_is_answered():
+    stt = SequenceSTT("The weather was nice.", "Hey assistant, what is the capital of France?")
+    assistant, source, log, llm = _wake_assistant(stt, follow_up_s=0.0)
+    _say(source)
+    log.wait_for(SpeechIgnored, 5)
+    assert not log.of(TurnEnded) and llm.calls == 0 and not log.of(ErrorOccurred)
+    _say(source)
+    assert log.wait_for(WakeDetected, 5).heard == "Hey assistant"
+    assert log.wait_for(TranscriptFinal, 5).text == "what is the capital of France?"
+    assert stt.prompts == ["Hey Assistant", "Hey Assistant"]  # the phrase is the recognizer's hint
+    assistant.shutdown()
+
+
+def test_the_phrase_alone_opens_a_window_for_the_question():
+    stt = SequenceSTT("Hey Assistant.", "What time is it?")
+    assistant, source, log, llm = _wake_assistant(stt, follow_up_s=0.0)
+    _say(source)
+    awaiting = log.wait_for(AwaitingQuestion, 5)
+    assert awaiting.reason == "wake" and awaiting.seconds == Assistant.WAKE_WAIT_S
+    assert not log.of(TurnEnded)
+    _say(source)
+    assert log.wait_for(TranscriptFinal, 5).text == "What time is it?"
+    assistant.shutdown()
+
+
+def test_noise_in_the_window_is_dropped_quietly_and_a_follow_up_needs_no_phrase():
+    stt = SequenceSTT("Hey assistant, what is the capital of France?", "", "And of Spain?")
+    assistant, source, log, llm = _wake_assistant(stt, follow_up_s=30.0, barge_in=False)
+    _say(source)
+    first = log.wait_for(TurnEnded, 20)
+    assert first.outcome == "completed"
+    assert log.wait_for(AwaitingQuestion, 5).reason == "follow-up"
+    _say(source)  # a door: sound without words
+    assert log.until(lambda items: any(isinstance(e, SpeechIgnored) and e.reason == "no-words" for e in items), 5)
+    assert not log.of(ErrorOccurred)  # no "no speech heard" banner for a noise in the room
+    _say(source)
+    assert log.until(lambda items: [e.text for e in items if isinstance(e, TranscriptFinal)][-1:] == ["And of Spain?"],
+                     10)
+    assistant.shutdown()
+
+
+def test_speaking_over_a_reply_stops_it_and_becomes_the_next_question():
+    stt = SequenceSTT("Hey assistant, tell me a long story.", "Stop, what time is it?")
+    assistant, source, log, llm = _wake_assistant(stt, follow_up_s=0.0)
+    _say(source)
+    log.wait_for(SpeakingStarted, 10)
+    _say(source)  # no phrase needed: the assistant is answering
+    barged = log.wait_for(BargedIn, 5)
+    assert barged.turn_id == log.of(TurnEnded)[0].turn_id and log.of(TurnEnded)[0].outcome == "interrupted"
+    assert log.until(lambda items: [e.text for e in items if isinstance(e, TranscriptFinal)][-1:]
+                     == ["Stop, what time is it?"], 10)
+    assistant.shutdown()
+
+
+def test_without_barge_in_speech_over_a_reply_needs_the_phrase():
+    stt = SequenceSTT("Hey assistant, tell me a long story.", "blah blah")
+    assistant, source, log, llm = _wake_assistant(stt, follow_up_s=0.0, barge_in=False)
+    _say(source)
+    log.wait_for(SpeakingStarted, 10)
+    _say(source)
+    log.wait_for(SpeechIgnored, 10)
+    assert not log.of(BargedIn)
+    assistant.shutdown()
