@@ -40,7 +40,7 @@ from assistant.screen_answer import ScreenAnswerer
 from assistant.segmenter import Segmenter, SpeechSegment, SpeechStart
 from assistant.stage import Stage
 from assistant.turns import TurnCounter
-from assistant.types import SpeculativeUtterance, TurnRequest, Utterance
+from assistant.types import SAMPLE_RATE, SpeculativeUtterance, TurnRequest, Utterance
 from assistant.wake import WakeMatch, WakePhrase, WakeWindow
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,8 @@ class Assistant:
         self.keep_recording = keep_recording  # debug recordings: each heard utterance (off unless switched on)
         self._wake_mode = False
         self._speech_awake = False  # the speech in progress started while a phrase was not needed
+        self._last_voice: tuple[int, Utterance] | None = None  # the latest spoken question and its turn
+        self._carry: Utterance | None = None  # a question cut short by a pause: the next speech continues it
         if self.stt_stage is not None:
             self.stt_stage.wake, self.stt_stage.on_wake = self.wake, self._on_wake
             if config.vad.unfinished_silence_ms:
@@ -224,6 +226,7 @@ class Assistant:
 
     ECHO_TAIL_S = 0.3  # a room's reverberation after the last sample played
     WAKE_WAIT_S = 8.0  # after the phrase alone, how long the question may take to come
+    CONTINUATION_S = 1.5  # speech this soon after a question still unanswered continues it
 
     def _track_speaking(self, event) -> None:
         if isinstance(event, SpeakingStarted):
@@ -242,8 +245,15 @@ class Assistant:
         busy = self.tracker.open_turns() if self.config.listen.barge_in else []
         self._speech_awake = bool(busy) or self.wake_window.is_open(start.t_speech_start)
         if busy:
+            turn_id = busy[-1]
+            last = self._last_voice
+            # Speech again soon after a question whose answer has not started: the user paused mid-sentence.
+            # The two halves are one question (heard again together), not a new question replacing the first.
+            if (last is not None and last[0] == turn_id and self._speaking_turn != turn_id
+                    and start.t_speech_start - last[1].t_speech_end < self.CONTINUATION_S):
+                self._carry = last[1]
             self.interrupt()
-            self.bus.publish(BargedIn(turn_id=busy[-1], t_speech_start=start.t_speech_start))
+            self.bus.publish(BargedIn(turn_id=turn_id, t_speech_start=start.t_speech_start))
 
     def _on_wake(self, utterance: Utterance, match: WakeMatch) -> int | None:
         """The STT stage heard the phrase (on its thread): the turn that answers the question after it, or
@@ -257,6 +267,7 @@ class Assistant:
         if utterance.wake == "awake":
             return utterance.turn_id
         turn_id = self._begin_turn(origin=utterance.t_speech_end)
+        self._last_voice = (turn_id, utterance)
         self.tracker.timings(turn_id).mark("end_of_speech_detected", utterance.t_detected)
         self.bus.publish(SpeechEnded(turn_id=turn_id, t_speech_end=utterance.t_speech_end,
                                      duration=utterance.t_speech_end - utterance.t_speech_start))
@@ -282,20 +293,26 @@ class Assistant:
         if self.keep_recording is not None:
             self.keep_recording(segment.samples)
         prompt, wake = "", ""
+        samples, t_start, key = segment.samples, segment.t_speech_start, segment.key
         if self._wake_mode:
             prompt = self.wake.prompt
             wake = "awake" if self._speech_awake or self.wake_window.is_open(segment.t_speech_start) else "candidate"
             self._speech_awake = False
+            carry, self._carry = self._carry, None
+            if carry is not None and wake == "awake":  # the first half of this sentence, cut by a long pause
+                gap = np.zeros(int(0.2 * SAMPLE_RATE), np.float32)
+                samples, t_start, key = np.concatenate([carry.samples, gap, samples]), carry.t_speech_start, ()
             if wake == "candidate":  # not a turn unless it starts with the phrase: nothing is interrupted
-                self.stt_stage.put(Utterance(0, segment.samples, segment.t_speech_start, segment.t_speech_end,
-                                             segment.t_detected, segment.key, prompt, wake))
+                self.stt_stage.put(Utterance(0, samples, t_start, segment.t_speech_end, segment.t_detected, key,
+                                             prompt, wake))
                 return
         turn_id = self._begin_turn(origin=segment.t_speech_end)
         self.tracker.timings(turn_id).mark("end_of_speech_detected", segment.t_detected)
         self.bus.publish(SpeechEnded(turn_id=turn_id, t_speech_end=segment.t_speech_end,
-                                     duration=segment.t_speech_end - segment.t_speech_start))
-        self.stt_stage.put(Utterance(turn_id, segment.samples, segment.t_speech_start, segment.t_speech_end,
-                                     segment.t_detected, segment.key, prompt, wake))
+                                     duration=segment.t_speech_end - t_start))
+        utterance = Utterance(turn_id, samples, t_start, segment.t_speech_end, segment.t_detected, key, prompt, wake)
+        self._last_voice = (turn_id, utterance)
+        self.stt_stage.put(utterance)
 
     def _screen_for(self, transcript: str) -> tuple[ScreenImage | None, str]:
         """Runs on the STT thread: the attached image, else the capture a question like "what's on my screen?"

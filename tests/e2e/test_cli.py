@@ -220,3 +220,47 @@ def test_the_app_without_a_display_says_so_and_runs_the_demo_turn(tmp_path):
     assert "No display found" in proc.stderr
     assert "capital" in proc.stdout.lower() and "paris" in proc.stdout.lower()
     assert (tmp_path / "demo" / "demo_reply.wav").is_file()
+
+
+def _piper_16k(text: str) -> np.ndarray:
+    from assistant.config import Config
+    from assistant.turns import CancelToken
+    from audio.resample import resample
+    from models import registry
+
+    tts = registry.create_tts(Config())
+    tts.load()
+    return resample(np.concatenate(list(tts.synthesize(text, cancel=CancelToken(0)))), tts.sample_rate, 16000)
+
+
+def test_listen_answers_only_what_follows_the_wake_phrase_one_json_line_per_event(tmp_path):
+    plain, _ = sf.read(EVAL_DIR / "librispeech_1089-134691-0001.wav", dtype="float32")  # no phrase in it
+    gap = np.zeros(24000, np.float32)
+    stream = np.concatenate([gap, plain, gap, _piper_16k("Hey assistant, what is the capital of France?"),
+                             np.zeros(16000 * 5, np.float32)])
+    wav, out = tmp_path / "room.wav", tmp_path / "replies.wav"
+    sf.write(wav, stream, 16000)
+    proc = run("listen", "--in", str(wav), "--json", "--out", str(out), env={"ASSISTANT_LISTEN_FOLLOW_UP_S": "0"})
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "listening" and "stopped" in kinds  # the answer may end after the file does
+    ignored = [e["reason"] for e in events if e["event"] == "ignored"]
+    assert ignored and set(ignored) == {"no-wake-phrase"}  # the plain speech (one or more stretches of it)
+    (wake,) = [e for e in events if e["event"] == "wake"]
+    (transcript,) = [e for e in events if e["event"] == "transcript"]
+    (reply,) = [e for e in events if e["event"] == "reply"]
+    (ended,) = [e for e in events if e["event"] == "turn_end"]
+    assert wake["heard"].lower().startswith("hey") and wake["t"] > events[kinds.index("ignored")]["t"]
+    assert normalize(transcript["text"]) == "what is the capital of france"  # the phrase is not part of it
+    assert "paris" in reply["text"].lower() and ended["outcome"] == "completed"
+    assert kinds.index("wake") < kinds.index("transcript") < kinds.index("reply") < kinds.index("turn_end")
+    assert ended["timings_ms"]["end_of_speech_detected"] < ended["timings_ms"]["voice_to_voice"]
+    reply_audio, rate = sf.read(out)
+    assert len(reply_audio) / rate > 0.5
+
+
+def test_listen_on_a_missing_file_or_a_bad_setting_fails_cleanly(tmp_path, files):
+    assert_clean_failure(run("listen", "--in", str(tmp_path / "nope.wav")), "audio-file-missing", 4)
+    assert_clean_failure(run("listen", "--in", str(files["silence"]), env={"ASSISTANT_LISTEN_WAKE_PHRASE": "1 2"}),
+                         "config-invalid", 3)

@@ -81,20 +81,21 @@ class SequenceSTT:
     name = "sequence-stt"
 
     def __init__(self, *texts):
-        self.texts, self.prompts = list(texts), []
+        self.texts, self.prompts, self.seconds = list(texts), [], []
 
     def load(self, progress=None):
         pass
 
     def transcribe(self, audio, *, language=None, prompt=""):
         self.prompts.append(prompt)
+        self.seconds.append(len(audio) / SAMPLE_RATE)
         return Transcript(self.texts.pop(0) if self.texts else "", "en", (), len(audio) / SAMPLE_RATE)
 
 
-def _wake_assistant(stt, **listen):
+def _wake_assistant(stt, llm_delay=0.02, **listen):
     config = Config().replace("listen", **listen).replace("vad", speculative_stt_ms=0)
     sink = RecordingSink(realtime=True)
-    llm = ScriptedLLM(pieces=["It", " is", " Paris."] + [" more"] * 40, delay=0.02)
+    llm = ScriptedLLM(pieces=["It", " is", " Paris."] + [" more"] * 40, delay=llm_delay)
     assistant = Assistant(config, stt=stt, llm=llm, tts=ToneTTS(seconds_per_word=0.1), vad=EnergyVAD(), sink=sink)
     log = EventLog()
     assistant.bus.subscribe(log)
@@ -172,4 +173,17 @@ def test_without_barge_in_speech_over_a_reply_needs_the_phrase():
     _say(source)
     log.wait_for(SpeechIgnored, 10)
     assert not log.of(BargedIn)
+    assistant.shutdown()
+
+
+def test_speech_soon_after_an_unanswered_question_continues_it():
+    stt = SequenceSTT("Hey assistant, what is the capital of", "Hey assistant, what is the capital of France?")
+    assistant, source, log, llm = _wake_assistant(stt, llm_delay=2.0, follow_up_s=0.0)
+    _say(source, seconds=1.0, pause=0.6)  # ends the turn; the answer is still being thought about
+    log.wait_for(TranscriptFinal, 5)
+    _say(source, seconds=0.5, pause=0.8)
+    log.wait_for(BargedIn, 5)
+    assert log.until(lambda items: len([e for e in items if isinstance(e, TranscriptFinal)]) == 2, 5)
+    assert log.of(TranscriptFinal)[-1].text == "what is the capital of France?"
+    assert stt.seconds[1] > stt.seconds[0] + 0.5  # heard again together: both halves of the sentence
     assistant.shutdown()
