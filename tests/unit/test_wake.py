@@ -187,3 +187,25 @@ def test_speech_soon_after_an_unanswered_question_continues_it():
     assert log.of(TranscriptFinal)[-1].text == "what is the capital of France?"
     assert stt.seconds[1] > stt.seconds[0] + 0.5  # heard again together: both halves of the sentence
     assistant.shutdown()
+
+
+def test_nothing_heard_is_written_to_disk_unless_debug_recordings_are_on(tmp_path, monkeypatch):
+    from assistant.bootstrap import debug_recorder
+
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
+    assert debug_recorder(Config()) is None
+    keep = debug_recorder(Config().replace("listen", debug_recordings=True))
+    stt = SequenceSTT("Hello there.", "Hey assistant.")
+    config = Config().replace("vad", speculative_stt_ms=0)
+    assistant = Assistant(config, stt=stt, llm=ScriptedLLM(), vad=EnergyVAD(), keep_recording=keep)
+    log = EventLog()
+    assistant.bus.subscribe(log)
+    source = LiveSource()
+    source.t = time.monotonic()
+    assistant.listen(source, wake=True)
+    _say(source)
+    _say(source)
+    log.wait_for(AwaitingQuestion, 5)
+    saved = sorted((tmp_path / "recordings").glob("*.wav"))
+    assert len(saved) == 2 and all(p.stat().st_size > 10_000 for p in saved)
+    assistant.shutdown()
