@@ -6,6 +6,7 @@ on ``bus`` as events. Built by ``assistant.bootstrap``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from assistant.bus import EventBus
-from assistant.config import Config
+from assistant.config import Config, ListenConfig
 from assistant.conversation import Conversation
 from assistant.errors import AssistantError, ConfigError, InputError
 from assistant.events import (
@@ -191,6 +192,16 @@ class Assistant:
     @property
     def listening(self) -> bool:
         return self._listener is not None and not self._listener.done.is_set() and not self._listener.stopping
+
+    def set_listen_config(self, listen: ListenConfig,
+                          keep_recording: Callable[[np.ndarray], None] | None = None) -> None:
+        """Take new always-listening settings (phrase, sensitivity, follow-up, switches) without reloading a
+        model; a running listener picks them up when it is started again."""
+        self.config = dataclasses.replace(self.config, listen=listen)
+        self.wake = WakePhrase(listen.wake_phrase, listen.sensitivity)
+        self.keep_recording = keep_recording
+        if self.stt_stage is not None:
+            self.stt_stage.wake = self.wake
 
     @property
     def wake_listening(self) -> bool:

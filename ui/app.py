@@ -8,14 +8,16 @@ from __future__ import annotations
 import logging
 import threading
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from assistant import bootstrap
 from assistant.bus import EventBus
-from assistant.config import Config, config_path
+from assistant.config import Config, ListenConfig, config_path
 from assistant.errors import AssistantError
 from assistant.events import (
+    AwaitingQuestion,
+    BargedIn,
     ErrorOccurred,
     ListeningStarted,
     ListeningStopped,
@@ -25,8 +27,10 @@ from assistant.events import (
     ScreenCaptured,
     SpeakingStarted,
     SpeechEnded,
+    SpeechIgnored,
     SpeechStarted,
     TurnEnded,
+    WakeDetected,
 )
 from assistant.history import HistoryError, HistoryRecorder, HistoryStore, restore_conversation
 from ui.bridge import CoreBridge
@@ -36,6 +40,7 @@ from ui.launcher import LauncherWindow
 from ui.main_window import MainWindow
 from ui.screen_grab import ScreenGrabber
 from ui.tray import TrayIcon
+from ui.widgets import listen_texts
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +63,13 @@ class DesktopApp(QObject):
         self.assistant = None
         self.sink = None
         self.mic = None
+        self.listener = None  # the listener this app started last
+        # What the listener the app started is for, while it runs: "one-shot" (a question), "continuous", or
+        # "wake" (always listening: only speech that starts with the wake phrase is answered). None: none runs.
+        self.listen_mode: str | None = None
         self.muted = False
-        self.always_listening = False
+        self.always_listening = False  # the user's choice (tray); kept across turns, mutes and rebuilds
+        self.mic_lost = False  # the microphone went away; the listener reopens it when it is back
         self.voice_ready = False
         self.chat_ready = False
         self.open_turn: int | None = None
@@ -92,6 +102,12 @@ class DesktopApp(QObject):
         self.hotkeys: GlobalHotkeys | None = None
         self.level_timer = QTimer(self, interval=33)  # ~30 Hz, only while the microphone is open
         self.level_timer.timeout.connect(self._poll_level)
+        # Always listening: running while a question is taken without the wake phrase (after the phrase alone,
+        # or after a reply); when it runs out the indicator goes back to "say the phrase".
+        self.awake_timer = QTimer(self, singleShot=True)
+        self.awake_timer.timeout.connect(self._refresh_state)
+        self.listen_state = "off"  # the listening indicator's mode (ui.widgets.LISTEN_MODES)
+        self.tray.set_wake_phrase(config.listen.wake_phrase)
 
         self.bridge.event.connect(self._on_event)
         self.assistant_built.connect(self._on_assistant_built)
@@ -116,8 +132,9 @@ class DesktopApp(QObject):
         if self.hotkeys is not None:
             self.hotkeys.stop()
         self.hotkeys = GlobalHotkeys(self.config.ui.toggle_hotkey, self.config.ui.push_to_talk_hotkey, self,
-                                     screen=self.config.ui.screen_hotkey)
+                                     screen=self.config.ui.screen_hotkey, mute=self.config.ui.mute_hotkey)
         self.hotkeys.toggled.connect(self.toggle_launcher)
+        self.hotkeys.mute_pressed.connect(self.toggle_mute)
         self.hotkeys.screen_pressed.connect(lambda: self.ask_about_screen("screen"))
         self.hotkeys.talk_pressed.connect(self.push_to_talk_pressed)
         self.hotkeys.talk_released.connect(self.push_to_talk_released)
@@ -177,6 +194,7 @@ class DesktopApp(QObject):
         self.window.mic_button.setEnabled(self.voice_ready)
         if self.recorder is not None and self.recorder.current_conversation is not None:
             restore_conversation(assistant.conversation, self.history, self.recorder.current_conversation)
+        self._resume_always_listening()  # switched on while the models were loading, or before a rebuild
         self._refresh_state()
 
     def shutdown(self) -> None:
@@ -338,8 +356,8 @@ class DesktopApp(QObject):
     def _on_launcher_hidden(self) -> None:
         if self.grabber.busy:
             return  # stepped aside for a capture: the user did not close it
-        if not self.always_listening:
-            self.stop_listening()
+        if self.listen_mode != "wake":
+            self.stop_listening()  # always listening goes on; a question the launcher was listening for ends
 
     def _on_window_closed(self) -> None:
         if not self.tray.available():  # no tray to come back from: closing the window quits
@@ -357,6 +375,7 @@ class DesktopApp(QObject):
         self._sync_attachment()  # the question took it
         log.info("turn %d asked (%d characters)", turn_id, len(text))
         self.open_turn = turn_id
+        self.awake_timer.stop()  # a turn started: the window for a question without the phrase is used
         self.window.accept_question(turn_id, text)
         if source is self.launcher:
             self.launcher.accept_question(turn_id, text)
@@ -368,13 +387,18 @@ class DesktopApp(QObject):
             self.assistant.interrupt()
 
     def toggle_listening(self) -> None:
-        if self.mic_live:
+        """The microphone button: stop listening for a question, or listen for one now (while always listening,
+        that question needs no wake phrase; always listening resumes after it)."""
+        if self.mic_live and self.listen_mode in ("one-shot", "continuous"):
             self.stop_listening()
         else:
-            self.start_listening(one_shot=not self.always_listening)
+            self.start_listening(one_shot=True)
 
-    def start_listening(self, *, one_shot: bool = True) -> bool:
-        """Open the microphone; ``one_shot`` stops it again once a question was heard."""
+    def start_listening(self, *, one_shot: bool = True, wake: bool = False, restart: bool = False) -> bool:
+        """Open the microphone. ``one_shot``: stop again once a question was heard. ``wake``: always listening
+        (``assistant.listen(mic, wake=True)``): runs across turns, answering only speech that starts with the
+        wake phrase or comes within the follow-up window. A listener of another kind is replaced; one of the same
+        kind is kept unless ``restart``."""
         if self.muted:
             self._report("The microphone is muted: unmute it from the tray menu.", "mic-muted")
             return False
@@ -382,17 +406,20 @@ class DesktopApp(QObject):
             self._report("Speech recognition is not ready yet (or not available): type your question meanwhile.",
                          "voice-not-ready")
             return False
-        if self.mic_live and self.assistant.listening:
+        mode = "wake" if wake else "one-shot" if one_shot else "continuous"
+        if mode == self.listen_mode and self.assistant.listening and not restart:
             return True
         try:
-            self.mic = bootstrap.microphone_source(self.config.audio.input_device)
-            self.assistant.listen(self.mic)
+            mic = bootstrap.microphone_source(self.config.audio.input_device)
+            listener = self.assistant.listen(mic, wake=wake)
         except AssistantError as exc:
             self._report(exc.message, exc.code)
             return False
-        self.one_shot = one_shot
+        self.mic, self.listener, self.listen_mode = mic, listener, mode
+        log.info("listening (%s)", mode)
         self.window.clear_error("mic-muted")
         self.window.clear_error("voice-not-ready")
+        self._refresh_state()
         return True
 
     def _report(self, message: str, code: str) -> None:
@@ -402,6 +429,10 @@ class DesktopApp(QObject):
             self.launcher.show_message(message)
 
     def stop_listening(self, *, answer: bool = False) -> None:
+        """Stop the listener; always listening (when on) resumes once it has stopped, unless muted or switched
+        off (see ``_on_listening_stopped``)."""
+        self.listen_mode = None
+        self.mic_lost = False
         if self.assistant is not None:
             self.assistant.stop_listening(answer=answer)
 
@@ -414,20 +445,56 @@ class DesktopApp(QObject):
         self.stop_listening(answer=True)
 
     def set_muted(self, muted: bool) -> None:
+        """Mute: nothing is heard until unmuted; always listening (when on) resumes then."""
         self.muted = muted
+        _set_checked(self.tray.mute_action, muted)
         if muted:
+            self.awake_timer.stop()
             self.stop_listening()
-        self.tray.mute_action.setChecked(muted)
+        else:
+            self._resume_always_listening()
         self._refresh_state()
 
+    def toggle_mute(self) -> None:
+        """The mute hotkey."""
+        self.set_muted(not self.muted)
+
     def set_always_listening(self, on: bool) -> None:
+        """The tray's Always listening: listen all day for the wake phrase, across turns, until switched off.
+        Muted, it starts when unmuted; while the models load, once speech recognition is there."""
         self.always_listening = on
-        self.tray.always_action.setChecked(on)
+        _set_checked(self.tray.always_action, on)
         if on:
-            self.stop_listening()
-            self.start_listening(one_shot=False)
+            self._resume_always_listening()
         else:
-            self.stop_listening()
+            self.awake_timer.stop()
+            if self.listen_mode == "wake" or self.listen_mode is None:
+                self.stop_listening()
+        self._refresh_state()
+
+    def _resume_always_listening(self) -> None:
+        """Start the wake-phrase listener when always listening is on and nothing holds it back."""
+        if not self.always_listening or self.muted or self.assistant is None:
+            return  # muted: it resumes on unmute; no assistant yet: once one is built
+        if self.assistant.listening and self.listen_mode is not None:
+            return  # already on, or a question is being listened for: it resumes when that is over
+        if not self.start_listening(wake=True):  # no speech recognition, no microphone: _report said why
+            self.always_listening = False
+            _set_checked(self.tray.always_action, False)
+
+    def _on_listening_stopped(self) -> None:
+        self._set_mic_live(False)
+        if self.assistant is None or self.assistant.listening:
+            return  # a listener replaced by another, or one reopening a lost microphone
+        ended_by_itself, self.listen_mode = self.listen_mode is not None, None
+        error = getattr(self.listener, "error", None) if ended_by_itself else None
+        if error is not None and self.always_listening and not self.muted:
+            # It could not open the microphone: trying again at once would fail the same way.
+            self.always_listening = False
+            _set_checked(self.tray.always_action, False)
+            self.tray.notify("Always listening is off", error.message)
+            return
+        self._resume_always_listening()  # after a question listened for without the phrase
 
     def new_conversation(self) -> None:
         if self.assistant is not None:
@@ -469,19 +536,31 @@ class DesktopApp(QObject):
 
     def apply_settings(self, config: Config) -> None:
         old, self.config = self.config, config
-        keys = ("toggle_hotkey", "push_to_talk_hotkey", "screen_hotkey")
+        keys = ("toggle_hotkey", "push_to_talk_hotkey", "screen_hotkey", "mute_hotkey")
         if any(getattr(old.ui, k) != getattr(config.ui, k) for k in keys):
             self._start_hotkeys()
+        self.tray.set_wake_phrase(config.listen.wake_phrase)
         if any(getattr(old, s) != getattr(config, s) for s in MODEL_SECTIONS):
             previous = self.assistant
             self.assistant, self.sink = None, None
             self.chat_ready = self.voice_ready = False
             self._ready_roles.clear()
+            self.listen_mode = None  # always listening (when on) resumes on the new assistant
             if previous is not None:
                 previous.stop_listening()
                 threading.Thread(target=previous.shutdown, daemon=True).start()
             self._build_assistant()
+        elif old.listen != config.listen and self.assistant is not None:
+            self._retune_listening(config.listen)
         self._refresh_state()
+
+    def _retune_listening(self, listen: ListenConfig) -> None:
+        """A [listen] change needs no model: the running assistant takes the new phrase, sensitivity, follow-up
+        window and switches, and the wake-phrase listener (when on) restarts with them."""
+        self.assistant.set_listen_config(listen, bootstrap.debug_recorder(self.config))
+        self.awake_timer.stop()
+        if self.listen_mode == "wake":
+            self.start_listening(wake=True, restart=True)
 
     # --- what the core does ------------------------------------------------------------------------
 
@@ -499,15 +578,28 @@ class DesktopApp(QObject):
             self._update_model_status(event.device)
         elif isinstance(event, ListeningStarted):
             log.info("listening on %s", event.source)
+            self.mic_lost = False
             self._set_mic_live(True)
             self.window.clear_error("input-device-lost")
         elif isinstance(event, ListeningStopped):
-            self._set_mic_live(False)
+            self._on_listening_stopped()
         elif isinstance(event, SpeechStarted):
             self.window.clear_error("no-speech")
+        elif isinstance(event, WakeDetected):
+            log.info("wake phrase heard (likeness %.2f)", event.score)
+            # The question usually follows at once (a turn starts); AwaitingQuestion says how long it may take.
+            self._awake_for(self.WAKE_SHOWN_S)
+        elif isinstance(event, AwaitingQuestion):
+            self._awake_for(event.seconds)
+        elif isinstance(event, SpeechIgnored):
+            log.debug("speech ignored (%s, %.1f s)", event.reason, event.duration)
+        elif isinstance(event, BargedIn):
+            log.info("barged in on turn %d", event.turn_id)
+            self.awake_timer.stop()
         elif isinstance(event, SpeechEnded):
             self.open_turn = event.turn_id
-            if getattr(self, "one_shot", True) and not self.always_listening:
+            self.awake_timer.stop()  # a turn started
+            if self.listen_mode == "one-shot":
                 self.stop_listening()
         elif isinstance(event, SpeakingStarted):
             self.speaking = True
@@ -520,6 +612,7 @@ class DesktopApp(QObject):
                 self.speaking = False
             self.history_panel.refresh()
         elif isinstance(event, ErrorOccurred) and event.turn_id is None and event.code == "input-device-lost":
+            self.mic_lost = True
             self.tray.notify("Microphone lost", event.message)
         elif isinstance(event, ErrorOccurred) and event.code.startswith("screen-"):
             self._report(event.message, event.code)  # the core's capture failed: say so where the user looks
@@ -536,11 +629,16 @@ class DesktopApp(QObject):
             waiting = ", ".join(ROLE_NAMES.get(r, r) for r in sorted(expected - self._ready_roles))
             self.window.set_model_status(f"Loading the {waiting}…", None, busy=True)
 
+    WAKE_SHOWN_S = 8.0  # "ask now" after the wake phrase, until a turn starts or AwaitingQuestion says otherwise
+
+    def _awake_for(self, seconds: float) -> None:
+        if seconds > 0:
+            self.awake_timer.start(round(seconds * 1000))
+        else:
+            self.awake_timer.stop()
+
     def _set_mic_live(self, live: bool) -> None:
         self.mic_live = live
-        self.window.mic_button.set_live(live)
-        self.launcher.set_live(live)
-        self.tray.set_mic(live=live, muted=self.muted)
         if live:
             self.level_timer.start()
         else:
@@ -554,22 +652,51 @@ class DesktopApp(QObject):
         if self.launcher.isVisible():
             self.launcher.level.set_rms(rms)
 
+    def _listening_indicator(self) -> tuple[str, str]:
+        """What the microphone is doing, for the indicators: (a mode of ui.widgets.LISTEN_MODES, detail)."""
+        if self.muted:
+            return "muted", ""
+        if self.listen_mode == "wake" or (self.always_listening and self.listen_mode is None):
+            if self.listen_mode != "wake" or not self.mic_live:
+                if self.mic_lost:
+                    return "starting", "Microphone lost: reconnecting…"
+                if self.assistant is None:
+                    return "starting", "Waiting for speech recognition…"
+                return "starting", "Opening the microphone…"
+            if self.awake_timer.isActive() and self.open_turn is None:
+                return "awake", ""
+            return "waiting", ""
+        return ("listening" if self.mic_live else "off"), ""
+
     def _refresh_state(self) -> None:
         self.window.set_chat_ready(self.chat_ready)
+        mode, detail = self._listening_indicator()
         if self.assistant is None or not self.chat_ready:
             state = "loading"
         elif self.speaking:
             state = "speaking"
         elif self.open_turn is not None:
             state = "thinking"
-        elif self.mic_live:
-            state = "listening"
+        elif self.mic_live and mode in ("listening", "awake"):
+            state = "listening"  # not while waiting for the wake phrase: nothing said is answered yet
         elif self.muted:
             state = "muted"
         else:
             state = "idle"
         self.window.set_state(state)
         self.launcher.state.set_state(state)
-        self.tray.set_mic(live=self.mic_live, muted=self.muted)
+        phrase = self.config.listen.wake_phrase
+        label, tooltip = listen_texts(mode, phrase, detail)
+        if mode == "waiting" and self.open_turn is not None and self.config.listen.barge_in:
+            tooltip += ", or talk over the reply to interrupt it"
+        self.window.set_listen_mode(mode, label, tooltip, phrase)
+        self.launcher.set_listen_mode(mode, label, tooltip)
+        self.tray.set_listen(mode, tooltip)
+        self.listen_state = mode
         self.state = state
 
+
+def _set_checked(action, checked: bool) -> None:
+    """Tick a menu action to match the app without emitting its toggled signal back into the app."""
+    with QSignalBlocker(action):
+        action.setChecked(checked)

@@ -1,5 +1,5 @@
-"""Global hotkeys with pynput: a toggle combination, a hold-to-talk combination and an ask-about-the-screen
-combination.
+"""Global hotkeys with pynput: a toggle combination, a hold-to-talk combination, an ask-about-the-screen
+combination and a mute combination.
 
 pynput works on X11, Windows and macOS (there it needs the Accessibility permission). Wayland does not
 let applications see global keys; there ``problem`` explains how to bind ``assistant toggle`` instead."""
@@ -33,17 +33,20 @@ def hotkey_problem() -> str | None:
 
 class GlobalHotkeys(QObject):
     """Emits ``toggled`` when the toggle combination is pressed, ``talk_pressed`` / ``talk_released`` around
-    a hold of the push-to-talk combination, ``screen_pressed`` for the screen combination (empty: off).
-    Signals are emitted on pynput's thread and arrive queued on the GUI thread."""
+    a hold of the push-to-talk combination, ``screen_pressed`` for the screen combination and ``mute_pressed``
+    for the mute combination (empty: off). Signals are emitted on pynput's thread and arrive queued on the GUI
+    thread."""
 
     toggled = Signal()
     talk_pressed = Signal()
     talk_released = Signal()
     screen_pressed = Signal()
+    mute_pressed = Signal()
 
-    def __init__(self, toggle: str, push_to_talk: str = "", parent: QObject | None = None, screen: str = "") -> None:
+    def __init__(self, toggle: str, push_to_talk: str = "", parent: QObject | None = None, screen: str = "",
+                 mute: str = "") -> None:
         super().__init__(parent)
-        self.toggle_spec, self.talk_spec, self.screen_spec = toggle, push_to_talk, screen
+        self.toggle_spec, self.talk_spec, self.screen_spec, self.mute_spec = toggle, push_to_talk, screen, mute
         self._listener = None
         self.problem: str | None = None
 
@@ -60,8 +63,9 @@ class GlobalHotkeys(QObject):
         toggle_keys = set(keyboard.HotKey.parse(self.toggle_spec))
         talk_keys = set(keyboard.HotKey.parse(self.talk_spec)) if self.talk_spec else set()
         screen_keys = set(keyboard.HotKey.parse(self.screen_spec)) if self.screen_spec else set()
+        mute_keys = set(keyboard.HotKey.parse(self.mute_spec)) if self.mute_spec else set()
         pressed: set = set()
-        state = {"toggle": False, "talk": False, "screen": False}
+        state = {"toggle": False, "talk": False, "screen": False, "mute": False}
 
         def on_press(key) -> None:
             key = listener.canonical(key)
@@ -75,6 +79,9 @@ class GlobalHotkeys(QObject):
             if screen_keys and screen_keys <= pressed and not state["screen"]:
                 state["screen"] = True
                 self.screen_pressed.emit()
+            if mute_keys and mute_keys <= pressed and not state["mute"]:
+                state["mute"] = True  # once per press: holding the keys down does not toggle back and forth
+                self.mute_pressed.emit()
 
         def on_release(key) -> None:
             key = listener.canonical(key)
@@ -83,6 +90,8 @@ class GlobalHotkeys(QObject):
                 state["toggle"] = False
             if state["screen"] and key in screen_keys:
                 state["screen"] = False
+            if state["mute"] and key in mute_keys:
+                state["mute"] = False
             if state["talk"] and key in talk_keys:
                 state["talk"] = False
                 self.talk_released.emit()
@@ -96,8 +105,8 @@ class GlobalHotkeys(QObject):
             self.problem = f"Global hotkeys could not start ({exc}). " + WAYLAND_HELP.split(". ", 1)[1]
             return False
         self._listener = listener
-        log.info("global hotkeys: toggle %s, push-to-talk %s, screen %s", self.toggle_spec, self.talk_spec or "off",
-                 self.screen_spec or "off")
+        log.info("global hotkeys: toggle %s, push-to-talk %s, screen %s, mute %s", self.toggle_spec,
+                 self.talk_spec or "off", self.screen_spec or "off", self.mute_spec or "off")
         return True
 
     def stop(self) -> None:

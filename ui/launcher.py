@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButto
 
 from assistant.events import ReplyDelta, ReplyFinished, ScreenCaptured, SpeechEnded, TranscriptFinal, TurnEnded
 from assistant.screen import ScreenImage
-from ui.widgets import LevelMeter, StateBadge, mic_icon
+from ui.widgets import LevelMeter, ListenIndicator, StateBadge, listen_icon
 
 HINT = "Esc to close"
 
@@ -72,8 +72,10 @@ class LauncherWindow(QWidget):
         frame.setObjectName("launcher")
         frame.setStyleSheet("#launcher { background: white; border: 1px solid #c9ccd1; border-radius: 14px; }")
         self.mic = QLabel()
-        self.mic.setPixmap(mic_icon(False).pixmap(28, 28))
+        self._mic_mode = ""
+        self.set_mic_mode("off")
         self.state = StateBadge()
+        self.listen_indicator = ListenIndicator()
         self.input = QLineEdit()
         self.input.setPlaceholderText("Speak, or type and press Enter")
         self.input.setFrame(False)
@@ -116,6 +118,7 @@ class LauncherWindow(QWidget):
         footer.addWidget(self.screen_button)
         footer.addWidget(self.region_button)
         footer.addStretch(1)
+        footer.addWidget(self.listen_indicator)
         footer.addWidget(self.hint)
         inner.addLayout(footer)
         outer = QVBoxLayout(self)
@@ -152,7 +155,17 @@ class LauncherWindow(QWidget):
         self.adjustSize()
 
     def set_live(self, live: bool) -> None:
-        self.mic.setPixmap(mic_icon(live).pixmap(28, 28))
+        self.set_mic_mode("listening" if live else "off")
+
+    def set_mic_mode(self, mode: str) -> None:
+        if mode != self._mic_mode:
+            self._mic_mode = mode
+            self.mic.setPixmap(listen_icon(mode).pixmap(28, 28))
+
+    def set_listen_mode(self, mode: str, text: str, tooltip: str) -> None:
+        """What the microphone is doing: its icon, and the indicator in the footer."""
+        self.set_mic_mode(mode)
+        self.listen_indicator.set_mode(mode, text, tooltip)
 
     def _submit(self) -> None:
         if text := self.input.text().strip():

@@ -1,4 +1,4 @@
-"""The main window: conversation, text box, microphone, level meter, state, stop, history."""
+"""The main window: conversation, text box, microphone, level meter, state, listening indicator, stop, history."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from assistant.events import (
 )
 from ui.conversation_view import ConversationView
 from ui.launcher import AttachmentChip
-from ui.widgets import LevelMeter, StateBadge, mic_icon
+from ui.widgets import LevelMeter, ListenIndicator, StateBadge, listen_icon
 
 OUTCOME_TEXT = {"interrupted": "Stopped", "no-speech": "No speech heard", "error": "Failed"}
 
@@ -47,14 +47,28 @@ class MicButton(QToolButton):
         super().__init__(parent)
         self.setIconSize(QSize(26, 26))
         self.setAutoRaise(False)
-        self.set_live(False)
+        self.mode, self._phrase = "", ""
+        self.set_mode("off")
         self._timer = QTimer(self, singleShot=True, interval=self.HOLD_MS)
         self._timer.timeout.connect(self._on_hold)
         self._holding = False
 
     def set_live(self, live: bool) -> None:
-        self.setIcon(mic_icon(live))
-        self.setToolTip("Listening: click to stop" if live else "Click to talk, or hold to talk")
+        self.set_mode("listening" if live else "off")
+
+    def set_mode(self, mode: str, phrase: str = "") -> None:
+        """The icon and tooltip of a listening mode (``ui.widgets.LISTEN_MODES``)."""
+        if (mode, phrase) == (self.mode, self._phrase):
+            return
+        self.mode, self._phrase = mode, phrase
+        self.setIcon(listen_icon(mode))
+        self.setToolTip({
+            "listening": "Listening: click to stop",
+            "waiting": f"Always listening for “{phrase}”: click to ask without it, or hold to talk",
+            "awake": "Listening for your question: just ask (click to ask at once, or hold to talk)",
+            "starting": "Always listening is starting: click to talk, or hold to talk",
+            "muted": "Muted: unmute from the tray menu or with the mute hotkey",
+        }.get(mode, "Click to talk, or hold to talk"))
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -95,6 +109,7 @@ class MainWindow(QMainWindow):
         self.quitting = False
 
         self.state = StateBadge()
+        self.listen_indicator = ListenIndicator()  # mic off / say the wake phrase / ask now / muted
         self.model_status = QLabel("Starting…")
         self.model_status.setStyleSheet("QLabel { color: #555a61; }")
         self.model_progress = QProgressBar()
@@ -107,6 +122,7 @@ class MainWindow(QMainWindow):
         self.settings_button = QPushButton("Settings")
         top = QHBoxLayout()
         top.addWidget(self.state)
+        top.addWidget(self.listen_indicator)
         top.addWidget(self.model_status, 1)
         top.addWidget(self.model_progress)
         top.addWidget(self.new_button)
@@ -203,6 +219,11 @@ class MainWindow(QMainWindow):
     def set_state(self, state: str, text: str | None = None) -> None:
         self.state.set_state(state, text)
         self.stop_button.setEnabled(state in ("thinking", "speaking"))
+
+    def set_listen_mode(self, mode: str, text: str, tooltip: str, phrase: str = "") -> None:
+        """What the microphone is doing: the indicator beside the state, and the microphone button."""
+        self.listen_indicator.set_mode(mode, text, tooltip)
+        self.mic_button.set_mode(mode, phrase)
 
     def set_model_status(self, text: str, fraction: float | None = None, busy: bool = False) -> None:
         self.model_status.setText(text)

@@ -1,4 +1,4 @@
-"""The settings dialog: models, audio devices, voice, hotkeys, cloud and privacy.
+"""The settings dialog: models, audio devices, voice, always listening, hotkeys, screen, cloud and privacy.
 
 It edits a copy of the given ``Config``; Save validates with the same rules as the settings file
 (``build_config``), writes the file, and stores the cloud API key in the OS keyring (never in the file).
@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import bootstrap, secrets
-from assistant.config import Config, build_config, config_path, save_config
+from assistant.config import Config, build_config, config_path, data_dir, save_config
 from assistant.errors import AssistantError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 SYSTEM_DEFAULT = "System default"
 WHERE = "the settings dialog"
 ERROR_STYLE = "color: #c62828;"
-PAGES = ("models", "audio", "voice", "hotkeys", "screen", "cloud")
+PAGES = ("models", "audio", "voice", "listening", "hotkeys", "screen", "cloud")
 
 HOTKEY_HELP = (
     "Bind the command <b>assistant toggle</b> in your desktop's keyboard-shortcut settings instead "
@@ -176,6 +176,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._models_page(), "Models")
         self.tabs.addTab(self._audio_page(), "Audio")
         self.tabs.addTab(self._voice_page(), "Voice")
+        self.tabs.addTab(self._listening_page(), "Listening")
         self.tabs.addTab(self._hotkeys_page(), "Hotkeys")
         self.tabs.addTab(self._screen_page(), "Screen")
         self.tabs.addTab(self._cloud_page(), "Cloud && privacy")
@@ -198,6 +199,8 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
+        layout.addWidget(self.recorder_row)  # below the pages: it serves the hotkey rows of every page
+        layout.addWidget(self.hotkey_status)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
         self.resize(640, 520)
@@ -222,7 +225,7 @@ class SettingsDialog(QDialog):
         return self._fields[key]
 
     def show_page(self, name: str) -> None:
-        """Switch to a page: one of models, audio, voice, hotkeys, screen, cloud."""
+        """Switch to a page: one of models, audio, voice, listening, hotkeys, screen, cloud."""
         self.tabs.setCurrentIndex(PAGES.index(name))
 
     def is_busy(self) -> bool:
@@ -348,6 +351,53 @@ class SettingsDialog(QDialog):
                              "tts.speaking_rate": self.rate_spin})
         return page
 
+    def _listening_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout()
+        self.wake_phrase_edit = QLineEdit()
+        self.wake_phrase_edit.setPlaceholderText("one to five words, such as: hey assistant")
+        self.sensitivity_spin = QDoubleSpinBox()
+        self.sensitivity_spin.setRange(0.0, 1.0)
+        self.sensitivity_spin.setSingleStep(0.05)
+        self.sensitivity_spin.setDecimals(2)
+        self.sensitivity_spin.setToolTip("Higher accepts looser matches of the phrase: it wakes more easily, and "
+                                         "more often by mistake")
+        self.follow_up_spin = QDoubleSpinBox()
+        self.follow_up_spin.setRange(0.0, 120.0)
+        self.follow_up_spin.setSingleStep(1.0)
+        self.follow_up_spin.setDecimals(1)
+        self.follow_up_spin.setSuffix(" s")
+        self.follow_up_spin.setSpecialValueText("off: always say the phrase")
+        self.follow_up_spin.setToolTip("After a reply, how long a next question is taken without the phrase")
+        self.mute_key_edit, self.mute_record_button = self._hotkey_row(form, "Mute / unmute hotkey", "ui.mute_hotkey")
+        self.mute_key_edit.setPlaceholderText("empty: off")
+        form.insertRow(0, "Wake phrase", self.wake_phrase_edit)
+        form.insertRow(1, "Sensitivity", self.sensitivity_spin)
+        form.insertRow(2, "Follow-up window", self.follow_up_spin)
+        self.barge_in = QCheckBox("Barge-in: talking over a reply stops it, and what you say is the next question")
+        self.headphones = QCheckBox("I use headphones: the microphone cannot hear the speaker (no echo suppression)")
+        self.debug_recordings = QCheckBox("Keep debug recordings of everything the microphone hears")
+        folder = data_dir() / "recordings"
+        self.debug_recordings_note = _hint(f"Debug recordings are saved to disk: every utterance heard while "
+                                           f"listening, wake phrase or not, is written as a WAV file to {folder}. "
+                                           "Leave this off unless you are chasing a recognition problem, and "
+                                           "delete the folder afterwards.")
+        self.debug_recordings.toggled.connect(
+            lambda on: self.debug_recordings_note.setStyleSheet(ERROR_STYLE if on else ""))
+        layout = QVBoxLayout(page)
+        layout.addWidget(_hint("Always listening (switched on from the tray menu) answers only speech that starts "
+                               "with the wake phrase, or comes within the follow-up window after a reply."))
+        layout.addLayout(form)
+        layout.addWidget(self.barge_in)
+        layout.addWidget(self.headphones)
+        layout.addWidget(self.debug_recordings)
+        layout.addWidget(self.debug_recordings_note)
+        layout.addStretch(1)
+        self._fields.update({"listen.wake_phrase": self.wake_phrase_edit, "listen.sensitivity": self.sensitivity_spin,
+                             "listen.follow_up_s": self.follow_up_spin, "listen.barge_in": self.barge_in,
+                             "listen.headphones": self.headphones, "listen.debug_recordings": self.debug_recordings})
+        return page
+
     def _hotkeys_page(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -375,8 +425,9 @@ class SettingsDialog(QDialog):
                                                                            "ui.screen_hotkey")
         self.screen_key_edit.setPlaceholderText("empty: off")
         layout.addLayout(form)
+        layout.addWidget(_hint("The mute hotkey is on the Listening page."))
 
-        # One recorder serves both rows; it converts what the user presses into pynput syntax.
+        # One recorder serves every hotkey row; it converts what the user presses into pynput syntax.
         self.recorder = QKeySequenceEdit()
         self.recorder.setMaximumSequenceLength(1)
         self.recorder.editingFinished.connect(self._recorded)
@@ -387,10 +438,8 @@ class SettingsDialog(QDialog):
         rec.addWidget(self.recorder_hint)
         rec.addWidget(self.recorder, 1)
         self.recorder_row.hide()
-        layout.addWidget(self.recorder_row)
         self.hotkey_status = QLabel()
         self.hotkey_status.setWordWrap(True)
-        layout.addWidget(self.hotkey_status)
         layout.addWidget(_hint('Syntax: modifiers and named keys in angle brackets, letters bare, joined by "+", '
                                'e.g. <ctrl>+<alt>+<space> or <cmd>+<shift>+a.'))
 
@@ -519,6 +568,13 @@ class SettingsDialog(QDialog):
         self.toggle_edit.setText(c.ui.toggle_hotkey)
         self.ptt_edit.setText(c.ui.push_to_talk_hotkey)
         self.screen_key_edit.setText(c.ui.screen_hotkey)
+        self.mute_key_edit.setText(c.ui.mute_hotkey)
+        self.wake_phrase_edit.setText(c.listen.wake_phrase)
+        self.sensitivity_spin.setValue(c.listen.sensitivity)
+        self.follow_up_spin.setValue(c.listen.follow_up_s)
+        self.barge_in.setChecked(c.listen.barge_in)
+        self.headphones.setChecked(c.listen.headphones)
+        self.debug_recordings.setChecked(c.listen.debug_recordings)
         _set_data(self.screen_target_combo, c.screen.target)
         self.voice_trigger.setChecked(c.screen.voice_trigger)
         self.screen_ocr.setChecked(c.screen.ocr)
@@ -538,7 +594,8 @@ class SettingsDialog(QDialog):
         values: dict[str, Any] = {key: self._fields[key].text().strip()
                                   for key in ("stt.model", "llm.model", "tts.voice", "vad.model", "tts.espeak_voice",
                                               "ui.toggle_hotkey", "ui.push_to_talk_hotkey", "ui.screen_hotkey",
-                                              "screen.vision_model", "cloud.base_url", "cloud.model")}
+                                              "ui.mute_hotkey", "listen.wake_phrase", "screen.vision_model",
+                                              "cloud.base_url", "cloud.model")}
         values.update({
             "models.allow_downloads": self.allow_downloads.isChecked(),
             "audio.input_device": _device_value(self.input_combo),
@@ -557,6 +614,11 @@ class SettingsDialog(QDialog):
             "screen.voice_trigger": self.voice_trigger.isChecked(),
             "screen.ocr": self.screen_ocr.isChecked(),
             "privacy.save_history": self.save_history.isChecked(),
+            "listen.sensitivity": round(self.sensitivity_spin.value(), self.sensitivity_spin.decimals()),
+            "listen.follow_up_s": round(self.follow_up_spin.value(), self.follow_up_spin.decimals()),
+            "listen.barge_in": self.barge_in.isChecked(),
+            "listen.headphones": self.headphones.isChecked(),
+            "listen.debug_recordings": self.debug_recordings.isChecked(),
         })
         return values
 

@@ -1,4 +1,5 @@
-"""The tray icon: whether the microphone is live or muted (or the screen being captured), and the app's menu."""
+"""The tray icon: what the microphone is doing (off, listening, always listening for the wake phrase, awake,
+muted) or the screen being captured, and the app's menu."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from ui.widgets import capture_icon, mic_icon
+from ui.widgets import capture_icon, listen_icon, listen_texts
 
 
 class TrayIcon(QObject):
-    """Show, Listen, Mute, Always listening, Settings, Quit. Clicking the icon shows the window."""
+    """What the microphone does (a disabled line), Show, Listen, Mute, Always listening, Settings, Quit. Clicking
+    the icon shows the window."""
 
     # A capture takes a few milliseconds (150 with our windows stepping aside): keep the camera up a moment
     # longer, or the indicator would flash by unseen.
@@ -25,8 +27,9 @@ class TrayIcon(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.icon = QSystemTrayIcon(mic_icon(False), parent)
+        self.icon = QSystemTrayIcon(listen_icon("off"), parent)
         self.menu = QMenu()
+        self.status_action = QAction("Mic off", self.menu, enabled=False)  # the listening mode, in words
         self.show_action = QAction("Show window", self.menu)
         self.listen_action = QAction("Listen", self.menu)
         self.mute_action = QAction("Mute microphone", self.menu, checkable=True)
@@ -39,6 +42,8 @@ class TrayIcon(QObject):
         self.always_action.toggled.connect(self.always_listening_toggled)
         self.settings_action.triggered.connect(self.settings_requested)
         self.quit_action.triggered.connect(self.quit_requested)
+        self.menu.addAction(self.status_action)
+        self.menu.addSeparator()
         for action in (self.show_action, self.listen_action, self.mute_action, self.always_action):
             self.menu.addAction(action)
         self.menu.addSeparator()
@@ -46,13 +51,14 @@ class TrayIcon(QObject):
         self.menu.addAction(self.quit_action)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
-        self._mic: tuple[bool, bool] | None = None
+        self._listen: tuple[str, str] | None = None  # (mode, tooltip) last drawn
+        self.redraws = 0  # how often the microphone icon was drawn (only when the mode changes)
         self.capturing = False
         self._capture_off = QTimer(self, singleShot=True, interval=self.CAPTURE_SHOWN_MS)
         self._capture_off.timeout.connect(self._end_capture_look)
         self._tray_watch = QTimer(self, interval=1000)  # runs only while there is no tray
         self._tray_watch.timeout.connect(self._check_tray)
-        self.set_mic(live=False, muted=False)
+        self.set_listen("off", listen_texts("off", "")[1])
 
     @staticmethod
     def available() -> bool:
@@ -74,16 +80,28 @@ class TrayIcon(QObject):
     def hide(self) -> None:
         self.icon.hide()
 
-    def set_mic(self, *, live: bool, muted: bool) -> None:
-        if self._mic == (live, muted):
-            return  # called for every event; the icon is drawn anew each time it changes
-        self._mic = (live, muted)
-        self.listen_action.setEnabled(not muted)
+    def set_wake_phrase(self, phrase: str) -> None:
+        self.always_action.setText(f"Always listening (say “{phrase}”)")
+
+    def set_listen(self, mode: str, tooltip: str) -> None:
+        """Show a listening mode (``ui.widgets.LISTEN_MODES``) as the icon, ``tooltip`` as its tooltip and in
+        the menu."""
+        if self._listen == (mode, tooltip):
+            return  # called for every event
+        redraw = self._listen is None or self._listen[0] != mode
+        self._listen = (mode, tooltip)
+        self.listen_action.setEnabled(mode != "muted")
+        self.status_action.setText(tooltip)
         if self.capturing:
             return  # the camera stays up; the microphone is drawn when the capture is over
-        self.icon.setIcon(mic_icon(live and not muted, muted=muted))
-        state = "muted" if muted else ("listening" if live else "ready")
-        self.icon.setToolTip(f"Voice Assistant: microphone {state}")
+        if redraw:  # the icon is drawn anew only when the mode changes
+            self.redraws += 1
+            self.icon.setIcon(listen_icon(mode))
+        self.icon.setToolTip(f"Voice Assistant: {tooltip[:1].lower()}{tooltip[1:]}")
+
+    @property
+    def mode(self) -> str:
+        return self._listen[0] if self._listen else "off"
 
     def set_capturing(self, capturing: bool) -> None:
         """The capture indicator: a red camera while the screen is being captured, and a moment after."""
@@ -97,9 +115,9 @@ class TrayIcon(QObject):
 
     def _end_capture_look(self) -> None:
         self.capturing = False
-        live, muted = self._mic or (False, False)
-        self._mic = None  # redraw the microphone
-        self.set_mic(live=live, muted=muted)
+        mode, tooltip = self._listen or ("off", listen_texts("off", "")[1])
+        self._listen = None  # redraw the microphone
+        self.set_listen(mode, tooltip)
 
     def notify(self, title: str, message: str) -> None:
         if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():

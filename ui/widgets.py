@@ -1,4 +1,5 @@
-"""Small custom widgets: the input level meter, the state badge, the per-turn latency waterfall, icons."""
+"""Small custom widgets: the input level meter, the state badge, the listening indicator, the per-turn latency
+waterfall, icons."""
 
 from __future__ import annotations
 
@@ -17,6 +18,41 @@ STATE_COLORS = {
     "muted": "#b23b3b",
     "error": "#b23b3b",
 }
+
+# What the microphone is doing, for the listening indicator (window, launcher) and the tray icon:
+#   off        closed
+#   listening  open for one question (click, hold, launcher)
+#   starting   always listening is on, the microphone not yet delivering (opening, reconnecting, models loading)
+#   waiting    always listening: only speech that starts with the wake phrase is answered
+#   awake      always listening: the next question is taken without the phrase (after it, or a reply)
+#   muted      muted by the user: nothing is heard
+LISTEN_MODES = ("off", "listening", "starting", "waiting", "awake", "muted")
+LISTEN_COLORS = {
+    "off": "#6b7079",
+    "listening": "#2e9d5b",
+    "starting": "#8a8f98",
+    "waiting": "#5b55c9",
+    "awake": "#2e9d5b",
+    "muted": "#b23b3b",
+}
+
+
+def listen_texts(mode: str, phrase: str, detail: str = "") -> tuple[str, str]:
+    """(short label, longer explanation) of a listening mode; ``phrase`` is the configured wake phrase and
+    ``detail`` says why the microphone is not delivering yet (``starting``)."""
+    quoted = f"“{phrase}”"
+    if mode == "listening":
+        return "Listening", "Listening for your question"
+    if mode == "starting":
+        detail = detail or "Opening the microphone…"
+        return detail, f"Always listening: {detail[:1].lower()}{detail[1:]}"
+    if mode == "waiting":
+        return f"Say {quoted}", f"Always listening: say {quoted} and your question"
+    if mode == "awake":
+        return "Ask now…", f"Listening: ask your question (no need to say {quoted})"
+    if mode == "muted":
+        return "Muted", "Microphone muted"
+    return "Mic off", "Microphone off"
 
 
 class LevelMeter(QWidget):
@@ -70,6 +106,27 @@ class StateBadge(QLabel):
         color = STATE_COLORS.get(state, "#8a8f98")
         self.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 9px; padding: 2px 10px;"
                            " font-weight: 600; }")
+
+
+class ListenIndicator(QLabel):
+    """What the microphone is doing (see ``LISTEN_MODES``): a dot in the mode's colour and a few words."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode = ""
+        self.setObjectName("listen_indicator")
+        self.set_mode("off", "Mic off")
+
+    def set_mode(self, mode: str, text: str, tooltip: str = "") -> None:
+        if (mode, text, tooltip) == (self.mode, self.text(), self.toolTip()):
+            return  # called for every event; a style sheet change re-polishes the widget
+        self.mode = mode
+        self.setText(text)
+        self.setToolTip(tooltip or text)
+        color = LISTEN_COLORS.get(mode, "#6b7079")
+        weight = 600 if mode in ("waiting", "awake", "listening", "muted") else 400
+        self.setStyleSheet(f"QLabel {{ color: {color}; border: 1px solid {color}; border-radius: 9px; "
+                           f"padding: 1px 8px; font-weight: {weight}; }}")
 
 
 # (start mark, end mark, label, colour) for each bar of the waterfall; marks are ms after the turn's origin.
@@ -139,15 +196,28 @@ class WaterfallChart(QWidget):
 def mic_icon(live: bool, size: int = 64, muted: bool = False) -> QIcon:
     """A microphone drawn in code (no image files to ship): green when live, grey when closed, red and struck
     through when muted."""
+    return listen_icon("muted" if muted else "listening" if live else "off", size)
+
+
+def listen_icon(mode: str, size: int = 64) -> QIcon:
+    """The microphone in a listening mode's colour: grey closed, green taking a question, indigo with "sound
+    waves" waiting for the wake phrase, a grey outline while it opens, red and struck through when muted."""
     pix = QPixmap(size, size)
     pix.fill(Qt.GlobalColor.transparent)
     p = QPainter(pix)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    color = QColor("#b23b3b" if muted else "#2e9d5b" if live else "#6b7079")
+    color = QColor(LISTEN_COLORS.get(mode, "#6b7079"))
+    muted = mode == "muted"
     s = size / 64.0
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(color)
-    p.drawRoundedRect(QRectF(22 * s, 6 * s, 20 * s, 34 * s), 10 * s, 10 * s)
+    body = QRectF(22 * s, 6 * s, 20 * s, 34 * s)
+    if mode == "starting":
+        p.setPen(QPen(color, 3 * s))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(body.adjusted(1.5 * s, 1.5 * s, -1.5 * s, -1.5 * s), 8.5 * s, 8.5 * s)
+    else:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(color)
+        p.drawRoundedRect(body, 10 * s, 10 * s)
     pen = QPen(color, 4 * s)
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     p.setPen(pen)
@@ -158,6 +228,12 @@ def mic_icon(live: bool, size: int = 64, muted: bool = False) -> QIcon:
     p.drawPath(arc)
     p.drawLine(32 * s, 48 * s, 32 * s, 58 * s)
     p.drawLine(22 * s, 58 * s, 42 * s, 58 * s)
+    if mode == "waiting":  # ears open: two small waves either side of the top
+        wave = QPen(color, 3 * s)
+        wave.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(wave)
+        p.drawArc(QRectF(4 * s, 6 * s, 14 * s, 22 * s), 120 * 16, 120 * 16)
+        p.drawArc(QRectF(46 * s, 6 * s, 14 * s, 22 * s), -60 * 16, 120 * 16)
     if muted:
         p.setPen(QPen(QColor("#b23b3b"), 5 * s))
         p.drawLine(10 * s, 10 * s, 54 * s, 54 * s)

@@ -1,0 +1,405 @@
+"""Always listening in the desktop app: the tray action, the listening indicator (window, launcher, tray), the
+mute hotkey and the Listening settings (Qt offscreen).
+
+The assistant runs on the real speech models (faster-whisper, Silero VAD) and hears a real, virtual microphone:
+a private PulseAudio (tests/pulse.py) into which the test plays synthesized speech. Only the language model is
+scripted: what it answers does not matter here. The mute hotkey is pressed with xdotool on an Xvfb server, where
+pynput hears it as it would on a desktop."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt creates the QApplication
+
+import threading
+
+import pytest
+import shiboken6
+from PySide6.QtCore import Qt
+
+from assistant import secrets
+from assistant.config import Config, load_config
+from assistant.events import AwaitingQuestion, ListeningStarted, SpeechIgnored, TurnEnded, WakeDetected
+from assistant.facade import Assistant
+from assistant.history import HistoryStore
+from tests import listen_audio as la
+from tests.fakes import ScriptedLLM
+from tests.xdisplay import xdisplay  # noqa: F401  (the fixture)
+from ui.app import DesktopApp
+from ui.settings_dialog import PAGES, SettingsDialog
+
+pytestmark = pytest.mark.timeout(300)
+
+WAIT_MS = 20_000
+HEAR_MS = 60_000  # speech played into the room, heard, transcribed and answered
+
+
+@pytest.fixture
+def desktop(tmp_path, qapp):
+    app = DesktopApp(Config(), history=HistoryStore(tmp_path / "history.sqlite3"))  # not started: built below
+    yield app
+    if app.hotkeys is not None:
+        app.hotkeys.stop()
+    if app.assistant is not None:
+        app.assistant.stop_listening()
+        app.assistant.shutdown()
+    app.bridge.close()
+    app.launcher.hide()
+    app.window.quitting = True
+    app.window.close()
+    app.tray.hide()
+
+
+@pytest.fixture
+def voice_desktop(desktop, qtbot, stt, vad, pulse):
+    """The app with an assistant on the real speech models, handed over the way a finished build is; the
+    microphone is the app's own (``bootstrap.microphone_source``) on the virtual PulseAudio room. ``listened``
+    records the keyword arguments of every ``assistant.listen`` call."""
+    config = Config().replace("listen", follow_up_s=1.5)
+    desktop.config = config
+    assistant = Assistant(config, bus=desktop.bus, stt=stt, vad=vad,
+                          llm=ScriptedLLM(pieces=("Paris.",), delay=0.0))
+    assert assistant.wait_ready(120) == []
+    desktop.listened = []
+    listen = assistant.listen
+
+    def spy(source, **kwargs):
+        desktop.listened.append(kwargs)
+        return listen(source, **kwargs)
+
+    assistant.listen = spy
+    desktop.assistant_built.emit((desktop._generation, assistant), None, [])
+    qtbot.waitUntil(lambda: desktop.chat_ready and desktop.voice_ready, timeout=WAIT_MS)
+    desktop.pulse = pulse
+    return desktop
+
+
+def always_on(desktop, qtbot) -> None:
+    """Tick Always listening in the tray menu and wait until the microphone delivers."""
+    desktop.tray.always_action.trigger()
+    qtbot.waitUntil(lambda: desktop.listen_state == "waiting", timeout=WAIT_MS)
+
+
+def play(desktop, samples) -> threading.Thread:
+    """Play speech into the virtual room (the microphone hears it) on a thread of its own."""
+    player = threading.Thread(target=desktop.pulse.play_into_mic, args=(la.pad(samples, 0.3, 0.5), la.RATE),
+                              name="play-into-mic", daemon=True)
+    player.start()
+    return player
+
+
+def delivered(desktop, qtbot, events) -> None:
+    """Publish ``events`` on a thread of the core's kind, and wait until the GUI thread has handled them all."""
+    seen: list = []
+    collect = lambda e: seen.append(e) if any(e is x for x in events) else None  # noqa: E731
+    desktop.bridge.event.connect(collect)  # after the app's own slot: it has run when this one runs
+    worker = threading.Thread(target=lambda: [desktop.bus.publish(e) for e in events], name="core-like")
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: len(seen) == len(events), timeout=WAIT_MS)
+    desktop.bridge.event.disconnect(collect)
+
+
+def indicators(desktop) -> tuple[str, str, str]:
+    """What the window's indicator, the launcher's indicator and the tray icon show."""
+    return desktop.window.listen_indicator.mode, desktop.launcher.listen_indicator.mode, desktop.tray.mode
+
+
+def test_the_tray_action_listens_for_the_wake_phrase_across_turns(qtbot, voice_desktop):
+    desktop = voice_desktop
+    assert not desktop.tray.always_action.isChecked() and desktop.listen_state == "off"
+    assert desktop.window.listen_indicator.text() == "Mic off"
+    ended: list[TurnEnded] = []
+    desktop.bridge.event.connect(lambda e: ended.append(e) if isinstance(e, TurnEnded) else None)
+
+    always_on(desktop, qtbot)
+    assert desktop.listened == [{"wake": True}]
+    assert desktop.assistant.wake_listening and desktop.tray.always_action.isChecked()
+    assert indicators(desktop) == ("waiting", "waiting", "waiting")
+    assert desktop.window.listen_indicator.text() == "Say “hey assistant”"
+    assert "say “hey assistant”" in desktop.tray.icon.toolTip()
+    assert desktop.state == "idle"  # nothing said yet is answered: the badge does not claim "listening"
+
+    player = play(desktop, la.say("Hey assistant, what is the capital of France?"))
+    qtbot.waitUntil(lambda: any(e.outcome == "completed" for e in ended), timeout=HEAR_MS)
+    player.join()
+    question = desktop.window.conversation.turn(ended[0].turn_id)
+    assert "capital of france" in question.question.lower() and question.reply == "Paris."
+    # After the reply, the follow-up window: a question is taken without the phrase, and the indicator says so.
+    qtbot.waitUntil(lambda: desktop.listen_state == "awake", timeout=WAIT_MS)
+    assert indicators(desktop) == ("awake", "awake", "awake")
+    assert desktop.state == "listening"
+    # ... until it runs out (1.5 s): back to waiting for the phrase, on the same listener, kept across the turn.
+    qtbot.waitUntil(lambda: desktop.listen_state == "waiting", timeout=WAIT_MS)
+    assert desktop.assistant.wake_listening and desktop.listened == [{"wake": True}]
+
+    desktop.tray.always_action.trigger()  # switched off: the listener stops
+    qtbot.waitUntil(lambda: desktop.listen_state == "off" and not desktop.mic_live, timeout=WAIT_MS)
+    assert not desktop.assistant.listening and not desktop.tray.always_action.isChecked()
+    assert desktop.tray.icon.toolTip() == "Voice Assistant: microphone off"
+
+
+def test_the_indicator_follows_events_published_from_a_worker_thread(qtbot, voice_desktop):
+    desktop = voice_desktop
+    always_on(desktop, qtbot)
+    redraws = desktop.tray.redraws
+
+    # Sound that is not for the assistant changes nothing: the tray icon is not drawn again for it.
+    delivered(desktop, qtbot, [SpeechIgnored(reason="no-wake-phrase", duration=1.0) for _ in range(20)]
+              + [ListeningStarted(source="microphone")])
+    assert desktop.listen_state == "waiting" and desktop.tray.redraws == redraws
+
+    delivered(desktop, qtbot, [WakeDetected(heard="Hey assistant", score=0.97, t_speech_start=0.0)])
+    assert desktop.listen_state == "awake"
+    assert indicators(desktop) == ("awake", "awake", "awake")
+    assert desktop.window.listen_indicator.text() == "Ask now…"
+    assert desktop.tray.icon.toolTip().startswith("Voice Assistant: listening: ask your question")
+    assert desktop.tray.redraws == redraws + 1
+
+    delivered(desktop, qtbot, [AwaitingQuestion(seconds=0.4, reason="wake")])  # the question may take 0.4 s
+    assert desktop.listen_state == "awake"
+    qtbot.waitUntil(lambda: desktop.listen_state == "waiting", timeout=WAIT_MS)  # it did not come
+    assert indicators(desktop) == ("waiting", "waiting", "waiting")
+    assert desktop.tray.redraws == redraws + 2
+
+    desktop.tray.mute_action.trigger()  # muted: nothing is heard, and every indicator says so
+    assert desktop.muted and desktop.listen_state == "muted"
+    assert indicators(desktop) == ("muted", "muted", "muted")
+    assert desktop.tray.icon.toolTip() == "Voice Assistant: microphone muted"
+    assert not desktop.assistant.listening
+    delivered(desktop, qtbot, [WakeDetected(heard="Hey assistant", score=0.97, t_speech_start=0.0)])  # late
+    assert desktop.listen_state == "muted"
+
+    desktop.tray.mute_action.trigger()  # unmuted: always listening resumes
+    qtbot.waitUntil(lambda: desktop.listen_state == "waiting", timeout=WAIT_MS)
+    assert desktop.listened == [{"wake": True}, {"wake": True}] and desktop.assistant.wake_listening
+
+
+def test_the_phrase_alone_wakes_it_until_the_question_window_runs_out(qtbot, voice_desktop):
+    desktop = voice_desktop
+    always_on(desktop, qtbot)
+    awaited: list[AwaitingQuestion] = []
+    desktop.bridge.event.connect(lambda e: awaited.append(e) if isinstance(e, AwaitingQuestion) else None)
+    player = play(desktop, la.say(la.WAKE_PHRASE))
+    qtbot.waitUntil(lambda: desktop.listen_state == "awake", timeout=HEAR_MS)
+    player.join()
+    assert desktop.window.mic_button.toolTip().startswith("Listening for your question")
+    qtbot.waitUntil(lambda: bool(awaited), timeout=WAIT_MS)
+    assert awaited[0].reason == "wake"
+    assert desktop.awake_timer.isActive() and desktop.open_turn is None
+
+
+def test_a_click_on_the_microphone_asks_once_without_the_phrase_then_always_listening_resumes(qtbot,
+                                                                                              voice_desktop):
+    desktop = voice_desktop
+    always_on(desktop, qtbot)
+    with qtbot.waitSignal(desktop.window.mic_button.toggled_listening, timeout=WAIT_MS):
+        qtbot.mouseClick(desktop.window.mic_button, Qt.MouseButton.LeftButton)
+    assert desktop.listened == [{"wake": True}, {"wake": False}]  # one question, as one-shot listening always was
+    assert desktop.listen_mode == "one-shot" and not desktop.assistant.wake_listening
+    qtbot.waitUntil(lambda: desktop.listen_state == "listening", timeout=WAIT_MS)
+    qtbot.mouseClick(desktop.window.mic_button, Qt.MouseButton.LeftButton)  # never mind
+    qtbot.waitUntil(lambda: desktop.listen_state == "waiting", timeout=WAIT_MS)
+    assert desktop.listened[-1] == {"wake": True} and desktop.assistant.wake_listening
+
+
+def test_one_shot_listening_without_always_listening_stops_after_the_question(qtbot, voice_desktop):
+    desktop = voice_desktop
+    ended: list[TurnEnded] = []
+    desktop.bridge.event.connect(lambda e: ended.append(e) if isinstance(e, TurnEnded) else None)
+    assert desktop.start_listening(one_shot=True)
+    assert desktop.listened == [{"wake": False}]
+    qtbot.waitUntil(lambda: desktop.listen_state == "listening", timeout=WAIT_MS)
+    assert desktop.window.listen_indicator.text() == "Listening"
+    player = play(desktop, la.say("What is the capital of France?"))  # no phrase needed
+    qtbot.waitUntil(lambda: bool(ended), timeout=HEAR_MS)
+    player.join()
+    qtbot.waitUntil(lambda: desktop.listen_state == "off", timeout=WAIT_MS)
+    assert ended[0].outcome == "completed" and not desktop.assistant.listening
+    assert desktop.listened == [{"wake": False}]  # nothing resumed: always listening is off
+
+
+def test_changing_the_listening_settings_restarts_the_listener_without_reloading_models(qtbot, voice_desktop,
+                                                                                         monkeypatch):
+    desktop = voice_desktop
+    always_on(desktop, qtbot)
+    assistant = desktop.assistant
+    rebuilt = []
+    monkeypatch.setattr(desktop, "_build_assistant", lambda: rebuilt.append(True))
+    new = desktop.config.replace("listen", wake_phrase="okay computer", follow_up_s=3.0, barge_in=False)
+    desktop.apply_settings(new)
+    assert rebuilt == [] and desktop.assistant is assistant  # no model was reloaded
+    assert desktop.listened == [{"wake": True}, {"wake": True}]  # the wake listener restarted
+    assert assistant.config.listen == new.listen and assistant.wake.phrase == "okay computer"
+    qtbot.waitUntil(lambda: desktop.listen_state == "waiting", timeout=WAIT_MS)
+    assert desktop.window.listen_indicator.text() == "Say “okay computer”"
+    assert desktop.tray.always_action.text() == "Always listening (say “okay computer”)"
+
+    desktop.apply_settings(new.replace("privacy", save_history=False))  # nothing about listening: no restart
+    assert len(desktop.listened) == 2
+
+
+def test_always_listening_on_a_missing_microphone_turns_itself_off_with_the_reason(qtbot, voice_desktop):
+    desktop = voice_desktop
+    desktop.config = desktop.config.replace("audio", input_device="No Such Microphone 1234")
+    desktop.tray.always_action.trigger()
+    qtbot.waitUntil(lambda: not desktop.tray.always_action.isChecked(), timeout=WAIT_MS)
+    assert not desktop.always_listening and desktop.listen_state == "off"
+    assert "No Such Microphone 1234" in desktop.window.banner_text.text()
+    assert desktop.listened == [{"wake": True}]  # tried once, not again and again
+
+
+def test_a_lost_microphone_is_reopened_and_always_listening_goes_on(qtbot, voice_desktop):
+    desktop = voice_desktop
+    always_on(desktop, qtbot)
+    desktop.pulse.suspend_mic(True)  # the microphone stops delivering, as an unplugged one does
+    try:
+        qtbot.waitUntil(lambda: desktop.listen_state == "starting", timeout=WAIT_MS)
+        assert desktop.window.listen_indicator.text() == "Microphone lost: reconnecting…"
+        assert desktop.window.banner_code == "input-device-lost" and desktop.tray.always_action.isChecked()
+    finally:
+        desktop.pulse.suspend_mic(False)
+    qtbot.waitUntil(lambda: desktop.listen_state == "waiting", timeout=WAIT_MS)
+    assert desktop.listened == [{"wake": True}]  # the same listener reopened it
+    assert desktop.window.banner_code == ""
+
+
+def test_always_listening_waits_for_the_models_and_for_unmuting(qtbot, desktop):
+    desktop.set_muted(True)
+    desktop.tray.always_action.trigger()  # no assistant yet, and muted: it is remembered, not refused
+    assert desktop.always_listening and desktop.listen_state == "muted"
+    desktop.set_muted(False)
+    assert desktop.listen_state == "starting"
+    assert desktop.window.listen_indicator.text() == "Waiting for speech recognition…"
+    assert desktop.window.banner_code == ""
+
+
+# --- the mute hotkey -----------------------------------------------------------------------------------------
+
+
+def test_the_mute_hotkey_toggles_mute_and_the_tray_action(qtbot, desktop, xdisplay, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("DISPLAY", xdisplay.env["DISPLAY"])  # pynput listens on the X server; Qt stays offscreen
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("XDG_SESSION_TYPE", raising=False)
+    desktop.config = desktop.config.replace("ui", mute_hotkey="<ctrl>+<alt>+m")
+    desktop._start_hotkeys()
+    assert desktop.hotkeys.problem is None
+    assert desktop.hotkeys.mute_spec == "<ctrl>+<alt>+m"
+
+    xdisplay.xdotool("key", "ctrl+alt+m", check=True)
+    qtbot.waitUntil(lambda: desktop.muted, timeout=WAIT_MS)
+    assert desktop.tray.mute_action.isChecked() and desktop.listen_state == "muted"
+    assert desktop.tray.icon.toolTip() == "Voice Assistant: microphone muted"
+    assert not desktop.tray.listen_action.isEnabled()
+
+    xdisplay.xdotool("key", "ctrl+alt+m", check=True)
+    qtbot.waitUntil(lambda: not desktop.muted, timeout=WAIT_MS)
+    assert not desktop.tray.mute_action.isChecked() and desktop.listen_state == "off"
+
+    desktop.tray.mute_action.trigger()  # the tray and the hotkey are one switch
+    assert desktop.muted
+    xdisplay.xdotool("key", "ctrl+alt+m", check=True)
+    qtbot.waitUntil(lambda: not desktop.muted, timeout=WAIT_MS)
+    assert not desktop.tray.mute_action.isChecked()
+
+    listener = desktop.hotkeys._listener
+    desktop.hotkeys.stop()
+    xdisplay.xdotool("key", "shift", check=True)  # pynput's X record loop notices the stop on its next event
+    qtbot.waitUntil(lambda: not listener.is_alive(), timeout=WAIT_MS)
+
+
+# --- settings ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(qtbot, tmp_path, monkeypatch):
+    """The settings dialog on a file in tmp_path, with a file keyring there (never the developer's)."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    previous = keyring.get_keyring()
+    ring = PlaintextKeyring()
+    ring.file_path = str(tmp_path / "keyring.cfg")
+    keyring.set_keyring(ring)
+    monkeypatch.delenv(secrets.ENV_KEY, raising=False)
+    path = tmp_path / "settings" / "config.toml"
+    opened: list[SettingsDialog] = []
+
+    def make(config: Config | None = None) -> SettingsDialog:
+        dialog = SettingsDialog(config or Config(), path=path)
+        qtbot.addWidget(dialog)
+        opened.append(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=WAIT_MS)
+        return dialog
+
+    yield make, path
+    for dialog in opened:
+        if shiboken6.isValid(dialog):
+            qtbot.waitUntil(lambda d=dialog: not d.is_busy(), timeout=WAIT_MS)
+    keyring.set_keyring(previous)
+
+
+def test_the_listening_settings_round_trip(qtbot, settings):
+    make, path = settings
+    start = Config().replace("listen", sensitivity=0.35, follow_up_s=8.5)
+    dialog = make(start)
+    dialog.show_page("listening")
+    assert dialog.wake_phrase_edit.text() == "hey assistant"
+    assert dialog.sensitivity_spin.value() == pytest.approx(0.35) and dialog.follow_up_spin.value() == 8.5
+    assert dialog.barge_in.isChecked() and not dialog.headphones.isChecked()
+    assert dialog.mute_key_edit.text() == "<ctrl>+<alt>+m"
+    assert not dialog.debug_recordings.isChecked()
+    assert "saved to disk" in dialog.debug_recordings_note.text()
+
+    dialog.wake_phrase_edit.setText("  okay computer ")
+    dialog.sensitivity_spin.setValue(0.7)
+    dialog.follow_up_spin.setValue(0.0)
+    assert dialog.follow_up_spin.text() == "off: always say the phrase"
+    dialog.barge_in.setChecked(False)
+    dialog.headphones.setChecked(True)
+    dialog.debug_recordings.setChecked(True)
+    assert "c62828" in dialog.debug_recordings_note.styleSheet()  # the note turns into a warning
+    qtbot.mouseClick(dialog.mute_record_button, Qt.MouseButton.LeftButton)  # the key recorder
+    assert dialog.recorder.isVisible()
+    mods = Qt.KeyboardModifier
+    qtbot.keyClick(dialog.recorder, Qt.Key.Key_M, mods.ControlModifier | mods.ShiftModifier)
+    qtbot.waitUntil(lambda: dialog.mute_key_edit.text() == "<ctrl>+<shift>+m", timeout=WAIT_MS)
+
+    with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS) as signal:
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    expected = (start.replace("listen", wake_phrase="okay computer", sensitivity=0.7, follow_up_s=0.0,
+                              barge_in=False, headphones=True, debug_recordings=True)
+                .replace("ui", mute_hotkey="<ctrl>+<shift>+m"))
+    assert signal.args[0] == expected
+    assert load_config(path, env={}) == expected
+    assert "[listen]" in path.read_text(encoding="utf-8")
+
+    again = make(expected)  # and shown as saved
+    assert again.wake_phrase_edit.text() == "okay computer" and again.follow_up_spin.value() == 0.0
+    assert again.headphones.isChecked() and again.debug_recordings.isChecked()
+    assert again.mute_key_edit.text() == "<ctrl>+<shift>+m"
+
+
+@pytest.mark.parametrize(("change", "key", "reason"), [
+    (lambda d: d.wake_phrase_edit.setText(""), "listen.wake_phrase", "must be one to five words"),
+    (lambda d: d.wake_phrase_edit.setText("hey there my very good assistant"), "listen.wake_phrase",
+     "must be one to five words"),
+    (lambda d: d.wake_phrase_edit.setText("123 456"), "listen.wake_phrase", "must be one to five words"),
+    (lambda d: d.mute_key_edit.setText("m"), "ui.mute_hotkey", "modifier"),
+    (lambda d: d.mute_key_edit.setText("<ctrl>+<alt>+<space>"), "ui.mute_hotkey", "must differ"),
+], ids=["empty-phrase", "six-words", "no-letters", "bare-mute-key", "mute-key-taken"])
+def test_a_bad_listening_setting_is_refused_with_the_reason(qtbot, settings, change, key, reason):
+    make, path = settings
+    dialog = make()
+    dialog.show_page("models")
+    change(dialog)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    text = dialog.error_label.text()
+    assert not dialog.error_label.isHidden() and key in text and reason in text
+    assert not path.exists() and dialog.isVisible()
+    field = dialog.field(key)
+    assert dialog.focusWidget() is field
+    assert dialog.tabs.currentIndex() == PAGES.index("listening")  # the page that holds it is shown
