@@ -17,33 +17,42 @@ CUT_MARKER = "[… more text cut …]"
 
 
 def _rows(lines: Sequence[TextLine]) -> list[list[TextLine]]:
-    """Lines grouped into rows: a line joins a row when its vertical centre lies within the row's span."""
+    """Lines grouped into rows: a line joins the row whose centre is nearest its own, when that is within a
+    quarter of the smaller of their heights. OCR boxes are padded, so on a screen with tight line spacing (a
+    terminal) the boxes of stacked lines overlap: comparing centres, not spans, and never widening a row as it
+    grows, keeps those lines apart while a few pixels of baseline jitter stay on one row."""
     rows: list[list[TextLine]] = []
-    spans: list[tuple[float, float]] = []
+    centres: list[float] = []  # each row's centre: the mean of its pieces' centres
+    heights: list[float] = []  # each row's smallest piece height
     for line in sorted(lines, key=lambda item: (item.box[1] + item.box[3]) / 2):
-        top, bottom = line.box[1], line.box[3]
-        centre = (top + bottom) / 2
-        for i, (row_top, row_bottom) in enumerate(spans):
-            height = row_bottom - row_top
-            # tolerant of a few pixels of baseline jitter, strict enough that stacked lines stay apart
-            if row_top - 0.15 * height <= centre <= row_bottom + 0.15 * height and abs(
-                    (row_top + row_bottom) / 2 - centre) < 0.6 * max(height, bottom - top):
-                rows[i].append(line)
-                spans[i] = (min(row_top, top), max(row_bottom, bottom))
-                break
-        else:
+        centre = (line.box[1] + line.box[3]) / 2
+        height = max(1.0, line.box[3] - line.box[1])
+        best: tuple[float, int] | None = None
+        for i, row_centre in enumerate(centres):
+            distance = abs(row_centre - centre)
+            if distance <= 0.25 * min(height, heights[i]) and (best is None or distance < best[0]):
+                best = (distance, i)
+        if best is None:
             rows.append([line])
-            spans.append((top, bottom))
-    order = sorted(range(len(rows)), key=lambda i: spans[i][0])
+            centres.append(centre)
+            heights.append(height)
+        else:
+            i = best[1]
+            rows[i].append(line)
+            centres[i] += (centre - centres[i]) / len(rows[i])
+            heights[i] = min(heights[i], height)
+    order = sorted(range(len(rows)), key=lambda i: centres[i])
     return [sorted(rows[i], key=lambda item: item.box[0]) for i in order]
 
 
 def _row_text(row: list[TextLine]) -> str:
     parts = [row[0].text.strip()]
     for before, item in itertools.pairwise(row):
-        height = max(1.0, item.box[3] - item.box[1])
+        # OCR already joins the words of a line into one box: two boxes on a row are apart by more than a word
+        # gap. Past the height of the smaller one (a button bar, a label and its value) they are kept apart.
+        height = max(1.0, min(item.box[3] - item.box[1], before.box[3] - before.box[1]))
         gap = item.box[0] - before.box[2]
-        parts.append((" | " if gap > 2.5 * height else " ") + item.text.strip())
+        parts.append((" | " if gap > height else " ") + item.text.strip())
     return "".join(parts)
 
 
@@ -57,14 +66,16 @@ def _columns(lines: Sequence[TextLine], width: int) -> list[list[TextLine]]:
             covered[x] += 1
     best: tuple[int, int] | None = None  # (length of the gap, its centre)
     start = None
-    for x in range(width + 1):
+    lefts = [line.box[0] for line in lines]
+    # From the leftmost text on: the margin left of it is no gutter, and on a full-screen capture (a window
+    # away from the screen's edge) it is wider than a real gutter and would hide it.
+    for x in range(max(0, int(min(lefts))), width + 1):
         if covered[x] == 0 and start is None:
             start = x
         elif covered[x] != 0 and start is not None:
             if best is None or x - start > best[0]:
                 best = (x - start, (start + x) // 2)
             start = None
-    lefts = [line.box[0] for line in lines]
     if best is None or best[0] < 24 or best[1] <= min(lefts):
         return [list(lines)]
     left = [line for line in lines if line.box[2] <= best[1]]
