@@ -56,7 +56,7 @@ def test_sensitivity_moves_the_threshold():
 
 @pytest.mark.parametrize("phrase", ["", "   ", "1 2 3", "one two three four five six"])
 def test_a_bad_wake_phrase_is_refused_with_the_reason(phrase):
-    with pytest.raises(ConfigError, match="listen.wake_phrase"):
+    with pytest.raises(ConfigError, match=r"listen\.wake_phrase"):
         Config().replace("listen", wake_phrase=phrase)
 
 
@@ -126,7 +126,7 @@ def test_only_speech_that_starts_with_the_phrase_is_answered():
 
 def test_the_phrase_alone_opens_a_window_for_the_question():
     stt = SequenceSTT("Hey Assistant.", "What time is it?")
-    assistant, source, log, llm = _wake_assistant(stt, follow_up_s=0.0)
+    assistant, source, log, _llm = _wake_assistant(stt, follow_up_s=0.0)
     _say(source)
     awaiting = log.wait_for(AwaitingQuestion, 5)
     assert awaiting.reason == "wake" and awaiting.seconds == Assistant.WAKE_WAIT_S
@@ -138,7 +138,7 @@ def test_the_phrase_alone_opens_a_window_for_the_question():
 
 def test_noise_in_the_window_is_dropped_quietly_and_a_follow_up_needs_no_phrase():
     stt = SequenceSTT("Hey assistant, what is the capital of France?", "", "And of Spain?")
-    assistant, source, log, llm = _wake_assistant(stt, follow_up_s=30.0, barge_in=False)
+    assistant, source, log, _llm = _wake_assistant(stt, follow_up_s=30.0, barge_in=False)
     _say(source)
     first = log.wait_for(TurnEnded, 20)
     assert first.outcome == "completed"
@@ -154,7 +154,7 @@ def test_noise_in_the_window_is_dropped_quietly_and_a_follow_up_needs_no_phrase(
 
 def test_speaking_over_a_reply_stops_it_and_becomes_the_next_question():
     stt = SequenceSTT("Hey assistant, tell me a long story.", "Stop, what time is it?")
-    assistant, source, log, llm = _wake_assistant(stt, follow_up_s=0.0)
+    assistant, source, log, _llm = _wake_assistant(stt, follow_up_s=0.0)
     _say(source)
     log.wait_for(SpeakingStarted, 10)
     _say(source)  # no phrase needed: the assistant is answering
@@ -167,7 +167,7 @@ def test_speaking_over_a_reply_stops_it_and_becomes_the_next_question():
 
 def test_without_barge_in_speech_over_a_reply_needs_the_phrase():
     stt = SequenceSTT("Hey assistant, tell me a long story.", "blah blah")
-    assistant, source, log, llm = _wake_assistant(stt, follow_up_s=0.0, barge_in=False)
+    assistant, source, log, _llm = _wake_assistant(stt, follow_up_s=0.0, barge_in=False)
     _say(source)
     log.wait_for(SpeakingStarted, 10)
     _say(source)
@@ -178,7 +178,7 @@ def test_without_barge_in_speech_over_a_reply_needs_the_phrase():
 
 def test_speech_soon_after_an_unanswered_question_continues_it():
     stt = SequenceSTT("Hey assistant, what is the capital of", "Hey assistant, what is the capital of France?")
-    assistant, source, log, llm = _wake_assistant(stt, llm_delay=2.0, follow_up_s=0.0)
+    assistant, source, log, _llm = _wake_assistant(stt, llm_delay=2.0, follow_up_s=0.0)
     _say(source, seconds=1.0, pause=0.6)  # ends the turn; the answer is still being thought about
     log.wait_for(TranscriptFinal, 5)
     _say(source, seconds=0.5, pause=0.8)
