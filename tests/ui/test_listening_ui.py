@@ -14,6 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt create
 
 import threading
 
+import numpy as np
 import pytest
 import shiboken6
 from PySide6.QtCore import Qt
@@ -23,7 +24,6 @@ from assistant.config import Config, load_config
 from assistant.events import AwaitingQuestion, ListeningStarted, SpeechIgnored, TurnEnded, WakeDetected
 from assistant.facade import Assistant
 from assistant.history import HistoryStore
-from tests import listen_audio as la
 from tests.fakes import ScriptedLLM
 from tests.xdisplay import xdisplay  # noqa: F401  (the fixture)
 from ui.app import DesktopApp
@@ -32,6 +32,28 @@ from ui.settings_dialog import PAGES, SettingsDialog
 pytestmark = pytest.mark.timeout(300)
 
 WAIT_MS = 20_000
+RATE = 16_000  # what the virtual microphone's sink plays
+WAKE_PHRASE = "Hey assistant."
+_piper: list = []
+
+
+def say(text: str) -> np.ndarray:
+    """``text`` in the bundled Piper voice, 16 kHz, peak 0.5 (a user speaking into the room)."""
+    from assistant.turns import CancelToken
+    from audio.resample import resample
+    from models.registry import create_tts
+
+    if not _piper:
+        _piper.append(create_tts(Config()))
+        _piper[0].load()
+    tts = _piper[0]
+    audio = resample(np.concatenate(list(tts.synthesize(text, cancel=CancelToken(0)))), tts.sample_rate, RATE)
+    return (audio * (0.5 / max(1e-6, float(np.abs(audio).max())))).astype(np.float32)
+
+
+def pad(samples: np.ndarray, before_s: float, after_s: float) -> np.ndarray:
+    return np.concatenate([np.zeros(int(before_s * RATE), np.float32), samples,
+                           np.zeros(int(after_s * RATE), np.float32)])
 HEAR_MS = 60_000  # speech played into the room, heard, transcribed and answered
 
 
@@ -83,7 +105,7 @@ def always_on(desktop, qtbot) -> None:
 
 def play(desktop, samples) -> threading.Thread:
     """Play speech into the virtual room (the microphone hears it) on a thread of its own."""
-    player = threading.Thread(target=desktop.pulse.play_into_mic, args=(la.pad(samples, 0.3, 0.5), la.RATE),
+    player = threading.Thread(target=desktop.pulse.play_into_mic, args=(pad(samples, 0.3, 0.5), RATE),
                               name="play-into-mic", daemon=True)
     player.start()
     return player
@@ -121,7 +143,7 @@ def test_the_tray_action_listens_for_the_wake_phrase_across_turns(qtbot, voice_d
     assert "say “hey assistant”" in desktop.tray.icon.toolTip()
     assert desktop.state == "idle"  # nothing said yet is answered: the badge does not claim "listening"
 
-    player = play(desktop, la.say("Hey assistant, what is the capital of France?"))
+    player = play(desktop, say("Hey assistant, what is the capital of France?"))
     qtbot.waitUntil(lambda: any(e.outcome == "completed" for e in ended), timeout=HEAR_MS)
     player.join()
     question = desktop.window.conversation.turn(ended[0].turn_id)
@@ -181,7 +203,7 @@ def test_the_phrase_alone_wakes_it_until_the_question_window_runs_out(qtbot, voi
     always_on(desktop, qtbot)
     awaited: list[AwaitingQuestion] = []
     desktop.bridge.event.connect(lambda e: awaited.append(e) if isinstance(e, AwaitingQuestion) else None)
-    player = play(desktop, la.say(la.WAKE_PHRASE))
+    player = play(desktop, say(WAKE_PHRASE))
     qtbot.waitUntil(lambda: desktop.listen_state == "awake", timeout=HEAR_MS)
     player.join()
     assert desktop.window.mic_button.toolTip().startswith("Listening for your question")
@@ -212,7 +234,7 @@ def test_one_shot_listening_without_always_listening_stops_after_the_question(qt
     assert desktop.listened == [{"wake": False}]
     qtbot.waitUntil(lambda: desktop.listen_state == "listening", timeout=WAIT_MS)
     assert desktop.window.listen_indicator.text() == "Listening"
-    player = play(desktop, la.say("What is the capital of France?"))  # no phrase needed
+    player = play(desktop, say("What is the capital of France?"))  # no phrase needed
     qtbot.waitUntil(lambda: bool(ended), timeout=HEAR_MS)
     player.join()
     qtbot.waitUntil(lambda: desktop.listen_state == "off", timeout=WAIT_MS)
