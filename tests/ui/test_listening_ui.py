@@ -16,18 +16,15 @@ import threading
 
 import numpy as np
 import pytest
-import shiboken6
 from PySide6.QtCore import Qt
 
-from assistant import secrets
-from assistant.config import Config, load_config
+from assistant.config import Config
 from assistant.events import AwaitingQuestion, ListeningStarted, SpeechIgnored, TurnEnded, WakeDetected
 from assistant.facade import Assistant
 from assistant.history import HistoryStore
 from tests.fakes import ScriptedLLM
 from tests.xdisplay import xdisplay  # noqa: F401  (the fixture)
 from ui.app import DesktopApp
-from ui.settings_dialog import PAGES, SettingsDialog
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -329,99 +326,3 @@ def test_the_mute_hotkey_toggles_mute_and_the_tray_action(qtbot, desktop, xdispl
     desktop.hotkeys.stop()
     xdisplay.xdotool("key", "shift", check=True)  # pynput's X record loop notices the stop on its next event
     qtbot.waitUntil(lambda: not listener.is_alive(), timeout=WAIT_MS)
-
-
-# --- settings ------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def settings(qtbot, tmp_path, monkeypatch):
-    """The settings dialog on a file in tmp_path, with a file keyring there (never the developer's)."""
-    import keyring
-    from keyrings.alt.file import PlaintextKeyring
-
-    previous = keyring.get_keyring()
-    ring = PlaintextKeyring()
-    ring.file_path = str(tmp_path / "keyring.cfg")
-    keyring.set_keyring(ring)
-    monkeypatch.delenv(secrets.ENV_KEY, raising=False)
-    path = tmp_path / "settings" / "config.toml"
-    opened: list[SettingsDialog] = []
-
-    def make(config: Config | None = None) -> SettingsDialog:
-        dialog = SettingsDialog(config or Config(), path=path)
-        qtbot.addWidget(dialog)
-        opened.append(dialog)
-        dialog.show()
-        qtbot.waitExposed(dialog)
-        qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=WAIT_MS)
-        return dialog
-
-    yield make, path
-    for dialog in opened:
-        if shiboken6.isValid(dialog):
-            qtbot.waitUntil(lambda d=dialog: not d.is_busy(), timeout=WAIT_MS)
-    keyring.set_keyring(previous)
-
-
-def test_the_listening_settings_round_trip(qtbot, settings):
-    make, path = settings
-    start = Config().replace("listen", sensitivity=0.35, follow_up_s=8.5)
-    dialog = make(start)
-    dialog.show_page("listening")
-    assert dialog.wake_phrase_edit.text() == "hey assistant"
-    assert dialog.sensitivity_spin.value() == pytest.approx(0.35) and dialog.follow_up_spin.value() == 8.5
-    assert dialog.barge_in.isChecked() and not dialog.headphones.isChecked()
-    assert dialog.mute_key_edit.text() == "<ctrl>+<alt>+m"
-    assert not dialog.debug_recordings.isChecked()
-    assert "saved to disk" in dialog.debug_recordings_note.text()
-
-    dialog.wake_phrase_edit.setText("  okay computer ")
-    dialog.sensitivity_spin.setValue(0.7)
-    dialog.follow_up_spin.setValue(0.0)
-    assert dialog.follow_up_spin.text() == "off: always say the phrase"
-    dialog.barge_in.setChecked(False)
-    dialog.headphones.setChecked(True)
-    dialog.debug_recordings.setChecked(True)
-    assert "c62828" in dialog.debug_recordings_note.styleSheet()  # the note turns into a warning
-    qtbot.mouseClick(dialog.mute_record_button, Qt.MouseButton.LeftButton)  # the key recorder
-    assert dialog.recorder.isVisible()
-    mods = Qt.KeyboardModifier
-    qtbot.keyClick(dialog.recorder, Qt.Key.Key_M, mods.ControlModifier | mods.ShiftModifier)
-    qtbot.waitUntil(lambda: dialog.mute_key_edit.text() == "<ctrl>+<shift>+m", timeout=WAIT_MS)
-
-    with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS) as signal:
-        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    expected = (start.replace("listen", wake_phrase="okay computer", sensitivity=0.7, follow_up_s=0.0,
-                              barge_in=False, headphones=True, debug_recordings=True)
-                .replace("ui", mute_hotkey="<ctrl>+<shift>+m"))
-    assert signal.args[0] == expected
-    assert load_config(path, env={}) == expected
-    assert "[listen]" in path.read_text(encoding="utf-8")
-
-    again = make(expected)  # and shown as saved
-    assert again.wake_phrase_edit.text() == "okay computer" and again.follow_up_spin.value() == 0.0
-    assert again.headphones.isChecked() and again.debug_recordings.isChecked()
-    assert again.mute_key_edit.text() == "<ctrl>+<shift>+m"
-
-
-@pytest.mark.parametrize(("change", "key", "reason"), [
-    (lambda d: d.wake_phrase_edit.setText(""), "listen.wake_phrase", "must be one to five words"),
-    (lambda d: d.wake_phrase_edit.setText("hey there my very good assistant"), "listen.wake_phrase",
-     "must be one to five words"),
-    (lambda d: d.wake_phrase_edit.setText("123 456"), "listen.wake_phrase", "must be one to five words"),
-    (lambda d: d.mute_key_edit.setText("m"), "ui.mute_hotkey", "modifier"),
-    (lambda d: d.mute_key_edit.setText("<ctrl>+<alt>+<space>"), "ui.mute_hotkey", "must differ"),
-], ids=["empty-phrase", "six-words", "no-letters", "bare-mute-key", "mute-key-taken"])
-def test_a_bad_listening_setting_is_refused_with_the_reason(qtbot, settings, change, key, reason):
-    make, path = settings
-    dialog = make()
-    dialog.show_page("models")
-    change(dialog)
-    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    text = dialog.error_label.text()
-    assert not dialog.error_label.isHidden() and key in text and reason in text
-    assert not path.exists() and dialog.isVisible()
-    field = dialog.field(key)
-    assert dialog.focusWidget() is field
-    assert dialog.tabs.currentIndex() == PAGES.index("listening")  # the page that holds it is shown

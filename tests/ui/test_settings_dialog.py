@@ -335,3 +335,66 @@ def test_screenshots_of_every_page(qtbot, open_dialog, artifacts):
         path = artifacts / f"settings-{name}.png"
         assert dialog.grab().save(str(path))
         assert path.stat().st_size > 0
+
+
+def test_the_listening_settings_round_trip(qtbot, open_dialog, settings_path):
+    make, path = open_dialog, settings_path
+    start = Config().replace("listen", sensitivity=0.35, follow_up_s=8.5)
+    dialog = make(start)
+    dialog.show_page("listening")
+    assert dialog.wake_phrase_edit.text() == "hey assistant"
+    assert dialog.sensitivity_spin.value() == pytest.approx(0.35) and dialog.follow_up_spin.value() == 8.5
+    assert dialog.barge_in.isChecked() and not dialog.headphones.isChecked()
+    assert dialog.mute_key_edit.text() == "<ctrl>+<alt>+m"
+    assert not dialog.debug_recordings.isChecked()
+    assert "saved to disk" in dialog.debug_recordings_note.text()
+
+    dialog.wake_phrase_edit.setText("  okay computer ")
+    dialog.sensitivity_spin.setValue(0.7)
+    dialog.follow_up_spin.setValue(0.0)
+    assert dialog.follow_up_spin.text() == "off: always say the phrase"
+    dialog.barge_in.setChecked(False)
+    dialog.headphones.setChecked(True)
+    dialog.debug_recordings.setChecked(True)
+    assert "c62828" in dialog.debug_recordings_note.styleSheet()  # the note turns into a warning
+    qtbot.mouseClick(dialog.mute_record_button, Qt.MouseButton.LeftButton)  # the key recorder
+    assert dialog.recorder.isVisible()
+    mods = Qt.KeyboardModifier
+    qtbot.keyClick(dialog.recorder, Qt.Key.Key_M, mods.ControlModifier | mods.ShiftModifier)
+    qtbot.waitUntil(lambda: dialog.mute_key_edit.text() == "<ctrl>+<shift>+m", timeout=WAIT_MS)
+
+    with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS) as signal:
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    expected = (start.replace("listen", wake_phrase="okay computer", sensitivity=0.7, follow_up_s=0.0,
+                              barge_in=False, headphones=True, debug_recordings=True)
+                .replace("ui", mute_hotkey="<ctrl>+<shift>+m"))
+    assert signal.args[0] == expected
+    assert load_config(path, env={}) == expected
+    assert "[listen]" in path.read_text(encoding="utf-8")
+
+    again = make(expected)  # and shown as saved
+    assert again.wake_phrase_edit.text() == "okay computer" and again.follow_up_spin.value() == 0.0
+    assert again.headphones.isChecked() and again.debug_recordings.isChecked()
+    assert again.mute_key_edit.text() == "<ctrl>+<shift>+m"
+
+
+@pytest.mark.parametrize(("change", "key", "reason"), [
+    (lambda d: d.wake_phrase_edit.setText(""), "listen.wake_phrase", "must be one to five words"),
+    (lambda d: d.wake_phrase_edit.setText("hey there my very good assistant"), "listen.wake_phrase",
+     "must be one to five words"),
+    (lambda d: d.wake_phrase_edit.setText("123 456"), "listen.wake_phrase", "must be one to five words"),
+    (lambda d: d.mute_key_edit.setText("m"), "ui.mute_hotkey", "modifier"),
+    (lambda d: d.mute_key_edit.setText("<ctrl>+<alt>+<space>"), "ui.mute_hotkey", "must differ"),
+], ids=["empty-phrase", "six-words", "no-letters", "bare-mute-key", "mute-key-taken"])
+def test_a_bad_listening_setting_is_refused_with_the_reason(qtbot, open_dialog, settings_path, change, key, reason):
+    make, path = open_dialog, settings_path
+    dialog = make()
+    dialog.show_page("models")
+    change(dialog)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    text = dialog.error_label.text()
+    assert not dialog.error_label.isHidden() and key in text and reason in text
+    assert not path.exists() and dialog.isVisible()
+    field = dialog.field(key)
+    assert dialog.focusWidget() is field
+    assert dialog.tabs.currentIndex() == PAGES.index("listening")  # the page that holds it is shown
