@@ -154,9 +154,11 @@ def recording_sink(realtime: bool = False):
 
 
 def speaker_sink(device=None):
+    """The speaker, keeping a reference of what it played (the echo canceller subtracts it from the mic)."""
+    from audio.echo import PlaybackReference
     from audio.speaker import SpeakerSink
 
-    return SpeakerSink(device)
+    return SpeakerSink(device, reference=PlaybackReference())
 
 
 def tee_sink(*sinks):

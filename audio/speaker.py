@@ -6,11 +6,15 @@ import collections
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.errors import AudioDeviceError
 from audio.resample import resample
+
+if TYPE_CHECKING:
+    from audio.echo import PlaybackReference
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +33,14 @@ class SpeakerSink:
     """Plays float32 mono blocks on an output device at the device's own rate (resampled here).
 
     The stream stops itself after ``IDLE_STOP_S`` of silence and is restarted by the next ``play()`` (a few
-    milliseconds): a running low-latency stream costs about 9% of a core doing nothing."""
+    milliseconds): a running low-latency stream costs about 9% of a core doing nothing.
+
+    ``reference``: every block handed to PortAudio (zero padding included, so the timeline stays continuous
+    while the stream runs) is recorded there with the time it is heard, for the echo suppressor."""
 
     IDLE_STOP_S = 2.0
 
-    def __init__(self, device: str | int | None = None) -> None:
+    def __init__(self, device: str | int | None = None, *, reference: PlaybackReference | None = None) -> None:
         sd = import_sounddevice()
         try:
             info = sd.query_devices(device, "output")
@@ -48,6 +55,7 @@ class SpeakerSink:
         self._idle_frames = 0
         self._idle_stopped = False  # the callback ended the stream; the next play() starts it again
         self._sd = sd
+        self.reference = reference  # public: bootstrap.echo_canceller finds it here
         self.latency = 0.0  # set before the stream starts: the callback reads it
         try:
             self._stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32", device=device,
@@ -80,6 +88,8 @@ class SpeakerSink:
                 if self._idle_frames >= self.IDLE_STOP_S * self.rate:
                     self._idle_stopped = True  # decided under the lock: play() sees it or we saw its block
         out[filled:] = 0.0
+        if self.reference is not None:  # a copy and an append: nothing here may block
+            self.reference.add(out.copy(), self.rate, time.monotonic() + self.latency)
         if self._idle_stopped:
             raise self._sd.CallbackStop
 
