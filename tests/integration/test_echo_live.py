@@ -114,3 +114,33 @@ def test_the_assistant_does_not_hear_itself_but_hears_the_user_talk_over_it(puls
     # Typically within 50 ms. A speaker underrun (a loaded machine) moves the echo, and while the user talks
     # the filter takes longer to prove itself again at the new place: then it can take a second or two.
     assert t_user_speech - 0.05 <= t_barge_in <= t_user_speech + len(user) / SAMPLE_RATE / 2
+
+
+@pytest.mark.timeout(60)
+def test_the_apps_speaker_comes_with_an_echo_canceller_that_follows_what_it_plays(pulse):
+    """The composition root's speaker keeps its playback reference, so always listening on the microphone gets
+    barge-in (without it the app falls back to half duplex)."""
+    from assistant import bootstrap
+
+    sink = bootstrap.speaker_sink()
+    try:
+        suppressor = bootstrap.echo_canceller(sink)
+        assert isinstance(suppressor, EchoSuppressor)
+        assert suppressor.reference is sink.reference
+        assert sink.reference.active_until == 0.0
+        tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(SAMPLE_RATE // 2) / SAMPLE_RATE).astype(np.float32)
+        energy = float(np.sum(tone ** 2))
+        sink.play(tone, SAMPLE_RATE)
+
+        def all_of_it_recorded() -> bool:
+            # The 0.7 s up to its last loud sample hold the whole tone at its level (resampled there and back),
+            # as one stretch. Where it sits is the callback's business: a fresh stream's first blocks can stall
+            # (seen: 1.5 s on a fresh server) and the reference follows when the samples really played.
+            end = sink.reference.active_until
+            heard = sink.reference.segment(end - 0.7, int(0.7 * SAMPLE_RATE))
+            return abs(float(np.sum(heard ** 2)) / energy - 1.0) < 0.1
+
+        assert wait_until(all_of_it_recorded, 10)
+    finally:
+        sink.close()
+    assert bootstrap.echo_canceller(bootstrap.recording_sink()) is None  # a recording plays into no room
