@@ -90,7 +90,7 @@ class Assistant:
         if self.stt_stage is not None:
             self.stt_stage.wake, self.stt_stage.on_wake = self.wake, self._on_wake
             if config.vad.unfinished_silence_ms:
-                self.stt_stage.on_unfinished = self._on_unfinished
+                self.stt_stage.on_judged = self._on_judged
         self.bus.subscribe(self._track_speaking)
 
     @property
@@ -183,7 +183,12 @@ class Assistant:
         self._wake_mode = wake
         self._speech_awake = False
         self.wake_window.close()
-        self._listener = Listener(self.bus, Segmenter(self.vad, self.config.vad), source, self._on_utterance,
+        segmenter = Segmenter(self.vad, self.config.vad)
+        # Only in real time: a file read faster than that would run through the longest silence before any
+        # verdict arrives, and join the sentences that follow one another in it.
+        segmenter.await_verdicts = (self.stt_stage is not None and self.stt_stage.on_judged is not None
+                                    and getattr(source, "realtime", True))
+        self._listener = Listener(self.bus, segmenter, source, self._on_utterance,
                                   self._on_pause, gate=gate, echo=echo,
                                   on_speech_start=self._on_speech_start if wake else None)
         self._listener.start()
@@ -335,10 +340,10 @@ class Assistant:
             return None, screen_target_for(transcript, self.config.screen.target)
         return None, ""
 
-    def _on_unfinished(self, key: tuple) -> None:
+    def _on_judged(self, key: tuple, unfinished: bool) -> None:
         listener = self._listener
         if listener is not None:
-            listener.segmenter.hold(key, self.config.vad.unfinished_silence_ms)
+            listener.segmenter.judged(key, unfinished)
 
     def _on_pause(self, candidate: SpeechSegment) -> None:
         # Transcribe the speech so far while the end-of-turn silence runs: if the user stays silent,

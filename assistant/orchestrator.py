@@ -54,7 +54,7 @@ from assistant.sentences import SentenceSplitter, sounds_unfinished
 from assistant.stage import Stage
 from assistant.timings import TurnTimings
 from assistant.turns import TurnCounter
-from assistant.types import ChatMessage, Role, Sentence, SpeculativeUtterance, TurnRequest, Utterance
+from assistant.types import ChatMessage, Role, Sentence, SpeculativeUtterance, Transcript, TurnRequest, Utterance
 from assistant.wake import WakeMatch, WakePhrase
 
 log = logging.getLogger(__name__)
@@ -295,10 +295,14 @@ class SttStage(TurnStage):
         super().__init__(bus, stt, tracker, "stt-stage")
         self.stt, self.llm_stage, self.language = stt, llm_stage, language
         self._speculative: tuple | None = None  # (key, transcript) of the last speculative run
+        # (speech start, match): the phrase heard at a pause earlier in the speech in progress. The whole, heard
+        # again with the phrase as the prompt, can leave the phrase out (the prompt reads as said already).
+        self._phrase_at_pause: tuple[float, WakeMatch] | None = None
         self.speculative_hits = 0
         # (transcript) -> (image to ask about, screen target to capture): an attached image, or "my screen"
         self.screen_for: Callable[[str], tuple[ScreenImage | None, str]] | None = None
-        self.on_unfinished: Callable[[tuple], None] | None = None  # (candidate key): its words sound unfinished
+        # (candidate key, its words sound unfinished): the verdict on the speech so far, for the end of turn
+        self.on_judged: Callable[[tuple, bool], None] | None = None
         self.wake: WakePhrase | None = None  # always-listening mode: the phrase to look for
         # (utterance, match) -> the turn that answers the question after the phrase; None when it was said alone
         self.on_wake: Callable[[Utterance, WakeMatch], int | None] | None = None
@@ -307,11 +311,17 @@ class SttStage(TurnStage):
         if isinstance(utterance, SpeculativeUtterance):
             self._speculative = None
             if not self.inbox.empty():
+                if self.on_judged is not None:
+                    self.on_judged(utterance.key, False)  # no verdict: the end of turn must not wait for one
                 return  # a newer candidate or the final utterance is waiting: this one is already stale
             transcript = self.stt.transcribe(utterance.samples, language=self.language, prompt=utterance.prompt)
             self._speculative = (utterance.key, utterance.prompt, transcript)
-            if self.on_unfinished is not None and sounds_unfinished(transcript.text):
-                self.on_unfinished(utterance.key)  # the user is mid-sentence: give them longer to go on
+            if utterance.prompt and self.wake is not None and utterance.key:
+                match = self.wake.match(transcript.text)
+                if match is not None and not self.wake.needs_confirming(transcript):
+                    self._phrase_at_pause = (utterance.key[0], match)
+            if self.on_judged is not None:  # mid-sentence ("...capital of"): the user gets longer to go on
+                self.on_judged(utterance.key, sounds_unfinished(transcript.text))
             return
         turn_id = utterance.turn_id
         if utterance.wake != "candidate" and not self.tracker.is_open(turn_id):
@@ -326,7 +336,7 @@ class SttStage(TurnStage):
         self._speculative = None
         text = transcript.text
         if utterance.wake:
-            turn_id, text = self._after_wake_check(utterance, text)
+            turn_id, text = self._after_wake_check(utterance, transcript)
             if turn_id is None:
                 return
         self.tracker.timings(turn_id).mark("stt")
@@ -340,12 +350,29 @@ class SttStage(TurnStage):
         self.llm_stage.put(TurnRequest(turn_id, text, speak=True, t_submitted=utterance.t_speech_end,
                                        image=image, screen=screen))
 
-    def _after_wake_check(self, utterance: Utterance, text: str) -> tuple[int | None, str]:
+    def _after_wake_check(self, utterance: Utterance, transcript: Transcript) -> tuple[int | None, str]:
         """Always-listening mode: (the turn to answer, the question), or (None, "") when there is nothing to
         answer. Speech without the phrase, and sound without words, are dropped quietly: no error, no turn."""
         duration = len(utterance.samples) / 16000
         candidate = utterance.wake == "candidate"
+        text = transcript.text
         match = self.wake.match(text) if text and self.wake is not None else None
+        at_pause, self._phrase_at_pause = self._phrase_at_pause, None
+        if match is None and candidate and text and at_pause is not None and utterance.key \
+                and at_pause[0] == utterance.key[0]:
+            heard = at_pause[1]
+            match = WakeMatch(heard=heard.heard, score=heard.score, question=text)  # the phrase, then all of this
+        elif match is not None and candidate and utterance.prompt and self.wake.needs_confirming(transcript):
+            plain = self.stt.transcribe(utterance.samples, language=self.language).text
+            if self.wake.match(plain) is None:  # only the prompt's suggestion heard it: not the phrase
+                log.info("wake phrase in %r not confirmed without the prompt (%r)", text, plain)
+                match = None
+        if match is not None and match.question and utterance.prompt and sounds_unfinished(match.question):
+            # tiny.en given the phrase as its prompt can drop the words after an in-sentence pause ("what is the
+            # capital of, France?" read "what is the capital of?"); without the prompt it keeps them
+            again = self.wake.match(self.stt.transcribe(utterance.samples, language=self.language).text)
+            if again is not None and again.question and not sounds_unfinished(again.question):
+                match = WakeMatch(heard=match.heard, score=match.score, question=again.question)
         if not text or (candidate and match is None):
             if not candidate:
                 self.tracker.end(utterance.turn_id, "no-speech")

@@ -89,24 +89,33 @@ class Segmenter:
         self._paused = False
         self._pause_key: tuple | None = None  # the candidate of the pause in progress
         self._hold_s = 0.0  # end silence for this pause, when its words sound unfinished (set from another thread)
+        self._verdict_pending = False  # this pause's words are being transcribed: finished or not is unknown
+        # When on, a pause whose speech so far is being transcribed (SpeechPaused) ends the turn only once
+        # ``judged`` says its words sound finished, or after ``unfinished_silence_ms``. It costs the answer
+        # nothing: the turn's transcript is that very transcription. Without it, a recognizer slower than the
+        # end silence cuts "what is the capital of ... France?" before the verdict can hold the turn.
+        self.await_verdicts = False
         self.last_probability = 0.0
 
     @property
     def in_speech(self) -> bool:
         return self._speech is not None
 
-    def hold(self, key: tuple, silence_ms: int) -> None:
-        """The words of candidate ``key`` sound unfinished: if the user is still silent in that pause, the turn
-        ends only after ``silence_ms`` of silence. Called from the STT thread: one attribute, set atomically."""
+    def judged(self, key: tuple, unfinished: bool) -> None:
+        """The transcript of candidate ``key`` is in. When its words sound unfinished and the user is still
+        silent in that pause, the turn ends only after ``unfinished_silence_ms`` of silence. Called from the STT
+        thread: single attributes, each set atomically; a verdict on an older pause changes nothing."""
         if key == self._pause_key:
-            self._hold_s = silence_ms / 1000
+            if unfinished:
+                self._hold_s = self.config.unfinished_silence_ms / 1000
+            self._verdict_pending = False
 
     def reset(self) -> None:
         self.vad.reset()
         self._pre_roll.clear()
         self._pending = np.zeros(0, dtype=np.float32)
         self._speech = None
-        self._pause_key, self._hold_s = None, 0.0
+        self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
 
     def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechPaused | SpeechSegment | SpeechTooShort]:
         """Feed 16 kHz audio; returns what happened, in order."""
@@ -150,12 +159,15 @@ class Segmenter:
         if p >= cfg.threshold - _HYSTERESIS:
             self._silence_s = 0.0
             self._paused = False
-            self._pause_key, self._hold_s = None, 0.0
+            self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
             self._t_last_speech = t_frame + self.frame_s
             self._samples_at_last_speech = self._samples
         else:
             self._silence_s += self.frame_s
-        if self._silence_s >= max(cfg.end_silence_ms / 1000, self._hold_s):
+        end_s = max(cfg.end_silence_ms / 1000, self._hold_s)
+        if self._verdict_pending:
+            end_s = max(end_s, cfg.unfinished_silence_ms / 1000)
+        if self._silence_s >= end_s:
             return [self._end(self.clock())]
         if t_frame + self.frame_s - self._t_start >= cfg.max_utterance_s:
             return [self._end(self.clock(), forced=True)]
@@ -163,7 +175,7 @@ class Segmenter:
                 and self._speech_duration() * 1000 >= cfg.min_speech_ms):
             self._paused = True
             candidate = self._cut(self._speech, float("nan"))
-            self._pause_key = candidate.key
+            self._pause_key, self._verdict_pending = candidate.key, self.await_verdicts
             return [SpeechPaused(candidate)]
         return []
 
@@ -180,7 +192,7 @@ class Segmenter:
         assert self._speech is not None
         speech, self._speech = self._speech, None
         self._paused = False
-        self._pause_key, self._hold_s = None, 0.0
+        self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
         if self._speech_duration() * 1000 < self.config.min_speech_ms:
             return SpeechTooShort(self._speech_duration())
         return self._cut(speech, t_detected, forced)

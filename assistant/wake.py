@@ -16,6 +16,10 @@ from difflib import SequenceMatcher
 _WORD = re.compile(r"[a-z0-9']+")
 _LEADING_FILLERS = 2  # "okay, hey assistant ...", "um hey assistant ...": the phrase may follow a filler or two
 _TRIM = " \t,.;:!?-–—…"
+# Below this average log-probability, a phrase heard with the phrase as the prompt is checked again without it:
+# the prompt makes Whisper write the phrase for sound merely like it ("Hay is stacked high..." read "Hey
+# Assistant, hi in the..."), and it does so with little confidence. The phrase said plainly decodes above -0.6.
+CONFIRM_BELOW_LOGPROB = -0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,13 @@ class WakePhrase:
     def prompt(self) -> str:
         """The phrase as a hint for speech to text: "Hey Assistant"."""
         return " ".join(w.capitalize() for w in self.words)
+
+    @staticmethod
+    def needs_confirming(transcript) -> bool:
+        """Whether a phrase found in ``transcript`` (decoded with the prompt) must be heard again without it:
+        the decoder was unsure of the segment the phrase is in."""
+        segments = transcript.segments
+        return bool(segments) and segments[0].avg_logprob < CONFIRM_BELOW_LOGPROB
 
     def match(self, text: str) -> WakeMatch | None:
         """The phrase at the start of ``text`` (after at most two filler words), or None."""

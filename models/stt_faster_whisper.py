@@ -24,6 +24,9 @@ _HALLUCINATIONS = {
 }
 _ANNOTATION = re.compile(r"^\s*[\[\(\*♪].*[\]\)\*♪]\s*$")  # [BLANK_AUDIO], (music), *laughs*, ♪ ... ♪
 _SILENCE_RMS = 10 ** (-60 / 20)  # below -60 dBFS there is nothing to hear
+# Silence appended to short audio: a word that ends the clip within a few tens of milliseconds is often dropped
+# ("what is the capital of, France?" read "what is the capital of?"). Free: the encoder sees 30 s windows anyway.
+_TAIL_S = 0.3
 
 
 def _normalized(text: str) -> str:
@@ -107,6 +110,8 @@ class FasterWhisperSTT:
         if len(audio) == 0 or float(np.sqrt(np.mean(audio * audio))) < _SILENCE_RMS:
             return Transcript("", language or self.language or "en", (), duration)
         t0 = time.monotonic()
+        if duration <= 30 - _TAIL_S:
+            audio = np.concatenate([audio, np.zeros(round(_TAIL_S * 16000), dtype=np.float32)])
         try:
             segments, lang = self._decode(audio, language, short=duration <= 30, prompt=prompt)
         except Exception as exc:

@@ -86,7 +86,7 @@ def test_an_unfinished_pause_waits_longer_and_speech_after_it_continues_the_turn
     seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200))
     out = feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))
     (paused,) = [e for e in out if isinstance(e, SpeechPaused)]
-    seg.hold(paused.candidate.key, 1200)  # "what is the capital of": the transcript sounds unfinished
+    seg.judged(paused.candidate.key, True)  # "what is the capital of": the transcript sounds unfinished
     assert not any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.7), t0=100.0))  # 0.9 s: still waiting
     out = feed(seg, np.concatenate([speech_like(0.5), silence(0.6)]), t0=101.7)
     (segment,) = [e for e in out if isinstance(e, SpeechSegment)]
@@ -97,5 +97,25 @@ def test_a_hold_for_an_older_pause_changes_nothing():
     seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150))
     out = feed(seg, np.concatenate([speech_like(0.8), silence(0.2), speech_like(0.5), silence(0.2)]))
     first, _second = [e for e in out if isinstance(e, SpeechPaused)]
-    seg.hold(first.candidate.key, 1200)  # arrived late: the user spoke again since
+    seg.judged(first.candidate.key, True)  # arrived late: the user spoke again since
     assert any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.4)))
+
+
+def test_awaiting_verdicts_a_pause_ends_the_turn_only_once_its_words_are_judged_finished():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200))
+    seg.await_verdicts = True
+    out = feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))
+    (paused,) = [e for e in out if isinstance(e, SpeechPaused)]
+    # the end silence has run, but the recognizer is still at work on the speech so far: no end yet
+    assert not any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.5), t0=100.0))
+    seg.judged(paused.candidate.key, False)  # "what is the capital of France?": finished
+    (segment,) = [e for e in feed(seg, silence(0.064), t0=100.5) if isinstance(e, SpeechSegment)]
+    assert segment.key == paused.candidate.key  # the transcript of the pause is the turn's
+
+
+def test_awaiting_a_verdict_that_never_comes_ends_the_turn_at_the_longest_silence():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200))
+    seg.await_verdicts = True
+    feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))
+    assert not any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.9), t0=100.0))  # 1.1 s of silence
+    assert any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.2), t0=100.9))

@@ -19,7 +19,7 @@ from assistant.events import (
     WakeDetected,
 )
 from assistant.facade import Assistant
-from assistant.types import SAMPLE_RATE, Transcript
+from assistant.types import SAMPLE_RATE, Segment, Transcript
 from assistant.wake import WakePhrase, WakeWindow
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ToneTTS, speech_like
@@ -124,6 +124,91 @@ def test_only_speech_that_starts_with_the_phrase_is_answered():
     assistant.shutdown()
 
 
+class PromptedSTT:
+    """Hears ``prompted`` (with ``logprob``) when given the phrase as its prompt, ``plain`` without it."""
+
+    name = "prompted-stt"
+
+    def __init__(self, prompted: str, logprob: float, plain: str) -> None:
+        self.prompted, self.logprob, self.plain, self.prompts = prompted, logprob, plain, []
+
+    def load(self, progress=None):
+        pass
+
+    def transcribe(self, audio, *, language=None, prompt=""):
+        self.prompts.append(prompt)
+        seconds = len(audio) / SAMPLE_RATE
+        if not prompt:
+            return Transcript(self.plain, "en", (Segment(self.plain, 0.0, seconds, -0.3),), seconds)
+        return Transcript(self.prompted, "en", (Segment(self.prompted, 0.0, seconds, self.logprob),), seconds)
+
+
+@pytest.mark.parametrize("logprob, plain, woken", [
+    (-0.9, "Hey, it's tack tied in the barn.", False),  # only the prompt heard the phrase: not a wake
+    (-0.9, "Hey assistant, hi in the barn.", True),  # unsure, but heard without the prompt too
+    (-0.3, "Hey, it's tack tied in the barn.", True),  # sure of it: no second hearing
+])
+def test_a_phrase_heard_unsurely_must_be_heard_again_without_the_prompt(logprob, plain, woken):
+    stt = PromptedSTT("Hey Assistant, hi in the barn.", logprob, plain)
+    assistant, source, log, llm = _wake_assistant(stt, follow_up_s=0.0)
+    _say(source)
+    assert log.until(lambda items: any(isinstance(e, (SpeechIgnored, WakeDetected)) for e in items), 5)
+    assert stt.prompts == (["Hey Assistant", ""] if logprob < -0.7 else ["Hey Assistant"])
+    if woken:
+        assert log.wait_for(TranscriptFinal, 5).text == "hi in the barn."
+    else:
+        assert log.of(SpeechIgnored)[0].reason == "no-wake-phrase"
+        assert not log.of(WakeDetected) and not log.of(TranscriptFinal) and llm.calls == 0
+    assistant.shutdown()
+
+
+def test_a_question_that_stops_short_with_the_prompt_is_heard_again_without_it():
+    stt = PromptedSTT("Hey Assistant, what is the capital of?", -0.3, "Hey assistant, what is the capital of France?")
+    assistant, source, log, _llm = _wake_assistant(stt, follow_up_s=0.0)
+    _say(source)
+    assert log.wait_for(TranscriptFinal, 5).text == "what is the capital of France?"
+    assert stt.prompts == ["Hey Assistant", ""]
+    assistant.shutdown()
+
+
+class PrefixSTT:
+    """Hears the phrase in the first ``phrase_s`` of speech; the whole, like tiny.en given the phrase as its
+    prompt, without the phrase (the prompt reads as said already)."""
+
+    name = "prefix-stt"
+
+    def __init__(self, phrase_s: float) -> None:
+        self.phrase_s, self.calls = phrase_s, []
+
+    def load(self, progress=None):
+        pass
+
+    def transcribe(self, audio, *, language=None, prompt=""):
+        seconds = len(audio) / SAMPLE_RATE
+        text = "Hey Assistant." if seconds < self.phrase_s else "What is the capital of France?"
+        self.calls.append((round(seconds, 2), text))
+        return Transcript(text, "en", (Segment(text, 0.0, seconds, -0.2),), seconds)
+
+
+def test_the_phrase_heard_at_a_pause_in_the_same_breath_wakes_it_though_the_whole_leaves_it_out():
+    stt = PrefixSTT(phrase_s=1.2)
+    config = Config().replace("listen", follow_up_s=0.0)
+    assistant = Assistant(config, stt=stt, llm=ScriptedLLM(pieces=["Paris."]), vad=EnergyVAD())
+    log = EventLog()
+    assistant.bus.subscribe(log)
+    source = LiveSource()
+    source.hears_speaker = False
+    source.t = time.monotonic()
+    assistant.listen(source, wake=True)
+    _say(source, 0.6, pause=0.25)  # "Hey assistant," and a breath: longer than the speculative wait, not the end
+    _say(source, 1.2, pause=1.3)  # past the longest end silence: fed at once, ahead of any verdict
+    assert log.wait_for(WakeDetected, 5).heard == "Hey Assistant"
+    assert log.wait_for(TranscriptFinal, 5).text == "What is the capital of France?"
+    assert any(text == "Hey Assistant." for _, text in stt.calls), stt.calls  # heard at the breath
+    assert not log.of(SpeechIgnored)
+    assistant.shutdown()
+
+
 def test_the_phrase_alone_opens_a_window_for_the_question():
     stt = SequenceSTT("Hey Assistant.", "What time is it?")
     assistant, source, log, _llm = _wake_assistant(stt, follow_up_s=0.0)
@@ -177,7 +262,9 @@ def test_without_barge_in_speech_over_a_reply_needs_the_phrase():
 
 
 def test_speech_soon_after_an_unanswered_question_continues_it():
-    stt = SequenceSTT("Hey assistant, what is the capital of", "Hey assistant, what is the capital of France?")
+    # the first half sounds unfinished, so it is heard again without the prompt: still unfinished
+    stt = SequenceSTT("Hey assistant, what is the capital of", "Hey assistant, what is the capital of",
+                      "Hey assistant, what is the capital of France?")
     assistant, source, log, _llm = _wake_assistant(stt, llm_delay=2.0, follow_up_s=0.0)
     _say(source, seconds=1.0, pause=0.6)  # ends the turn; the answer is still being thought about
     log.wait_for(TranscriptFinal, 5)
@@ -185,7 +272,7 @@ def test_speech_soon_after_an_unanswered_question_continues_it():
     log.wait_for(BargedIn, 5)
     assert log.until(lambda items: len([e for e in items if isinstance(e, TranscriptFinal)]) == 2, 5)
     assert log.of(TranscriptFinal)[-1].text == "what is the capital of France?"
-    assert stt.seconds[1] > stt.seconds[0] + 0.5  # heard again together: both halves of the sentence
+    assert stt.prompts[1] == "" and stt.seconds[2] > stt.seconds[0] + 0.5  # both halves heard again together
     assistant.shutdown()
 
 
