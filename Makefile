@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 OFFLINE_PACK ?= 0
 
-.PHONY: run test test-package lint bench bench-desktop bench-screen package install system-deps demo clean
+.PHONY: run test test-package lint bench bench-desktop bench-screen bench-listen package install system-deps demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ bench-desktop: install
 
 bench-screen: install
 	$(BIN)/python scripts/bench_screen.py
+
+# Always-listening mode: wake detection, false wakes per hour, end of turn, barge-in through a PulseAudio room.
+# SOAK=30 adds a 30-minute soak run (memory and CPU); JSON=FILE writes every measurement.
+bench-listen: install
+	$(BIN)/python scripts/bench_listen.py $(if $(SOAK),--soak-minutes $(SOAK)) $(if $(JSON),--json $(JSON))
 
 # The one-folder app (dist/local-voice-assistant) and the Linux tar.gz; OFFLINE_PACK=1 adds the offline models.
 package: install
