@@ -477,7 +477,7 @@ class Sampler(threading.Thread):
         super().__init__(name="soak-sampler", daemon=True)
         self.phase, self.every_s = phase, every_s
         self.samples: list[dict] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()  # not _stop: threading.Thread has a _stop of its own
         try:
             import psutil
 
@@ -495,7 +495,7 @@ class Sampler(threading.Thread):
         return time.monotonic(), (int(fields[11]) + int(fields[12])) / ticks, rss
 
     def run(self) -> None:
-        while not self._stop.wait(self.every_s):
+        while not self._halt.wait(self.every_s):
             phase_at_start = self.phase.history_since(time.monotonic() - self.every_s)
             if self._proc is not None:
                 cpu, rss = self._proc.cpu_percent(None), self._proc.memory_info().rss
@@ -507,7 +507,7 @@ class Sampler(threading.Thread):
                                  "idle": phase_at_start == {"silence"}})
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
 
 class Phase:
