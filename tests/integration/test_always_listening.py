@@ -147,16 +147,19 @@ def test_the_phrase_and_a_question_start_one_turn_that_answers_the_question(make
 
 
 @pytest.mark.timeout(120)
-def test_the_phrase_alone_then_the_question_a_second_later_is_one_turn(make):
+def test_the_phrase_alone_then_the_question_two_seconds_later_is_one_turn(make):
     assistant, events, _ = make()
     voice = la.Voice("espeak", "en-gb", 175)
-    stream = la.concat([la.say(la.WAKE_PHRASE, voice), la.say("What is two plus two?", voice)], 1.1)
+    # Longer than the longest end silence (vad.unfinished_silence_ms): the phrase is a turn of its own whatever
+    # the recognizer's speed. A shorter gap may join the two, as in the "pause" cases above.
+    gap = assistant.config.vad.unfinished_silence_ms / 1000 + 0.8
+    stream = la.concat([la.say(la.WAKE_PHRASE, voice), la.say("What is two plus two?", voice)], gap)
     _, listener = _feed(assistant, stream)
     ended = _one_turn(events, listener)
     kinds = _kinds(events)
     assert kinds.index("WakeDetected") < kinds.index("AwaitingQuestion") < kinds.index("SpeechEnded"), kinds
     awaiting = events.of(AwaitingQuestion)[0]
-    assert awaiting.reason == "wake" and awaiting.seconds >= 1.1
+    assert awaiting.reason == "wake" and awaiting.seconds >= gap
     [transcript] = events.of(TranscriptFinal)
     assert wer(["what is two plus two"], [transcript.text]) <= 0.2, transcript.text
     assert "4" in normalize(_reply(events, ended.turn_id))
