@@ -39,7 +39,7 @@ os.environ.setdefault("ASSISTANT_DATA_DIR", tempfile.mkdtemp(prefix="bench-liste
 import numpy as np  # noqa: E402
 
 from tests import listen_audio as la  # noqa: E402
-from tests.helpers import EventLog, normalize, wer  # noqa: E402
+from tests.helpers import EventLog, align, normalize, wer  # noqa: E402
 
 PARTS = ("detection", "false-wakes", "eot", "barge-in", "soak")
 MODEL_EVENTS = ("ModelLoading", "ModelReady", "ModelProgress")
@@ -342,19 +342,6 @@ class Room:
         return t
 
 
-def _align(reference: np.ndarray, recorded: np.ndarray) -> tuple[int, float, float]:
-    """(lag, gain, correlation) of ``reference`` within ``recorded``."""
-    n = len(reference) + len(recorded)
-    nfft = 1 << (n - 1).bit_length()
-    xc = np.fft.irfft(np.fft.rfft(recorded, nfft) * np.conj(np.fft.rfft(reference, nfft)), nfft)
-    lag = int(np.argmax(xc[: len(recorded)]))
-    seg = recorded[lag: lag + len(reference)]
-    ref = reference[: len(seg)]
-    gain = float(np.dot(seg, ref) / (np.dot(ref, ref) + 1e-12))
-    corr = float(np.dot(ref, seg) / (np.linalg.norm(ref) * np.linalg.norm(seg) + 1e-12))
-    return lag, gain, corr
-
-
 def _frame_rms(x: np.ndarray, frame: int = 160) -> np.ndarray:
     n = len(x) // frame
     return np.sqrt((x[: n * frame].reshape(n, frame) ** 2).mean(axis=1)) if n else np.zeros(0)
@@ -439,7 +426,7 @@ def _barge_trial(trial, voice, question, user, rec, rec_mark, t_rec0, t_user, af
            "events": [k for k in kinds if k not in MODEL_EVENTS and k != "ReplyDelta"][:40]}
     # The room: subtract the user's clip, aligned in the recording, and see when the assistant's voice is gone.
     window = rec[: int((len(user) / la.RATE + 8) * la.RATE)]
-    lag, gain, corr = _align(user, window)
+    lag, gain, corr = align(user, window)
     row["alignment"] = {"correlation": round(corr, 3), "gain": round(gain, 3)}
     residual = window.copy()
     n = min(len(user), len(residual) - lag)

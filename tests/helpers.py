@@ -44,6 +44,20 @@ def tone(seconds: float, freq: float = 440.0, rate: int = 16000, amp: float = 0.
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
+def align(reference: np.ndarray, recorded: np.ndarray) -> tuple[int, float, float]:
+    """Where ``reference`` lies in ``recorded`` by FFT cross-correlation: (lag in samples, gain, normalized
+    correlation there)."""
+    n = len(reference) + len(recorded)
+    nfft = 1 << (n - 1).bit_length()
+    xc = np.fft.irfft(np.fft.rfft(recorded, nfft) * np.conj(np.fft.rfft(reference, nfft)), nfft)
+    lag = int(np.argmax(xc[: len(recorded)]))
+    segment = recorded[lag: lag + len(reference)]
+    ref = reference[: len(segment)]
+    gain = float(np.dot(segment, ref) / (np.dot(ref, ref) + 1e-12))
+    corr = float(np.dot(ref, segment) / (np.linalg.norm(ref) * np.linalg.norm(segment) + 1e-12))
+    return lag, gain, corr
+
+
 def noise(seconds: float, rate: int = 16000, amp: float = 0.05, seed: int = 0) -> np.ndarray:
     return (np.random.default_rng(seed).normal(0, amp, int(seconds * rate))).astype(np.float32)
 

@@ -17,7 +17,7 @@ from audio.echo import EchoSuppressor, PlaybackReference
 from audio.files import read_audio
 from audio.microphone import MicrophoneSource
 from audio.speaker import SpeakerSink
-from tests.helpers import EVAL_DIR, wait_until
+from tests.helpers import EVAL_DIR, align, wait_until
 
 REPLY = EVAL_DIR / "ljspeech_LJ001-0001.wav"  # 9.7 s, the assistant's voice
 USER = EVAL_DIR / "librispeech_1089-134691-0001.wav"  # 5.4 s, another speaker
@@ -90,10 +90,8 @@ def test_the_assistant_does_not_hear_itself_but_hears_the_user_talk_over_it(puls
 
     # Where the user's voice is in the room: the clip's own first speech frame, placed by correlation.
     recorded = np.concatenate([s for _, s in raw])
-    n = len(recorded) + len(user)
-    nfft = 1 << (n - 1).bit_length()
-    xc = np.fft.irfft(np.fft.rfft(recorded, nfft) * np.conj(np.fft.rfft(user, nfft)), nfft)[: len(recorded)]
-    t_user_in_room = raw[0][0] + int(np.argmax(xc)) / SAMPLE_RATE
+    lag, _gain, _corr = align(user, recorded)
+    t_user_in_room = raw[0][0] + lag / SAMPLE_RATE
     clean = _vad_frames(vad, [(t_user_in_room, user)])
     t_user_speech = next(t for t, p in clean if p >= THRESHOLD)
 

@@ -14,7 +14,7 @@ from assistant.types import SAMPLE_RATE
 from audio.devices import list_devices, measure_input_level, play_test_tone
 from audio.files import read_audio
 from audio.microphone import MicrophoneSource
-from tests.helpers import EVAL_DIR, SAMPLE_QUESTION, EventLog, tone, wait_until, wer
+from tests.helpers import EVAL_DIR, SAMPLE_QUESTION, EventLog, align, tone, wait_until, wer
 
 CLIP = EVAL_DIR / "librispeech_1089-134691-0001.wav"  # 5.4 s, "for a full hour he had paced up and down..."
 
@@ -46,17 +46,6 @@ def _read_until(mic: MicrophoneSource, done, timeout: float) -> tuple[list, list
     return chunks, levels
 
 
-def _aligned_correlation(reference: np.ndarray, recorded: np.ndarray) -> tuple[float, int]:
-    """Peak normalized cross-correlation of ``reference`` within ``recorded``, and where it starts there."""
-    n = len(reference) + len(recorded)
-    nfft = 1 << (n - 1).bit_length()
-    xc = np.fft.irfft(np.fft.rfft(recorded, nfft) * np.conj(np.fft.rfft(reference, nfft)), nfft)
-    lag = int(np.argmax(xc[: len(recorded)]))
-    segment = recorded[lag: lag + len(reference)]
-    ref = reference[: len(segment)]
-    return float(np.dot(ref, segment) / (np.linalg.norm(ref) * np.linalg.norm(segment) + 1e-12)), lag
-
-
 @pytest.mark.timeout(90)
 def test_the_microphone_hears_speech_played_into_the_room(pulse):
     speech = read_audio(CLIP, SAMPLE_RATE)
@@ -74,7 +63,7 @@ def test_the_microphone_hears_speech_played_into_the_room(pulse):
         mic.stop()
     assert all(c.rate == SAMPLE_RATE and c.samples.dtype == np.float32 for c in chunks)
     recorded = np.concatenate([c.samples for c in chunks])
-    correlation, lag = _aligned_correlation(speech, recorded)
+    lag, _gain, correlation = align(speech, recorded)
     assert correlation > 0.8, correlation
     # timestamps: chunks follow one another on the monotonic clock, and the speech is stamped when it was played
     span = chunks[-1].t_start + chunks[-1].duration - chunks[0].t_start
