@@ -96,6 +96,7 @@ class LlmConfig:
     quantize: str = "auto"  # auto (int8 on CPU) | int8 | none
     max_new_tokens: int = 160
     temperature: float = 0.0  # 0: greedy, repeatable answers
+    repetition_penalty: float = 1.1  # 1.0: off; keeps a small model out of loops
     context_tokens: int = 2048  # budget for system prompt + history + question
     threads: int = 0  # 0: chosen from the machine's cores
     first_token_timeout_s: float = 60.0
@@ -109,6 +110,8 @@ class LlmConfig:
         _check(1 <= self.max_new_tokens <= 4096, "llm.max_new_tokens", "must be between 1 and 4096",
                self.max_new_tokens)
         _check(0.0 <= self.temperature <= 2.0, "llm.temperature", "must be between 0 and 2", self.temperature)
+        _check(1.0 <= self.repetition_penalty <= 2.0, "llm.repetition_penalty", "must be between 1.0 (off) and 2.0",
+               self.repetition_penalty)
         _check(256 <= self.context_tokens <= 131072, "llm.context_tokens", "must be between 256 and 131072",
                self.context_tokens)
         _check(0 <= self.threads <= 256, "llm.threads", "must be between 0 and 256", self.threads)

@@ -22,11 +22,14 @@ def choose_dtype(torch, device: str, preference: str):
     return torch.float32
 
 
-def sampling_kwargs(temperature: float) -> dict:
+def sampling_kwargs(temperature: float, repetition_penalty: float = 1.0) -> dict:
+    # A small model decoding greedily falls into loops ("a tale of the dragon, a tale of the dragon, ..."), which
+    # are then spoken aloud; a mild repetition penalty stops them without changing short factual answers.
+    penalty = {"repetition_penalty": repetition_penalty} if repetition_penalty != 1.0 else {}
     if temperature > 0:
-        return {"do_sample": True, "temperature": temperature}
+        return {"do_sample": True, "temperature": temperature, **penalty}
     # greedy: clear the sampling knobs the model's generation_config may carry
-    return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None, **penalty}
 
 
 def stream_generate(model, tokenizer, inputs: dict, generation_kwargs: dict, *, cancel: CancelToken,

@@ -81,15 +81,15 @@ class TransformersLLM:
 
     def __init__(self, model_dir: Path | None = None, *, name: str = "", device: str = "auto",
                  dtype: str = "auto", quantize: str = "auto", max_new_tokens: int = 160,
-                 temperature: float = 0.0, threads: int = 0, first_token_timeout_s: float = 60.0,
-                 prepare=None) -> None:
+                 temperature: float = 0.0, repetition_penalty: float = 1.0, threads: int = 0,
+                 first_token_timeout_s: float = 60.0, prepare=None) -> None:
         """``prepare`` (optional) is called on load, with a progress callback, to produce ``model_dir``
         (joining and converting the bundled GGUF happens there, on the owner thread)."""
         self.model_dir = Path(model_dir) if model_dir else None
         self.name = name or (self.model_dir.name if self.model_dir else "llm")
         self._device_pref, self._dtype_pref, self._quantize_pref = device, dtype, quantize
         self.max_new_tokens = max_new_tokens
-        self.temperature = temperature
+        self.temperature, self.repetition_penalty = temperature, repetition_penalty
         self.threads = threads or cpu_cores()
         self.first_token_timeout_s = first_token_timeout_s
         self._prepare = prepare
@@ -193,7 +193,7 @@ class TransformersLLM:
         config = self._model.generation_config
         kwargs = {"max_new_tokens": max_new_tokens, "pad_token_id": config.pad_token_id or
                   self._tokenizer.eos_token_id}
-        kwargs.update(sampling_kwargs(self.temperature))
+        kwargs.update(sampling_kwargs(self.temperature, self.repetition_penalty))
         return kwargs
 
     def _generate_all(self, messages: Sequence[ChatMessage], max_new_tokens: int) -> str:

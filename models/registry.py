@@ -68,7 +68,8 @@ def create_llm(config: Config):
     return TransformersLLM(name="local:" + (config.llm.model if model.source != "offline-pack" else
                                             "qwen2.5-coder-0.5b-instruct"),
                            device=llm.device, dtype=llm.dtype, quantize=llm.quantize,
-                           max_new_tokens=llm.max_new_tokens, temperature=llm.temperature, threads=llm.threads,
+                           max_new_tokens=llm.max_new_tokens, temperature=llm.temperature,
+                           repetition_penalty=llm.repetition_penalty, threads=llm.threads,
                            first_token_timeout_s=llm.first_token_timeout_s, prepare=prepare)
 
 
@@ -122,7 +123,8 @@ def create_vision(config: Config):
 
     llm = config.llm
     return TransformersVLM(setting, name=f"vision:{setting}", device=llm.device, dtype=llm.dtype,
-                           max_new_tokens=llm.max_new_tokens, temperature=llm.temperature, threads=llm.threads,
+                           max_new_tokens=llm.max_new_tokens, temperature=llm.temperature,
+                           repetition_penalty=llm.repetition_penalty, threads=llm.threads,
                            first_token_timeout_s=max(llm.first_token_timeout_s, 120.0),
                            max_image_side=config.screen.max_image_side, prepare=prepare)
 

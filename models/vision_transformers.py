@@ -26,13 +26,15 @@ class TransformersVLM:
     supports_images = True
 
     def __init__(self, model: str | Path = "", *, name: str = "", device: str = "auto", dtype: str = "auto",
-                 max_new_tokens: int = 256, temperature: float = 0.0, threads: int = 0,
+                 max_new_tokens: int = 256, temperature: float = 0.0, repetition_penalty: float = 1.0,
+                 threads: int = 0,
                  first_token_timeout_s: float = 120.0, max_image_side: int = 1344, prepare=None) -> None:
         """``model`` is a folder, or the setting ``prepare(progress) -> Path`` resolves (and downloads) on load."""
         self.model_dir = Path(model) if model and prepare is None else None
         self.name = name or str(model) or "vision"
         self._device_pref, self._dtype_pref = device, dtype
         self.max_new_tokens, self.temperature = max_new_tokens, temperature
+        self.repetition_penalty = repetition_penalty
         self.threads = threads or cpu_cores()
         self.first_token_timeout_s = first_token_timeout_s
         self.max_image_side = max_image_side
@@ -132,7 +134,7 @@ class TransformersVLM:
         kwargs = {"max_new_tokens": self.max_new_tokens,
                   "pad_token_id": config.pad_token_id or getattr(tokenizer, "pad_token_id", None)
                   or getattr(tokenizer, "eos_token_id", None)}
-        kwargs.update(sampling_kwargs(self.temperature))
+        kwargs.update(sampling_kwargs(self.temperature, self.repetition_penalty))
         return kwargs
 
     def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:

@@ -1,9 +1,11 @@
 """The offline pack's Qwen2.5-Coder-0.5B-Instruct through transformers, on the CPU."""
 
 import time
+from collections import Counter
 
 import pytest
 
+from assistant.config import DEFAULT_SYSTEM_PROMPT
 from assistant.conversation import Conversation
 from assistant.errors import ModelError
 from assistant.turns import CancelToken
@@ -26,6 +28,14 @@ def test_answers_a_simple_question(llm):
 def test_uses_the_conversation_so_far(llm):
     history = [("My name is Ada and I live in Lisbon.", "Nice to meet you, Ada!")]
     assert "ada" in ask(llm, "What is my name?", history).lower()
+
+
+def test_a_long_reply_does_not_fall_into_a_loop(llm):
+    # Greedy decoding without the repetition penalty told this story as "a tale of the dragon, a tale of the
+    # dragon, ..." until max_new_tokens, and the voice would have read all of it.
+    words = ask(llm, "Tell me a long story about a dragon.", system=DEFAULT_SYSTEM_PROMPT).lower().split()
+    grams = Counter(tuple(words[i:i + 4]) for i in range(len(words) - 3))
+    assert len(words) > 15 and max(grams.values()) <= 2, grams.most_common(3)
 
 
 def test_streams_in_pieces(llm):

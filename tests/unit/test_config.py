@@ -52,6 +52,7 @@ def test_unknown_section():
         ({"vad": {"end_silence_ms": 20}}, "vad.end_silence_ms must be between 100 and 5000"),
         ({"llm": {"device": "tpu"}}, "llm.device must be one of auto, cpu, cuda, mps"),
         ({"llm": {"max_new_tokens": "many"}}, "llm.max_new_tokens must be int"),
+        ({"llm": {"repetition_penalty": 0.8}}, "llm.repetition_penalty must be between 1.0 (off) and 2.0"),
         ({"tts": {"backend": "festival"}}, "tts.backend must be one of piper, espeak"),
         ({"tts": {"speaking_rate": 5}}, "tts.speaking_rate must be between 0.5 and 2.0"),
         ({"models": {"allow_downloads": "maybe"}}, "models.allow_downloads must be bool"),
