@@ -55,7 +55,11 @@ def _candidates(sd, kind: Kind) -> list[dict]:
     appears once per host API (MME, DirectSound, WASAPI...), and the default one is what PortAudio opens
     best; on Linux and macOS there is a single host API anyway."""
     key = _channels_key(kind)
-    devices = [d for d in sd.query_devices() if d[key] > 0]
+    try:
+        devices = [d for d in sd.query_devices() if d[key] > 0]
+    except sd.PortAudioError as exc:  # the sound system is gone (shutting down, or its server died)
+        raise AudioDeviceError("audio-unavailable", f"the sound system cannot list its devices ({exc}); check "
+                               "that it is running, or restart the app.") from exc
     try:
         hostapi = int(sd.default.hostapi)
     except Exception:
