@@ -87,6 +87,7 @@ class Assistant:
         self._speech_awake = False  # the speech in progress started while a phrase was not needed
         self._last_voice: tuple[int, Utterance] | None = None  # the latest spoken question and its turn
         self._carry: Utterance | None = None  # a question cut short by a pause: the next speech continues it
+        self._phrase_alone: Utterance | None = None  # the phrase said alone: the question is heard after it
         if self.stt_stage is not None:
             self.stt_stage.wake, self.stt_stage.on_wake = self.wake, self._on_wake
             if config.vad.unfinished_silence_ms:
@@ -182,6 +183,7 @@ class Assistant:
             gate = self._mic_open
         self._wake_mode = wake
         self._speech_awake = False
+        self._phrase_alone = None
         self.wake_window.close()
         segmenter = Segmenter(self.vad, self.config.vad)
         # Only in real time: a file read faster than that would run through the longest silence before any
@@ -225,11 +227,15 @@ class Assistant:
         listener.stop()
 
     def interrupt(self) -> int | None:
-        """Stop the current turn now: generation, synthesis and queued audio. Returns its id."""
+        """Stop the current turn now: generation, synthesis and queued audio. Returns its id. Of a spoken reply
+        the conversation keeps what the user heard."""
         open_turns = self.tracker.open_turns()
         self.turns.interrupt()
         if self.sink is not None:
             self.sink.flush()
+        now = time.monotonic()
+        for turn_id in open_turns:
+            self.conversation.cut_short(turn_id, self.tts_stage.heard(turn_id, now) if self.tts_stage else "")
         for turn_id in open_turns:
             self.bus.publish(TurnInterrupted(turn_id=turn_id))
             self.tracker.end(turn_id, "interrupted")
@@ -277,6 +283,7 @@ class Assistant:
         self.bus.publish(WakeDetected(heard=match.heard, score=match.score, t_speech_start=utterance.t_speech_start))
         if not match.question:
             seconds = max(self.config.listen.follow_up_s, self.WAKE_WAIT_S)
+            self._phrase_alone = utterance
             self.wake_window.open(seconds)
             self.bus.publish(AwaitingQuestion(seconds=seconds, reason="wake"))
             return None
@@ -308,7 +315,7 @@ class Assistant:
         assert self.stt_stage is not None
         if self.keep_recording is not None:
             self.keep_recording(segment.samples)
-        prompt, wake = "", ""
+        prompt, wake, lead = "", "", 0
         samples, t_start, key = segment.samples, segment.t_speech_start, segment.key
         if self._wake_mode:
             prompt = self.wake.prompt
@@ -318,15 +325,20 @@ class Assistant:
             if carry is not None and wake == "awake":  # the first half of this sentence, cut by a long pause
                 gap = np.zeros(int(0.2 * SAMPLE_RATE), np.float32)
                 samples, t_start, key = np.concatenate([carry.samples, gap, samples]), carry.t_speech_start, ()
+                lead = carry.lead
+            elif wake == "awake":
+                samples, lead = self._after_phrase(samples, segment.t_first)
+            self._phrase_alone = None
             if wake == "candidate":  # not a turn unless it starts with the phrase: nothing is interrupted
                 self.stt_stage.put(Utterance(0, samples, t_start, segment.t_speech_end, segment.t_detected, key,
-                                             prompt, wake))
+                                             prompt, wake, t_first=segment.t_first))
                 return
         turn_id = self._begin_turn(origin=segment.t_speech_end)
         self.tracker.timings(turn_id).mark("end_of_speech_detected", segment.t_detected)
         self.bus.publish(SpeechEnded(turn_id=turn_id, t_speech_end=segment.t_speech_end,
                                      duration=segment.t_speech_end - t_start))
-        utterance = Utterance(turn_id, samples, t_start, segment.t_speech_end, segment.t_detected, key, prompt, wake)
+        utterance = Utterance(turn_id, samples, t_start, segment.t_speech_end, segment.t_detected, key, prompt, wake,
+                              lead, segment.t_first)
         self._last_voice = (turn_id, utterance)
         self.stt_stage.put(utterance)
 
@@ -349,5 +361,20 @@ class Assistant:
         # Transcribe the speech so far while the end-of-turn silence runs: if the user stays silent,
         # the transcript is ready (or nearly) when the turn ends.
         assert self.stt_stage is not None
-        self.stt_stage.put(SpeculativeUtterance(candidate.key, candidate.samples,
-                                                self.wake.prompt if self._wake_mode else ""))
+        samples, lead = (self._after_phrase(candidate.samples, candidate.t_first) if self._wake_mode
+                         else (candidate.samples, 0))
+        self.stt_stage.put(SpeculativeUtterance(candidate.key, samples, self.wake.prompt if self._wake_mode else "",
+                                                lead))
+
+    def _after_phrase(self, samples: np.ndarray, t_first: float) -> tuple[np.ndarray, int]:
+        """(samples, lead): the question (its first sample at ``t_first``) with the phrase said alone just before it
+        in front (``lead`` samples: the phrase and the silence between them, up to 1 s of it), so that the
+        recognizer hears what it would have heard had the pause not split them; unchanged without such a phrase."""
+        phrase = self._phrase_alone
+        if phrase is None:
+            return samples, 0
+        gap = t_first - (phrase.t_first + len(phrase.samples) / SAMPLE_RATE)
+        if not 0.0 <= gap <= self.WAKE_WAIT_S:
+            return samples, 0
+        lead = np.concatenate([phrase.samples, np.zeros(int(min(gap, 1.0) * SAMPLE_RATE), np.float32)])
+        return np.concatenate([lead, samples]), len(lead)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from assistant.bus import EventBus
 from assistant.config import data_dir
-from assistant.conversation import Conversation
+from assistant.conversation import CUT_OFF, Conversation
 from assistant.errors import AssistantError
 from assistant.events import (
     ErrorOccurred,
@@ -483,7 +483,7 @@ def history_messages(store: HistoryStore, conversation_id: int) -> list[ChatMess
         if not answer or turn.outcome not in ("completed", "interrupted"):
             continue
         if turn.outcome == "interrupted":
-            answer += " [interrupted by the user]"
+            answer += CUT_OFF
         messages += [ChatMessage(Role.USER, turn.question), ChatMessage(Role.ASSISTANT, answer)]
     return messages
 

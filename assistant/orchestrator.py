@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -141,6 +142,15 @@ class TtsStage(TurnStage):
         super().__init__(bus, tts, tracker, "tts-stage")
         self.tts, self.turns, self.sink = tts, turns, sink
         self._speaking: set[int] = set()
+        # turn -> (when each piece of its reply starts to be heard, the piece): what an interruption cut short
+        self._heard: OrderedDict[int, list[tuple[float, str]]] = OrderedDict()
+        self._heard_lock = threading.Lock()
+
+    def heard(self, turn_id: int, at: float) -> str:
+        """The pieces of ``turn_id``'s reply whose sound had begun by ``at`` (monotonic): what the user heard."""
+        with self._heard_lock:
+            pieces = self._heard.pop(turn_id, [])
+        return " ".join(text for start, text in pieces if start <= at)
 
     def handle(self, item: Sentence | EndOfReply) -> None:
         turn_id = item.turn_id
@@ -151,6 +161,7 @@ class TtsStage(TurnStage):
             return
         timings = self.tracker.timings(turn_id)
         token = self.turns.token(turn_id)
+        first = True
         for block in self.tts.synthesize(item.text, cancel=token):
             if token.cancelled or not self.tracker.is_open(turn_id):
                 return
@@ -159,15 +170,26 @@ class TtsStage(TurnStage):
             if token.cancelled:  # interrupted between the check above and play(): take it back
                 self.sink.flush()
                 return
+            if first:
+                first = False
+                self._note_heard(turn_id, heard_at, item.text)
             timings.mark("voice_to_voice", heard_at)
             if turn_id not in self._speaking:
                 self._speaking.add(turn_id)
                 self.bus.publish(SpeakingStarted(turn_id=turn_id))
 
+    def _note_heard(self, turn_id: int, heard_at: float, text: str) -> None:
+        with self._heard_lock:
+            self._heard.setdefault(turn_id, []).append((heard_at, text))
+            while len(self._heard) > 8:  # turns that ended without being asked about
+                self._heard.popitem(last=False)
+
     def _finish(self, turn_id: int) -> None:
         # The turn ends when its audio has been heard, unless it is interrupted first.
         while self.tracker.is_open(turn_id) and not self.sink.wait_drained(0.05):
             pass
+        with self._heard_lock:
+            self._heard.pop(turn_id, None)
         if turn_id in self._speaking:
             self._speaking.discard(turn_id)
             self.bus.publish(SpeakingFinished(turn_id=turn_id))
@@ -267,7 +289,8 @@ class LlmStage(TurnStage):
         if not cancelled:
             send(splitter.flush())
         reply = "".join(parts).strip()
-        self.conversation.add_exchange(remembered, reply, interrupted=cancelled, private=about_screen)
+        self.conversation.add_exchange(remembered, reply, interrupted=cancelled, private=about_screen,
+                                       turn_id=turn_id, spoken=speak and request.by_voice)
         if not self.tracker.is_open(turn_id):
             return
         timings.mark("reply_done")
@@ -315,7 +338,7 @@ class SttStage(TurnStage):
                     self.on_judged(utterance.key, False)  # no verdict: the end of turn must not wait for one
                 return  # a newer candidate or the final utterance is waiting: this one is already stale
             transcript = self.stt.transcribe(utterance.samples, language=self.language, prompt=utterance.prompt)
-            self._speculative = (utterance.key, utterance.prompt, transcript)
+            self._speculative = (utterance.key, utterance.prompt, utterance.lead, transcript)
             if utterance.prompt and self.wake is not None and utterance.key:
                 match = self.wake.match(transcript.text)
                 if match is not None and not self.wake.needs_confirming(transcript):
@@ -328,8 +351,8 @@ class SttStage(TurnStage):
             return
         t0 = time.monotonic()
         spec = self._speculative
-        if spec is not None and utterance.key and spec[:2] == (utterance.key, utterance.prompt):
-            transcript = spec[2]  # transcribed during the silence: the same audio
+        if spec is not None and utterance.key and spec[:3] == (utterance.key, utterance.prompt, utterance.lead):
+            transcript = spec[3]  # transcribed during the silence: the same audio
             self.speculative_hits += 1
         else:
             transcript = self.stt.transcribe(utterance.samples, language=self.language, prompt=utterance.prompt)
@@ -348,7 +371,18 @@ class SttStage(TurnStage):
             return
         image, screen = self.screen_for(text) if self.screen_for is not None else (None, "")
         self.llm_stage.put(TurnRequest(turn_id, text, speak=True, t_submitted=utterance.t_speech_end,
-                                       image=image, screen=screen))
+                                       image=image, screen=screen, by_voice=True))
+
+    def _heard_in_full(self, utterance: Utterance, match: WakeMatch) -> WakeMatch:
+        """``match``, or its question heard again without the prompt when it stops short: tiny.en given the phrase
+        as its prompt can drop the words after an in-sentence pause ("what is the capital of, France?" read "what
+        is the capital of?"); without the prompt it keeps them."""
+        if not (match.question and utterance.prompt and sounds_unfinished(match.question)):
+            return match
+        again = self.wake.match(self.stt.transcribe(utterance.samples, language=self.language).text)
+        if again is not None and again.question and not sounds_unfinished(again.question):
+            return WakeMatch(heard=match.heard, score=match.score, question=again.question)
+        return match
 
     def _after_wake_check(self, utterance: Utterance, transcript: Transcript) -> tuple[int | None, str]:
         """Always-listening mode: (the turn to answer, the question), or (None, "") when there is nothing to
@@ -358,6 +392,12 @@ class SttStage(TurnStage):
         text = transcript.text
         match = self.wake.match(text) if text and self.wake is not None else None
         at_pause, self._phrase_at_pause = self._phrase_at_pause, None
+        if utterance.lead:  # the phrase said alone before this question, heard again with it: not a new wake
+            if match is not None and match.question:
+                return utterance.turn_id, self._heard_in_full(utterance, match).question
+            text = self.stt.transcribe(utterance.samples[utterance.lead:], language=self.language,
+                                       prompt=utterance.prompt).text  # the phrase was not heard again
+            match = None
         if match is None and candidate and text and at_pause is not None and utterance.key \
                 and at_pause[0] == utterance.key[0]:
             heard = at_pause[1]
@@ -367,12 +407,8 @@ class SttStage(TurnStage):
             if self.wake.match(plain) is None:  # only the prompt's suggestion heard it: not the phrase
                 log.info("wake phrase in %r not confirmed without the prompt (%r)", text, plain)
                 match = None
-        if match is not None and match.question and utterance.prompt and sounds_unfinished(match.question):
-            # tiny.en given the phrase as its prompt can drop the words after an in-sentence pause ("what is the
-            # capital of, France?" read "what is the capital of?"); without the prompt it keeps them
-            again = self.wake.match(self.stt.transcribe(utterance.samples, language=self.language).text)
-            if again is not None and again.question and not sounds_unfinished(again.question):
-                match = WakeMatch(heard=match.heard, score=match.score, question=again.question)
+        if match is not None:
+            match = self._heard_in_full(utterance, match)
         if not text or (candidate and match is None):
             if not candidate:
                 self.tracker.end(utterance.turn_id, "no-speech")

@@ -48,6 +48,7 @@ class SpeechSegment:
     t_speech_end: float  # the acoustic end of the user's speech
     t_detected: float
     forced: bool = False  # cut at max_utterance_s rather than at a pause
+    t_first: float = 0.0  # monotonic time of the first sample kept (the pre-roll's)
 
 
     @property
@@ -186,7 +187,8 @@ class Segmenter:
         audio = np.concatenate(speech)
         end = acoustic_end(audio[: self._samples_at_last_speech]) or self._samples_at_last_speech
         t_end = self._t_buffer + end / SAMPLE_RATE
-        return SpeechSegment(audio[: end + int(_TAIL_S * SAMPLE_RATE)], self._t_start, t_end, t_detected, forced)
+        return SpeechSegment(audio[: end + int(_TAIL_S * SAMPLE_RATE)], self._t_start, t_end, t_detected, forced,
+                             self._t_buffer)
 
     def _end(self, t_detected: float, forced: bool = False) -> SpeechSegment | SpeechTooShort:
         assert self._speech is not None

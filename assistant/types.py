@@ -39,6 +39,11 @@ class Utterance:
     # Always-listening mode: "candidate" = not a turn yet, one only if it starts with the wake phrase (turn_id 0);
     # "awake" = a turn (follow-up window, barge-in) that may still start with the phrase. "" = not in that mode.
     wake: str = ""
+    # Samples before the speech itself: the wake phrase, said alone just before this question, heard again with
+    # it. tiny.en misreads a short question on its own ("the capital of Middle East") that it reads right after
+    # the phrase: the same words are understood whether or not the user paused after the phrase.
+    lead: int = 0
+    t_first: float = 0.0  # monotonic time of the first sample (of the speech's own samples, after any lead)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -49,6 +54,7 @@ class SpeculativeUtterance:
     key: tuple
     samples: np.ndarray
     prompt: str = ""
+    lead: int = 0  # as Utterance.lead
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +114,4 @@ class TurnRequest:
     extra: dict = field(default_factory=dict)
     image: ScreenImage | None = None  # a question about this image
     screen: str = ""  # a question about the screen: capture this target first (screen | window | all)
+    by_voice: bool = False  # a spoken question: its reply is heard, not read

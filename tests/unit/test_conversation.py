@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.conversation import Conversation
+from assistant.conversation import CUT_OFF, Conversation
 from assistant.errors import InputError
 from assistant.types import Role
 
@@ -31,6 +31,32 @@ def test_a_question_too_long_for_the_context_is_refused():
 def test_an_interrupted_reply_is_remembered_as_cut_off():
     conv = Conversation("sys", 2048, 100)
     conv.add_exchange("tell me a story", "Once upon a time", interrupted=True)
-    assert conv.history[-1].content.endswith("[interrupted by the user]")
+    assert conv.history[-1].content == "Once upon a time" + CUT_OFF
     conv.add_exchange("hello", "   ")  # nothing was said: nothing to remember
     assert len(conv.history) == 2
+
+
+def test_a_spoken_reply_cut_short_is_remembered_as_far_as_it_was_heard():
+    conv = Conversation("sys", 2048, 100)
+    # the reply was written in full, then the user spoke over it after its first sentence
+    conv.add_exchange("tell me a story", "Once upon a time. There was a dragon.", turn_id=1, spoken=True)
+    conv.cut_short(1, "Once upon a time.")
+    assert [m.content for m in conv.history] == ["tell me a story", "Once upon a time." + CUT_OFF]
+    # interrupted while still being written: the cut comes first, the partial reply after it
+    conv.cut_short(2, "Paris is")
+    conv.add_exchange("capital of France?", "Paris is the capital", interrupted=True, turn_id=2, spoken=True)
+    assert conv.history[-1].content == "Paris is" + CUT_OFF
+    # nothing heard yet: nothing of that exchange is remembered
+    conv.add_exchange("and of Italy?", "Rome.", turn_id=3, spoken=True)
+    conv.cut_short(3, "")
+    assert len(conv.history) == 4
+
+
+def test_a_typed_reply_is_kept_as_far_as_it_was_written_whatever_was_heard():
+    conv = Conversation("sys", 2048, 100)
+    conv.add_exchange("capital of France?", "The capital of France is Paris.", turn_id=1, spoken=False)
+    conv.cut_short(1, "The capital")  # it was read on the screen, not only heard
+    assert conv.history[-1].content == "The capital of France is Paris."
+    conv.cut_short(2, "Rome")
+    conv.add_exchange("and of Italy?", "Rome is", interrupted=True, turn_id=2)
+    assert conv.history[-1].content == "Rome is" + CUT_OFF

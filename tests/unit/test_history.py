@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from assistant.bus import EventBus
-from assistant.conversation import Conversation
+from assistant.conversation import CUT_OFF, Conversation
 from assistant.errors import AssistantError
 from assistant.events import (
     ErrorOccurred,
@@ -401,7 +401,7 @@ def test_history_messages_and_restore(store):
     add(store, cid, "q4", "half", outcome="error", error="boom")
     messages = history_messages(store, cid)
     assert messages == [ChatMessage(Role.USER, "q1"), ChatMessage(Role.ASSISTANT, "a1"),
-                        ChatMessage(Role.USER, "q2"), ChatMessage(Role.ASSISTANT, "partial [interrupted by the user]")]
+                        ChatMessage(Role.USER, "q2"), ChatMessage(Role.ASSISTANT, "partial" + CUT_OFF)]
     conversation = Conversation("system", 4096, 256)
     conversation.add_exchange("old", "stale")
     assert restore_conversation(conversation, store, cid) == 2

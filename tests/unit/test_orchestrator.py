@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from assistant.config import Config
+from assistant.conversation import CUT_OFF
 from assistant.errors import InputError
 from assistant.events import (
     ReplyDelta,
@@ -94,6 +95,31 @@ def test_interrupt_stops_generation_and_audio_at_once():
     assert sink.wait_drained(0)  # nothing left queued for the speaker
     assert "TurnInterrupted" in rec.kinds(turn)
     assert sum(isinstance(e, TurnEnded) for e in rec.events) == 1
+    assistant.shutdown()
+
+
+def test_a_spoken_answer_cut_short_is_remembered_as_far_as_it_was_heard():
+    # Written in a moment, spoken at 0.3 s a word: when the user speaks up, only the first clause has been heard.
+    sink = RecordingSink(realtime=True)
+    assistant, rec = make(tts=ToneTTS(seconds_per_word=0.3), sink=sink)
+    audio = np.concatenate([np.zeros(8000, np.float32), speech_like(1.0)])
+    assistant.listen(FileSource(audio, realtime=False, tail_silence_s=1.0))
+    rec.wait_for(lambda e: isinstance(e, ReplyFinished))
+    rec.wait_for(lambda e: isinstance(e, SpeakingStarted))
+    [finished] = rec.of(ReplyFinished)
+    assert finished.text == "The capital of France, as you know, is Paris. Bye."
+    assert assistant.interrupt() == finished.turn_id
+    assert [m.content for m in assistant.conversation.history] == [
+        "what is the capital of france", "The capital of France," + CUT_OFF]
+    assistant.shutdown()
+
+
+def test_a_typed_answer_cut_short_is_remembered_as_far_as_it_was_written():
+    assistant, rec = make(tts=ToneTTS(seconds_per_word=0.3), sink=RecordingSink(realtime=True))
+    turn = assistant.ask("capital of France?")
+    rec.wait_for(lambda e: isinstance(e, ReplyFinished))
+    assert assistant.interrupt() == turn
+    assert assistant.conversation.history[-1].content == "The capital of France, as you know, is Paris. Bye."
     assistant.shutdown()
 
 

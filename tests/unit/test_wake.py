@@ -209,15 +209,30 @@ def test_the_phrase_heard_at_a_pause_in_the_same_breath_wakes_it_though_the_whol
     assistant.shutdown()
 
 
-def test_the_phrase_alone_opens_a_window_for_the_question():
-    stt = SequenceSTT("Hey Assistant.", "What time is it?")
+def test_the_phrase_alone_opens_a_window_for_the_question_heard_after_the_phrase():
+    # The question is heard with the phrase in front of it, as if said in one breath: not a second wake.
+    stt = SequenceSTT("Hey Assistant.", "Hey Assistant, what time is it?")
     assistant, source, log, _llm = _wake_assistant(stt, follow_up_s=0.0)
-    _say(source)
+    _say(source, seconds=0.6)
     awaiting = log.wait_for(AwaitingQuestion, 5)
     assert awaiting.reason == "wake" and awaiting.seconds == Assistant.WAKE_WAIT_S
     assert not log.of(TurnEnded)
-    _say(source)
+    _say(source, seconds=1.0)
+    assert log.wait_for(TranscriptFinal, 5).text == "what time is it?"
+    assert len(log.of(WakeDetected)) == 1
+    phrase_s, question_s = stt.seconds
+    assert question_s > phrase_s + 1.0  # the phrase (0.6 s and its tail), a short gap, then the question (1 s)
+    assistant.shutdown()
+
+
+def test_a_question_after_the_phrase_alone_is_heard_on_its_own_when_the_phrase_is_not_heard_again():
+    stt = SequenceSTT("Hey Assistant.", "Hey, that's it. What time is it?", "What time is it?")
+    assistant, source, log, _llm = _wake_assistant(stt, follow_up_s=0.0)
+    _say(source, seconds=0.6)
+    log.wait_for(AwaitingQuestion, 5)
+    _say(source, seconds=1.0)
     assert log.wait_for(TranscriptFinal, 5).text == "What time is it?"
+    assert stt.seconds[2] < 1.5  # the question's own audio
     assistant.shutdown()
 
 
