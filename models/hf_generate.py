@@ -22,14 +22,19 @@ def choose_dtype(torch, device: str, preference: str):
     return torch.float32
 
 
-def sampling_kwargs(temperature: float, repetition_penalty: float = 1.0) -> dict:
-    # A small model decoding greedily falls into loops ("a tale of the dragon, a tale of the dragon, ..."), which
-    # are then spoken aloud; a mild repetition penalty stops them without changing short factual answers.
-    penalty = {"repetition_penalty": repetition_penalty} if repetition_penalty != 1.0 else {}
-    if temperature > 0:
-        return {"do_sample": True, "temperature": temperature, **penalty}
-    # greedy: clear the sampling knobs the model's generation_config may carry
-    return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None, **penalty}
+def sampling_kwargs(temperature: float, repetition_penalty: float = 1.0, prompt_tokens: int = 0) -> dict:
+    """generate() arguments for ``temperature`` (0: greedy) and a repetition penalty on the reply's own tokens."""
+    kwargs: dict = {"do_sample": True, "temperature": temperature} if temperature > 0 else \
+        {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}  # greedy: clear the model's knobs
+    if repetition_penalty != 1.0:
+        # A small model decoding greedily falls into loops ("a tale of the dragon, a tale of the dragon, ..."),
+        # which are then spoken aloud. The penalty counts the reply's tokens only: an answer must be free to
+        # repeat the prompt's (a button label on the screen, the user's name).
+        from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
+
+        kwargs["logits_processor"] = LogitsProcessorList([
+            RepetitionPenaltyLogitsProcessor(float(repetition_penalty), prompt_ignore_length=prompt_tokens)])
+    return kwargs
 
 
 def stream_generate(model, tokenizer, inputs: dict, generation_kwargs: dict, *, cancel: CancelToken,

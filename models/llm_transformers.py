@@ -188,12 +188,12 @@ class TransformersLLM:
         self.load()
         return int(self._inputs(messages)["input_ids"].shape[1])
 
-    def _generation_kwargs(self, max_new_tokens: int) -> dict:
+    def _generation_kwargs(self, max_new_tokens: int, prompt_tokens: int = 0) -> dict:
         assert self._model is not None and self._tokenizer is not None
         config = self._model.generation_config
         kwargs = {"max_new_tokens": max_new_tokens, "pad_token_id": config.pad_token_id or
                   self._tokenizer.eos_token_id}
-        kwargs.update(sampling_kwargs(self.temperature, self.repetition_penalty))
+        kwargs.update(sampling_kwargs(self.temperature, self.repetition_penalty, prompt_tokens))
         return kwargs
 
     def _generate_all(self, messages: Sequence[ChatMessage], max_new_tokens: int) -> str:
@@ -201,7 +201,8 @@ class TransformersLLM:
 
         inputs = self._inputs(messages)
         with torch.inference_mode():
-            out = self._model.generate(**inputs, **self._generation_kwargs(max_new_tokens))  # type: ignore[union-attr]
+            kwargs = self._generation_kwargs(max_new_tokens, inputs["input_ids"].shape[1])
+            out = self._model.generate(**inputs, **kwargs)  # type: ignore[union-attr]
         return self._tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)  # type: ignore[union-attr]
 
     def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
@@ -212,6 +213,7 @@ class TransformersLLM:
         prefix = self._prefix_cache(messages, inputs["input_ids"])
         if prefix is not None:
             inputs["past_key_values"] = prefix
-        yield from stream_generate(self._model, self._tokenizer, inputs, self._generation_kwargs(self.max_new_tokens),
+        kwargs = self._generation_kwargs(self.max_new_tokens, inputs["input_ids"].shape[1])
+        yield from stream_generate(self._model, self._tokenizer, inputs, kwargs,
                                    cancel=cancel, first_token_timeout_s=self.first_token_timeout_s,
                                    what="the language model", fix="Try a smaller model or a shorter conversation.")

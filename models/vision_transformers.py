@@ -127,14 +127,14 @@ class TransformersVLM:
         text = sum(len(tokenizer(m.content)["input_ids"]) for m in messages)  # type: ignore[operator]
         return text + IMAGE_TOKENS_ESTIMATE * sum(len(m.images) for m in messages)
 
-    def _generation_kwargs(self) -> dict:
+    def _generation_kwargs(self, prompt_tokens: int) -> dict:
         assert self._model is not None and self._processor is not None
         tokenizer = getattr(self._processor, "tokenizer", None)
         config = self._model.generation_config
         kwargs = {"max_new_tokens": self.max_new_tokens,
                   "pad_token_id": config.pad_token_id or getattr(tokenizer, "pad_token_id", None)
                   or getattr(tokenizer, "eos_token_id", None)}
-        kwargs.update(sampling_kwargs(self.temperature, self.repetition_penalty))
+        kwargs.update(sampling_kwargs(self.temperature, self.repetition_penalty, prompt_tokens))
         return kwargs
 
     def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
@@ -142,7 +142,9 @@ class TransformersVLM:
         is raised here."""
         self.load()
         tokenizer = getattr(self._processor, "tokenizer", self._processor)
-        yield from stream_generate(self._model, tokenizer, self._inputs(messages), self._generation_kwargs(),
+        inputs = self._inputs(messages)
+        kwargs = self._generation_kwargs(inputs["input_ids"].shape[1])
+        yield from stream_generate(self._model, tokenizer, inputs, kwargs,
                                    cancel=cancel, first_token_timeout_s=self.first_token_timeout_s,
                                    what="the vision model", fix="Lower screen.max_image_side or choose a smaller "
                                    "screen.vision_model.")
