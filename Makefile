@@ -15,7 +15,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(TORCH)
-	$(BIN)/python -m pip install -q -e '.[offline,dev]'
+	$(BIN)/python -m pip install -q -e '.[offline,wakeword,dev]'
 	touch $@
 
 system-deps:

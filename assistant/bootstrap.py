@@ -19,7 +19,13 @@ def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, 
     tts = create_tts(config) if speak and sink is not None else None
     return Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
                      screen=create_screen_answerer(config, llm), echo=echo_canceller(sink),
-                     keep_recording=debug_recorder(config) if listen else None)
+                     keep_recording=debug_recorder(config) if listen else None,
+                     spotter=wake_spotter(config) if listen else None)
+
+
+def wake_spotter(config: Config):
+    """The wake-word model of ``listen.wake_model`` (loaded when listening starts), or None."""
+    return registry.create_wake_spotter(config)
 
 
 def echo_canceller(sink):

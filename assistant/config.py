@@ -205,6 +205,10 @@ class ListenConfig:
     barge_in: bool = True  # speaking over a reply stops it and becomes the next question
     headphones: bool = False  # the microphone cannot hear the speaker: full duplex, no echo suppression
     debug_recordings: bool = False  # keep every heard utterance as a WAV in the data folder (off: nothing on disk)
+    # An openWakeWord model that spots the phrase in the audio itself (a .onnx path, or owner/repo:file.onnx on the
+    # hub); "": the built-in detector, which finds the phrase in what speech to text hears. Set wake_phrase to the
+    # model's phrase, so that it is taken off the question.
+    wake_model: str = ""
 
     def __post_init__(self) -> None:
         words = self.wake_phrase.split()

@@ -80,10 +80,11 @@ class SpeechDiscarded(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WakeDetected(Event):
-    """The wake phrase was heard (always-listening mode); ``heard`` is how speech to text wrote it."""
+    """The wake phrase was heard (always-listening mode); ``heard`` is how speech to text wrote it (the configured
+    phrase, when a wake-word model spotted it in the audio)."""
 
     heard: str
-    score: float  # 0..1, its likeness to the configured phrase
+    score: float  # 0..1, its likeness to the configured phrase (or the wake-word model's score)
     t_speech_start: float
 
 

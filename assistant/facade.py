@@ -22,6 +22,7 @@ from assistant.events import (
     BargedIn,
     SpeakingStarted,
     SpeechEnded,
+    SpeechIgnored,
     TurnEnded,
     TurnInterrupted,
     WakeDetected,
@@ -35,6 +36,7 @@ from assistant.ports import (
     SpeechToText,
     TextToSpeech,
     VoiceActivityDetector,
+    WakeWordSpotter,
 )
 from assistant.screen import SCREEN_TARGETS, ScreenImage, screen_target_for
 from assistant.screen_answer import ScreenAnswerer
@@ -59,7 +61,8 @@ class Assistant:
                  llm: LanguageModel | None = None, tts: TextToSpeech | None = None,
                  vad: VoiceActivityDetector | None = None, sink: AudioSink | None = None,
                  screen: ScreenAnswerer | None = None, echo: EchoCanceller | None = None,
-                 keep_recording: Callable[[np.ndarray], None] | None = None) -> None:
+                 keep_recording: Callable[[np.ndarray], None] | None = None,
+                 spotter: WakeWordSpotter | None = None) -> None:
         self.config = config
         self.bus = bus or EventBus()
         self.turns = TurnCounter()
@@ -83,8 +86,10 @@ class Assistant:
         self.wake_window = WakeWindow()
         self.echo = echo
         self.keep_recording = keep_recording  # debug recordings: each heard utterance (off unless switched on)
+        self.spotter = spotter  # a wake-word model (listen.wake_model) that hears the phrase in the audio itself
         self._wake_mode = False
         self._speech_awake = False  # the speech in progress started while a phrase was not needed
+        self._spotted_in_speech = False  # the wake-word model heard the phrase in the speech in progress
         self._last_voice: tuple[int, Utterance] | None = None  # the latest spoken question and its turn
         self._carry: Utterance | None = None  # a question cut short by a pause: the next speech continues it
         self._phrase_alone: Utterance | None = None  # the phrase said alone: the question is heard after it
@@ -182,7 +187,7 @@ class Assistant:
         if hears_speaker and echo is None and not (wake and cfg.headphones) and self.config.audio.half_duplex:
             gate = self._mic_open
         self._wake_mode = wake
-        self._speech_awake = False
+        self._speech_awake = self._spotted_in_speech = False
         self._phrase_alone = None
         self.wake_window.close()
         segmenter = Segmenter(self.vad, self.config.vad)
@@ -192,7 +197,9 @@ class Assistant:
                                     and getattr(source, "realtime", True))
         self._listener = Listener(self.bus, segmenter, source, self._on_utterance,
                                   self._on_pause, gate=gate, echo=echo,
-                                  on_speech_start=self._on_speech_start if wake else None)
+                                  on_speech_start=self._on_speech_start if wake else None,
+                                  spotter=self.spotter if wake else None,
+                                  spot_threshold=0.8 - 0.6 * cfg.sensitivity, on_spotted=self._on_spotted)
         self._listener.start()
         return self._listener
 
@@ -201,12 +208,14 @@ class Assistant:
         return self._listener is not None and not self._listener.done.is_set() and not self._listener.stopping
 
     def set_listen_config(self, listen: ListenConfig,
-                          keep_recording: Callable[[np.ndarray], None] | None = None) -> None:
-        """Take new always-listening settings (phrase, sensitivity, follow-up, switches) without reloading a
-        model; a running listener picks them up when it is started again."""
+                          keep_recording: Callable[[np.ndarray], None] | None = None,
+                          spotter: WakeWordSpotter | None = None) -> None:
+        """Take new always-listening settings (phrase, sensitivity, follow-up, switches, wake-word model) without
+        reloading any other model; a running listener picks them up when it is started again."""
         self.config = dataclasses.replace(self.config, listen=listen)
         self.wake = WakePhrase(listen.wake_phrase, listen.sensitivity)
         self.keep_recording = keep_recording
+        self.spotter = spotter
         if self.stt_stage is not None:
             self.stt_stage.wake = self.wake
 
@@ -277,17 +286,34 @@ class Assistant:
             self.interrupt()
             self.bus.publish(BargedIn(turn_id=turn_id, t_speech_start=start.t_speech_start))
 
+    def _on_spotted(self, score: float, t: float, in_speech: bool) -> None:
+        """The wake-word model heard the phrase (on the listener thread): the speech in progress, or the next one
+        within the window, is the question."""
+        self._spotted_in_speech = in_speech
+        seconds = max(self.config.listen.follow_up_s, self.WAKE_WAIT_S)
+        self.wake_window.open(seconds)
+        self.bus.publish(WakeDetected(heard=self.config.listen.wake_phrase, score=round(score, 3), t_speech_start=t))
+        self.bus.publish(AwaitingQuestion(seconds=seconds, reason="wake"))
+
+    def _spotting(self) -> bool:
+        """A wake-word model is listening: speech it did not hear the phrase in needs no transcribing."""
+        return self._listener is not None and self._listener.spotter is not None
+
     def _on_wake(self, utterance: Utterance, match: WakeMatch) -> int | None:
         """The STT stage heard the phrase (on its thread): the turn that answers the question after it, or
         None when the phrase came alone and the question is awaited."""
-        self.bus.publish(WakeDetected(heard=match.heard, score=match.score, t_speech_start=utterance.t_speech_start))
+        spotted = utterance.wake == "spotted"  # the wake-word model said so already, as the phrase was said
+        if not spotted:
+            self.bus.publish(WakeDetected(heard=match.heard, score=match.score,
+                                          t_speech_start=utterance.t_speech_start))
         if not match.question:
             seconds = max(self.config.listen.follow_up_s, self.WAKE_WAIT_S)
             self._phrase_alone = utterance
             self.wake_window.open(seconds)
-            self.bus.publish(AwaitingQuestion(seconds=seconds, reason="wake"))
+            if not spotted:
+                self.bus.publish(AwaitingQuestion(seconds=seconds, reason="wake"))
             return None
-        if utterance.wake == "awake":
+        if utterance.wake in ("awake", "spotted"):
             return utterance.turn_id
         turn_id = self._begin_turn(origin=utterance.t_speech_end)
         self._last_voice = (turn_id, utterance)
@@ -320,7 +346,9 @@ class Assistant:
         if self._wake_mode:
             prompt = self.wake.prompt
             wake = "awake" if self._speech_awake or self.wake_window.is_open(segment.t_speech_start) else "candidate"
-            self._speech_awake = False
+            if self._spotted_in_speech:
+                wake = "spotted"
+            self._speech_awake = self._spotted_in_speech = False
             carry, self._carry = self._carry, None
             if carry is not None and wake == "awake":  # the first half of this sentence, cut by a long pause
                 gap = np.zeros(int(0.2 * SAMPLE_RATE), np.float32)
@@ -329,6 +357,9 @@ class Assistant:
             elif wake == "awake":
                 samples, lead = self._after_phrase(samples, segment.t_first)
             self._phrase_alone = None
+            if wake == "candidate" and self._spotting():  # the model heard no phrase in it: nothing to transcribe
+                self.bus.publish(SpeechIgnored(reason="no-wake-phrase", duration=segment.t_speech_end - t_start))
+                return
             if wake == "candidate":  # not a turn unless it starts with the phrase: nothing is interrupted
                 self.stt_stage.put(Utterance(0, samples, t_start, segment.t_speech_end, segment.t_detected, key,
                                              prompt, wake, t_first=segment.t_first))
@@ -361,6 +392,9 @@ class Assistant:
         # Transcribe the speech so far while the end-of-turn silence runs: if the user stays silent,
         # the transcript is ready (or nearly) when the turn ends.
         assert self.stt_stage is not None
+        if (self._wake_mode and self._spotting() and not (self._speech_awake or self._spotted_in_speech)
+                and not self.wake_window.is_open(candidate.t_speech_start)):
+            return  # speech without the phrase, as the wake-word model hears it: never transcribed
         samples, lead = (self._after_phrase(candidate.samples, candidate.t_first) if self._wake_mode
                          else (candidate.samples, 0))
         self.stt_stage.put(SpeculativeUtterance(candidate.key, samples, self.wake.prompt if self._wake_mode else "",

@@ -47,6 +47,7 @@ from assistant.ports import (
     Loadable,
     SpeechToText,
     TextToSpeech,
+    WakeWordSpotter,
 )
 from assistant.screen import ScreenImage
 from assistant.screen_answer import ScreenAnswerer
@@ -427,21 +428,26 @@ class Listener:
     """Reads an audio source on its own thread, finds turns with the segmenter and hands them on.
 
     ``echo`` (optional, an ``EchoCanceller``) takes the assistant's own voice out of every block first; a block
-    it cannot clean yet is dropped like a gated one. ``gate`` (optional) is asked for every block: while it
-    returns False the block is dropped and the segmenter reset (half duplex: the assistant must not hear
-    itself). A live device that fails (``AudioDeviceError``) is reported and reopened every ``retry_s`` until
-    it works again or listening stops.
+    it cannot clean yet is dropped like a gated one. ``spotter`` (optional, a ``WakeWordSpotter``) scores every
+    block for the wake phrase; ``on_spotted(score, t, in_speech)`` hears of each phrase once it reaches
+    ``spot_threshold``. A spotter that fails to load is reported, and listening goes on without it. ``gate``
+    (optional) is asked for every block: while it returns False the block is dropped and the segmenter reset (half
+    duplex: the assistant must not hear itself). A live device that fails (``AudioDeviceError``) is reported and
+    reopened every ``retry_s`` until it works again or listening stops.
     """
 
     def __init__(self, bus: EventBus, segmenter: Segmenter, source: AudioSource, on_utterance,
                  on_pause=None, gate=None, retry_s: float = 1.0, echo: EchoCanceller | None = None,
-                 on_speech_start=None) -> None:
+                 on_speech_start=None, spotter: WakeWordSpotter | None = None, spot_threshold: float = 0.5,
+                 on_spotted=None) -> None:
         self.bus, self.segmenter, self.source = bus, segmenter, source
         self.on_utterance = on_utterance  # (SpeechSegment) -> None, called on the listener thread
         self.on_pause = on_pause  # (SpeechSegment) -> None: the candidate turn, while the silence runs
         self.on_speech_start = on_speech_start  # (SpeechStart) -> None: barge-in is decided here, at once
         self.echo = echo
         self.gate = gate
+        self.spotter, self.spot_threshold, self.on_spotted = spotter, spot_threshold, on_spotted
+        self._spot_quiet_until = 0.0
         self.retry_s = retry_s
         self._stop = threading.Event()
         self._finish = threading.Event()
@@ -468,6 +474,7 @@ class Listener:
         self._announced = False
         try:
             self.segmenter.vad.load()
+            self._load_spotter()
             self.source.start()
             gated = False
             while not self._stop.is_set():
@@ -493,6 +500,8 @@ class Listener:
                             self.segmenter.reset()
                         continue
                     gated = False
+                    if self.spotter is not None:
+                        self._spot(chunk)
                     self._handle(self.segmenter.push(chunk))
                 elif self.source.exhausted:
                     self._handle(self.segmenter.finish())
@@ -508,6 +517,27 @@ class Listener:
             self.source.stop()
             self.bus.publish(ListeningStopped(source=self.source.name))
             self.done.set()
+
+    SPOT_HOLD_S = 1.5  # one phrase, one wake: the model's score stays high for a few blocks after it
+
+    def _load_spotter(self) -> None:
+        if self.spotter is None:
+            return
+        try:
+            self.spotter.load()
+        except AssistantError as exc:
+            self.spotter = None
+            self.bus.publish(ErrorOccurred(code=exc.code, message=f"{exc.message} Meanwhile the built-in detector "
+                                           "listens for the phrase."))
+
+    def _spot(self, chunk) -> None:
+        assert self.spotter is not None
+        score = self.spotter.score(chunk.samples)
+        if score >= self.spot_threshold and chunk.t_start >= self._spot_quiet_until:
+            self._spot_quiet_until = chunk.t_start + self.SPOT_HOLD_S
+            self.spotter.reset()
+            if self.on_spotted is not None:
+                self.on_spotted(score, chunk.t_start, self.segmenter.in_speech)
 
     def _recover(self, exc: AudioDeviceError) -> None:
         """The device went away: say so once, then reopen it quietly until it is back."""

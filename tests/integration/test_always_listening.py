@@ -18,6 +18,7 @@ from assistant.config import Config
 from assistant.events import (
     AwaitingQuestion,
     BargedIn,
+    ErrorOccurred,
     ReplyFinished,
     SpeakingStarted,
     SpeechDiscarded,
@@ -30,6 +31,7 @@ from assistant.events import (
 )
 from assistant.facade import Assistant
 from tests import listen_audio as la
+from tests import tiny_wakeword
 from tests.helpers import EventLog, normalize, wer
 
 pytestmark = [pytest.mark.slow]
@@ -49,10 +51,10 @@ def make(models):
     and turn ids) on the shared models, speaking to a real-time recording sink."""
     made = []
 
-    def build(**listen):
+    def build(spotter=None, **listen):
         config = Config().replace("listen", **{"follow_up_s": 0.0, **listen})
         sink = bootstrap.recording_sink(realtime=True)
-        assistant = Assistant(config, sink=sink, **models)
+        assistant = Assistant(config, sink=sink, spotter=spotter, **models)
         events = EventLog()
         assistant.bus.subscribe(events)
         assert assistant.wait_ready(180) == []
@@ -164,6 +166,23 @@ def test_the_phrase_alone_then_the_question_two_seconds_later_is_one_turn(make):
     assert wer(["what is two plus two"], [transcript.text]) <= 0.2, transcript.text
     assert "4" in normalize(_reply(events, ended.turn_id))
     assert len(events.of(TurnEnded)) == 1 and len(events.of(WakeDetected)) == 1, kinds
+
+
+def test_a_wake_word_model_hears_the_phrase_and_the_question_after_it_is_answered(make, tmp_path):
+    # The openWakeWord path with a model set built here (its "phrase" is any loud sound: the real ones cannot be
+    # fetched): the model's verdict, not speech to text, starts the turn; the phrase is taken off the question.
+    model = tiny_wakeword.build(tmp_path / "wakeword")
+    spotter = bootstrap.wake_spotter(Config().replace("listen", wake_model=str(model)))
+    assistant, events, _ = make(spotter=spotter)
+    [(_, stream)] = la.wake_and_question("What is two plus two?", [la.PIPER], forms=("breath",))
+    _, listener = _feed(assistant, stream)
+    ended = _one_turn(events, listener)
+    [wake] = events.of(WakeDetected)
+    assert wake.heard == "hey assistant" and wake.score >= 0.5, wake
+    [transcript] = events.of(TranscriptFinal)
+    assert wer(["what is two plus two"], [transcript.text]) <= 0.2, transcript.text
+    assert "4" in normalize(_reply(events, ended.turn_id))
+    assert not events.of(ErrorOccurred), _kinds(events)
 
 
 # --- what must not wake it ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from assistant.config import Config
 from assistant.events import AwaitingQuestion, ListeningStarted, SpeechIgnored, TurnEnded, WakeDetected
 from assistant.facade import Assistant
 from assistant.history import HistoryStore
+from tests import tiny_wakeword
 from tests.fakes import ScriptedLLM
 from tests.xdisplay import xdisplay  # noqa: F401  (the fixture)
 from ui.app import DesktopApp
@@ -240,7 +241,7 @@ def test_one_shot_listening_without_always_listening_stops_after_the_question(qt
 
 
 def test_changing_the_listening_settings_restarts_the_listener_without_reloading_models(qtbot, voice_desktop,
-                                                                                         monkeypatch):
+                                                                                         monkeypatch, tmp_path):
     desktop = voice_desktop
     always_on(desktop, qtbot)
     assistant = desktop.assistant
@@ -257,6 +258,17 @@ def test_changing_the_listening_settings_restarts_the_listener_without_reloading
 
     desktop.apply_settings(new.replace("privacy", save_history=False))  # nothing about listening: no restart
     assert len(desktop.listened) == 2
+
+    model = tiny_wakeword.build(tmp_path / "wakeword")  # a wake-word model: loaded by the listener, not a rebuild
+    desktop.apply_settings(new.replace("listen", wake_model=str(model)))
+    assert rebuilt == [] and desktop.assistant is assistant and len(desktop.listened) == 3
+    assert assistant.spotter is not None
+    qtbot.waitUntil(lambda: assistant.spotter.name == "openwakeword:loud", timeout=WAIT_MS)  # loaded
+    spotter = assistant.spotter
+    desktop.apply_settings(new.replace("listen", wake_model=str(model), follow_up_s=4.0))
+    assert assistant.spotter is spotter  # the same model: kept
+    desktop.apply_settings(new)
+    assert assistant.spotter is None
 
 
 def test_always_listening_on_a_missing_microphone_turns_itself_off_with_the_reason(qtbot, voice_desktop):

@@ -348,8 +348,10 @@ def test_the_listening_settings_round_trip(qtbot, open_dialog, settings_path):
     assert dialog.mute_key_edit.text() == "<ctrl>+<alt>+m"
     assert not dialog.debug_recordings.isChecked()
     assert "saved to disk" in dialog.debug_recordings_note.text()
+    assert dialog.wake_model_edit.text() == "" and "built-in detector" in dialog.wake_model_edit.placeholderText()
 
     dialog.wake_phrase_edit.setText("  okay computer ")
+    dialog.wake_model_edit.setText(" /models/okay_computer.onnx ")
     dialog.sensitivity_spin.setValue(0.7)
     dialog.follow_up_spin.setValue(0.0)
     assert dialog.follow_up_spin.text() == "off: always say the phrase"
@@ -366,7 +368,8 @@ def test_the_listening_settings_round_trip(qtbot, open_dialog, settings_path):
     with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS) as signal:
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     expected = (start.replace("listen", wake_phrase="okay computer", sensitivity=0.7, follow_up_s=0.0,
-                              barge_in=False, headphones=True, debug_recordings=True)
+                              barge_in=False, headphones=True, debug_recordings=True,
+                              wake_model="/models/okay_computer.onnx")
                 .replace("ui", mute_hotkey="<ctrl>+<shift>+m"))
     assert signal.args[0] == expected
     assert load_config(path, env={}) == expected
@@ -376,6 +379,7 @@ def test_the_listening_settings_round_trip(qtbot, open_dialog, settings_path):
     assert again.wake_phrase_edit.text() == "okay computer" and again.follow_up_spin.value() == 0.0
     assert again.headphones.isChecked() and again.debug_recordings.isChecked()
     assert again.mute_key_edit.text() == "<ctrl>+<shift>+m"
+    assert again.wake_model_edit.text() == "/models/okay_computer.onnx"
 
 
 @pytest.mark.parametrize(("change", "key", "reason"), [

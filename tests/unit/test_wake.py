@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from assistant.config import Config
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, ModelError
 from assistant.events import (
     AwaitingQuestion,
     BargedIn,
@@ -310,4 +310,83 @@ def test_nothing_heard_is_written_to_disk_unless_debug_recordings_are_on(tmp_pat
     log.wait_for(AwaitingQuestion, 5)
     saved = sorted((tmp_path / "recordings").glob("*.wav"))
     assert len(saved) == 2 and all(p.stat().st_size > 10_000 for p in saved)
+    assistant.shutdown()
+
+
+# --- a wake-word model (listen.wake_model) -------------------------------------------------------------------
+
+
+class BurstSpotter:
+    """Hears the phrase in the loud bursts numbered in ``bursts`` (0: the first burst of speech fed), a third of a
+    second into each; nothing elsewhere."""
+
+    name = "burst-spotter"
+
+    def __init__(self, *bursts: int, fail: bool = False) -> None:
+        self.bursts, self.fail = set(bursts), fail
+        self.burst, self.loud_blocks, self.resets = -1, 0, 0
+
+    def load(self, progress=None):
+        if self.fail:
+            raise ModelError("wake-model-incomplete", "the openWakeWord model x.onnx needs its feature models")
+
+    def score(self, samples):
+        loud = float(np.sqrt(np.mean(samples * samples))) > 0.01
+        if loud and self.loud_blocks == 0:
+            self.burst += 1
+        self.loud_blocks = self.loud_blocks + 1 if loud else 0
+        return 0.97 if self.burst in self.bursts and self.loud_blocks * len(samples) >= SAMPLE_RATE // 3 else 0.02
+
+    def reset(self):
+        self.resets += 1
+
+
+def _spotting_assistant(stt, spotter, **listen):
+    config = Config().replace("listen", **{"follow_up_s": 0.0, **listen}).replace("vad", speculative_stt_ms=0)
+    assistant = Assistant(config, stt=stt, llm=ScriptedLLM(pieces=["It is noon."]), vad=EnergyVAD(), spotter=spotter)
+    log = EventLog()
+    assistant.bus.subscribe(log)
+    source = LiveSource()
+    source.hears_speaker = False
+    source.t = time.monotonic()
+    assistant.listen(source, wake=True)
+    return assistant, source, log
+
+
+def test_with_a_wake_word_model_only_speech_it_spots_the_phrase_in_is_transcribed():
+    stt = SequenceSTT("Hey assistant, what time is it?")
+    assistant, source, log = _spotting_assistant(stt, BurstSpotter(1))
+    _say(source, 1.0)  # plain speech: the model hears no phrase, and nothing is transcribed
+    assert log.wait_for(SpeechIgnored, 5).reason == "no-wake-phrase"
+    assert stt.prompts == [] and not log.of(WakeDetected)
+    _say(source, 1.5)  # the phrase and the question in one breath
+    wake = log.wait_for(WakeDetected, 5)
+    assert wake.heard == "hey assistant" and wake.score == 0.97
+    assert log.wait_for(TranscriptFinal, 5).text == "what time is it?"  # the phrase taken off the question
+    assert log.wait_for(TurnEnded, 5).outcome == "completed"
+    assert len(log.of(WakeDetected)) == 1 and stt.prompts == ["Hey Assistant"]
+    assistant.shutdown()
+
+
+def test_the_phrase_spotted_alone_opens_the_window_for_the_question():
+    stt = SequenceSTT("Hey assistant.", "Hey Assistant, what time is it?")
+    assistant, source, log = _spotting_assistant(stt, BurstSpotter(0))
+    _say(source, 0.6)
+    assert log.wait_for(AwaitingQuestion, 5).reason == "wake"
+    assert log.until(lambda items: sum(isinstance(e, TurnEnded) for e in items) == 1, 5)  # the phrase, no question
+    assert log.of(TurnEnded)[0].outcome == "no-speech" and not log.of(ErrorOccurred)
+    _say(source, 1.0)  # no phrase in this one: the window is open
+    assert log.wait_for(TranscriptFinal, 5).text == "what time is it?"
+    assert len(log.of(WakeDetected)) == 1
+    assistant.shutdown()
+
+
+def test_a_wake_word_model_that_cannot_load_is_reported_and_the_built_in_detector_listens():
+    stt = SequenceSTT("Hey assistant, what time is it?")
+    assistant, source, log = _spotting_assistant(stt, BurstSpotter(0, fail=True))
+    error = log.wait_for(ErrorOccurred, 5)
+    assert error.code == "wake-model-incomplete" and "built-in detector" in error.message
+    _say(source, 1.5)
+    assert log.wait_for(WakeDetected, 5).heard == "Hey assistant"  # as speech to text wrote it
+    assert log.wait_for(TranscriptFinal, 5).text == "what time is it?"
     assistant.shutdown()
