@@ -166,3 +166,60 @@ def test_an_empty_question_is_refused():
         assistant.ask("   ")
     assert err.value.code == "empty-question"
     assistant.shutdown()
+
+
+def _spoken(*pieces: float) -> np.ndarray:
+    """0.3 s of silence, then speech and silence by turns: _spoken(1.0, 0.25, 0.8) is 1 s of speech, a 250 ms
+    pause and 0.8 s of speech."""
+    parts = [np.zeros(int(0.3 * 16000), np.float32)]
+    for i, seconds in enumerate(pieces):
+        parts.append(speech_like(seconds) if i % 2 == 0 else np.zeros(int(seconds * 16000), np.float32))
+    return np.concatenate(parts)
+
+
+def test_the_reply_drafted_during_the_end_of_turn_silence_becomes_the_turns_reply():
+    llm = ScriptedLLM()
+    assistant, rec = make(llm=llm)
+    started = []
+    assistant.bus.subscribe(lambda e: started.append(llm.calls) if isinstance(e, SpeechEnded) else None)
+    assistant.listen(FileSource(_spoken(1.0), tail_silence_s=1.0))
+    rec.wait_for(lambda e: isinstance(e, TurnEnded))
+    assert started == [1]  # the model was already writing when the turn ended
+    assert llm.calls == 1 and llm.questions == ["what is the capital of france"] and llm.cancelled == []
+    [finished] = rec.of(ReplyFinished)
+    assert finished.text == "The capital of France, as you know, is Paris. Bye."
+    [ended] = rec.of(TurnEnded)
+    assert ended.outcome == "completed" and ended.timings_ms["llm_first_token"] >= ended.timings_ms["stt"]
+    assert [m.content for m in assistant.conversation.history] == ["what is the capital of france", finished.text]
+    assistant.shutdown()
+
+
+def test_speech_that_goes_on_after_the_pause_drops_the_draft():
+    # 1 s of speech, a 250 ms pause (transcribed at 150 ms), then more: the first draft is for a question the
+    # user had not finished.
+    llm = ScriptedLLM(delay=0.05)
+    stt = ScriptedSTT(text="tell me", longer="tell me a joke about cats", longer_after_s=1.6)
+    assistant, rec = make(llm=llm, stt=stt)
+    assistant.listen(FileSource(_spoken(1.0, 0.25, 0.8), tail_silence_s=1.0))
+    rec.wait_for(lambda e: isinstance(e, TurnEnded))
+    [transcript] = rec.of(TranscriptFinal)
+    assert transcript.text == "tell me a joke about cats"
+    assert llm.questions[-1] == "tell me a joke about cats" and llm.questions[:-1] == ["tell me"]
+    assert llm.cancelled == ["tell me"]
+    assert assistant.conversation.history[0].content == "tell me a joke about cats"
+    assistant.shutdown()
+
+
+def test_no_draft_when_switched_off():
+    llm = ScriptedLLM()
+    assistant = Assistant(Config().replace("llm", speculative_reply=False), stt=ScriptedSTT(), llm=llm,
+                          tts=ToneTTS(), vad=EnergyVAD(), sink=RecordingSink())
+    rec = Recorder()
+    assistant.bus.subscribe(rec)
+    assert assistant.wait_ready(5) == []
+    started = []
+    assistant.bus.subscribe(lambda e: started.append(llm.calls) if isinstance(e, SpeechEnded) else None)
+    assistant.listen(FileSource(_spoken(1.0), tail_silence_s=1.0))
+    rec.wait_for(lambda e: isinstance(e, TurnEnded))
+    assert started == [0] and llm.calls == 1
+    assistant.shutdown()
