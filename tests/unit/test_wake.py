@@ -23,7 +23,7 @@ from assistant.types import SAMPLE_RATE, Segment, Transcript
 from assistant.wake import WakePhrase, WakeWindow
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ToneTTS, speech_like
-from tests.helpers import EventLog
+from tests.helpers import EventLog, wait_until
 from tests.unit.test_listener import LiveSource
 
 
@@ -201,6 +201,8 @@ def test_the_phrase_heard_at_a_pause_in_the_same_breath_wakes_it_though_the_whol
     source.t = time.monotonic()
     assistant.listen(source, wake=True)
     _say(source, 0.6, pause=0.25)  # "Hey assistant," and a breath: longer than the speculative wait, not the end
+    # The breath's transcript is made before the rest arrives (fed at once, a newer candidate would make it stale)
+    assert wait_until(lambda: stt.calls, 5)
     _say(source, 1.2, pause=1.3)  # past the longest end silence: fed at once, ahead of any verdict
     assert log.wait_for(WakeDetected, 5).heard == "Hey Assistant"
     assert log.wait_for(TranscriptFinal, 5).text == "What is the capital of France?"
