@@ -97,9 +97,6 @@ class LlmConfig:
     max_new_tokens: int = 160
     temperature: float = 0.0  # 0: greedy, repeatable answers
     repetition_penalty: float = 1.1  # 1.0: off; keeps a small model out of loops
-    # Start the reply from the speech-so-far transcript (vad.speculative_stt_ms) while the end-of-turn silence runs;
-    # kept when the turn ends on that transcript, dropped when the user speaks on. Local models only.
-    speculative_reply: bool = True
     context_tokens: int = 2048  # budget for system prompt + history + question
     threads: int = 0  # 0: chosen from the machine's cores
     first_token_timeout_s: float = 60.0

@@ -78,8 +78,6 @@ class Assistant:
         self._attachment: ScreenImage | None = None  # asked about by the next question, typed or spoken
         if self.stt_stage is not None and screen is not None:
             self.stt_stage.screen_for = self._screen_for
-        if self.stt_stage is not None and config.llm.speculative_reply and config.cloud.policy == "local":
-            self.stt_stage.may_draft = self._may_draft  # never a draft sent to a cloud model
         self._listener: Listener | None = None
         self._started = False
         self._speaking_turn: int | None = None  # the turn whose reply is being spoken
@@ -201,8 +199,7 @@ class Assistant:
                                   self._on_pause, gate=gate, echo=echo,
                                   on_speech_start=self._on_speech_start if wake else None,
                                   spotter=self.spotter if wake else None,
-                                  spot_threshold=0.8 - 0.6 * cfg.sensitivity, on_spotted=self._on_spotted,
-                                  on_resume=self.llm_stage.cancel_draft if self.llm_stage is not None else None)
+                                  spot_threshold=0.8 - 0.6 * cfg.sensitivity, on_spotted=self._on_spotted)
         self._listener.start()
         return self._listener
 
@@ -385,13 +382,6 @@ class Assistant:
         if self.config.screen.voice_trigger:
             return None, screen_target_for(transcript, self.config.screen.target)
         return None, ""
-
-    def _may_draft(self, transcript: str) -> bool:
-        """Runs on the STT thread: whether a reply to ``transcript`` may be drafted before the turn ends (not for a
-        question about an attached image or the screen, which needs the capture first)."""
-        if self._attachment is not None:
-            return False
-        return not (self.config.screen.voice_trigger and screen_target_for(transcript, self.config.screen.target))
 
     def _on_judged(self, key: tuple, unfinished: bool) -> None:
         listener = self._listener

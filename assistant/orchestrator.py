@@ -7,12 +7,11 @@ whose turn has ended (interrupted, superseded or failed). Every turn ends with e
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.bus import EventBus
@@ -52,18 +51,11 @@ from assistant.ports import (
 )
 from assistant.screen import ScreenImage
 from assistant.screen_answer import ScreenAnswerer
-from assistant.segmenter import (
-    Segmenter,
-    SpeechPaused,
-    SpeechResumed,
-    SpeechSegment,
-    SpeechStart,
-    SpeechTooShort,
-)
+from assistant.segmenter import Segmenter, SpeechPaused, SpeechSegment, SpeechStart, SpeechTooShort
 from assistant.sentences import SentenceSplitter, sounds_unfinished
 from assistant.stage import Stage
 from assistant.timings import TurnTimings
-from assistant.turns import CancelToken, TurnCounter
+from assistant.turns import TurnCounter
 from assistant.types import ChatMessage, Role, Sentence, SpeculativeUtterance, Transcript, TurnRequest, Utterance
 from assistant.wake import WakeMatch, WakePhrase
 
@@ -126,37 +118,6 @@ class TurnTracker:
 @dataclass(frozen=True, slots=True)
 class EndOfReply:
     turn_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """Start the reply to ``text``, the speech so far (candidate ``key``), while the end-of-turn silence runs."""
-
-    key: tuple
-    text: str
-
-
-class DraftToken(CancelToken):
-    """Stops a draft; once a turn takes the draft over, that turn's interruption stops it too."""
-
-    __slots__ = ("turn",)
-
-    def __init__(self) -> None:
-        super().__init__(0)
-        self.turn: CancelToken | None = None
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set() or (self.turn is not None and self.turn.cancelled)
-
-
-@dataclass(slots=True)
-class _RunningDraft:
-    key: tuple
-    messages: list[ChatMessage]
-    token: DraftToken
-    stream: Iterator[str]
-    pieces: list[str]
 
 
 class TurnStage(Stage):
@@ -249,47 +210,6 @@ class LlmStage(TurnStage):
             screen.loader = self.load_model
         self.capture = capture  # (target) -> ScreenImage; replaced by a front-end that hides its own windows
         self._loaded: set[int] = set()
-        self._draft: _RunningDraft | None = None  # a reply started from the speech so far (owned by this thread)
-
-    def cancel_draft(self) -> None:
-        """The user spoke on: stop the reply drafted from the speech so far (any thread)."""
-        draft = self._draft
-        if draft is not None:
-            draft.token.cancel()
-
-    def _start_draft(self, draft: Draft) -> None:
-        """Generate the reply to the speech so far while the end-of-turn silence runs. The model writes on in the
-        background; the turn takes the reply over if it ends on that very transcript, else it is dropped."""
-        self._drop_draft()
-        messages = self.conversation.messages_for(draft.text, self.llm.count_tokens)
-        token = DraftToken()
-        stream = self.llm.stream(messages, cancel=token)
-        running = self._draft = _RunningDraft(draft.key, messages, token, stream, [])
-        try:
-            running.pieces.append(next(stream))  # starts generation; returns once the prompt is processed
-        except StopIteration:
-            pass
-        except AssistantError as exc:  # said by the turn itself if it comes to ask the model again
-            log.info("drafting a reply failed: %s", exc.message)
-            self._drop_draft()
-
-    def _drop_draft(self) -> None:
-        draft, self._draft = self._draft, None
-        if draft is not None:
-            draft.token.cancel()
-            draft.stream.close()  # on this thread, which owns the generator: stops and joins its worker
-
-    def _take_draft(self, request: TurnRequest, messages: list[ChatMessage], token: CancelToken):
-        """The drafted reply's stream when ``request`` is the question it was drafted for, else None (and the
-        draft is dropped)."""
-        draft = self._draft
-        if (draft is None or not request.draft_key or request.draft_key != draft.key or draft.token.cancelled
-                or messages != draft.messages):
-            self._drop_draft()
-            return None
-        self._draft = None
-        draft.token.turn = token  # interrupting the turn now stops the draft's generation
-        return itertools.chain(draft.pieces, draft.stream)
 
     def _load(self) -> None:
         super()._load()
@@ -331,26 +251,19 @@ class LlmStage(TurnStage):
         messages[-1] = ChatMessage(Role.USER, request.text, images=(image,))
         return self.screen, messages, f"{request.text} (asked about {image.source})"
 
-    def handle(self, request: TurnRequest | Draft) -> None:
-        if isinstance(request, Draft):
-            self._start_draft(request)
-            return
+    def handle(self, request: TurnRequest) -> None:
         turn_id = request.turn_id
         if not self.tracker.is_open(turn_id):
-            self._drop_draft()
             return
         timings = self.tracker.timings(turn_id)
         token = self.turns.token(turn_id)
         speak = request.speak and self.tts_stage is not None
         about_screen = request.image is not None or bool(request.screen)
-        drafted = None
         if about_screen:
-            self._drop_draft()
             model, messages, remembered = self._screen_prompt(request, timings)
         else:
             model, remembered = self.llm, request.text
             messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
-            drafted = self._take_draft(request, messages, token)
         self.bus.publish(ReplyStarted(turn_id=turn_id, backend=model.name, prompt=request.text))
         splitter = SentenceSplitter()
         parts: list[str] = []
@@ -365,7 +278,7 @@ class LlmStage(TurnStage):
                 sent.append(piece)
 
         read_reported = False
-        for delta in drafted if drafted is not None else model.stream(messages, cancel=token):
+        for delta in model.stream(messages, cancel=token):
             if about_screen and not read_reported:
                 read_reported = True
                 self._report_read(turn_id, timings)
@@ -414,8 +327,6 @@ class SttStage(TurnStage):
         self.screen_for: Callable[[str], tuple[ScreenImage | None, str]] | None = None
         # (candidate key, its words sound unfinished): the verdict on the speech so far, for the end of turn
         self.on_judged: Callable[[tuple, bool], None] | None = None
-        # (transcript) -> whether a reply may be drafted from the speech so far (no screen question, local model)
-        self.may_draft: Callable[[str], bool] | None = None
         self.wake: WakePhrase | None = None  # always-listening mode: the phrase to look for
         # (utterance, match) -> the turn that answers the question after the phrase; None when it was said alone
         self.on_wake: Callable[[Utterance, WakeMatch], int | None] | None = None
@@ -433,23 +344,17 @@ class SttStage(TurnStage):
                 match = self.wake.match(transcript.text)
                 if match is not None and not self.wake.needs_confirming(transcript):
                     self._phrase_at_pause = (utterance.key[0], match)
-            unfinished = sounds_unfinished(transcript.text)
             if self.on_judged is not None:  # mid-sentence ("...capital of"): the user gets longer to go on
-                self.on_judged(utterance.key, unfinished)
-            if (self.llm_stage is not None and self.may_draft is not None and not utterance.prompt and transcript.text
-                    and not unfinished and self.may_draft(transcript.text)):
-                self.llm_stage.put(Draft(utterance.key, transcript.text))
+                self.on_judged(utterance.key, sounds_unfinished(transcript.text))
             return
         turn_id = utterance.turn_id
         if utterance.wake != "candidate" and not self.tracker.is_open(turn_id):
             return
         t0 = time.monotonic()
         spec = self._speculative
-        draft_key: tuple = ()
         if spec is not None and utterance.key and spec[:3] == (utterance.key, utterance.prompt, utterance.lead):
             transcript = spec[3]  # transcribed during the silence: the same audio
             self.speculative_hits += 1
-            draft_key = utterance.key
         else:
             transcript = self.stt.transcribe(utterance.samples, language=self.language, prompt=utterance.prompt)
         self._speculative = None
@@ -467,8 +372,7 @@ class SttStage(TurnStage):
             return
         image, screen = self.screen_for(text) if self.screen_for is not None else (None, "")
         self.llm_stage.put(TurnRequest(turn_id, text, speak=True, t_submitted=utterance.t_speech_end,
-                                       image=image, screen=screen, by_voice=True,
-                                       draft_key=draft_key if text == transcript.text else ()))
+                                       image=image, screen=screen, by_voice=True))
 
     def _heard_in_full(self, utterance: Utterance, match: WakeMatch) -> WakeMatch:
         """``match``, or its question heard again without the prompt when it stops short: tiny.en given the phrase
@@ -535,12 +439,11 @@ class Listener:
     def __init__(self, bus: EventBus, segmenter: Segmenter, source: AudioSource, on_utterance,
                  on_pause=None, gate=None, retry_s: float = 1.0, echo: EchoCanceller | None = None,
                  on_speech_start=None, spotter: WakeWordSpotter | None = None, spot_threshold: float = 0.5,
-                 on_spotted=None, on_resume=None) -> None:
+                 on_spotted=None) -> None:
         self.bus, self.segmenter, self.source = bus, segmenter, source
         self.on_utterance = on_utterance  # (SpeechSegment) -> None, called on the listener thread
         self.on_pause = on_pause  # (SpeechSegment) -> None: the candidate turn, while the silence runs
         self.on_speech_start = on_speech_start  # (SpeechStart) -> None: barge-in is decided here, at once
-        self.on_resume = on_resume  # () -> None: speech went on after a pause; its candidate is not the turn
         self.echo = echo
         self.gate = gate
         self.spotter, self.spot_threshold, self.on_spotted = spotter, spot_threshold, on_spotted
@@ -664,8 +567,5 @@ class Listener:
             elif isinstance(result, SpeechPaused):
                 if self.on_pause is not None:
                     self.on_pause(result.candidate)
-            elif isinstance(result, SpeechResumed):
-                if self.on_resume is not None:
-                    self.on_resume()
             elif isinstance(result, SpeechSegment):
                 self.on_utterance(result)

@@ -65,11 +65,6 @@ class SpeechPaused:
 
 
 @dataclass(frozen=True, slots=True)
-class SpeechResumed:
-    """The user spoke again after a ``SpeechPaused``: that candidate is not the turn."""
-
-
-@dataclass(frozen=True, slots=True)
 class SpeechTooShort:
     duration: float
 
@@ -123,15 +118,14 @@ class Segmenter:
         self._speech = None
         self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
 
-    def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechPaused | SpeechResumed | SpeechSegment
-                                               | SpeechTooShort]:
+    def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechPaused | SpeechSegment | SpeechTooShort]:
         """Feed 16 kHz audio; returns what happened, in order."""
         if chunk.rate != SAMPLE_RATE:
             raise ValueError(f"the segmenter takes {SAMPLE_RATE} Hz audio, got {chunk.rate}")
         if len(self._pending) == 0:
             self._pending_t = chunk.t_start
         self._pending = np.concatenate([self._pending, chunk.samples.astype(np.float32, copy=False)])
-        out: list[SpeechStart | SpeechPaused | SpeechResumed | SpeechSegment | SpeechTooShort] = []
+        out: list[SpeechStart | SpeechPaused | SpeechSegment | SpeechTooShort] = []
         while len(self._pending) >= self.frame:
             frame, self._pending = self._pending[: self.frame], self._pending[self.frame:]
             t_frame = self._pending_t
@@ -163,9 +157,7 @@ class Segmenter:
             return []
         self._speech.append(frame)
         self._samples += len(frame)
-        resumed = False
         if p >= cfg.threshold - _HYSTERESIS:
-            resumed = self._paused
             self._silence_s = 0.0
             self._paused = False
             self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
@@ -186,7 +178,7 @@ class Segmenter:
             candidate = self._cut(self._speech, float("nan"))
             self._pause_key, self._verdict_pending = candidate.key, self.await_verdicts
             return [SpeechPaused(candidate)]
-        return [SpeechResumed()] if resumed else []
+        return []
 
     def _speech_duration(self) -> float:
         return self._t_last_speech - self._t_start

@@ -115,4 +115,3 @@ class TurnRequest:
     image: ScreenImage | None = None  # a question about this image
     screen: str = ""  # a question about the screen: capture this target first (screen | window | all)
     by_voice: bool = False  # a spoken question: its reply is heard, not read
-    draft_key: tuple = ()  # the text is the speculative transcript of this candidate: a reply drafted from it fits

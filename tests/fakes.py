@@ -28,12 +28,10 @@ class EnergyVAD:
 
 
 class ScriptedSTT:
-    """Hears ``text``; or, with ``longer``, hears ``longer`` in audio of more than ``longer_after_s``."""
-
     name = "scripted-stt"
 
-    def __init__(self, text="what is the capital of france", longer="", longer_after_s=0.0):
-        self.text, self.longer, self.longer_after_s = text, longer, longer_after_s
+    def __init__(self, text="what is the capital of france"):
+        self.text = text
         self.calls = 0
 
     def load(self, progress=None):
@@ -41,9 +39,7 @@ class ScriptedSTT:
 
     def transcribe(self, audio, *, language=None, prompt=""):
         self.calls += 1
-        seconds = len(audio) / 16000
-        text = self.longer if self.longer and seconds > self.longer_after_s else self.text
-        return Transcript(text, "en", (), seconds)
+        return Transcript(self.text, "en", (), len(audio) / 16000)
 
 
 class ScriptedLLM:
@@ -59,8 +55,6 @@ class ScriptedLLM:
         self.calls = 0
         self.produced = 0
         self.started = threading.Event()
-        self.questions: list[str] = []  # the last user message of each call
-        self.cancelled: list[str] = []  # the questions whose stream was stopped before its end
 
     def load(self, progress=None):
         pass
@@ -70,23 +64,15 @@ class ScriptedLLM:
 
     def stream(self, messages, *, cancel):
         self.calls += 1
-        question = messages[-1].content
-        self.questions.append(question)
         self.started.set()
-        finished = False
-        try:
-            for i, piece in enumerate(self.pieces):
-                if self.fail_after is not None and i == self.fail_after:
-                    raise ModelError("llm-failed", "scripted failure")
-                if cancel.cancelled:
-                    return
-                time.sleep(self.delay)
-                self.produced += 1
-                yield piece
-            finished = True
-        finally:  # cancelled, or closed by the consumer
-            if not finished:
-                self.cancelled.append(question)
+        for i, piece in enumerate(self.pieces):
+            if self.fail_after is not None and i == self.fail_after:
+                raise ModelError("llm-failed", "scripted failure")
+            if cancel.cancelled:
+                return
+            time.sleep(self.delay)
+            self.produced += 1
+            yield piece
 
 
 class ToneTTS:
