@@ -448,6 +448,7 @@ class Listener:
         self.gate = gate
         self.spotter, self.spot_threshold, self.on_spotted = spotter, spot_threshold, on_spotted
         self._spot_quiet_until = 0.0
+        self._spotted_speech = False  # the phrase was spotted in the speech in progress: one wake per utterance
         self.retry_s = retry_s
         self._stop = threading.Event()
         self._finish = threading.Event()
@@ -500,9 +501,10 @@ class Listener:
                             self.segmenter.reset()
                         continue
                     gated = False
-                    if self.spotter is not None:
+                    results = self.segmenter.push(chunk)
+                    if self.spotter is not None:  # after the VAD has seen the block: is it in speech?
                         self._spot(chunk)
-                    self._handle(self.segmenter.push(chunk))
+                    self._handle(results)
                 elif self.source.exhausted:
                     self._handle(self.segmenter.finish())
                     break
@@ -533,11 +535,17 @@ class Listener:
     def _spot(self, chunk) -> None:
         assert self.spotter is not None
         score = self.spotter.score(chunk.samples)
-        if score >= self.spot_threshold and chunk.t_start >= self._spot_quiet_until:
+        in_speech = self.segmenter.in_speech
+        if not in_speech:
+            self._spotted_speech = False
+        if score >= self.spot_threshold and chunk.t_start >= self._spot_quiet_until and not self._spotted_speech:
+            # One wake per phrase: not again for a moment, nor again in the same utterance (the question after
+            # the phrase may hold words that sound like it)
             self._spot_quiet_until = chunk.t_start + self.SPOT_HOLD_S
+            self._spotted_speech = in_speech
             self.spotter.reset()
             if self.on_spotted is not None:
-                self.on_spotted(score, chunk.t_start, self.segmenter.in_speech)
+                self.on_spotted(score, chunk.t_start, in_speech)
 
     def _recover(self, exc: AudioDeviceError) -> None:
         """The device went away: say so once, then reopen it quietly until it is back."""

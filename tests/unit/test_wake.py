@@ -392,3 +392,14 @@ def test_a_wake_word_model_that_cannot_load_is_reported_and_the_built_in_detecto
     assert log.wait_for(WakeDetected, 5).heard == "Hey assistant"  # as speech to text wrote it
     assert log.wait_for(TranscriptFinal, 5).text == "what time is it?"
     assistant.shutdown()
+
+
+def test_the_phrase_is_spotted_once_per_utterance_however_long_the_model_scores_it():
+    stt = SequenceSTT("Hey assistant, tell me about the moon and the stars and the sea.")
+    spotter = BurstSpotter(0)
+    spotter.score = lambda samples: 0.97 if float(np.sqrt(np.mean(samples * samples))) > 0.01 else 0.02
+    assistant, source, log = _spotting_assistant(stt, spotter)
+    _say(source, 4.0)  # scored high all along, far longer than the hold after a wake
+    assert log.wait_for(TranscriptFinal, 5).text == "tell me about the moon and the stars and the sea."
+    assert len(log.of(WakeDetected)) == 1
+    assistant.shutdown()
