@@ -69,7 +69,7 @@ def main() -> int:
                         timings = ended.timings_ms if ended else {}
                         rows.append({
                             "run": run, "screen": kind, "question": question.text, "answer": reply,
-                            "correct": any(w.lower() in reply.lower() for w in question.expect), "error": error,
+                            "correct": question.answered_by(reply, screen), "error": error,
                             "capture_ms": captured.capture_ms if captured else None,
                             "ocr_ms": round(read.seconds * 1000, 1) if read else None,
                             "first_token_ms": timings.get("llm_first_token"),
