@@ -28,6 +28,18 @@ class XDisplay:
         self.env = {**os.environ, "DISPLAY": self.name}
         self.env.pop("WAYLAND_DISPLAY", None)
         self.env.pop("QT_QPA_PLATFORM", None)  # the app must use the real X server, not offscreen
+        self.tray: subprocess.Popen | None = None  # the tray host, when trayer is installed
+
+    def start_tray(self) -> None:
+        """Start the tray host (trayer), or start it again if it has gone: trayer can exit when an app whose icon
+        it embedded is killed, as earlier tests do, and a later app would then find no tray."""
+        if self.tray is not None and self.tray.poll() is None:
+            return
+        if self.tray is not None:
+            print(f"tray host had exited ({self.tray.returncode}): starting it again")
+        if shutil.which("trayer"):
+            self.tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request"],
+                                         env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def xdotool(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
         return subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, timeout=10,
@@ -114,14 +126,11 @@ def virtual_display(fail=pytest.fail):
     if not ready:
         server.kill()
         fail("Xvfb did not start")
-    tray = None
-    if shutil.which("trayer"):
-        tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request"],
-                                env=display.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    display.start_tray()
     try:
         yield display
     finally:
-        for proc in (tray, server):
+        for proc in (display.tray, server):
             if proc is not None:
                 proc.terminate()
                 proc.wait(10)

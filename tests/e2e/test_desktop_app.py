@@ -54,6 +54,7 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(xdisplay, home):  # noqa: F811
+    xdisplay.start_tray()  # the tray test needs a live tray host
     proc = start_app(xdisplay, home)
     yield proc
     proc.stop()
@@ -78,7 +79,10 @@ def test_the_window_is_on_screen_at_launch(app, xdisplay):  # noqa: F811
 
 
 def test_the_tray_icon_is_in_the_tray(app, xdisplay):  # noqa: F811
-    assert wait_until(lambda: bool(xdisplay.tray_icons(app.pid)), 30), app.output()
+    found = wait_until(lambda: bool(xdisplay.tray_icons(app.pid)), 30)
+    tray_alive = xdisplay.tray is not None and xdisplay.tray.poll() is None
+    windows = xdisplay.xdotool("search", "--all", "--pid", str(app.pid), "--name", "").stdout.split()
+    assert found, f"tray host running: {tray_alive}; the app's windows: {windows}\n{app.output()}"
 
 
 def test_the_global_hotkey_shows_and_hides_the_launcher(app, xdisplay, artifacts):  # noqa: F811
