@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -29,17 +30,41 @@ class XDisplay:
         self.env.pop("WAYLAND_DISPLAY", None)
         self.env.pop("QT_QPA_PLATFORM", None)  # the app must use the real X server, not offscreen
         self.tray: subprocess.Popen | None = None  # the tray host, when trayer is installed
+        self.tray_log = Path(tempfile.gettempdir()) / f"trayer-{number}.log"
 
     def start_tray(self) -> None:
-        """Start the tray host (trayer), or start it again if it has gone: trayer can exit when an app whose icon
-        it embedded is killed, as earlier tests do, and a later app would then find no tray."""
+        """Start the tray host (trayer) and wait until it owns the tray selection, or start it again if it has
+        gone; its messages are kept in ``tray_log`` for a failing test to show."""
         if self.tray is not None and self.tray.poll() is None:
             return
         if self.tray is not None:
             print(f"tray host had exited ({self.tray.returncode}): starting it again")
-        if shutil.which("trayer"):
-            self.tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request"],
-                                         env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not shutil.which("trayer"):
+            return
+        for _ in range(3):
+            with self.tray_log.open("w") as log:
+                self.tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype",
+                                              "request"], env=self.env, stdout=log, stderr=log)
+            if wait_until(lambda: self.tray.poll() is not None or self.tray_owned(), 10, interval=0.05) \
+                    and self.tray.poll() is None:
+                return
+            self.tray.kill()
+            self.tray.wait(10)
+        pytest.fail(f"the tray host did not start: {self.tray_log.read_text()}")
+
+    def tray_owned(self) -> bool:
+        """Whether a tray host owns the system-tray selection of screen 0 (the freedesktop tray protocol)."""
+        from Xlib import X
+        from Xlib.display import Display
+
+        try:
+            display = Display(self.name)
+        except Exception:  # the server is not answering yet
+            return False
+        try:
+            return display.get_selection_owner(display.intern_atom("_NET_SYSTEM_TRAY_S0")) != X.NONE
+        finally:
+            display.close()
 
     def xdotool(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
         return subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, timeout=10,
@@ -118,7 +143,9 @@ def virtual_display(fail=pytest.fail):
     number = 90 + os.getpid() % 100
     while Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
         number += 1
-    server = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+    # -noreset: by default Xvfb resets when its last client leaves (the readiness probe below), and a client
+    # connecting during that reset (the tray host) finds no display
+    server = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "-noreset"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     display = XDisplay(number)
     ready = wait_until(lambda: subprocess.run(["xdpyinfo"], env=display.env, capture_output=True).returncode == 0,

@@ -82,7 +82,8 @@ def test_the_tray_icon_is_in_the_tray(app, xdisplay):  # noqa: F811
     found = wait_until(lambda: bool(xdisplay.tray_icons(app.pid)), 30)
     tray_alive = xdisplay.tray is not None and xdisplay.tray.poll() is None
     windows = xdisplay.xdotool("search", "--all", "--pid", str(app.pid), "--name", "").stdout.split()
-    assert found, f"tray host running: {tray_alive}; the app's windows: {windows}\n{app.output()}"
+    assert found, (f"tray host running: {tray_alive} ({xdisplay.tray_log.read_text()!r}); the app's windows: "
+                   f"{windows}\n{app.output()}")
 
 
 def test_the_global_hotkey_shows_and_hides_the_launcher(app, xdisplay, artifacts):  # noqa: F811
