@@ -106,6 +106,19 @@ def _wake_assistant(stt, llm_delay=0.02, **listen):
     return assistant, source, log, llm
 
 
+def _listening_assistant(stt, pieces, spotter=None, speculative_stt_ms=0, **listen):
+    """An assistant listening for the phrase on a LiveSource, text replies only; returns it, the source, the log."""
+    config = Config().replace("listen", **listen).replace("vad", speculative_stt_ms=speculative_stt_ms)
+    assistant = Assistant(config, stt=stt, llm=ScriptedLLM(pieces=pieces), vad=EnergyVAD(), spotter=spotter)
+    log = EventLog()
+    assistant.bus.subscribe(log)
+    source = LiveSource()
+    source.hears_speaker = False
+    source.t = time.monotonic()
+    assistant.listen(source, wake=True)
+    return assistant, source, log
+
+
 def _say(source, seconds=0.6, pause=0.8):
     source.feed(speech_like(seconds))
     source.feed(np.zeros(int(pause * SAMPLE_RATE), np.float32))
@@ -192,14 +205,9 @@ class PrefixSTT:
 
 def test_the_phrase_heard_at_a_pause_in_the_same_breath_wakes_it_though_the_whole_leaves_it_out():
     stt = PrefixSTT(phrase_s=1.2)
-    config = Config().replace("listen", follow_up_s=0.0)
-    assistant = Assistant(config, stt=stt, llm=ScriptedLLM(pieces=["Paris."]), vad=EnergyVAD())
-    log = EventLog()
-    assistant.bus.subscribe(log)
-    source = LiveSource()
-    source.hears_speaker = False
-    source.t = time.monotonic()
-    assistant.listen(source, wake=True)
+    # the speculative transcript at a breath is what this test is about: on, as by default
+    assistant, source, log = _listening_assistant(stt, ["Paris."], speculative_stt_ms=Config().vad.speculative_stt_ms,
+                                                  follow_up_s=0.0)
     _say(source, 0.6, pause=0.25)  # "Hey assistant," and a breath: longer than the speculative wait, not the end
     # The breath's transcript is made before the rest arrives (fed at once, a newer candidate would make it stale)
     assert wait_until(lambda: stt.calls, 5)
@@ -344,15 +352,7 @@ class BurstSpotter:
 
 
 def _spotting_assistant(stt, spotter, **listen):
-    config = Config().replace("listen", **{"follow_up_s": 0.0, **listen}).replace("vad", speculative_stt_ms=0)
-    assistant = Assistant(config, stt=stt, llm=ScriptedLLM(pieces=["It is noon."]), vad=EnergyVAD(), spotter=spotter)
-    log = EventLog()
-    assistant.bus.subscribe(log)
-    source = LiveSource()
-    source.hears_speaker = False
-    source.t = time.monotonic()
-    assistant.listen(source, wake=True)
-    return assistant, source, log
+    return _listening_assistant(stt, ["It is noon."], spotter=spotter, **{"follow_up_s": 0.0, **listen})
 
 
 def test_with_a_wake_word_model_only_speech_it_spots_the_phrase_in_is_transcribed():
