@@ -27,6 +27,7 @@ from assistant.events import (
     TurnInterrupted,
     WakeDetected,
 )
+from assistant.memory import release_freed_memory_soon
 from assistant.orchestrator import Listener, LlmStage, SttStage, TtsStage, TurnTracker
 from assistant.ports import (
     AudioSink,
@@ -265,6 +266,8 @@ class Assistant:
         elif isinstance(event, TurnEnded):
             if event.turn_id == self._speaking_turn:
                 self._speaking_turn = None
+            if not self.tracker.open_turns():  # the turn's caches and activations are garbage now
+                release_freed_memory_soon(not_before=getattr(self.sink, "playing_until", 0.0))
             seconds = self.config.listen.follow_up_s
             if self._wake_mode and event.outcome == "completed" and seconds > 0 and not self.tracker.open_turns():
                 self.wake_window.open(seconds)

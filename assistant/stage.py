@@ -11,6 +11,7 @@ from typing import Any
 from assistant.bus import EventBus
 from assistant.errors import AssistantError, ModelError
 from assistant.events import ErrorOccurred, ModelLoading, ModelProgress, ModelReady
+from assistant.memory import release_freed_memory
 from assistant.ports import Loadable
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class Stage:
             self.bus.publish(ErrorOccurred(code=self.load_error.code, message=self.load_error.message))
             return
         self.load_seconds = time.monotonic() - t0
+        release_freed_memory(collect=True)  # what loading freed (a converted LLM: gigabytes) leaves the process
         self.bus.publish(ModelReady(role=self.role, name=name, seconds=self.load_seconds,
                                     device=str(getattr(self.model, "device", "cpu"))))
 
