@@ -517,6 +517,15 @@ class Phase:
             return names
 
 
+def _rss_slope(samples: list[dict]) -> float | None:
+    """MB per hour over the second half of the samples (after the warm-up)."""
+    if len(samples) < 6:
+        return None
+    half = samples[len(samples) // 2:]
+    t = np.array([s["t"] for s in half]) / 3600
+    return float(np.polyfit(t - t[0], [s["rss_mb"] for s in half], 1)[0])
+
+
 def part_soak(bench: Bench, minutes: float) -> dict:
     rng = np.random.default_rng(7)
     plain = la.plain_speech()
@@ -570,14 +579,16 @@ def part_soak(bench: Bench, minutes: float) -> dict:
     rss = [s["rss_mb"] for s in samples]
     cpu = [s["cpu"] for s in samples]
     idle = [s["cpu"] for s in samples if s["idle"]]
-    slope = None
-    if len(samples) >= 6:  # MB per hour over the second half (after the warm-up)
-        half = samples[len(samples) // 2:]
-        t = np.array([s["t"] for s in half]) / 3600
-        slope = float(np.polyfit(t - t[0], [s["rss_mb"] for s in half], 1)[0])
+    slope = _rss_slope(samples)
+    # At rest (samples taken in silence): a turn's own peak is not growth
+    resting = [s for s in samples if s["idle"]]
+    rest_rss = [s["rss_mb"] for s in resting]
     return {"minutes": minutes, "samples": samples, "counts": counts,
             "rss_start_mb": rss[0] if rss else None, "rss_end_mb": rss[-1] if rss else None,
             "rss_max_mb": max(rss) if rss else None, "rss_slope_mb_per_h": slope,
+            "rss_rest_first_mb": rest_rss[0] if rest_rss else None,
+            "rss_rest_last_mb": rest_rss[-1] if rest_rss else None,
+            "rss_rest_slope_mb_per_h": _rss_slope(resting),
             "cpu_median": _pct(cpu, 50), "cpu_idle_median": _pct(idle, 50), "cpu_idle_max": max(idle) if idle else None,
             "wakes": len(_of(events, "WakeDetected")), "turns": len(_of(events, "TranscriptFinal")),
             "barge_ins": len(_of(events, "BargedIn")), "errors": [e.code for e in _of(events, "ErrorOccurred")]}
@@ -636,7 +647,8 @@ def print_report(results: dict) -> None:
         s = results["soak"]
         add(f"(e) soak {s['minutes']} min: RSS start {_fmt(s['rss_start_mb'], ' MB')}, "
             f"end {_fmt(s['rss_end_mb'], ' MB')}, max {_fmt(s['rss_max_mb'], ' MB')}, "
-            f"slope {_fmt(s['rss_slope_mb_per_h'], ' MB/h', 1)}; CPU median "
+            f"slope {_fmt(s['rss_slope_mb_per_h'], ' MB/h', 1)}; at rest {_fmt(s['rss_rest_first_mb'], ' MB')} -> "
+            f"{_fmt(s['rss_rest_last_mb'], ' MB')}, slope {_fmt(s['rss_rest_slope_mb_per_h'], ' MB/h', 1)}; CPU median "
             f"{_fmt(s['cpu_median'], '%', 1)}, idle median {_fmt(s['cpu_idle_median'], '%', 1)} "
             f"(max {_fmt(s['cpu_idle_max'], '%', 1)}); wakes {s['wakes']}, turns {s['turns']}, "
             f"barge-ins {s['barge_ins']}; played {s['counts']}")
