@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -27,7 +28,7 @@ from assistant.events import (
     TurnInterrupted,
     WakeDetected,
 )
-from assistant.memory import release_freed_memory_soon
+from assistant.memory import release_freed_memory, release_freed_memory_soon
 from assistant.orchestrator import Listener, LlmStage, SttStage, TtsStage, TurnTracker
 from assistant.ports import (
     AudioSink,
@@ -99,6 +100,10 @@ class Assistant:
             if config.vad.unfinished_silence_ms:
                 self.stt_stage.on_judged = self._on_judged
         self.bus.subscribe(self._track_speaking)
+        self._released_after_load = False
+        self._load_lock = threading.Lock()
+        for stage in self.stages:
+            stage.after_load = self._after_stage_load
 
     @property
     def stages(self) -> list[Stage]:
@@ -112,6 +117,15 @@ class Assistant:
             self._started = True
             for stage in self.stages:
                 stage.start()
+
+    def _after_stage_load(self) -> None:
+        """On the stage that loads last: what loading freed (a converted LLM: gigabytes) leaves the process, in one
+        full collection (it holds the GIL for about 200 ms: once, not once per model)."""
+        with self._load_lock:
+            if self._released_after_load or not all(stage.ready.is_set() for stage in self.stages):
+                return
+            self._released_after_load = True
+        release_freed_memory(collect=True)
 
     def wait_ready(self, timeout: float | None = None) -> list[AssistantError]:
         """Block until every model has loaded (or failed); returns the load errors."""
@@ -266,10 +280,11 @@ class Assistant:
         elif isinstance(event, TurnEnded):
             if event.turn_id == self._speaking_turn:
                 self._speaking_turn = None
-            if not self.tracker.open_turns():  # the turn's caches and activations are garbage now
+            idle = not self.tracker.open_turns()
+            if idle:  # the turn's caches and activations are garbage now
                 release_freed_memory_soon(not_before=getattr(self.sink, "playing_until", 0.0))
             seconds = self.config.listen.follow_up_s
-            if self._wake_mode and event.outcome == "completed" and seconds > 0 and not self.tracker.open_turns():
+            if self._wake_mode and event.outcome == "completed" and seconds > 0 and idle:
                 self.wake_window.open(seconds)
                 self.bus.publish(AwaitingQuestion(seconds=seconds, reason="follow-up"))
 

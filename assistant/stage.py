@@ -6,12 +6,12 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from assistant.bus import EventBus
 from assistant.errors import AssistantError, ModelError
 from assistant.events import ErrorOccurred, ModelLoading, ModelProgress, ModelReady
-from assistant.memory import release_freed_memory
 from assistant.ports import Loadable
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class Stage:
         self.ready = threading.Event()
         self.load_error: AssistantError | None = None
         self.load_seconds: float | None = None
+        self.after_load: Callable[[], None] | None = None  # called on this thread once the load has ended
         self._thread = threading.Thread(target=self._run, name=name or f"{self.role}-stage", daemon=True)
 
     def start(self) -> None:
@@ -65,7 +66,6 @@ class Stage:
             self.bus.publish(ErrorOccurred(code=self.load_error.code, message=self.load_error.message))
             return
         self.load_seconds = time.monotonic() - t0
-        release_freed_memory(collect=True)  # what loading freed (a converted LLM: gigabytes) leaves the process
         self.bus.publish(ModelReady(role=self.role, name=name, seconds=self.load_seconds,
                                     device=str(getattr(self.model, "device", "cpu"))))
 
@@ -74,6 +74,8 @@ class Stage:
             self._load()
         finally:
             self.ready.set()
+        if self.after_load is not None:
+            self.after_load()
         while True:
             item = self.inbox.get()
             if item is _STOP:
