@@ -6,7 +6,8 @@ reported as cold, the rest as warm. Figures are milliseconds after the end of th
 
 Beside it, in the same run and on the same models, a sequential baseline does what most local
 assistants do: wait for the end of the turn, transcribe it all, generate the whole reply, synthesize
-all of it, then play. The ratio of the two medians is reported.
+all of it, then play. Its turn ends when the silence alone is long enough (``end_silence``): it has
+no early transcript to wait for, as the streaming path does. The ratio of the two medians is reported.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print, 
                 line = f"{clip.name} run {run + 1}: "
                 line += f"voice_to_voice {row['voice_to_voice']:.0f} ms" if "voice_to_voice" in row else row["outcome"]
                 if baseline and "end_of_speech_detected" in row:
-                    base = sequential_turn(assistant, source.samples, row["end_of_speech_detected"])
+                    base = sequential_turn(assistant, source.samples,
+                                           row.get("end_silence", row["end_of_speech_detected"]))
                     baselines.append({"clip": clip.name, "run": run, "cold": row["cold"], **base})
                     line += f", sequential {base['voice_to_voice']:.0f} ms"
                 progress(line)

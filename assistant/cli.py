@@ -533,7 +533,7 @@ def cmd_bench(args) -> int:
     clips = list_clips(folder)[: args.limit or None]
     if not clips:
         raise InputError("bench-clips-missing", f"{folder} holds no audio clips.")
-    say = (lambda m: None) if args.quiet or args.json else (lambda m: sys.stderr.write(m + "\n"))
+    say = (lambda m: None) if args.quiet else (lambda m: sys.stderr.write(m + "\n"))  # stdout: the result
     result = run_bench(config, clips, runs=args.runs, progress=say, baseline=not args.no_baseline)
     if args.plot:
         from assistant.bench import plot_waterfall

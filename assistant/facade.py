@@ -384,6 +384,8 @@ class Assistant:
                 return
         turn_id = self._begin_turn(origin=segment.t_speech_end)
         self.tracker.timings(turn_id).mark("end_of_speech_detected", segment.t_detected)
+        if segment.t_silence_met == segment.t_silence_met:  # not NaN
+            self.tracker.timings(turn_id).mark("end_silence", segment.t_silence_met)
         self.bus.publish(SpeechEnded(turn_id=turn_id, t_speech_end=segment.t_speech_end,
                                      duration=segment.t_speech_end - t_start))
         utterance = Utterance(turn_id, samples, t_start, segment.t_speech_end, segment.t_detected, key, prompt, wake,

@@ -49,6 +49,9 @@ class SpeechSegment:
     t_detected: float
     forced: bool = False  # cut at max_utterance_s rather than at a pause
     t_first: float = 0.0  # monotonic time of the first sample kept (the pre-roll's)
+    # When the silence alone reached end_silence_ms: the end of turn of a pipeline that waits for no transcript.
+    # Later than t_detected never; earlier when the turn's end waited for the verdict on its words.
+    t_silence_met: float = float("nan")
 
 
     @property
@@ -91,6 +94,7 @@ class Segmenter:
         self._pause_key: tuple | None = None  # the candidate of the pause in progress
         self._hold_s = 0.0  # end silence for this pause, when its words sound unfinished (set from another thread)
         self._verdict_pending = False  # this pause's words are being transcribed: finished or not is unknown
+        self._t_silence_met: float | None = None
         # When on, a pause whose speech so far is being transcribed (SpeechPaused) ends the turn only once
         # ``judged`` says its words sound finished, or after ``unfinished_silence_ms``. It costs the answer
         # nothing: the turn's transcript is that very transcription. Without it, a recognizer slower than the
@@ -117,6 +121,7 @@ class Segmenter:
         self._pending = np.zeros(0, dtype=np.float32)
         self._speech = None
         self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
+        self._t_silence_met = None
 
     def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechPaused | SpeechSegment | SpeechTooShort]:
         """Feed 16 kHz audio; returns what happened, in order."""
@@ -161,10 +166,13 @@ class Segmenter:
             self._silence_s = 0.0
             self._paused = False
             self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
+            self._t_silence_met = None
             self._t_last_speech = t_frame + self.frame_s
             self._samples_at_last_speech = self._samples
         else:
             self._silence_s += self.frame_s
+            if self._t_silence_met is None and self._silence_s >= cfg.end_silence_ms / 1000:
+                self._t_silence_met = self.clock()
         end_s = max(cfg.end_silence_ms / 1000, self._hold_s)
         if self._verdict_pending:
             end_s = max(end_s, cfg.unfinished_silence_ms / 1000)
@@ -183,18 +191,20 @@ class Segmenter:
     def _speech_duration(self) -> float:
         return self._t_last_speech - self._t_start
 
-    def _cut(self, speech: list[np.ndarray], t_detected: float, forced: bool = False) -> SpeechSegment:
+    def _cut(self, speech: list[np.ndarray], t_detected: float, forced: bool = False,
+             t_silence_met: float = float("nan")) -> SpeechSegment:
         audio = np.concatenate(speech)
         end = acoustic_end(audio[: self._samples_at_last_speech]) or self._samples_at_last_speech
         t_end = self._t_buffer + end / SAMPLE_RATE
         return SpeechSegment(audio[: end + int(_TAIL_S * SAMPLE_RATE)], self._t_start, t_end, t_detected, forced,
-                             self._t_buffer)
+                             self._t_buffer, t_silence_met)
 
     def _end(self, t_detected: float, forced: bool = False) -> SpeechSegment | SpeechTooShort:
         assert self._speech is not None
         speech, self._speech = self._speech, None
         self._paused = False
+        met, self._t_silence_met = self._t_silence_met, None
         self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
         if self._speech_duration() * 1000 < self.config.min_speech_ms:
             return SpeechTooShort(self._speech_duration())
-        return self._cut(speech, t_detected, forced)
+        return self._cut(speech, t_detected, forced, t_detected if met is None else met)

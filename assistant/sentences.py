@@ -15,6 +15,10 @@ _ABBREVIATIONS = {
 }
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|\n+")
 _CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
+# The same ends as the very last thing streamed, before the next token shows what follows. Safe to cut only after a
+# real word: "numbers." is an end, "3." may be 3.14 and "J." an initial; "1," may be 1,000 and "https:" a link.
+_SENTENCE_END_NOW = re.compile(r"(?:(?<=[^\W\d_]{2})\.|[!?])$")
+_CLAUSE_END_NOW = re.compile(r"(?<=[^\W\d_])[,;]$")
 _WORD = re.compile(r"\w+")
 
 
@@ -83,13 +87,13 @@ class SentenceSplitter:
 
     def _find_cut(self, region: str) -> int | None:
         cuts = []
-        for m in _SENTENCE_END.finditer(region):
+        for m in [*_SENTENCE_END.finditer(region), *_SENTENCE_END_NOW.finditer(region)]:
             ends = m.group().startswith("\n") or not self._is_abbreviation(region, m.start())
             if ends and _WORD.search(region[: m.end()]):
                 cuts.append(m.end())
                 break
         if self.pieces_out == 0:  # the first piece may end at a clause: speech starts sooner
-            for m in _CLAUSE_END.finditer(region):
+            for m in [*_CLAUSE_END.finditer(region), *_CLAUSE_END_NOW.finditer(region)]:
                 if len(_WORD.findall(region[: m.start()])) >= self.first_clause_min_words:
                     cuts.append(m.end())
                     break

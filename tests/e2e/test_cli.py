@@ -196,6 +196,9 @@ def test_bench_prints_stage_figures_a_baseline_and_a_plot(tmp_path):
     streaming, sequential = result["stages_ms"], result["sequential_ms"]
     assert streaming["voice_to_voice"]["n"] == 1 and streaming["voice_to_voice"]["cold"] is not None
     assert sequential["voice_to_voice"]["median"] >= sequential["stt"]["median"]
+    # the baseline's turn ends when the silence alone is long enough, never later than the streaming path's
+    assert all(0 < s["end_silence"] <= s["end_of_speech_detected"] for s in result["samples"])
+    assert sequential["end_of_speech_detected"]["median"] <= streaming["end_of_speech_detected"]["median"]
     assert result["ratio_to_sequential"] > 0
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

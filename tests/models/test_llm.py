@@ -94,3 +94,26 @@ def test_the_system_prompt_cache_changes_nothing_in_float(config):
     cached = [("".join(llm.stream(messages, cancel=CancelToken(1)))) for _ in range(2)]
     assert llm._prefix is not None  # the cache was built and used
     assert cached == [plain, plain]
+
+
+def test_each_token_is_handed_on_as_soon_as_it_is_decoded(llm):
+    # transformers' TextIteratorStreamer holds a "." back until the next word begins; the sentence splitter, and
+    # so the first audio, would wait a token longer for every sentence end.
+    import torch
+
+    from models.hf_generate import token_streamer
+
+    tokenizer = llm._tokenizer
+    streamer = token_streamer(tokenizer, timeout=1)
+    streamer.put(torch.tensor([[1, 2, 3]]))  # the prompt: skipped
+    text, seen = "", []
+    for token in tokenizer("Seven is a number. Café au lait!")["input_ids"]:
+        streamer.put(torch.tensor([token]))
+        while not streamer.text_queue.empty():
+            text += streamer.text_queue.get()
+        seen.append(text)
+    streamer.end()
+    assert "Seven is a number." in seen  # handed on before the next word was generated
+    assert not any(t.endswith("\ufffd") for t in seen)
+    assert seen[-1] == "Seven is a number. Café au lait!"
+    assert "".join(streamer) == ""  # the end: nothing was held back

@@ -119,3 +119,24 @@ def test_awaiting_a_verdict_that_never_comes_ends_the_turn_at_the_longest_silenc
     feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))
     assert not any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.9), t0=100.0))  # 1.1 s of silence
     assert any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.2), t0=100.9))
+
+
+def test_the_segment_says_when_the_silence_alone_was_long_enough():
+    # The bench's sequential baseline ends its turn there: it has no early transcript to wait for.
+    now = [0.0]
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200),
+                    clock=lambda: now[0])
+    seg.await_verdicts = True
+    out = feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))
+    (paused,) = [e for e in out if isinstance(e, SpeechPaused)]
+    now[0] = 1.0
+    feed(seg, silence(0.5), t0=100.0)  # the end silence is reached here, while the verdict is still awaited
+    now[0] = 2.0
+    seg.judged(paused.candidate.key, False)
+    (segment,) = [e for e in feed(seg, silence(0.064), t0=100.5) if isinstance(e, SpeechSegment)]
+    assert (segment.t_silence_met, segment.t_detected) == (1.0, 2.0)
+
+    plain = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400), clock=lambda: now[0])
+    (segment,) = [e for e in feed(plain, np.concatenate([speech_like(0.8), silence(0.6)]))
+                  if isinstance(e, SpeechSegment)]
+    assert segment.t_silence_met == segment.t_detected == 2.0
