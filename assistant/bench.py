@@ -108,6 +108,7 @@ def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print, 
     if errors:
         raise errors[0]
     load_s = time.monotonic() - t0
+    setup = models_setup(assistant)
     turns = TurnLog()
     assistant.bus.subscribe(turns)
     samples: list[dict] = []
@@ -143,7 +144,22 @@ def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print, 
                 progress(line)
     finally:
         assistant.shutdown()
-    return summarize(samples, load_s, baselines)
+    result = summarize(samples, load_s, baselines)
+    result["models"] = setup
+    return result
+
+
+def models_setup(assistant) -> dict:
+    """How each model runs (device, precision, cache): the figures depend on it as much as on the hardware."""
+    stt, llm, tts = assistant.stt_stage.stt, assistant.llm_stage.llm, assistant.tts_stage.tts
+    llm = getattr(llm, "local", None) or llm  # the local model behind the cloud router
+    return {
+        "stt": {"name": getattr(stt, "name", "?"), "device": getattr(stt, "device", "?"),
+                "compute_type": getattr(stt, "compute_type", "?"), "beam_size": getattr(stt, "beam_size", "?")},
+        "llm": {"name": getattr(llm, "name", "?"), "device": getattr(llm, "device", "?"),
+                "int8": getattr(llm, "quantized", False), "static_cache": getattr(llm, "static_cache", False)},
+        "tts": {"name": getattr(tts, "name", "?")},
+    }
 
 
 def _stages(samples: list[dict], keys) -> dict:
@@ -172,7 +188,8 @@ def summarize(samples: list[dict], load_s: float, baselines: list[dict] | None =
 
 
 def format_table(result: dict) -> str:
-    lines = [f"hardware: {result['hardware']}", f"models loaded in {result['models_load_s']} s; "
+    lines = [f"hardware: {result['hardware']}", *([f"models: {result['models']}"] if "models" in result else []),
+             f"models loaded in {result['models_load_s']} s; "
              f"{result['completed']}/{result['turns']} turns completed",
              f"{'stage (ms after end of speech)':<32}{'median':>9}{'p95':>9}{'cold':>9}{'n':>5}"]
     for key, row in result["stages_ms"].items():

@@ -6,6 +6,8 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent import futures
+from concurrent.futures import Executor
 
 from assistant.errors import ModelError
 from assistant.turns import CancelToken
@@ -64,11 +66,13 @@ def token_streamer(tokenizer, timeout: float | None):
 
 
 def stream_generate(model, tokenizer, inputs: dict, generation_kwargs: dict, *, cancel: CancelToken,
-                    first_token_timeout_s: float, what: str, fix: str) -> Iterator[str]:
+                    first_token_timeout_s: float, what: str, fix: str,
+                    executor: Executor | None = None) -> Iterator[str]:
     """Yield text as ``model.generate`` produces it. Stops within one token of ``cancel`` (or of the consumer
     closing the iterator); a failure inside generate() is raised here as a ModelError, never swallowed.
     ``what`` names the model in messages ("the language model"); ``fix`` says what to try when it runs out of
-    memory."""
+    memory. generate() runs on ``executor`` (one long-lived thread, which CUDA graphs need: torch records them
+    per thread) or else on a new thread."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
 
@@ -91,8 +95,13 @@ def stream_generate(model, tokenizer, inputs: dict, generation_kwargs: dict, *, 
             failure.append(exc)
             streamer.end()
 
-    worker = threading.Thread(target=generate, name="generate", daemon=True)
-    worker.start()
+    if executor is not None:
+        done = executor.submit(generate)
+        join = lambda: futures.wait([done], timeout=30)  # noqa: E731
+    else:
+        worker = threading.Thread(target=generate, name="generate", daemon=True)
+        worker.start()
+        join = lambda: worker.join(timeout=30)  # noqa: E731
     try:
         for text in streamer:
             if cancel.cancelled:
@@ -104,7 +113,7 @@ def stream_generate(model, tokenizer, inputs: dict, generation_kwargs: dict, *, 
                          "may be overloaded. Try a smaller model, or raise llm.first_token_timeout_s.") from None
     finally:
         stop.set()
-        worker.join(timeout=30)
+        join()
     if failure:
         exc = failure[0]
         if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():

@@ -2,6 +2,9 @@
 
 A GGUF is dequantized by transformers once and cached as a float16 safetensors folder, so later starts
 load in seconds. On the CPU the Linear layers are quantized to int8 on load (about 4x faster decoding).
+On a CUDA GPU the model runs in bfloat16 with one static KV cache reused by every turn: transformers then
+compiles the decoding step and replays it as a CUDA graph, which removes the per-token Python and kernel
+launch overhead that dominates a small model's decoding there.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from assistant.errors import ModelError
@@ -82,9 +86,11 @@ class TransformersLLM:
     def __init__(self, model_dir: Path | None = None, *, name: str = "", device: str = "auto",
                  dtype: str = "auto", quantize: str = "auto", max_new_tokens: int = 160,
                  temperature: float = 0.0, repetition_penalty: float = 1.0, threads: int = 0,
-                 first_token_timeout_s: float = 60.0, prepare=None) -> None:
+                 first_token_timeout_s: float = 60.0, prepare=None, context_tokens: int = 2048,
+                 static_cache: bool | None = None) -> None:
         """``prepare`` (optional) is called on load, with a progress callback, to produce ``model_dir``
-        (joining and converting the bundled GGUF happens there, on the owner thread)."""
+        (joining and converting the bundled GGUF happens there, on the owner thread). ``static_cache``:
+        decode with one static KV cache of ``context_tokens + max_new_tokens`` (None: on CUDA only)."""
         self.model_dir = Path(model_dir) if model_dir else None
         self.name = name or (self.model_dir.name if self.model_dir else "llm")
         self._device_pref, self._dtype_pref, self._quantize_pref = device, dtype, quantize
@@ -93,6 +99,13 @@ class TransformersLLM:
         self.threads = threads or cpu_cores()
         self.first_token_timeout_s = first_token_timeout_s
         self._prepare = prepare
+        self.context_tokens = context_tokens
+        self._static_pref = static_cache
+        self._static = None  # the StaticCache every turn reuses, while static decoding is on
+        self._static_busy = threading.Lock()  # one generation at a time may use it
+        # Every generate() runs on this one thread: torch records CUDA graphs per thread, so a new thread per
+        # turn would record them again each turn.
+        self._generator = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-generate")
         self.reuse_prefix_cache = True
         self._prefix: tuple | None = None  # (system prompt, its token ids, its KV cache)
         self._device = "cpu"
@@ -150,8 +163,45 @@ class TransformersLLM:
             elif self._device != "cpu":
                 model.to(self._device)
             self._tokenizer, self._model = tokenizer, model
-            # Warm up: the first forward pass allocates and picks kernels.
-            self._generate_all([ChatMessage(Role.USER, "Hi")], 2)
+            if self._static_pref if self._static_pref is not None else self._device == "cuda":
+                from transformers import StaticCache
+
+                # Sized for the longest turn, so that no turn needs a new cache (and a new compilation).
+                self._static = StaticCache(config=model.config, max_cache_len=self.context_tokens + self.max_new_tokens)
+            # Warm up: the first forward pass allocates and picks kernels; on CUDA with the static cache, the
+            # decoding step is compiled here (tens of seconds once) rather than in the user's first turn.
+            warm_up = lambda: self._generator.submit(  # noqa: E731
+                self._generate_all, [ChatMessage(Role.USER, "Hi")], 4).result()
+            try:
+                warm_up()
+            except Exception as exc:
+                if self._static is None:
+                    raise
+                log.warning("decoding with a static cache failed (%s); using a dynamic cache instead", exc)
+                self._static = None
+                warm_up()
+
+    @property
+    def static_cache(self) -> bool:
+        """Whether turns decode with the reused static cache (compiled into a CUDA graph on CUDA)."""
+        return self._static is not None
+
+    def _take_static_cache(self, prompt_tokens: int, new_tokens: int):
+        """The static cache, emptied, when it is on, free and long enough for this generation (released by
+        ``_release_static_cache``); else None, and the generation uses a dynamic cache."""
+        if self._static is None or prompt_tokens + new_tokens > self.context_tokens + self.max_new_tokens:
+            return None
+        if not self._static_busy.acquire(blocking=False):
+            return None
+        import torch
+
+        with torch.inference_mode():  # its tensors were made by a generation, in inference mode
+            self._static.reset()
+        return self._static
+
+    def _release_static_cache(self, cache) -> None:
+        if cache is not None:
+            self._static_busy.release()
 
     def _inputs(self, messages: Sequence[ChatMessage]):
         assert self._tokenizer is not None
@@ -200,9 +250,15 @@ class TransformersLLM:
         import torch
 
         inputs = self._inputs(messages)
-        with torch.inference_mode():
-            kwargs = self._generation_kwargs(max_new_tokens, inputs["input_ids"].shape[1])
-            out = self._model.generate(**inputs, **kwargs)  # type: ignore[union-attr]
+        static = self._take_static_cache(inputs["input_ids"].shape[1], max_new_tokens)
+        try:
+            with torch.inference_mode():
+                kwargs = self._generation_kwargs(max_new_tokens, inputs["input_ids"].shape[1])
+                if static is not None:
+                    kwargs["past_key_values"] = static
+                out = self._model.generate(**inputs, **kwargs)  # type: ignore[union-attr]
+        finally:
+            self._release_static_cache(static)
         return self._tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)  # type: ignore[union-attr]
 
     def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
@@ -210,10 +266,16 @@ class TransformersLLM:
         consumer closing the iterator; a failure inside generate() is raised here, never swallowed."""
         self.load()
         inputs = self._inputs(messages)
-        prefix = self._prefix_cache(messages, inputs["input_ids"])
-        if prefix is not None:
-            inputs["past_key_values"] = prefix
+        static = self._take_static_cache(inputs["input_ids"].shape[1], self.max_new_tokens)
+        prefix = None if static is not None else self._prefix_cache(messages, inputs["input_ids"])
+        if static is not None or prefix is not None:
+            inputs["past_key_values"] = static if static is not None else prefix
         kwargs = self._generation_kwargs(self.max_new_tokens, inputs["input_ids"].shape[1])
-        yield from stream_generate(self._model, self._tokenizer, inputs, kwargs,
-                                   cancel=cancel, first_token_timeout_s=self.first_token_timeout_s,
-                                   what="the language model", fix="Try a smaller model or a shorter conversation.")
+        try:
+            yield from stream_generate(self._model, self._tokenizer, inputs, kwargs,
+                                       cancel=cancel, first_token_timeout_s=self.first_token_timeout_s,
+                                       what="the language model",
+                                       fix="Try a smaller model or a shorter conversation.",
+                                       executor=self._generator)
+        finally:
+            self._release_static_cache(static)

@@ -85,7 +85,8 @@ def create_llm(config: Config):
                            device=llm.device, dtype=llm.dtype, quantize=llm.quantize,
                            max_new_tokens=llm.max_new_tokens, temperature=llm.temperature,
                            repetition_penalty=llm.repetition_penalty, threads=llm.threads,
-                           first_token_timeout_s=llm.first_token_timeout_s, prepare=prepare)
+                           first_token_timeout_s=llm.first_token_timeout_s, prepare=prepare,
+                           context_tokens=llm.context_tokens)
 
 
 def create_tts(config: Config):

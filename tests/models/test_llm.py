@@ -117,3 +117,19 @@ def test_each_token_is_handed_on_as_soon_as_it_is_decoded(llm):
     assert not any(t.endswith("\ufffd") for t in seen)
     assert seen[-1] == "Seven is a number. Café au lait!"
     assert "".join(streamer) == ""  # the end: nothing was held back
+
+
+def test_decoding_with_the_reused_static_cache_gives_the_same_replies(llm):
+    # On CUDA every turn decodes with one static cache (compiled into a CUDA graph there); the cache logic
+    # itself runs here on the CPU: emptied between turns, the same greedy replies as the dynamic cache.
+    from models.llm_transformers import TransformersLLM
+
+    static = TransformersLLM(llm.model_dir, name="static", max_new_tokens=40, context_tokens=256,
+                             repetition_penalty=llm.repetition_penalty, static_cache=True)
+    static.load()
+    assert static.static_cache
+    for question in ("What is the capital of France?", "Name three colours."):
+        reply = ask(static, question)
+        assert reply and ask(llm, question).startswith(reply)
+    too_long = "word " * 300  # longer than its cache: a dynamic cache instead, not a failure
+    assert ask(static, too_long + "How many words was that?")
