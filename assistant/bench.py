@@ -219,8 +219,10 @@ def plot_waterfall(result: dict, path: Path) -> Path:
             from None
     rows = [("streaming", result["stages_ms"], VOICE_MARKS[:-1]),
             ("sequential", result.get("sequential_ms", {}), BASELINE_MARKS[:-1])]
+    rows = [row for row in rows if row[1]]  # no baseline row when the bench ran without one
     colors = ["#7a7a7a", "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1"]
-    fig, ax = plt.subplots(figsize=(10, 3.2))
+    longest = max((stages[k]["median"] for _, stages, keys in rows for k in keys if k in stages), default=1.0)
+    fig, ax = plt.subplots(figsize=(10, 1.3 + 1.0 * len(rows)))
     for y, (_label, stages, keys) in enumerate(rows):
         start = 0.0
         for i, key in enumerate(keys):
@@ -228,10 +230,19 @@ def plot_waterfall(result: dict, path: Path) -> Path:
                 continue
             end = stages[key]["median"]
             ax.barh(y, end - start, left=start, color=colors[i % len(colors)], edgecolor="white")
-            ax.text((start + end) / 2, y, key.replace("_", " "), ha="center", va="center", fontsize=7, rotation=0,
-                    color="white" if end - start > 180 else "black")
+            if end - start >= 0.09 * longest:  # a narrow stage's name would run over its neighbours'
+                ax.text((start + end) / 2, y, key.replace("_", " "), ha="center", va="center", fontsize=7,
+                        color="white" if end - start > 0.2 * longest else "black")
             start = end
         ax.text(start + 20, y, f"{start:.0f} ms", va="center", fontsize=9)
+    names: dict[int, list[str]] = {}  # colour -> the stages drawn in it (the rows' stages differ)
+    for _label, stages, keys in rows:
+        for i, key in enumerate(keys):
+            if key in stages and key.replace("_", " ") not in names.setdefault(i, []):
+                names[i].append(key.replace("_", " "))
+    from matplotlib.patches import Patch
+
+    legend = [Patch(color=colors[i % len(colors)], label=" / ".join(n)) for i, n in sorted(names.items())]
     ax.set_yticks(range(len(rows)), [r[0] for r in rows])
     ax.invert_yaxis()
     ax.set_xlabel("milliseconds after the end of the user's speech (medians, warm)")
@@ -239,7 +250,9 @@ def plot_waterfall(result: dict, path: Path) -> Path:
     ax.set_title(f"voice to voice on {hw.get('cpu', hw['machine'])}, {hw['cpu_cores']} cores, GPU {hw.get('gpu', '-')}",
                  fontsize=10)
     fig.tight_layout()
+    fig.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(legend), fontsize=7,
+               frameon=False)  # below the figure: savefig's tight box takes it in
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")  # the legend sits below the axes
     plt.close(fig)
     return path
