@@ -20,8 +20,9 @@ import time
 from pathlib import Path
 
 from assistant.cli import TurnLog
-from assistant.config import Config
+from assistant.config import Config, build_config
 from assistant.conversation import Conversation
+from assistant.errors import InputError
 from assistant.sentences import SentenceSplitter
 from assistant.timings import VOICE_MARKS
 from assistant.turns import CancelToken
@@ -97,9 +98,26 @@ def sequential_turn(assistant, audio, detection_ms: float) -> dict:
             "tts_all": ms(t_tts), "voice_to_voice": ms(t_tts)}
 
 
-def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print, baseline: bool = True) -> dict:
+def compare_config(config: Config, setting: str) -> Config:
+    """``config`` with one ``vad.NAME=VALUE`` changed, checked like a settings file. Only vad.* settings: the
+    segmenter reads them for each clip, while the others are read when the models load."""
+    name, sep, value = setting.partition("=")
+    section, _, key = name.strip().partition(".")
+    if not sep or section != "vad" or not key:
+        raise InputError("bench-compare-invalid", f"--compare takes one vad.* setting as vad.NAME=VALUE (got "
+                         f"{setting!r}); other settings are read when the models load, so compare those with "
+                         "two bench runs.")
+    return build_config(config.to_dict(), env={f"ASSISTANT_VAD_{key.upper()}": value.strip()}, where="--compare")
+
+
+def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print, baseline: bool = True,
+              compare: str = "") -> dict:
+    """Every clip ``runs`` times through the real-time voice path; with ``compare`` (``vad.NAME=VALUE``), every
+    clip also with that setting, the two alternating in one process, and their paired differences: on a shared,
+    noisy machine two separate runs differ by more than most changes do."""
     from assistant import bootstrap
 
+    variants = [("settings", config)] + ([(compare, compare_config(config, compare))] if compare else [])
     # A virtual speaker, reset before each question so one reply's audio never delays the next one's.
     recorder = bootstrap.recording_sink(realtime=False)
     t0 = time.monotonic()
@@ -111,42 +129,70 @@ def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print, 
     setup = models_setup(assistant)
     turns = TurnLog()
     assistant.bus.subscribe(turns)
-    samples: list[dict] = []
+    samples: dict[str, list[dict]] = {name: [] for name, _ in variants}
     baselines: list[dict] = []
     try:
         for run in range(runs):
-            for clip in clips:
-                assistant.conversation.clear()  # every clip is a fresh question
-                recorder.flush()
-                before = len(turns.speech_turns)
-                source = bootstrap.file_source(clip, max_seconds=config.audio.max_voice_input_s)
-                listener = assistant.listen(source)
-                listener.done.wait()
-                new_turns = turns.speech_turns[before:]
-                for turn_id in new_turns:
-                    assistant.wait_turn(turn_id, timeout=120)
-                ended = [turns.ended.get(t) for t in new_turns]
-                ok = [e for e in ended if e is not None and e.outcome == "completed"]
-                row = {"clip": clip.name, "run": run, "cold": not samples,
-                       "outcome": ok[-1].outcome if ok else (ended[-1].outcome if ended and ended[-1] else "none")}
-                if ok:
-                    row.update(ok[-1].timings_ms)
-                    row["transcript"] = turns.transcripts.get(ok[-1].turn_id, "")
-                    row["reply"] = turns.replies.get(ok[-1].turn_id, "")
-                samples.append(row)
-                line = f"{clip.name} run {run + 1}: "
-                line += f"voice_to_voice {row['voice_to_voice']:.0f} ms" if "voice_to_voice" in row else row["outcome"]
-                if baseline and "end_of_speech_detected" in row:
-                    base = sequential_turn(assistant, source.samples,
-                                           row.get("end_silence", row["end_of_speech_detected"]))
-                    baselines.append({"clip": clip.name, "run": run, "cold": row["cold"], **base})
-                    line += f", sequential {base['voice_to_voice']:.0f} ms"
-                progress(line)
+            for i, clip in enumerate(clips):
+                for name, variant in variants if (i + run) % 2 == 0 else variants[::-1]:
+                    assistant.config = variant  # the segmenter of the next listen() takes its vad settings
+                    row, audio = _one_clip(assistant, recorder, turns, clip, run, cold=not samples[name])
+                    samples[name].append(row)
+                    line = f"{clip.name} run {run + 1}{'' if name == 'settings' else ' with ' + name}: "
+                    line += (f"voice_to_voice {row['voice_to_voice']:.0f} ms" if "voice_to_voice" in row
+                             else row["outcome"])
+                    if baseline and name == "settings" and "end_of_speech_detected" in row:
+                        base = sequential_turn(assistant, audio,
+                                               row.get("end_silence", row["end_of_speech_detected"]))
+                        baselines.append({"clip": clip.name, "run": run, "cold": row["cold"], **base})
+                        line += f", sequential {base['voice_to_voice']:.0f} ms"
+                    progress(line)
     finally:
+        assistant.config = config
         assistant.shutdown()
-    result = summarize(samples, load_s, baselines)
+    result = summarize(samples["settings"], load_s, baselines)
     result["models"] = setup
+    if compare:
+        result["compare"] = paired(compare, samples["settings"], samples[compare])
     return result
+
+
+def _one_clip(assistant, recorder, turns: TurnLog, clip: Path, run: int, cold: bool):
+    """One clip fed in real time as a fresh question: its row of timings, and the audio that was fed."""
+    from assistant import bootstrap
+
+    assistant.conversation.clear()
+    recorder.flush()
+    before = len(turns.speech_turns)
+    source = bootstrap.file_source(clip, max_seconds=assistant.config.audio.max_voice_input_s)
+    assistant.listen(source).done.wait()
+    new_turns = turns.speech_turns[before:]
+    for turn_id in new_turns:
+        assistant.wait_turn(turn_id, timeout=120)
+    ended = [turns.ended.get(t) for t in new_turns]
+    ok = [e for e in ended if e is not None and e.outcome == "completed"]
+    row = {"clip": clip.name, "run": run, "cold": cold, "turns": len(new_turns),
+           "outcome": ok[-1].outcome if ok else (ended[-1].outcome if ended and ended[-1] else "none")}
+    if ok:
+        row.update(ok[-1].timings_ms)
+        row["transcript"] = turns.transcripts.get(ok[-1].turn_id, "")
+        row["reply"] = turns.replies.get(ok[-1].turn_id, "")
+    return row, source.samples
+
+
+def paired(setting: str, base: list[dict], other: list[dict]) -> dict:
+    """Per stage, the median of (with ``setting`` − without) over the warm clips where both reached it."""
+    pairs = [(a, b) for a, b in zip(base, other, strict=True) if not a["cold"] and not b["cold"]]
+    diffs = {}
+    for key in VOICE_MARKS:
+        d = [b[key] - a[key] for a, b in pairs if key in a and key in b]
+        if d:
+            diffs[key] = round(statistics.median(d), 1)
+    return {"setting": setting, "pairs": len(pairs), "paired_median_diff_ms": diffs,
+            "stages_ms": _stages(other, VOICE_MARKS),
+            "transcripts_differing": sum(a.get("transcript") != b.get("transcript") for a, b in pairs),
+            "clips_split": sum(b.get("turns", 1) > 1 for b in other),
+            "samples": other}
 
 
 def models_setup(assistant) -> dict:
@@ -202,6 +248,12 @@ def format_table(result: dict) -> str:
             lines.append(f"  {key:<30}{row['median']:>9.0f}{row['p95']:>9.0f}{cold:>9}{row['n']:>5}")
     if "ratio_to_sequential" in result:
         lines.append(f"voice_to_voice streaming / sequential (medians): {result['ratio_to_sequential']:.2f}")
+    if "compare" in result:
+        compare = result["compare"]
+        lines.append(f"with {compare['setting']}, paired median difference over {compare['pairs']} clips "
+                     f"({compare['transcripts_differing']} transcripts differ, {compare['clips_split']} clips split)")
+        for key, diff in compare["paired_median_diff_ms"].items():
+            lines.append(f"  {key:<30}{diff:>+9.0f}")
     return "\n".join(lines)
 
 

@@ -534,7 +534,8 @@ def cmd_bench(args) -> int:
     if not clips:
         raise InputError("bench-clips-missing", f"{folder} holds no audio clips.")
     say = (lambda m: None) if args.quiet else (lambda m: sys.stderr.write(m + "\n"))  # stdout: the result
-    result = run_bench(config, clips, runs=args.runs, progress=say, baseline=not args.no_baseline)
+    result = run_bench(config, clips, runs=args.runs, progress=say, baseline=not args.no_baseline,
+                       compare=args.compare or "")
     if args.plot:
         from assistant.bench import plot_waterfall
 
@@ -632,6 +633,8 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=0, help="use only the first N clips")
     p.add_argument("--plot", help="draw the per-stage waterfall to this PNG")
     p.add_argument("--no-baseline", action="store_true", help="skip the sequential baseline")
+    p.add_argument("--compare", metavar="vad.NAME=VALUE", help="also run every clip with this vad setting, "
+                   "alternating with the settings as they are, and report the paired differences per stage")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
 

@@ -206,6 +206,19 @@ def test_bench_prints_stage_figures_a_baseline_and_a_plot(tmp_path):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_bench_compares_a_vad_setting_clip_by_clip_in_one_process():
+    proc = run("bench", "--clips", str(EVAL_DIR), "--limit", "1", "--runs", "2", "--no-baseline", "--json",
+               "--compare", "vad.speculative_stt_ms=0", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    compare = result["compare"]
+    assert compare["setting"] == "vad.speculative_stt_ms=0" and compare["pairs"] == 1
+    assert set(compare["paired_median_diff_ms"]) >= {"end_of_speech_detected", "stt", "voice_to_voice"}
+    (warm,) = [s for s in compare["samples"] if not s["cold"]]
+    # the setting took effect: with no transcript made during the silence, the speech is transcribed after it
+    assert warm["stt"] - warm["end_of_speech_detected"] > 150
+
+
 def test_self_test_runs_a_spoken_turn_on_the_bundled_models():
     proc = run("--self-test")
     assert proc.returncode == 0, proc.stdout + proc.stderr

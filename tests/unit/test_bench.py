@@ -30,3 +30,37 @@ def test_the_waterfall_draws_one_row_per_path_that_ran(tmp_path):
     both = plot_waterfall({"hardware": hw, "stages_ms": stages, "sequential_ms": base}, tmp_path / "both.png")
     # without a baseline there is no empty "sequential" row: the figure is a row shorter
     assert Image.open(alone).height < Image.open(both).height
+
+
+def test_compare_takes_one_vad_setting_checked_like_a_settings_file():
+    import pytest
+
+    from assistant.bench import compare_config
+    from assistant.config import Config
+    from assistant.errors import ConfigError, InputError
+
+    config = Config()
+    assert compare_config(config, "vad.speculative_stt_ms=50").vad.speculative_stt_ms == 50
+    assert compare_config(config, "vad.speculative_stt_ms=50").llm == config.llm
+    for wrong in ("llm.max_new_tokens=20", "speculative_stt_ms=50", "vad.speculative_stt_ms"):
+        with pytest.raises(InputError, match=r"vad\.NAME=VALUE"):
+            compare_config(config, wrong)
+    with pytest.raises(ConfigError, match="speculative_stt_ms"):
+        compare_config(config, "vad.speculative_stt_ms=-5")
+    with pytest.raises(ConfigError, match=r"vad\.no_such"):
+        compare_config(config, "vad.no_such=1")
+
+
+def test_paired_differences_leave_out_the_cold_turns_and_missing_marks():
+    from assistant.bench import paired
+
+    base = [{"cold": True, "voice_to_voice": 3000.0}] + [{"cold": False, "voice_to_voice": v, "transcript": "a"}
+                                                        for v in (1000.0, 1200.0, 1100.0)]
+    other = [{"cold": True, "voice_to_voice": 900.0}, {"cold": False, "voice_to_voice": 900.0, "transcript": "a"},
+             {"cold": False, "voice_to_voice": 1000.0, "transcript": "b", "turns": 2}, {"cold": False}]
+    result = paired("vad.x=1", base, other)
+    assert result["pairs"] == 3 and result["paired_median_diff_ms"] == {"voice_to_voice": -150.0}
+    assert result["transcripts_differing"] == 2 and result["clips_split"] == 1
+    table = format_table({**summarize([dict(b, outcome="completed", clip="c", run=0) for b in base], 1.0),
+                          "compare": result})
+    assert "with vad.x=1, paired median difference over 3 clips" in table and "-150" in table
