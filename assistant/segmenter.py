@@ -120,8 +120,7 @@ class Segmenter:
         self._pre_roll.clear()
         self._pending = np.zeros(0, dtype=np.float32)
         self._speech = None
-        self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
-        self._t_silence_met = None
+        self._pause_key, self._hold_s, self._verdict_pending, self._t_silence_met = None, 0.0, False, None
 
     def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechPaused | SpeechSegment | SpeechTooShort]:
         """Feed 16 kHz audio; returns what happened, in order."""
@@ -165,8 +164,7 @@ class Segmenter:
         if p >= cfg.threshold - _HYSTERESIS:
             self._silence_s = 0.0
             self._paused = False
-            self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
-            self._t_silence_met = None
+            self._pause_key, self._hold_s, self._verdict_pending, self._t_silence_met = None, 0.0, False, None
             self._t_last_speech = t_frame + self.frame_s
             self._samples_at_last_speech = self._samples
         else:

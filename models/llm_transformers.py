@@ -267,9 +267,9 @@ class TransformersLLM:
         self.load()
         inputs = self._inputs(messages)
         static = self._take_static_cache(inputs["input_ids"].shape[1], self.max_new_tokens)
-        prefix = None if static is not None else self._prefix_cache(messages, inputs["input_ids"])
-        if static is not None or prefix is not None:
-            inputs["past_key_values"] = static if static is not None else prefix
+        cache = static if static is not None else self._prefix_cache(messages, inputs["input_ids"])
+        if cache is not None:
+            inputs["past_key_values"] = cache
         kwargs = self._generation_kwargs(self.max_new_tokens, inputs["input_ids"].shape[1])
         try:
             yield from stream_generate(self._model, self._tokenizer, inputs, kwargs,
