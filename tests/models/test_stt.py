@@ -61,3 +61,41 @@ def test_stock_phrases_heard_without_confidence_are_dropped():
     assert is_likely_hallucination(Segment("[BLANK_AUDIO]", 0, 1))
     assert is_likely_hallucination(Segment("la la la " * 30, 0, 1, compression_ratio=3.1))
     assert not is_likely_hallucination(Segment("5 5", 0, 1, avg_logprob=-0.7, no_speech_prob=0.56))
+
+
+
+def _encoder_inputs(stt, audio) -> tuple[str, list[int]]:
+    """The transcript, and the number of mel frames of each encoder run it took."""
+    whisper = type(stt._model).__mro__[1]  # faster-whisper's WhisperModel, whose encode runs the encoder
+    original, frames = whisper.encode, []
+
+    def spy(self, features):
+        frames.append(features.shape[-1])
+        return original(self, features)
+
+    whisper.encode = spy
+    try:
+        return stt.transcribe(audio).text, frames
+    finally:
+        whisper.encode = original
+
+
+def test_a_short_question_is_encoded_without_the_window_padding(stt, clips):
+    """On the CPU only the audio and a 1 s margin go through the encoder; the rest of the 30 s window gets the
+    silent window's encoding, so the decoder still sees where the speech ends (cut there, it repeats itself)."""
+    _, ref, audio = next(c for c in clips if c[0].name == "pocketsphinx_cards_003.wav")
+    text, frames = _encoder_inputs(stt, audio)
+    assert frames == [len(audio) // 160 + 30 + 100]  # 1.5 s of speech, 0.3 s of tail, 1 s of margin: one run
+    assert normalize(text) == normalize(ref)
+    assert stt._model.silence.shape == (1, 1500, 384)
+
+
+def test_when_the_short_window_hears_nothing_sure_the_whole_window_decides(stt):
+    """Music the VAD let through reads "you" (no_speech_prob 0.89) on the short window: dropped as a likely
+    hallucination, so the whole 30 s window is asked, and it hears nothing either."""
+    from tests.listen_audio import music
+
+    audio = music(5.0)
+    text, frames = _encoder_inputs(stt, audio)
+    assert frames == [len(audio) // 160 + 30 + 100, 3000]
+    assert text == ""
