@@ -120,6 +120,12 @@ class EndOfReply:
     turn_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class Prefill:
+    """The words heard before the end-of-turn silence ran out: the next question, if the user stays silent."""
+    text: str
+
+
 class TurnStage(Stage):
     """A stage whose errors fail the turn they belong to."""
 
@@ -251,7 +257,21 @@ class LlmStage(TurnStage):
         messages[-1] = ChatMessage(Role.USER, request.text, images=(image,))
         return self.screen, messages, f"{request.text} (asked about {image.source})"
 
-    def handle(self, request: TurnRequest) -> None:
+    def _prefill(self, text: str) -> None:
+        """Run the question's prompt through the model while the end-of-turn silence runs, so that the turn, if
+        it ends with these words, starts from its first token (a local model only; the reply is the same)."""
+        prefill = getattr(self.llm, "prefill", None)
+        if prefill is None or not self.inbox.empty():
+            return  # a turn is already waiting: it prefills its own prompt
+        try:
+            prefill(self.conversation.messages_for(text, self.llm.count_tokens))
+        except Exception as exc:  # only time is lost: the turn prefills its prompt itself
+            log.warning("prefilling the prompt ahead of the turn failed: %s", exc)
+
+    def handle(self, request: TurnRequest | Prefill) -> None:
+        if isinstance(request, Prefill):
+            self._prefill(request.text)
+            return
         turn_id = request.turn_id
         if not self.tracker.is_open(turn_id):
             return
@@ -323,6 +343,7 @@ class SttStage(TurnStage):
         # again with the phrase as the prompt, can leave the phrase out (the prompt reads as said already).
         self._phrase_at_pause: tuple[float, WakeMatch] | None = None
         self.speculative_hits = 0
+        self.prefill_llm = True  # hand the speculative transcript to the LLM to prefill (off: for A/B runs)
         # (transcript) -> (image to ask about, screen target to capture): an attached image, or "my screen"
         self.screen_for: Callable[[str], tuple[ScreenImage | None, str]] | None = None
         # (candidate key, its words sound unfinished): the verdict on the speech so far, for the end of turn
@@ -344,8 +365,14 @@ class SttStage(TurnStage):
                 match = self.wake.match(transcript.text)
                 if match is not None and not self.wake.needs_confirming(transcript):
                     self._phrase_at_pause = (utterance.key[0], match)
+            unfinished = sounds_unfinished(transcript.text)
             if self.on_judged is not None:  # mid-sentence ("...capital of"): the user gets longer to go on
-                self.on_judged(utterance.key, sounds_unfinished(transcript.text))
+                self.on_judged(utterance.key, unfinished)
+            # Not in always-listening mode (a prompt, the wake phrase, is set there): the question is the words
+            # after the phrase, which only the final turn picks out.
+            if self.prefill_llm and self.llm_stage is not None and not utterance.prompt and transcript.text \
+                    and not unfinished:
+                self.llm_stage.put(Prefill(transcript.text))
             return
         turn_id = utterance.turn_id
         if utterance.wake != "candidate" and not self.tracker.is_open(turn_id):

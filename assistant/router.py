@@ -60,6 +60,14 @@ class RoutedLLM:
                 return backend.count_tokens(messages)
         return sum(len(m.content) for m in messages) // 4
 
+    def prefill(self, messages: Sequence[ChatMessage]) -> None:
+        """Prefill the prompt on the backend that will answer first, when it can (a local model)."""
+        for backend in self.backends:
+            if backend.name not in self._load_errors:
+                if hasattr(backend, "prefill"):
+                    backend.prefill(messages)
+                return
+
     def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
         self.fallbacks = []
         produced = ""

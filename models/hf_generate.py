@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent import futures
 from concurrent.futures import Executor
 
@@ -39,12 +39,13 @@ def sampling_kwargs(temperature: float, repetition_penalty: float = 1.0, prompt_
     return kwargs
 
 
-def token_streamer(tokenizer, timeout: float | None):
+def token_streamer(tokenizer, timeout: float | None, reply_tokens: Sequence[int] = ()):
     """A TextIteratorStreamer that hands each token's text on as soon as it is decoded.
 
     transformers' own holds punctuation back until the next word begins (it may open formatting), so every
     sentence end, and with it the first spoken piece, waits one more token: about 50 ms on a small CPU. Here
-    only an incomplete UTF-8 character waits."""
+    only an incomplete UTF-8 character waits. ``reply_tokens`` end the prompt but are the reply's first tokens
+    (decoded ahead of generate()): they are handed on with the prompt's end."""
     from transformers import TextIteratorStreamer
 
     class TokenStreamer(TextIteratorStreamer):
@@ -53,7 +54,7 @@ def token_streamer(tokenizer, timeout: float | None):
                 value = value[0]
             if self.skip_prompt and self.next_tokens_are_prompt:
                 self.next_tokens_are_prompt = False
-                return
+                value = value[len(value) - len(reply_tokens):] if reply_tokens else value[:0]
             self.token_cache.extend(value.tolist())
             text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
             if text.endswith("\ufffd"):
@@ -67,12 +68,12 @@ def token_streamer(tokenizer, timeout: float | None):
 
 def stream_generate(model, tokenizer, inputs: dict, generation_kwargs: dict, *, cancel: CancelToken,
                     first_token_timeout_s: float, what: str, fix: str,
-                    executor: Executor | None = None) -> Iterator[str]:
+                    executor: Executor | None = None, reply_tokens: Sequence[int] = ()) -> Iterator[str]:
     """Yield text as ``model.generate`` produces it. Stops within one token of ``cancel`` (or of the consumer
     closing the iterator); a failure inside generate() is raised here as a ModelError, never swallowed.
     ``what`` names the model in messages ("the language model"); ``fix`` says what to try when it runs out of
     memory. generate() runs on ``executor`` (one long-lived thread, which CUDA graphs need: torch records them
-    per thread) or else on a new thread."""
+    per thread) or else on a new thread. ``reply_tokens``: the last input tokens, already the reply's."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
 
@@ -83,7 +84,7 @@ def stream_generate(model, tokenizer, inputs: dict, generation_kwargs: dict, *, 
             flag = stop.is_set() or cancel.cancelled
             return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
 
-    streamer = token_streamer(tokenizer, timeout=first_token_timeout_s)
+    streamer = token_streamer(tokenizer, timeout=first_token_timeout_s, reply_tokens=reply_tokens)
     failure: list[BaseException] = []
 
     def generate() -> None:

@@ -5,6 +5,9 @@ load in seconds. On the CPU the Linear layers are quantized to int8 on load (abo
 On a CUDA GPU the model runs in bfloat16 with one static KV cache reused by every turn: transformers then
 compiles the decoding step and replays it as a CUDA graph, which removes the per-token Python and kernel
 launch overhead that dominates a small model's decoding there.
+
+``prefill()`` runs a prompt ahead of its turn (during the user's end-of-turn silence): a ``stream()`` of the
+same prompt then starts from its first token, with the same reply token for token.
 """
 
 from __future__ import annotations
@@ -108,6 +111,8 @@ class TransformersLLM:
         self._generator = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-generate")
         self.reuse_prefix_cache = True
         self._prefix: tuple | None = None  # (system prompt, its token ids, its KV cache)
+        self._prefilled: tuple | None = None  # (prompt token ids, their KV cache, the first reply token)
+        self.prefill_hits = 0  # turns that started from a prefilled prompt
         self._device = "cpu"
         self.quantized = False
         self._model = None
@@ -234,6 +239,44 @@ class TransformersLLM:
             return None  # the template renders the system block differently in context: no reuse
         return copy.deepcopy(cache)
 
+    def prefill(self, messages: Sequence[ChatMessage]) -> None:
+        """Compute the prompt's keys and values and its first reply token now, ahead of the turn: the next
+        ``stream()`` of exactly these messages starts from there. Greedy decoding with a dynamic cache only (on
+        the static cache, the GPU path, a prefill takes milliseconds anyway)."""
+        self._prefilled = None
+        if self._model is None or self._static is not None or self.temperature > 0:
+            return
+        import torch
+        from transformers import DynamicCache
+
+        inputs = self._inputs(messages)
+        with torch.inference_mode():
+            # One token of logits, as generate() keeps in its own prefill: in int8 the activations are quantized
+            # over all the rows computed together, so anything else would give other numbers.
+            out = self._model(**inputs, past_key_values=DynamicCache(), use_cache=True, logits_to_keep=1)
+        first = int(out.logits[0, -1].argmax())  # greedy; the repetition penalty has no reply tokens yet
+        self._prefilled = (inputs["input_ids"], out.past_key_values, first)
+
+    def _take_prefilled(self, inputs: dict) -> int | None:
+        """The first reply token when ``inputs`` were prefilled (``inputs`` then continue from it), else None."""
+        prefilled, self._prefilled = self._prefilled, None
+        if prefilled is None:
+            return None
+        import torch
+
+        ids, cache, first = prefilled
+        if not torch.equal(ids, inputs["input_ids"]):
+            return None  # the turn's prompt is not the one prefilled (other words, or the conversation moved on)
+        inputs["input_ids"] = torch.cat([ids, ids.new_tensor([[first]])], dim=1)
+        inputs["attention_mask"] = torch.ones_like(inputs["input_ids"])
+        inputs["past_key_values"] = cache
+        self.prefill_hits += 1
+        return first
+
+    def _end_tokens(self) -> set[int]:
+        eos = self._model.generation_config.eos_token_id  # type: ignore[union-attr]
+        return set(eos) if isinstance(eos, list) else {eos}
+
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         self.load()
         return int(self._inputs(messages)["input_ids"].shape[1])
@@ -266,13 +309,24 @@ class TransformersLLM:
         consumer closing the iterator; a failure inside generate() is raised here, never swallowed."""
         self.load()
         inputs = self._inputs(messages)
-        static = self._take_static_cache(inputs["input_ids"].shape[1], self.max_new_tokens)
-        cache = static if static is not None else self._prefix_cache(messages, inputs["input_ids"])
-        if cache is not None:
-            inputs["past_key_values"] = cache
-        kwargs = self._generation_kwargs(self.max_new_tokens, inputs["input_ids"].shape[1])
+        prompt_tokens = inputs["input_ids"].shape[1]
+        static = None
+        first = self._take_prefilled(inputs)
+        if first is None:
+            static = self._take_static_cache(prompt_tokens, self.max_new_tokens)
+            cache = static if static is not None else self._prefix_cache(messages, inputs["input_ids"])
+            if cache is not None:
+                inputs["past_key_values"] = cache
+        elif first in self._end_tokens() or self.max_new_tokens == 1:
+            text = self._tokenizer.decode([first], skip_special_tokens=True)  # type: ignore[union-attr]
+            if text:
+                yield text
+            return
+        # The prompt's tokens only are spared the repetition penalty: a prefilled first token is the reply's.
+        kwargs = self._generation_kwargs(self.max_new_tokens - (first is not None), prompt_tokens)
         try:
             yield from stream_generate(self._model, self._tokenizer, inputs, kwargs,
+                                       reply_tokens=() if first is None else (first,),
                                        cancel=cancel, first_token_timeout_s=self.first_token_timeout_s,
                                        what="the language model",
                                        fix="Try a smaller model or a shorter conversation.",

@@ -8,6 +8,8 @@ import pytest
 from assistant.config import Config
 from assistant.events import ReplyDelta, SpeakingStarted, SpeechEnded, TurnEnded
 from assistant.facade import Assistant
+from assistant.turns import CancelToken
+from assistant.types import ChatMessage, Role
 from audio.file_source import FileSource
 from audio.sinks import RecordingSink
 from tests.helpers import SAMPLE_QUESTION, EventLog, noise
@@ -17,7 +19,7 @@ class CountingLLM:
     """The real model, with its calls counted."""
 
     def __init__(self, inner):
-        self.inner, self.calls = inner, 0
+        self.inner, self.calls, self.prefills = inner, 0, 0
         self.name, self.supports_images = inner.name, False
 
     @property
@@ -29,6 +31,10 @@ class CountingLLM:
 
     def count_tokens(self, messages):
         return self.inner.count_tokens(messages)
+
+    def prefill(self, messages):
+        self.prefills += 1
+        self.inner.prefill(messages)
 
     def stream(self, messages, *, cancel):
         self.calls += 1
@@ -105,13 +111,21 @@ def test_silence_and_noise_never_reach_the_language_model(make_assistant, kind):
     assistant.listen(FileSource(audio, realtime=False)).done.wait(30)
     for speech in events.of(SpeechEnded):  # any burst the VAD took for speech must end as no-speech
         assert assistant.wait_turn(speech.turn_id, 30).outcome == "no-speech"
-    assert counting.calls == 0
+    assert counting.calls == 0 and counting.prefills == 0
 
 
-def test_the_transcript_made_during_the_silence_is_the_one_used(make_assistant):
-    """Speculative STT: the speech so far is transcribed while the end-of-turn silence runs, and reused."""
-    assistant, events, _ = make_assistant()
+def test_the_transcript_made_during_the_silence_is_the_one_used(make_assistant, llm):
+    """Speculative STT: the speech so far is transcribed while the end-of-turn silence runs, and reused; its words
+    go on to the language model, which runs the prompt then, and the turn starts from its first token."""
+    assistant, events, counting = make_assistant()
+    hits = llm.prefill_hits
     assistant.listen(FileSource(SAMPLE_QUESTION, realtime=True)).done.wait(60)
     assert events.wait_for(TurnEnded).outcome == "completed"
     assert assistant.stt_stage.speculative_hits == 1
-    assert "capital" in next(e for e in events.items if e.kind == "TranscriptFinal").text.lower()
+    transcript = next(e for e in events.items if e.kind == "TranscriptFinal").text
+    assert "capital" in transcript.lower()
+    assert counting.prefills == 1 and llm.prefill_hits == hits + 1
+    reply = next(e for e in events.items if e.kind == "ReplyFinished").text
+    system = assistant.conversation.messages_for(transcript, llm.count_tokens)[0]
+    asked_anew = [system, ChatMessage(Role.USER, transcript)]  # the same prompt, without a prefill
+    assert reply == "".join(llm.stream(asked_anew, cancel=CancelToken(1)))

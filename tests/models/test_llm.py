@@ -133,3 +133,22 @@ def test_decoding_with_the_reused_static_cache_gives_the_same_replies(llm):
         assert reply and ask(llm, question).startswith(reply)
     too_long = "word " * 300  # longer than its cache: a dynamic cache instead, not a failure
     assert ask(static, too_long + "How many words was that?")
+
+
+def test_a_prefilled_prompt_starts_from_its_first_token_with_the_same_reply(llm):
+    """The voice path prefills the question's prompt during the end-of-turn silence. The turn then starts from
+    the first reply token, and the reply is token for token the one the model gives without it (in int8 too:
+    the prompt is computed in one piece, as generate() computes it)."""
+    conv = Conversation(DEFAULT_SYSTEM_PROMPT, 2048, 160)
+    for question in ("What is the capital of France?", "Tell me a joke.", "How many legs does a spider have?"):
+        messages = conv.messages_for(question, llm.count_tokens)
+        plain = "".join(llm.stream(messages, cancel=CancelToken(1)))
+        hits = llm.prefill_hits
+        llm.prefill(messages)
+        assert "".join(llm.stream(messages, cancel=CancelToken(1))) == plain
+        assert llm.prefill_hits == hits + 1
+    llm.prefill(conv.messages_for("What is the capital of Spain?", llm.count_tokens))
+    hits = llm.prefill_hits
+    other = conv.messages_for("What is the capital of Italy?", llm.count_tokens)
+    assert "rome" in "".join(llm.stream(other, cancel=CancelToken(1))).lower()  # not the prefilled question
+    assert llm.prefill_hits == hits and llm._prefilled is None  # used once at most, then dropped

@@ -166,3 +166,30 @@ def test_an_empty_question_is_refused():
         assistant.ask("   ")
     assert err.value.code == "empty-question"
     assistant.shutdown()
+
+
+class PrefillingLLM(ScriptedLLM):
+    """Records each prompt it is asked to prefill, and when."""
+
+    def __init__(self):
+        super().__init__()
+        self.prefilled: list[tuple[str, int]] = []  # (the question, stream calls made before it)
+
+    def prefill(self, messages):
+        self.prefilled.append((messages[-1].content, self.calls))
+
+
+@pytest.mark.parametrize(("words", "prefilled"), [("what is the capital of france", True),
+                                                   ("what is the capital of", False)])
+def test_the_words_heard_during_the_silence_are_prefilled_before_the_turn(words, prefilled):
+    """The speculative transcript goes on to the language model, ahead of the turn; words that sound unfinished
+    do not (the user will likely go on)."""
+    llm = PrefillingLLM()
+    assistant, rec = make(llm=llm, stt=ScriptedSTT(text=words))
+    listener = assistant.listen(FileSource(speech_like(1.0), realtime=True, tail_silence_s=2.0))
+    listener.done.wait(10)
+    rec.wait_for(lambda e: isinstance(e, TurnEnded))
+    assert assistant.stt_stage.speculative_hits == 1
+    assert llm.prefilled == ([(words, 0)] if prefilled else [])
+    assert llm.calls == 1
+    assistant.shutdown()
