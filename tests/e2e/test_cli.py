@@ -215,8 +215,12 @@ def test_bench_compares_a_vad_setting_clip_by_clip_in_one_process():
     assert compare["setting"] == "vad.speculative_stt_ms=0" and compare["pairs"] == 1
     assert set(compare["paired_median_diff_ms"]) >= {"end_of_speech_detected", "stt", "voice_to_voice"}
     (warm,) = [s for s in compare["samples"] if not s["cold"]]
-    # the setting took effect: with no transcript made during the silence, the speech is transcribed after it
-    assert warm["stt"] - warm["end_of_speech_detected"] > 150
+    (base,) = [s for s in result["samples"] if not s["cold"]]
+    # the setting took effect: with no transcript made during the silence, the speech is transcribed after the
+    # end of turn (tiny.en's encoder alone takes ~27 ms on 3 s of audio here), where the usual settings reuse the
+    # transcript made during the silence
+    assert warm["stt"] - warm["end_of_speech_detected"] > 25
+    assert base["stt"] - base["end_of_speech_detected"] < 15
 
 
 def test_self_test_runs_a_spoken_turn_on_the_bundled_models():
