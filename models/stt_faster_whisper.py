@@ -151,13 +151,14 @@ class FasterWhisperSTT:
         if len(audio) == 0 or float(np.sqrt(np.mean(audio * audio))) < _SILENCE_RMS:
             return Transcript("", language or self.language or "en", (), duration)
         t0 = time.monotonic()
+        short = duration <= 30  # one window: no timestamps needed, and the short window may serve
         if duration <= 30 - _TAIL_S:
             audio = np.concatenate([audio, np.zeros(round(_TAIL_S * 16000), dtype=np.float32)])
         # Not with a prompt (always-listening mode's wake phrase): the prompt's hint needs the whole window
         # ("hey assistant" said fast read "A Assistant" on the short window, "Hey Assistant" on the whole).
-        short_window = duration <= 30 and not prompt and self._model.silence is not None
+        short_window = short and not prompt and self._model.silence is not None
         try:
-            segments, lang = self._decode(audio, language, duration <= 30, prompt, short_window)
+            segments, lang = self._decode(audio, language, short, prompt, short_window)
             kept = [s for s in segments if not is_likely_hallucination(s)]
             if short_window and (len(kept) < len(segments) or not kept):
                 # The short window heard nothing sure (a mumbled word read "Bye!", a noise read "you"):

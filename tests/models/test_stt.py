@@ -63,7 +63,6 @@ def test_stock_phrases_heard_without_confidence_are_dropped():
     assert not is_likely_hallucination(Segment("5 5", 0, 1, avg_logprob=-0.7, no_speech_prob=0.56))
 
 
-
 def _encoder_inputs(stt, audio) -> tuple[str, list[int]]:
     """The transcript, and the number of mel frames of each encoder run it took."""
     whisper = type(stt._model).__mro__[1]  # faster-whisper's WhisperModel, whose encode runs the encoder
