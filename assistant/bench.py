@@ -89,8 +89,10 @@ def sequential_turn(assistant, audio, detection_ms: float) -> dict:
     reply = "".join(llm.stream(conversation.messages_for(text or "Hello.", llm.count_tokens), cancel=CancelToken(0)))
     t_llm = time.monotonic()
     splitter = SentenceSplitter()
+    alone = CancelToken(0)
+    alone.hold()  # nothing else runs: speech may take every core, as the first piece of a real turn does
     for piece in splitter.feed(reply) + splitter.flush():
-        for _ in tts.synthesize(piece, cancel=CancelToken(0)):
+        for _ in tts.synthesize(piece, cancel=alone):
             pass
     t_tts = time.monotonic()
     ms = lambda t: round(detection_ms + (t - t0) * 1000, 1)  # noqa: E731

@@ -55,7 +55,7 @@ from assistant.segmenter import Segmenter, SpeechPaused, SpeechSegment, SpeechSt
 from assistant.sentences import SentenceSplitter, sounds_unfinished
 from assistant.stage import Stage
 from assistant.timings import TurnTimings
-from assistant.turns import TurnCounter
+from assistant.turns import CancelToken, TurnCounter
 from assistant.types import ChatMessage, Role, Sentence, SpeculativeUtterance, Transcript, TurnRequest, Utterance
 from assistant.wake import WakeMatch, WakePhrase
 
@@ -168,12 +168,24 @@ class TtsStage(TurnStage):
             return
         timings = self.tracker.timings(turn_id)
         token = self.turns.token(turn_id)
+        if item.index == 0:
+            # The reply's first sound is the latency the user feels: its text generation waits at its next token
+            # until that sound is out, so speech has the cores (a small model writes faster than speech anyway).
+            token.hold()
+        try:
+            self._speak(item, token, timings)
+        finally:
+            token.release()
+
+    def _speak(self, item: Sentence, token: CancelToken, timings: TurnTimings) -> None:
+        turn_id = item.turn_id
         first = True
         for block in self.tts.synthesize(item.text, cancel=token):
             if token.cancelled or not self.tracker.is_open(turn_id):
                 return
             timings.mark("first_audio")
             heard_at = self.sink.play(block, self.tts.sample_rate)
+            token.release()
             if token.cancelled:  # interrupted between the check above and play(): take it back
                 self.sink.flush()
                 return

@@ -6,16 +6,38 @@ import threading
 
 
 class CancelToken:
-    """Set when the turn it belongs to is interrupted or superseded."""
+    """Set when the turn it belongs to is interrupted or superseded. Also holds the turn's text generation for a
+    moment: while the first spoken piece is synthesized, speech gets the CPU cores (first sound comes sooner,
+    and the model, faster than speech, stays ahead)."""
 
-    __slots__ = ("_event", "turn_id")
+    __slots__ = ("_event", "_released", "turn_id")
 
     def __init__(self, turn_id: int) -> None:
         self.turn_id = turn_id
         self._event = threading.Event()
+        self._released = threading.Event()
+        self._released.set()
 
     def cancel(self) -> None:
         self._event.set()
+        self._released.set()  # nothing waits on a cancelled turn
+
+    def hold(self) -> None:
+        """Ask the turn's text generation to wait at its next token until ``release``."""
+        self._released.clear()
+        if self.cancelled:  # cancel() set both before the clear: undo it (after the clear, cancel() does)
+            self._released.set()
+
+    def release(self) -> None:
+        self._released.set()
+
+    @property
+    def held(self) -> bool:
+        return not self._released.is_set()
+
+    def wait_released(self, timeout: float) -> None:
+        """Block while held (at most ``timeout`` seconds: a hold that is never released costs only that)."""
+        self._released.wait(timeout)
 
     @property
     def cancelled(self) -> bool:

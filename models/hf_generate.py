@@ -12,6 +12,8 @@ from concurrent.futures import Executor
 from assistant.errors import ModelError
 from assistant.turns import CancelToken
 
+_MAX_HOLD_S = 1.0  # the longest a turn's generation waits for its first spoken piece's synthesis
+
 
 def choose_dtype(torch, device: str, preference: str):
     """float32 on the CPU (fastest there), bfloat16 or float16 on CUDA, float16 on Apple's GPU."""
@@ -70,17 +72,19 @@ def stream_generate(model, tokenizer, inputs: dict, generation_kwargs: dict, *, 
                     first_token_timeout_s: float, what: str, fix: str,
                     executor: Executor | None = None, reply_tokens: Sequence[int] = ()) -> Iterator[str]:
     """Yield text as ``model.generate`` produces it. Stops within one token of ``cancel`` (or of the consumer
-    closing the iterator); a failure inside generate() is raised here as a ModelError, never swallowed.
-    ``what`` names the model in messages ("the language model"); ``fix`` says what to try when it runs out of
-    memory. generate() runs on ``executor`` (one long-lived thread, which CUDA graphs need: torch records them
-    per thread) or else on a new thread. ``reply_tokens``: the last input tokens, already the reply's."""
+    closing the iterator), and waits between tokens while ``cancel`` is held; a failure inside generate() is
+    raised here as a ModelError, never swallowed. ``what`` names the model in messages ("the language model");
+    ``fix`` says what to try when it runs out of memory. generate() runs on ``executor`` (one long-lived thread,
+    which CUDA graphs need: torch records them per thread) or else on a new thread. ``reply_tokens``: the last
+    input tokens, already the reply's."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
 
     stop = threading.Event()
 
     class _Stop(StoppingCriteria):
-        def __call__(self, input_ids, scores, **kwargs):
+        def __call__(self, input_ids, scores, **kwargs):  # after each token, before the next step
+            cancel.wait_released(_MAX_HOLD_S)  # the turn's first spoken piece is being synthesized
             flag = stop.is_set() or cancel.cancelled
             return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
 

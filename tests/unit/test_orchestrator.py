@@ -80,6 +80,46 @@ def test_the_first_sentence_reaches_tts_before_the_reply_is_complete():
     assistant.shutdown()
 
 
+class HoldHonouringLLM(ScriptedLLM):
+    """Waits while its turn is held before each next piece, as the transformers backend does between tokens."""
+
+    def stream(self, messages, *, cancel):
+        for piece in super().stream(messages, cancel=cancel):
+            yield piece
+            cancel.wait_released(5)
+
+
+class HoldRecordingTTS(ToneTTS):
+    """Takes 0.1 s to make a piece's first sound; notes whether the turn was held meanwhile, and how many pieces
+    the model had written when it began and when the sound came out."""
+
+    def __init__(self, llm):
+        super().__init__()
+        self.llm = llm
+        self.seen: list[tuple[bool, int, int]] = []
+
+    def synthesize(self, text, *, cancel):
+        held, before = cancel.held, self.llm.produced
+        time.sleep(0.1)
+        self.seen.append((held, before, self.llm.produced))
+        yield from super().synthesize(text, cancel=cancel)
+
+
+def test_the_first_spoken_piece_holds_the_generation_until_its_sound_is_out():
+    llm = HoldHonouringLLM(delay=0.02)
+    tts = HoldRecordingTTS(llm)
+    assistant, _ = make(llm=llm, tts=tts)
+    start = time.monotonic()
+    turn = assistant.ask("capital of France?")
+    assert assistant.wait_turn(turn, 10).outcome == "completed"
+    assert time.monotonic() - start < 4  # every hold was released: a forgotten one would cost 5 s
+    assert tts.spoken == ["The capital of France,", "as you know, is Paris.", "Bye."]
+    assert [held for held, _, _ in tts.seen] == [True, False, False]
+    _, before, after = tts.seen[0]
+    assert before == 2 and after - before <= 1  # at most the piece in progress was written meanwhile (else 3)
+    assistant.shutdown()
+
+
 def test_interrupt_stops_generation_and_audio_at_once():
     llm = ScriptedLLM(pieces=[f" word{i}." for i in range(200)], delay=0.02)
     sink = RecordingSink(realtime=True)
