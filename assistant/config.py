@@ -66,7 +66,9 @@ class VadConfig:
     pre_roll_ms: int = 300  # audio kept before speech starts, so the first syllable is not lost
     min_speech_ms: int = 250  # shorter bursts (a cough, a click) are not a turn
     max_utterance_s: float = 30.0  # a turn is cut here and answered
-    speculative_stt_ms: int = 150  # after this much silence, transcribe while the end-of-turn silence runs (0: off)
+    # Once the sound has stopped this long, transcribe while the end-of-turn silence runs (0: off). Counted from the
+    # acoustic end of speech, and never under 150 ms (the cut's tail), so that the early cut is the final one.
+    speculative_stt_ms: int = 150
     # When the words so far sound unfinished ("what is the capital of..."), the turn waits this much silence
     # instead (decided on the transcript made at speculative_stt_ms; 0: off).
     unfinished_silence_ms: int = 1200
@@ -80,7 +82,6 @@ class VadConfig:
                self.min_speech_ms)
         _check(1 <= self.max_utterance_s <= 300, "vad.max_utterance_s", "must be between 1 and 300",
                self.max_utterance_s)
-        # Takes effect only below end_silence_ms; from 150 ms on the early cut equals the final one.
         _check(0 <= self.speculative_stt_ms <= 5000, "vad.speculative_stt_ms", "must be between 0 (off) and 5000",
                self.speculative_stt_ms)
         _check(self.unfinished_silence_ms == 0 or self.end_silence_ms <= self.unfinished_silence_ms <= 5000,

@@ -91,6 +91,7 @@ class Segmenter:
         self._samples_at_last_speech = 0
         self._silence_s = 0.0
         self._paused = False
+        self._pause_end: int | None = None  # the acoustic end of the speech before the pause in progress (samples)
         self._pause_key: tuple | None = None  # the candidate of the pause in progress
         self._hold_s = 0.0  # end silence for this pause, when its words sound unfinished (set from another thread)
         self._verdict_pending = False  # this pause's words are being transcribed: finished or not is unknown
@@ -120,6 +121,7 @@ class Segmenter:
         self._pre_roll.clear()
         self._pending = np.zeros(0, dtype=np.float32)
         self._speech = None
+        self._pause_end = None
         self._pause_key, self._hold_s, self._verdict_pending, self._t_silence_met = None, 0.0, False, None
 
     def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechPaused | SpeechSegment | SpeechTooShort]:
@@ -164,6 +166,7 @@ class Segmenter:
         if p >= cfg.threshold - _HYSTERESIS:
             self._silence_s = 0.0
             self._paused = False
+            self._pause_end = None
             self._pause_key, self._hold_s, self._verdict_pending, self._t_silence_met = None, 0.0, False, None
             self._t_last_speech = t_frame + self.frame_s
             self._samples_at_last_speech = self._samples
@@ -178,13 +181,25 @@ class Segmenter:
             return [self._end(self.clock())]
         if t_frame + self.frame_s - self._t_start >= cfg.max_utterance_s:
             return [self._end(self.clock(), forced=True)]
-        if (cfg.speculative_stt_ms and not self._paused and self._silence_s >= cfg.speculative_stt_ms / 1000
-                and self._speech_duration() * 1000 >= cfg.min_speech_ms):
+        if self._silence_s > 0 and not self._paused and self._speculation_due():
             self._paused = True
             candidate = self._cut(self._speech, float("nan"))
             self._pause_key, self._verdict_pending = candidate.key, self.await_verdicts
             return [SpeechPaused(candidate)]
         return []
+
+    def _speculation_due(self) -> bool:
+        """Whether the pause in progress has gone on long enough to transcribe the speech so far: counted from
+        where the sound stopped, not from Silero's decision, which lags it by about 100 ms, and never before the
+        cut holds its whole tail (so that it is the very cut the turn will end with)."""
+        cfg = self.config
+        if not cfg.speculative_stt_ms or self._speech_duration() * 1000 < cfg.min_speech_ms:
+            return False
+        if self._pause_end is None:  # once per pause: the sound before it does not change
+            audio = np.concatenate(self._speech)[: self._samples_at_last_speech]  # type: ignore[arg-type]
+            self._pause_end = acoustic_end(audio) or self._samples_at_last_speech
+        quiet_s = (self._samples - self._pause_end) / SAMPLE_RATE
+        return quiet_s >= max(cfg.speculative_stt_ms / 1000, _TAIL_S)
 
     def _speech_duration(self) -> float:
         return self._t_last_speech - self._t_start
@@ -200,7 +215,7 @@ class Segmenter:
     def _end(self, t_detected: float, forced: bool = False) -> SpeechSegment | SpeechTooShort:
         assert self._speech is not None
         speech, self._speech = self._speech, None
-        self._paused = False
+        self._paused, self._pause_end = False, None
         met, self._t_silence_met = self._t_silence_met, None
         self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
         if self._speech_duration() * 1000 < self.config.min_speech_ms:

@@ -68,6 +68,34 @@ def test_a_pause_offers_the_turn_early_and_the_final_cut_is_the_same_audio():
     assert np.array_equal(paused.candidate.samples, final.samples)
 
 
+class LaggingVAD(EnergyVAD):
+    """Like Silero: still hears speech for a few frames (here 96 ms) after the sound stops."""
+
+    def __init__(self, lag_frames=3):
+        self.lag, self.left = lag_frames, 0
+
+    def speech_probability(self, frame):
+        if super().speech_probability(frame):
+            self.left = self.lag
+            return 1.0
+        self.left = max(0, self.left - 1)
+        return 1.0 if self.left else 0.0
+
+
+def test_the_pause_is_offered_once_the_sound_has_stopped_that_long_not_the_vads_late_decision():
+    seg = Segmenter(LaggingVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150))
+    audio = np.concatenate([silence(0.5), speech_like(1.0), silence(1.0)])  # the sound stops at 1.5 s
+    offered_at, events = None, []
+    for i in range(0, len(audio), 512):
+        new = seg.push(AudioChunk(audio[i: i + 512], 16000, 100.0 + i / 16000))
+        if offered_at is None and any(isinstance(e, SpeechPaused) for e in new):
+            offered_at = (i + 512) / 16000
+        events += new
+    assert 0.15 <= offered_at - 1.5 < 0.15 + 0.04  # counted from Silero's decision: 0.25 s and more
+    paused, final = (e for e in events if isinstance(e, SpeechPaused | SpeechSegment))
+    assert paused.candidate.key == final.key and np.array_equal(paused.candidate.samples, final.samples)
+
+
 def test_speech_after_a_pause_makes_a_new_candidate():
     seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=500, speculative_stt_ms=150))
     events = feed(seg, np.concatenate([speech_like(0.8), silence(0.3), speech_like(0.8), silence(1.0)]))
