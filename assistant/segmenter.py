@@ -195,11 +195,15 @@ class Segmenter:
         cfg = self.config
         if not cfg.speculative_stt_ms or self._speech_duration() * 1000 < cfg.min_speech_ms:
             return False
-        if self._pause_end is None:  # once per pause: the sound before it does not change
-            audio = np.concatenate(self._speech)[: self._samples_at_last_speech]  # type: ignore[arg-type]
-            self._pause_end = acoustic_end(audio) or self._samples_at_last_speech
-        quiet_s = (self._samples - self._pause_end) / SAMPLE_RATE
+        quiet_s = (self._samples - self._sound_end(self._speech)) / SAMPLE_RATE  # type: ignore[arg-type]
         return quiet_s >= max(cfg.speculative_stt_ms / 1000, _TAIL_S)
+
+    def _sound_end(self, speech: list[np.ndarray]) -> int:
+        """Where the sound of ``speech`` stops (samples): computed once per pause, as it does not change."""
+        if self._pause_end is None:
+            audio = np.concatenate(speech)[: self._samples_at_last_speech]
+            self._pause_end = acoustic_end(audio) or self._samples_at_last_speech
+        return self._pause_end
 
     def _speech_duration(self) -> float:
         return self._t_last_speech - self._t_start
@@ -207,7 +211,7 @@ class Segmenter:
     def _cut(self, speech: list[np.ndarray], t_detected: float, forced: bool = False,
              t_silence_met: float = float("nan")) -> SpeechSegment:
         audio = np.concatenate(speech)
-        end = acoustic_end(audio[: self._samples_at_last_speech]) or self._samples_at_last_speech
+        end = self._sound_end(speech)
         t_end = self._t_buffer + end / SAMPLE_RATE
         return SpeechSegment(audio[: end + int(_TAIL_S * SAMPLE_RATE)], self._t_start, t_end, t_detected, forced,
                              self._t_buffer, t_silence_met)
@@ -215,9 +219,12 @@ class Segmenter:
     def _end(self, t_detected: float, forced: bool = False) -> SpeechSegment | SpeechTooShort:
         assert self._speech is not None
         speech, self._speech = self._speech, None
-        self._paused, self._pause_end = False, None
+        self._paused = False
         met, self._t_silence_met = self._t_silence_met, None
         self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
-        if self._speech_duration() * 1000 < self.config.min_speech_ms:
-            return SpeechTooShort(self._speech_duration())
-        return self._cut(speech, t_detected, forced, t_detected if met is None else met)
+        try:
+            if self._speech_duration() * 1000 < self.config.min_speech_ms:
+                return SpeechTooShort(self._speech_duration())
+            return self._cut(speech, t_detected, forced, t_detected if met is None else met)
+        finally:
+            self._pause_end = None

