@@ -77,7 +77,8 @@ def sequential_turn(assistant, audio, detection_ms: float) -> dict:
     """The baseline: the same models one after another on the same utterance, nothing overlapped.
 
     Runs on the bench's thread while the assistant's stages sit idle between clips, so no model is used
-    by two threads at once."""
+    by two threads at once (nor by a reply written ahead for words that never became a turn)."""
+    assistant.llm_stage.settle()
     stt = assistant.stt_stage.stt
     llm = assistant.llm_stage.llm
     tts = assistant.tts_stage.tts

@@ -214,7 +214,8 @@ class Assistant:
                                   self._on_pause, gate=gate, echo=echo,
                                   on_speech_start=self._on_speech_start if wake else None,
                                   spotter=self.spotter if wake else None,
-                                  spot_threshold=0.8 - 0.6 * cfg.sensitivity, on_spotted=self._on_spotted)
+                                  spot_threshold=0.8 - 0.6 * cfg.sensitivity, on_spotted=self._on_spotted,
+                                  on_pause_over=self.llm_stage.drop_draft if self.llm_stage else None)
         self._listener.start()
         return self._listener
 

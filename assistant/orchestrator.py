@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from assistant.bus import EventBus
@@ -51,7 +51,7 @@ from assistant.ports import (
 )
 from assistant.screen import ScreenImage
 from assistant.screen_answer import ScreenAnswerer
-from assistant.segmenter import Segmenter, SpeechPaused, SpeechSegment, SpeechStart, SpeechTooShort
+from assistant.segmenter import Segmenter, SpeechPaused, SpeechResumed, SpeechSegment, SpeechStart, SpeechTooShort
 from assistant.sentences import SentenceSplitter, sounds_unfinished
 from assistant.stage import Stage
 from assistant.timings import TurnTimings
@@ -122,8 +122,37 @@ class EndOfReply:
 
 @dataclass(frozen=True, slots=True)
 class Prefill:
-    """The words heard before the end-of-turn silence ran out: the next question, if the user stays silent."""
+    """The words heard before the end-of-turn silence ran out: the next question, if the user stays silent.
+    ``key`` is their candidate's (``SpeechSegment.key``)."""
     text: str
+    key: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Settle:
+    done: threading.Event
+
+
+class _Draft:
+    """A reply written ahead of its turn, during the user's end-of-turn silence: its stream, suspended between
+    the LLM stage's visits, and the text it has produced so far."""
+
+    def __init__(self, key: tuple, messages: list[ChatMessage], token: CancelToken, stream: Iterator[str]) -> None:
+        self.key, self.messages, self.token, self.stream = key, messages, token, stream
+        self.deltas: list[str] = []
+        self.ended = False  # the model finished the reply
+        self.failed = False
+
+    def adopt(self, token: CancelToken) -> Iterator[str]:
+        """The reply, as the turn of ``token``'s: what was written, then the rest as the model writes it."""
+        self.token.follow(token)
+        yield from self.deltas
+        if not self.ended:
+            yield from self.stream
+
+    def discard(self) -> None:
+        self.token.cancel()
+        self.stream.close()  # the generation stops within a token and its thread is joined
 
 
 class TurnStage(Stage):
@@ -228,6 +257,11 @@ class LlmStage(TurnStage):
             screen.loader = self.load_model
         self.capture = capture  # (target) -> ScreenImage; replaced by a front-end that hides its own windows
         self._loaded: set[int] = set()
+        # Write the reply ahead, during the end-of-turn silence (a local model; off: prefill the prompt only)
+        self.write_ahead = True
+        self._draft: _Draft | None = None
+        self._abandoned: tuple | None = None  # the candidate whose pause ended in speech (its draft is not wanted)
+        self.drafts_taken = 0  # turns whose reply was begun during the end-of-turn silence
 
     def _load(self) -> None:
         super()._load()
@@ -269,9 +303,76 @@ class LlmStage(TurnStage):
         messages[-1] = ChatMessage(Role.USER, request.text, images=(image,))
         return self.screen, messages, f"{request.text} (asked about {image.source})"
 
+    def stop(self, timeout: float = 5.0) -> None:
+        draft = self._draft
+        if draft is not None:
+            draft.token.cancel()  # a draft parked at its next token must not keep the generation thread alive
+        super().stop(timeout)
+
+    def drop_draft(self, key: tuple) -> None:
+        """The user spoke again in the pause of candidate ``key``: its reply is not wanted (any thread)."""
+        self._abandoned = key
+        draft = self._draft
+        if draft is not None and draft.key == key:
+            draft.token.cancel()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until any reply written ahead is gone and the model is free (any thread but this stage's)."""
+        done = threading.Event()
+        self.put(_Settle(done))
+        return done.wait(timeout)
+
+    def _writes_ahead(self) -> bool:
+        # Not on a cloud model: a reply the user may never ask for would be sent out and paid for.
+        return self.write_ahead and bool(getattr(self.llm, "runs_locally", False))
+
+    def _write_ahead(self, request: Prefill) -> None:
+        """Start the reply to the words heard so far while the end-of-turn silence runs: if the turn ends with
+        them, it goes on from there (``_take_draft``). It stops at its first spoken piece, or when anything else
+        comes in: the stage serves its inbox, and the model writes on meanwhile."""
+        self._discard_draft()
+        if not self.inbox.empty() or (request.key and request.key == self._abandoned):
+            return  # a turn is already waiting, or the user spoke again
+        messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
+        token = CancelToken(0)
+        draft = self._draft = _Draft(request.key, messages, token, iter(self.llm.stream(messages, cancel=token)))
+        if request.key and request.key == self._abandoned:  # spoke again while the draft was being set up
+            token.cancel()
+        splitter = SentenceSplitter()
+        try:
+            for delta in draft.stream:
+                draft.deltas.append(delta)
+                if splitter.feed(delta):
+                    token.hold()  # the first piece is written: the rest waits to know that the turn ends here
+                    return
+                if token.cancelled or not self.inbox.empty():
+                    return
+            draft.ended = not token.cancelled
+        except AssistantError as exc:  # the turn, if it comes, writes its reply itself and meets the error there
+            log.warning("writing the reply ahead of the turn failed: %s", exc.message)
+            draft.failed = True
+
+    def _take_draft(self, messages: list[ChatMessage], token: CancelToken) -> Iterator[str] | None:
+        """The reply written ahead for exactly ``messages``, continued as the turn of ``token``; else None (and
+        any draft is discarded)."""
+        draft, self._draft = self._draft, None
+        if draft is None:
+            return None
+        if draft.failed or draft.token.cancelled or draft.messages != messages:
+            draft.discard()
+            return None
+        self.drafts_taken += 1
+        return draft.adopt(token)
+
+    def _discard_draft(self) -> None:
+        draft, self._draft = self._draft, None
+        if draft is not None:
+            draft.discard()
+
     def _prefill(self, text: str) -> None:
         """Run the question's prompt through the model while the end-of-turn silence runs, so that the turn, if
         it ends with these words, starts from its first token (a local model only; the reply is the same)."""
+        self._discard_draft()
         prefill = getattr(self.llm, "prefill", None)
         if prefill is None or not self.inbox.empty():
             return  # a turn is already waiting: it prefills its own prompt
@@ -280,22 +381,32 @@ class LlmStage(TurnStage):
         except Exception as exc:  # only time is lost: the turn prefills its prompt itself
             log.warning("prefilling the prompt ahead of the turn failed: %s", exc)
 
-    def handle(self, request: TurnRequest | Prefill) -> None:
+    def handle(self, request: TurnRequest | Prefill | _Settle) -> None:
+        if isinstance(request, _Settle):
+            self._discard_draft()
+            request.done.set()
+            return
         if isinstance(request, Prefill):
-            self._prefill(request.text)
+            if self._writes_ahead():
+                self._write_ahead(request)
+            else:
+                self._prefill(request.text)
             return
         turn_id = request.turn_id
         if not self.tracker.is_open(turn_id):
-            return
+            return  # stale; a reply being written ahead is for newer words, and stays
         timings = self.tracker.timings(turn_id)
         token = self.turns.token(turn_id)
         speak = request.speak and self.tts_stage is not None
         about_screen = request.image is not None or bool(request.screen)
+        draft = None
         if about_screen:
+            self._discard_draft()
             model, messages, remembered = self._screen_prompt(request, timings)
         else:
             model, remembered = self.llm, request.text
             messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
+            draft = self._take_draft(messages, token)
         self.bus.publish(ReplyStarted(turn_id=turn_id, backend=model.name, prompt=request.text))
         splitter = SentenceSplitter()
         parts: list[str] = []
@@ -310,7 +421,7 @@ class LlmStage(TurnStage):
                 sent.append(piece)
 
         read_reported = False
-        for delta in model.stream(messages, cancel=token):
+        for delta in draft if draft is not None else model.stream(messages, cancel=token):
             if about_screen and not read_reported:
                 read_reported = True
                 self._report_read(turn_id, timings)
@@ -384,7 +495,7 @@ class SttStage(TurnStage):
             # after the phrase, which only the final turn picks out.
             if self.prefill_llm and self.llm_stage is not None and not utterance.prompt and transcript.text \
                     and not unfinished:
-                self.llm_stage.put(Prefill(transcript.text))
+                self.llm_stage.put(Prefill(transcript.text, utterance.key))
             return
         turn_id = utterance.turn_id
         if utterance.wake != "candidate" and not self.tracker.is_open(turn_id):
@@ -478,10 +589,11 @@ class Listener:
     def __init__(self, bus: EventBus, segmenter: Segmenter, source: AudioSource, on_utterance,
                  on_pause=None, gate=None, retry_s: float = 1.0, echo: EchoCanceller | None = None,
                  on_speech_start=None, spotter: WakeWordSpotter | None = None, spot_threshold: float = 0.5,
-                 on_spotted=None) -> None:
+                 on_spotted=None, on_pause_over=None) -> None:
         self.bus, self.segmenter, self.source = bus, segmenter, source
         self.on_utterance = on_utterance  # (SpeechSegment) -> None, called on the listener thread
         self.on_pause = on_pause  # (SpeechSegment) -> None: the candidate turn, while the silence runs
+        self.on_pause_over = on_pause_over  # (key) -> None: that candidate will not be the turn (speech resumed)
         self.on_speech_start = on_speech_start  # (SpeechStart) -> None: barge-in is decided here, at once
         self.echo = echo
         self.gate = gate
@@ -537,7 +649,7 @@ class Listener:
                     if chunk is None or (self.gate is not None and not self.gate()):
                         if not gated:
                             gated = True
-                            self.segmenter.reset()
+                            self._reset_segmenter()
                         continue
                     gated = False
                     results = self.segmenter.push(chunk)
@@ -556,6 +668,7 @@ class Listener:
             self.bus.publish(ErrorOccurred(code=self.error.code, message=self.error.message))
         finally:
             self.source.stop()
+            self._end_pause()  # a pause in progress will not be a turn now
             self.bus.publish(ListeningStopped(source=self.source.name))
             self.done.set()
 
@@ -592,7 +705,7 @@ class Listener:
         if self._announced:
             self.bus.publish(ListeningStopped(source=self.source.name))
         self._announced = False  # announced again when its sound flows
-        self.segmenter.reset()
+        self._reset_segmenter()
         while not self._stop.wait(self.retry_s):
             try:
                 self.source.stop()
@@ -602,6 +715,15 @@ class Listener:
                 continue
             log.info("microphone %s reopened", self.source.name)
             return
+
+    def _end_pause(self) -> None:
+        key = self.segmenter.pause_key
+        if key is not None and self.on_pause_over is not None:
+            self.on_pause_over(key)
+
+    def _reset_segmenter(self) -> None:
+        self._end_pause()
+        self.segmenter.reset()
 
     def _handle(self, results) -> None:
         for result in results:
@@ -614,5 +736,8 @@ class Listener:
             elif isinstance(result, SpeechPaused):
                 if self.on_pause is not None:
                     self.on_pause(result.candidate)
+            elif isinstance(result, SpeechResumed):
+                if self.on_pause_over is not None:
+                    self.on_pause_over(result.key)
             elif isinstance(result, SpeechSegment):
                 self.on_utterance(result)

@@ -60,6 +60,14 @@ class RoutedLLM:
                 return backend.count_tokens(messages)
         return sum(len(m.content) for m in messages) // 4
 
+    @property
+    def runs_locally(self) -> bool:
+        """Whether the backend that answers first runs on this machine."""
+        for backend in self.backends:
+            if backend.name not in self._load_errors:
+                return bool(getattr(backend, "runs_locally", False))
+        return False
+
     def prefill(self, messages: Sequence[ChatMessage]) -> None:
         """Prefill the prompt on the backend that will answer first, when it can (a local model)."""
         for backend in self.backends:

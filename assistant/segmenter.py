@@ -68,6 +68,13 @@ class SpeechPaused:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeechResumed:
+    """The user spoke again in the pause whose candidate is ``key``: that candidate will not be the turn."""
+
+    key: tuple
+
+
+@dataclass(frozen=True, slots=True)
 class SpeechTooShort:
     duration: float
 
@@ -107,6 +114,11 @@ class Segmenter:
     def in_speech(self) -> bool:
         return self._speech is not None
 
+    @property
+    def pause_key(self) -> tuple | None:
+        """The candidate of the pause in progress (a ``SpeechPaused`` was given for it), or None."""
+        return self._pause_key if self._paused else None
+
     def judged(self, key: tuple, unfinished: bool) -> None:
         """The transcript of candidate ``key`` is in. When its words sound unfinished and the user is still
         silent in that pause, the turn ends only after ``unfinished_silence_ms`` of silence. Called from the STT
@@ -121,17 +133,18 @@ class Segmenter:
         self._pre_roll.clear()
         self._pending = np.zeros(0, dtype=np.float32)
         self._speech = None
-        self._pause_end = None
+        self._paused, self._pause_end = False, None
         self._pause_key, self._hold_s, self._verdict_pending, self._t_silence_met = None, 0.0, False, None
 
-    def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechPaused | SpeechSegment | SpeechTooShort]:
+    def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechPaused | SpeechResumed | SpeechSegment |
+                                              SpeechTooShort]:
         """Feed 16 kHz audio; returns what happened, in order."""
         if chunk.rate != SAMPLE_RATE:
             raise ValueError(f"the segmenter takes {SAMPLE_RATE} Hz audio, got {chunk.rate}")
         if len(self._pending) == 0:
             self._pending_t = chunk.t_start
         self._pending = np.concatenate([self._pending, chunk.samples.astype(np.float32, copy=False)])
-        out: list[SpeechStart | SpeechPaused | SpeechSegment | SpeechTooShort] = []
+        out: list[SpeechStart | SpeechPaused | SpeechResumed | SpeechSegment | SpeechTooShort] = []
         while len(self._pending) >= self.frame:
             frame, self._pending = self._pending[: self.frame], self._pending[self.frame:]
             t_frame = self._pending_t
@@ -163,7 +176,10 @@ class Segmenter:
             return []
         self._speech.append(frame)
         self._samples += len(frame)
+        out: list = []
         if p >= cfg.threshold - _HYSTERESIS:
+            if self._paused and self._pause_key is not None:
+                out.append(SpeechResumed(self._pause_key))
             self._silence_s = 0.0
             self._paused = False
             self._pause_end = None
@@ -180,13 +196,13 @@ class Segmenter:
         if self._silence_s >= end_s:
             return [self._end(self.clock())]
         if t_frame + self.frame_s - self._t_start >= cfg.max_utterance_s:
-            return [self._end(self.clock(), forced=True)]
+            return [*out, self._end(self.clock(), forced=True)]
         if self._silence_s > 0 and not self._paused and self._speculation_due():
             self._paused = True
             candidate = self._cut(self._speech, float("nan"))
             self._pause_key, self._verdict_pending = candidate.key, self.await_verdicts
             return [SpeechPaused(candidate)]
-        return []
+        return out
 
     def _speculation_due(self) -> bool:
         """Whether the pause in progress has gone on long enough to transcribe the speech so far: counted from

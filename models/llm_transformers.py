@@ -85,6 +85,7 @@ class TransformersLLM:
     """Owns a causal LM and its tokenizer; streams reply text chunk by chunk."""
 
     supports_images = False
+    runs_locally = True  # a reply may be written ahead of its turn: it costs only this machine's time
 
     def __init__(self, model_dir: Path | None = None, *, name: str = "", device: str = "auto",
                  dtype: str = "auto", quantize: str = "auto", max_new_tokens: int = 160,

@@ -20,6 +20,7 @@ class CountingLLM:
 
     def __init__(self, inner):
         self.inner, self.calls, self.prefills = inner, 0, 0
+        self.started: list[float] = []  # when each stream() began
         self.name, self.supports_images = inner.name, False
 
     @property
@@ -38,15 +39,22 @@ class CountingLLM:
 
     def stream(self, messages, *, cancel):
         self.calls += 1
+        self.started.append(time.monotonic())
         yield from self.inner.stream(messages, cancel=cancel)
+
+
+class LocalCountingLLM(CountingLLM):
+    """As the local model is in the app: it may write a reply ahead of its turn."""
+
+    runs_locally = True
 
 
 @pytest.fixture
 def make_assistant(stt, vad, llm, tts):
     made = []
 
-    def make(sink=None):
-        counting = CountingLLM(llm)
+    def make(sink=None, local=False):
+        counting = (LocalCountingLLM if local else CountingLLM)(llm)
         assistant = Assistant(Config(), stt=stt, llm=counting, tts=tts, vad=vad, sink=sink or RecordingSink())
         events = EventLog()
         assistant.bus.subscribe(events)
@@ -114,9 +122,28 @@ def test_silence_and_noise_never_reach_the_language_model(make_assistant, kind):
     assert counting.calls == 0 and counting.prefills == 0
 
 
+def test_the_reply_is_begun_during_the_silence_and_is_the_one_the_question_gets(make_assistant, llm):
+    """The words transcribed while the end-of-turn silence runs go on to the local model, which starts the reply
+    then; the turn, ending with those words, goes on from it: one generation, the same reply as asked anew."""
+    assistant, events, counting = make_assistant(local=True)
+    assistant.listen(FileSource(SAMPLE_QUESTION, realtime=True)).done.wait(60)
+    assert events.wait_for(TurnEnded).outcome == "completed"
+    assert assistant.stt_stage.speculative_hits == 1 and assistant.llm_stage.drafts_taken == 1
+    assert counting.calls == 1 and counting.prefills == 0
+    assert counting.started[0] < events.of(SpeechEnded)[0].t  # begun before the silence ended the turn
+    transcript = next(e for e in events.items if e.kind == "TranscriptFinal").text
+    reply = next(e for e in events.items if e.kind == "ReplyFinished").text
+    assert "paris" in reply.lower()
+    assert reply == "".join(e.text for e in events.of(ReplyDelta))
+    system = assistant.conversation.messages_for(transcript, llm.count_tokens)[0]
+    asked_anew = [system, ChatMessage(Role.USER, transcript)]
+    assert reply == "".join(llm.stream(asked_anew, cancel=CancelToken(1)))
+
+
 def test_the_transcript_made_during_the_silence_is_the_one_used(make_assistant, llm):
     """Speculative STT: the speech so far is transcribed while the end-of-turn silence runs, and reused; its words
-    go on to the language model, which runs the prompt then, and the turn starts from its first token."""
+    go on to the language model, which runs the prompt then, and the turn starts from its first token (a model
+    that does not write ahead: the cloud's, or the app's with that off)."""
     assistant, events, counting = make_assistant()
     hits = llm.prefill_hits
     assistant.listen(FileSource(SAMPLE_QUESTION, realtime=True)).done.wait(60)

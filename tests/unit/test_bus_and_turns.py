@@ -4,6 +4,7 @@ import time
 from assistant.bus import EventBus
 from assistant.events import ErrorOccurred, TurnEnded
 from assistant.turns import CancelToken, TurnCounter
+from tests.helpers import wait_until
 
 
 def test_a_failing_subscriber_does_not_stop_the_others():
@@ -79,3 +80,22 @@ def test_cancelling_a_held_token_lets_its_generation_go_and_it_cannot_be_held_ag
     assert time.monotonic() - start < 2 and token.cancelled and not token.held
     token.hold()
     assert not token.held
+
+
+def test_a_token_that_follows_another_is_cancelled_and_held_with_it():
+    """A reply written ahead of its turn goes on under the turn's token: the turn's hold and cancel reach it."""
+    draft, turn = CancelToken(0), CancelToken(7)
+    draft.hold()
+    draft.follow(turn)
+    assert not draft.held  # its own hold is over
+    turn.hold()
+    assert draft.held
+    waiter = threading.Thread(target=draft.wait_released, args=(5.0,))
+    waiter.start()
+    assert not wait_until(lambda: not waiter.is_alive(), 0.2)  # it waits on the turn's hold
+    turn.release()
+    waiter.join(2.0)
+    assert not waiter.is_alive() and not draft.held
+    assert not draft.cancelled
+    turn.cancel()
+    assert draft.cancelled

@@ -22,6 +22,7 @@ from assistant.events import (
     TurnInterrupted,
 )
 from assistant.facade import Assistant
+from assistant.orchestrator import Prefill
 from audio.file_source import FileSource
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
@@ -234,4 +235,104 @@ def test_the_words_heard_during_the_silence_are_prefilled_before_the_turn(words,
     assert assistant.stt_stage.speculative_hits == 1
     assert llm.prefilled == ([(words, 0)] if prefilled else [])
     assert llm.calls == 1
+    assistant.shutdown()
+
+
+class DraftingLLM(HoldHonouringLLM):
+    """A local model, which may write a reply ahead of its turn: notes each call's question, token and time."""
+
+    runs_locally = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.asked: list[tuple[str, object, float]] = []
+
+    def stream(self, messages, *, cancel):
+        self.asked.append((messages[-1].content, cancel, time.monotonic()))
+        yield from super().stream(messages, cancel=cancel)
+
+
+FIRST_PIECE = 2  # "The capital", " of France,": the scripted reply's first spoken piece
+
+
+def test_the_reply_is_begun_during_the_end_of_turn_silence_and_goes_on_as_the_turn():
+    llm = DraftingLLM(delay=0.02)
+    assistant, rec = make(llm=llm, stt=ScriptedSTT(text="what is the capital of france"))
+    assistant.listen(FileSource(speech_like(1.0), realtime=True, tail_silence_s=2.0)).done.wait(10)
+    rec.wait_for(lambda e: isinstance(e, TurnEnded))
+    speech_ended = rec.of(SpeechEnded)[0]
+    assert llm.calls == 1 and assistant.llm_stage.drafts_taken == 1
+    assert llm.asked[0][2] < speech_ended.t  # begun before the silence had ended the turn
+    assert rec.of(ReplyFinished)[0].text == "".join(llm.pieces)
+    assert [e.text for e in rec.of(ReplyDelta)] == llm.pieces  # what was written ahead is published, in order
+    assert rec.of(TurnEnded)[0].outcome == "completed"
+    assistant.shutdown()
+
+
+def test_a_reply_written_ahead_waits_at_its_first_piece_and_stops_when_the_user_speaks_again():
+    llm = DraftingLLM(delay=0.01)
+    assistant, _ = make(llm=llm)
+    stage = assistant.llm_stage
+    stage.put(Prefill("what is the capital of france", (1.0, 16000)))
+    assert wait_until(lambda: llm.produced == FIRST_PIECE, 2)
+    token = llm.asked[0][1]
+    assert token.held
+    assert not wait_until(lambda: llm.produced > FIRST_PIECE, 0.3)  # the rest waits to know the turn ends here
+    stage.drop_draft((1.0, 15000))  # another pause's: changes nothing
+    assert not token.cancelled
+    stage.drop_draft((1.0, 16000))
+    assert token.cancelled
+    turn = assistant.ask("what is the capital of france")  # the same words, but no longer from that draft
+    assert assistant.wait_turn(turn, 5).outcome == "completed"
+    assert llm.calls == 2 and stage.drafts_taken == 0 and llm.produced == FIRST_PIECE + len(llm.pieces)
+    assistant.shutdown()
+
+
+def test_a_reply_written_ahead_for_other_words_is_thrown_away():
+    llm = DraftingLLM(delay=0.01)
+    assistant, rec = make(llm=llm)
+    assistant.llm_stage.put(Prefill("what is the capital of", (1.0, 16000)))
+    assert wait_until(lambda: llm.produced == FIRST_PIECE, 2)
+    turn = assistant.ask("what is the capital of spain")
+    assert assistant.wait_turn(turn, 5).outcome == "completed"
+    assert llm.asked[0][1].cancelled and [q for q, _, _ in llm.asked] == ["what is the capital of",
+                                                                          "what is the capital of spain"]
+    assert assistant.llm_stage.drafts_taken == 0
+    assert rec.of(ReplyFinished)[0].text == "".join(llm.pieces)
+    assistant.shutdown()
+
+
+def test_a_turn_that_took_a_draft_is_interrupted_like_any_other():
+    llm = DraftingLLM(pieces=["The capital", " of France,"] + [f" word{i}." for i in range(200)], delay=0.02)
+    assistant, rec = make(llm=llm, sink=RecordingSink(realtime=True))
+    assistant.llm_stage.put(Prefill("what is the capital of france", (1.0, 16000)))
+    assert wait_until(lambda: llm.produced == FIRST_PIECE, 3)
+    turn = assistant.ask("what is the capital of france")
+    rec.wait_for(lambda e: isinstance(e, SpeakingStarted))
+    assistant.interrupt()
+    assert assistant.wait_turn(turn, 5).outcome == "interrupted"
+    assert llm.asked[0][1].cancelled and llm.calls == 1 and assistant.llm_stage.drafts_taken == 1
+    produced = llm.produced
+    assert not wait_until(lambda: llm.produced > produced + 1, 0.3)  # the model stopped writing
+    assert llm.produced < len(llm.pieces)
+    assistant.shutdown()
+
+
+def test_a_cloud_model_writes_nothing_ahead_of_the_turn():
+    llm = PrefillingLLM()  # no runs_locally: a reply the user may never ask for is not sent out
+    assistant, _ = make(llm=llm)
+    assistant.llm_stage.put(Prefill("what is the capital of france", (1.0, 16000)))
+    assert wait_until(lambda: llm.prefilled, 2)
+    assert llm.calls == 0
+    assistant.shutdown()
+
+
+def test_settling_the_stage_ends_a_reply_written_ahead_for_words_that_never_became_a_turn():
+    """The bench's sequential baseline uses the model from its own thread: nothing may still be writing."""
+    llm = DraftingLLM(delay=0.01)
+    assistant, _ = make(llm=llm)
+    assistant.llm_stage.put(Prefill("what is the capital of france", (1.0, 16000)))
+    assert wait_until(lambda: llm.produced == FIRST_PIECE, 2)
+    assert assistant.llm_stage.settle(5)
+    assert llm.asked[0][1].cancelled and assistant.llm_stage.drafts_taken == 0
     assistant.shutdown()

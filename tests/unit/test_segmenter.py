@@ -1,7 +1,7 @@
 import numpy as np
 
 from assistant.config import VadConfig
-from assistant.segmenter import Segmenter, SpeechPaused, SpeechSegment, SpeechStart, SpeechTooShort
+from assistant.segmenter import Segmenter, SpeechPaused, SpeechResumed, SpeechSegment, SpeechStart, SpeechTooShort
 from assistant.types import AudioChunk
 from tests.fakes import EnergyVAD, speech_like
 
@@ -103,6 +103,27 @@ def test_speech_after_a_pause_makes_a_new_candidate():
     (final,) = [e for e in events if isinstance(e, SpeechSegment)]
     assert len(pauses) == 2
     assert pauses[0].candidate.key != final.key and pauses[1].candidate.key == final.key
+
+
+def test_speech_after_a_pause_says_that_the_pause_is_over():
+    """Its candidate will not be the turn: what was begun for it (a reply written ahead) can stop."""
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=500, speculative_stt_ms=150))
+    events = feed(seg, np.concatenate([speech_like(0.8), silence(0.3), speech_like(0.8), silence(1.0)]))
+    kinds = [type(e) for e in events]
+    assert kinds == [SpeechStart, SpeechPaused, SpeechResumed, SpeechPaused, SpeechSegment]
+    first_pause, resumed = events[1], events[2]
+    assert resumed.key == first_pause.candidate.key
+    assert seg.pause_key is None
+
+
+def test_a_pause_in_progress_is_known_until_a_reset():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=500, speculative_stt_ms=150))
+    (paused,) = [e for e in feed(seg, np.concatenate([speech_like(0.8), silence(0.3)])) if isinstance(e, SpeechPaused)]
+    assert seg.pause_key == paused.candidate.key
+    seg.reset()
+    assert seg.pause_key is None
+    # a new speech after the reset starts clean: no word of a pause that is gone
+    assert not any(isinstance(e, SpeechResumed) for e in feed(seg, speech_like(0.8), t0=200.0))
 
 
 def test_speculation_can_be_switched_off():
