@@ -255,6 +255,15 @@ class DraftingLLM(HoldHonouringLLM):
 FIRST_PIECE = 2  # "The capital", " of France,": the scripted reply's first spoken piece
 
 
+def drafted(words="what is the capital of france", sink=None, **script):
+    """An assistant whose local model has written a reply to ``words`` ahead, as far as its first piece."""
+    llm = DraftingLLM(**script)
+    assistant, rec = make(llm=llm, sink=sink)
+    assistant.llm_stage.put(Prefill(words, (1.0, 16000)))
+    assert wait_until(lambda: llm.produced == FIRST_PIECE, 3)
+    return llm, assistant, rec
+
+
 def test_the_reply_is_begun_during_the_end_of_turn_silence_and_goes_on_as_the_turn():
     llm = DraftingLLM(delay=0.02)
     assistant, rec = make(llm=llm, stt=ScriptedSTT(text="what is the capital of france"))
@@ -270,11 +279,8 @@ def test_the_reply_is_begun_during_the_end_of_turn_silence_and_goes_on_as_the_tu
 
 
 def test_a_reply_written_ahead_waits_at_its_first_piece_and_stops_when_the_user_speaks_again():
-    llm = DraftingLLM(delay=0.01)
-    assistant, _ = make(llm=llm)
+    llm, assistant, _ = drafted(delay=0.01)
     stage = assistant.llm_stage
-    stage.put(Prefill("what is the capital of france", (1.0, 16000)))
-    assert wait_until(lambda: llm.produced == FIRST_PIECE, 2)
     token = llm.asked[0][1]
     assert token.held
     assert not wait_until(lambda: llm.produced > FIRST_PIECE, 0.3)  # the rest waits to know the turn ends here
@@ -289,10 +295,7 @@ def test_a_reply_written_ahead_waits_at_its_first_piece_and_stops_when_the_user_
 
 
 def test_a_reply_written_ahead_for_other_words_is_thrown_away():
-    llm = DraftingLLM(delay=0.01)
-    assistant, rec = make(llm=llm)
-    assistant.llm_stage.put(Prefill("what is the capital of", (1.0, 16000)))
-    assert wait_until(lambda: llm.produced == FIRST_PIECE, 2)
+    llm, assistant, rec = drafted("what is the capital of", delay=0.01)
     turn = assistant.ask("what is the capital of spain")
     assert assistant.wait_turn(turn, 5).outcome == "completed"
     assert llm.asked[0][1].cancelled and [q for q, _, _ in llm.asked] == ["what is the capital of",
@@ -303,10 +306,8 @@ def test_a_reply_written_ahead_for_other_words_is_thrown_away():
 
 
 def test_a_turn_that_took_a_draft_is_interrupted_like_any_other():
-    llm = DraftingLLM(pieces=["The capital", " of France,"] + [f" word{i}." for i in range(200)], delay=0.02)
-    assistant, rec = make(llm=llm, sink=RecordingSink(realtime=True))
-    assistant.llm_stage.put(Prefill("what is the capital of france", (1.0, 16000)))
-    assert wait_until(lambda: llm.produced == FIRST_PIECE, 3)
+    llm, assistant, rec = drafted(sink=RecordingSink(realtime=True), delay=0.02,
+                                  pieces=["The capital", " of France,"] + [f" word{i}." for i in range(200)])
     turn = assistant.ask("what is the capital of france")
     rec.wait_for(lambda e: isinstance(e, SpeakingStarted))
     assistant.interrupt()
@@ -329,10 +330,7 @@ def test_a_cloud_model_writes_nothing_ahead_of_the_turn():
 
 def test_settling_the_stage_ends_a_reply_written_ahead_for_words_that_never_became_a_turn():
     """The bench's sequential baseline uses the model from its own thread: nothing may still be writing."""
-    llm = DraftingLLM(delay=0.01)
-    assistant, _ = make(llm=llm)
-    assistant.llm_stage.put(Prefill("what is the capital of france", (1.0, 16000)))
-    assert wait_until(lambda: llm.produced == FIRST_PIECE, 2)
+    llm, assistant, _ = drafted(delay=0.01)
     assert assistant.llm_stage.settle(5)
     assert llm.asked[0][1].cancelled and assistant.llm_stage.drafts_taken == 0
     assistant.shutdown()
