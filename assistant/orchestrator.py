@@ -331,12 +331,12 @@ class LlmStage(TurnStage):
         them, it goes on from there (``_take_draft``). It stops at its first spoken piece, or when anything else
         comes in: the stage serves its inbox, and the model writes on meanwhile."""
         self._discard_draft()
-        if not self.inbox.empty() or (request.key and request.key == self._abandoned):
+        if not self.inbox.empty() or request.key == self._abandoned:
             return  # a turn is already waiting, or the user spoke again
         messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
         token = CancelToken(0)
-        draft = self._draft = _Draft(request.key, messages, token, iter(self.llm.stream(messages, cancel=token)))
-        if request.key and request.key == self._abandoned:  # spoke again while the draft was being set up
+        draft = self._draft = _Draft(request.key, messages, token, self.llm.stream(messages, cancel=token))
+        if request.key == self._abandoned:  # spoke again while the draft was being set up
             token.cancel()
         splitter = SentenceSplitter()
         try:

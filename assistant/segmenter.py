@@ -79,6 +79,9 @@ class SpeechTooShort:
     duration: float
 
 
+SegmenterEvent = SpeechStart | SpeechPaused | SpeechResumed | SpeechSegment | SpeechTooShort
+
+
 class Segmenter:
     def __init__(self, vad: VoiceActivityDetector, config: VadConfig, clock=time.monotonic) -> None:
         self.vad = vad
@@ -136,15 +139,14 @@ class Segmenter:
         self._paused, self._pause_end = False, None
         self._pause_key, self._hold_s, self._verdict_pending, self._t_silence_met = None, 0.0, False, None
 
-    def push(self, chunk: AudioChunk) -> list[SpeechStart | SpeechPaused | SpeechResumed | SpeechSegment |
-                                              SpeechTooShort]:
+    def push(self, chunk: AudioChunk) -> list[SegmenterEvent]:
         """Feed 16 kHz audio; returns what happened, in order."""
         if chunk.rate != SAMPLE_RATE:
             raise ValueError(f"the segmenter takes {SAMPLE_RATE} Hz audio, got {chunk.rate}")
         if len(self._pending) == 0:
             self._pending_t = chunk.t_start
         self._pending = np.concatenate([self._pending, chunk.samples.astype(np.float32, copy=False)])
-        out: list[SpeechStart | SpeechPaused | SpeechResumed | SpeechSegment | SpeechTooShort] = []
+        out: list[SegmenterEvent] = []
         while len(self._pending) >= self.frame:
             frame, self._pending = self._pending[: self.frame], self._pending[self.frame:]
             t_frame = self._pending_t
