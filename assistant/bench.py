@@ -13,6 +13,7 @@ no early transcript to wait for, as the streaming path does. The ratio of the tw
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import platform
 import statistics
@@ -166,6 +167,7 @@ def _one_clip(assistant, recorder, turns: TurnLog, clip: Path, run: int, cold: b
 
     assistant.conversation.clear()
     recorder.flush()
+    first_block = len(recorder.blocks)
     before = len(turns.speech_turns)
     source = bootstrap.file_source(clip, max_seconds=assistant.config.audio.max_voice_input_s)
     assistant.listen(source).done.wait()
@@ -180,7 +182,16 @@ def _one_clip(assistant, recorder, turns: TurnLog, clip: Path, run: int, cold: b
         row.update(ok[-1].timings_ms)
         row["transcript"] = turns.transcripts.get(ok[-1].turn_id, "")
         row["reply"] = turns.replies.get(ok[-1].turn_id, "")
+        if len(new_turns) == 1:  # with two turns, the silence between their replies is not inside one
+            row["reply_gap_ms"] = round(reply_gap_s(recorder.blocks[first_block:]) * 1000, 1)
     return row, source.samples
+
+
+def reply_gap_s(blocks: list[tuple[float, object, int]]) -> float:
+    """The silence inside a reply: how long, in all, the voice stopped between its first sound and its last
+    because the next piece was not synthesized when the one before had been heard."""
+    return sum(max(0.0, after[0] - (start + len(samples) / rate))  # type: ignore[arg-type]
+               for (start, samples, rate), after in itertools.pairwise(blocks))
 
 
 def paired(setting: str, base: list[dict], other: list[dict]) -> dict:
@@ -226,6 +237,10 @@ def summarize(samples: list[dict], load_s: float, baselines: list[dict] | None =
     result = {"hardware": hardware(), "models_load_s": round(load_s, 2), "stages_ms": _stages(samples, VOICE_MARKS),
               "turns": len(samples), "completed": sum(1 for s in samples if s["outcome"] == "completed"),
               "samples": samples}
+    gaps = [s["reply_gap_ms"] for s in samples if "reply_gap_ms" in s and not s["cold"]]
+    if gaps:
+        result["reply_gap_ms"] = {"median": round(statistics.median(gaps), 1), "p95": round(percentile(gaps, 0.95), 1),
+                                  "n": len(gaps), "with_gap": sum(g > 0 for g in gaps)}
     if baselines:
         result["sequential_ms"] = _stages(baselines, BASELINE_MARKS)
         result["baseline_samples"] = baselines
@@ -244,6 +259,10 @@ def format_table(result: dict) -> str:
     for key, row in result["stages_ms"].items():
         cold = f"{row['cold']:.0f}" if row["cold"] is not None else "-"
         lines.append(f"{key:<32}{row['median']:>9.0f}{row['p95']:>9.0f}{cold:>9}{row['n']:>5}")
+    if "reply_gap_ms" in result:
+        gap = result["reply_gap_ms"]
+        lines.append(f"silence inside replies (the voice waiting for its next piece): median {gap['median']:.0f} ms, "
+                     f"p95 {gap['p95']:.0f} ms; {gap['with_gap']} of {gap['n']} replies had some")
     if result.get("sequential_ms"):
         lines.append("sequential baseline (same models, one after another)")
         for key, row in result["sequential_ms"].items():

@@ -203,6 +203,8 @@ def test_bench_prints_stage_figures_a_baseline_and_a_plot(tmp_path):
     assert all(0 < s["end_silence"] <= s["end_of_speech_detected"] for s in result["samples"])
     assert sequential["end_of_speech_detected"]["median"] <= streaming["end_of_speech_detected"]["median"]
     assert result["ratio_to_sequential"] > 0
+    # the silence inside the warm reply is measured (one turn, so nothing between two replies counts)
+    assert result["reply_gap_ms"]["n"] == 1 and 0 <= result["reply_gap_ms"]["median"] < 5000
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

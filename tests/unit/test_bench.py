@@ -1,4 +1,6 @@
-from assistant.bench import format_table, percentile, summarize
+import numpy as np
+
+from assistant.bench import format_table, percentile, reply_gap_s, summarize
 
 
 def test_summary_separates_the_cold_turn_and_reports_median_and_p95():
@@ -12,6 +14,25 @@ def test_summary_separates_the_cold_turn_and_reports_median_and_p95():
     assert row["p95"] == percentile([1000, 1100, 1200, 1300, 5000], 0.95) > 4000
     assert result["completed"] == 6 and result["turns"] == 7
     assert "voice_to_voice" in format_table(result)
+
+
+def test_the_silence_inside_a_reply_counts_only_where_the_next_piece_came_late():
+    second = np.zeros(16000, np.float32)  # 1 s at 16 kHz
+    back_to_back = [(10.0, second, 16000), (11.0, second, 16000), (12.0, second[:8000], 16000)]
+    assert reply_gap_s(back_to_back) == 0.0
+    late = [(10.0, second, 16000), (11.25, second, 16000), (12.25, second, 16000), (13.5, second, 16000)]
+    assert abs(reply_gap_s(late) - 0.5) < 1e-9
+    assert reply_gap_s(late[:1]) == 0.0 and reply_gap_s([]) == 0.0
+
+
+def test_the_summary_reports_the_silence_inside_warm_replies():
+    samples = [{"clip": "a", "run": 0, "cold": True, "outcome": "completed", "reply_gap_ms": 900.0}]
+    samples += [{"clip": "a", "run": i, "cold": False, "outcome": "completed", "reply_gap_ms": float(v)}
+                for i, v in enumerate([0, 0, 0, 120], start=1)]
+    samples.append({"clip": "b", "run": 5, "cold": False, "outcome": "completed"})  # two turns: not measured
+    gap = summarize(samples, load_s=1.0)["reply_gap_ms"]
+    assert gap == {"median": 0.0, "p95": round(percentile([0, 0, 0, 120], 0.95), 1), "n": 4, "with_gap": 1}
+    assert "1 of 4 replies had some" in format_table(summarize(samples, load_s=1.0))
 
 
 def test_the_waterfall_draws_one_row_per_path_that_ran(tmp_path):
