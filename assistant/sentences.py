@@ -1,8 +1,9 @@
 """Streaming sentence splitter: LLM text deltas in, speakable pieces out.
 
-The first piece of a reply is cut at the first clause boundary (a comma after a few words) so speech
-can start while the model is still writing; later pieces are whole sentences. Markdown is stripped and
-code blocks are not read aloud.
+The first piece of a reply is cut at the first clause boundary (a comma after a few words), or before a word
+that opens a phrase ("... | that", "... | with") when the first sentence runs on, so speech can start while
+the model is still writing; later pieces are whole sentences, cut the same way only when they run long.
+Markdown is stripped and code blocks are not read aloud.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ _CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
 _SENTENCE_END_NOW = re.compile(r"(?:(?<=[^\W\d_]{2})\.|[!?])$")
 _CLAUSE_END_NOW = re.compile(r"(?<=[^\W\d_])[,;]$")
 _WORD = re.compile(r"\w+")
+# A whole word after a space: what follows it is known, so "in" is not the start of "inside".
+_NEXT_WORD = re.compile(r"\s+([^\W\d_]+)(?=[^\w'’])")
+# Words that open a phrase, where a speaker may pause in a long sentence: subordinating conjunctions, relative
+# pronouns, prepositions. Not "and" or "or" ("turnips and carrots"), not "of" or "to" ("a type of", "want to"),
+# not a verb ("the capital of France | is Paris" breaks too short a sentence). A first sentence is cut before one.
+_PHRASE_START = {
+    "but", "because", "although", "though", "while", "when", "where", "whereas", "which", "who", "whom", "whose",
+    "that", "if", "unless", "until", "since", "after", "before", "in", "on", "at", "with", "without", "from", "by",
+    "for", "into", "onto", "during", "through", "across", "over", "under", "between", "among", "about",
+}
 
 
 def speakable(text: str) -> str:
@@ -31,8 +42,14 @@ def speakable(text: str) -> str:
 
 
 class SentenceSplitter:
-    def __init__(self, *, first_clause_min_words: int = 3, max_chars: int = 240) -> None:
+    def __init__(self, *, first_clause_min_words: int = 3, first_phrase_min_words: int = 4,
+                 long_piece_words: int = 10, max_chars: int = 240) -> None:
+        """The first piece ends at a clause once it has ``first_clause_min_words`` words, or before a word that
+        opens a phrase once it has ``first_phrase_min_words``; a later piece does either once it has
+        ``long_piece_words``, else it is a whole sentence. 0 turns a cut off."""
         self.first_clause_min_words = first_clause_min_words
+        self.first_phrase_min_words = first_phrase_min_words
+        self.long_piece_words = long_piece_words
         self.max_chars = max_chars
         self._buffer = ""
         self._in_code = False
@@ -92,10 +109,22 @@ class SentenceSplitter:
             if ends and _WORD.search(region[: m.end()]):
                 cuts.append(m.end())
                 break
-        if self.pieces_out == 0:  # the first piece may end at a clause: speech starts sooner
+        # The first piece may end at a clause, or before a word that opens a phrase: speech starts sooner (each
+        # token of a long first sentence costs ~35 ms of silence on a small CPU, and a pause before "that" or
+        # "with" costs the prosody little). A later piece may too once it is long: it must be written and spoken
+        # before the pieces ahead of it have been heard, or the voice stops mid-reply.
+        first = self.pieces_out == 0
+        clause_min = self.first_clause_min_words if first else self.long_piece_words
+        phrase_min = self.first_phrase_min_words if first else self.long_piece_words
+        if clause_min:
             for m in [*_CLAUSE_END.finditer(region), *_CLAUSE_END_NOW.finditer(region)]:
-                if len(_WORD.findall(region[: m.start()])) >= self.first_clause_min_words:
+                if len(_WORD.findall(region[: m.start()])) >= clause_min:
                     cuts.append(m.end())
+                    break
+        if phrase_min:
+            for m in _NEXT_WORD.finditer(region):
+                if m.group(1).lower() in _PHRASE_START and len(_WORD.findall(region[: m.start()])) >= phrase_min:
+                    cuts.append(m.start())
                     break
         if cuts:
             return min(cuts)

@@ -25,6 +25,46 @@ def test_the_first_piece_leaves_before_the_sentence_is_finished():
     assert splitter.feed("Well, the capital of France, ") == ["Well, the capital of France,"]
 
 
+def test_a_long_first_sentence_is_cut_before_a_word_that_opens_a_phrase():
+    assert split_streaming("The earliest book printed with movable types was the Gutenberg Bible. It is old.") == [
+        "The earliest book printed", "with movable types was the Gutenberg Bible.", "It is old."]
+    assert split_streaming("Down is a sound that can be heard in the quiet of the night. Then it fades on.") == [
+        "Down is a sound", "that can be heard in the quiet of the night.", "Then it fades on."]
+
+
+@pytest.mark.parametrize("sentence", [
+    "The capital of France is Paris.",  # a verb does not open a phrase
+    "What specific task or problem would you like to solve?",  # nor "or", "to"
+    "Put the cards with the rest.",  # three words before "with": too short to cut
+])
+def test_a_first_sentence_without_a_phrase_word_after_four_words_stays_whole(sentence):
+    assert split_streaming(sentence) == [sentence]
+
+
+def test_a_phrase_word_is_cut_before_only_once_it_is_whole():
+    splitter = SentenceSplitter()
+    assert splitter.feed("Down is a sound th") == [] and splitter.feed("at") == []  # may be "thatch"
+    assert splitter.feed(" can") == ["Down is a sound"]
+    inside = SentenceSplitter()
+    assert inside.feed("I put them all in") == [] and inside.feed("side the box.") == ["I put them all inside the box."]
+
+
+def test_a_long_later_sentence_is_cut_at_a_clause_or_before_a_phrase_word_and_a_short_one_is_not():
+    text = ("He hoped there would be stew for dinner, turnips and carrots and bruised potatoes and fat mutton "
+            "pieces to be ladled out in thick, peppered sauce. It was good, and hot.")
+    assert split_streaming(text) == [
+        "He hoped there would be stew",
+        "for dinner, turnips and carrots and bruised potatoes and fat mutton pieces to be ladled out",
+        "in thick, peppered sauce.", "It was good, and hot."]
+
+
+def test_the_phrase_cut_can_be_turned_off():
+    splitter = SentenceSplitter(first_phrase_min_words=0, long_piece_words=0)
+    assert splitter.feed("Down is a sound that can be heard") == []
+    assert splitter.feed(", and seen. It was a long sound from the north of the town, a sound like rain") == [
+        "Down is a sound that can be heard,", "and seen."]
+
+
 def test_a_sentence_end_leaves_as_soon_as_it_is_streamed():
     # Without waiting for the next token to show a space: that token costs ~50 ms on a small CPU.
     splitter = SentenceSplitter()
