@@ -8,7 +8,7 @@ from models import registry, resolver
 from models.devices import cpu_cores
 from models.tts_espeak import EspeakTTS
 from models.tts_piper import PiperTTS
-from tests.helpers import normalize
+from tests.helpers import normalize, wer
 
 
 def speak(tts, text):
@@ -21,12 +21,19 @@ def to16k(audio, rate):
     return soxr.resample(audio, rate, 16000).astype(np.float32)
 
 
+def assert_piper_said(text, audio, rate, stt):
+    """The speech comes back as ``text``, give or take one word: Piper (VITS) draws fresh noise for every
+    synthesis, and tiny.en mishears a word of it now and then (2 of 80 syntheses of the fox sentence came back
+    "the quit brown fox ..."). Speech that is garbled, cut or of other words misses by more."""
+    heard = stt.transcribe(to16k(audio, rate)).text
+    assert wer([text], [heard]) * len(normalize(text).split()) <= 1, heard
+
+
 def test_piper_speaks_words_that_come_back(tts, stt):
     assert isinstance(tts, PiperTTS) and tts.sample_rate == 22050
     audio = speak(tts, "The quick brown fox jumps over the lazy dog.")
     assert 1.5 < len(audio) / tts.sample_rate < 5
-    assert normalize(stt.transcribe(to16k(audio, tts.sample_rate)).text) == normalize(
-        "The quick brown fox jumps over the lazy dog.")
+    assert_piper_said("The quick brown fox jumps over the lazy dog.", audio, tts.sample_rate, stt)
 
 
 def test_piper_output_starts_without_leading_silence(tts):
@@ -48,7 +55,7 @@ def test_a_held_turn_is_spoken_on_every_core_and_otherwise_on_half(tts, stt):
     text = "The quick brown fox jumps over the lazy dog."
     audio = np.concatenate(list(tts.synthesize(text, cancel=held)))
     assert tts._voice.session.get_session_options().intra_op_num_threads == cpu_cores()
-    assert normalize(stt.transcribe(to16k(audio, tts.sample_rate)).text) == normalize(text)
+    assert_piper_said(text, audio, tts.sample_rate, stt)
     speak(tts, "Hello.")
     assert tts._voice.session.get_session_options().intra_op_num_threads == max(1, cpu_cores() // 2)
 
