@@ -3,20 +3,31 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-TORCH  := torch==2.13.0
+PIP    := $(BIN)/python -m pip
 OFFLINE_PACK ?= 0
+# Every Python package comes from a lock with hashes (requirements/, written by `make lock`), one per platform.
+LOCK   ?= requirements/$(if $(filter Darwin,$(shell uname -s)),macos-arm64,linux-x86_64).txt
+# The lock's CPU build of torch (torch==X+cpu) is published on PyTorch's own index, not on PyPI.
+TORCH_LINKS ?= https://download.pytorch.org/whl/cpu/torch/
 
-.PHONY: run test test-package lint bench bench-desktop bench-screen bench-listen package install system-deps demo clean
+.PHONY: run test test-package lock lint bench bench-desktop bench-screen bench-listen package install system-deps demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# torch is pinned and installed first: an unpinned torch would pull a multi-GB CUDA build.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q $(TORCH)
-	$(BIN)/python -m pip install -q -e '.[offline,wakeword,dev]'
+# Exactly the locked set, hash-checked (--no-deps: nothing outside the lock comes in), then the app itself.
+# pip finds the CPU torch in its configured places first and only then asks PyTorch's index for it.
+$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+	$(PIP) install -q pip==26.3
+	$(PIP) install -q --require-hashes --no-deps -r $(LOCK) 2>/dev/null || \
+		$(PIP) install -q --require-hashes --no-deps -r $(LOCK) --find-links $(TORCH_LINKS)
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	$(PIP) check
 	touch $@
+
+# Re-resolves the locks at today's newest versions within pyproject.toml's ranges (then run `make test`).
+lock: $(STAMP)
+	UV=$(BIN)/uv TORCH_LINKS=$(TORCH_LINKS) bash scripts/lock.sh
 
 system-deps:
 	bash scripts/install_system_deps.sh
