@@ -29,6 +29,7 @@ from assistant.turns import CancelToken
 from assistant.types import ChatMessage, Role
 from models.devices import cpu_cores, torch_device
 from models.hf_generate import choose_dtype, sampling_kwargs, stream_generate
+from models.load_failure import load_error
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,8 @@ def convert_gguf(gguf: Path, cache_dir: Path, progress: ProgressCallback | None 
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
     except Exception as exc:
-        raise ModelError("model-corrupt", f"cannot read the GGUF model {gguf}: {exc}. Reinstall the offline "
-                         "pack or point llm.model at another model.") from exc
+        raise load_error(exc, f"the GGUF model {gguf}", "Reinstall the offline pack or point llm.model at "
+                         "another model.") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if quiet_bars is None:
@@ -148,8 +149,8 @@ class TransformersLLM:
                 tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
                 model = AutoModelForCausalLM.from_pretrained(str(self.model_dir), dtype=dtype)
             except Exception as exc:
-                raise ModelError("model-corrupt", f"cannot load the language model from {self.model_dir}: "
-                                 f"{exc}. Delete that folder to rebuild it, or fix llm.model.") from exc
+                raise load_error(exc, f"the language model from {self.model_dir}", "Delete that folder to "
+                                 "rebuild it, or fix llm.model.") from exc
             if tokenizer.chat_template is None:
                 raise ModelError("llm-not-chat", f"{self.name} has no chat template: it is a base model, not a "
                                  "chat model. Choose an instruction-tuned model for llm.model.")

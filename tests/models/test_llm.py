@@ -1,8 +1,10 @@
 """The offline pack's Qwen2.5-Coder-0.5B-Instruct through transformers, on the CPU."""
 
+import os
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +15,7 @@ from assistant.turns import CancelToken
 from assistant.types import ChatMessage, Role
 from models.llm_transformers import convert_gguf, converted_dir_for
 from models.resolver import BUNDLED_LLM_GGUF, join_bundled_gguf
-from tests.helpers import wait_until
+from tests.helpers import REPO, wait_until
 
 
 def ask(llm, question, history=None, system="You are a helpful assistant. Answer briefly."):
@@ -171,3 +173,26 @@ def test_a_prefilled_prompt_starts_from_its_first_token_with_the_same_reply(llm)
     other = conv.messages_for("What is the capital of Italy?", llm.count_tokens)
     assert "rome" in "".join(llm.stream(other, cancel=CancelToken(1))).lower()  # not the prefilled question
     assert llm.prefill_hits == hits and llm._prefilled is None  # used once at most, then dropped
+
+
+def test_a_broken_library_is_named_and_the_model_is_not_blamed(config, tmp_path):
+    """The packaged app's failure (kernels without its data file): the error names kernels, not the GGUF."""
+    import shutil
+    import subprocess
+    import sys
+
+    import kernels
+
+    shutil.copytree(Path(kernels.__file__).parent, tmp_path / "shadow" / "kernels")
+    (tmp_path / "shadow" / "kernels" / "_internals" / "python_depends.json").unlink()
+    gguf = join_bundled_gguf(config.cache_dir)
+    script = ("import sys\nfrom pathlib import Path\nfrom models.llm_transformers import convert_gguf\n"
+              "from assistant.errors import ModelError\n"
+              "try:\n    convert_gguf(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+              "except ModelError as exc:\n    print(exc.code, exc.message)")
+    done = subprocess.run([sys.executable, "-c", script, str(gguf), str(tmp_path / "cache")], cwd=REPO,
+                          env={**os.environ, "PYTHONPATH": f"{tmp_path / 'shadow'}{os.pathsep}{REPO}"},
+                          capture_output=True, text=True, timeout=300)
+    assert done.stdout.startswith("library-broken "), done.stdout + done.stderr[-2000:]
+    assert "the installed library kernels 0." in done.stdout and "Cannot load dependency data" in done.stdout
+    assert "Reinstall the offline pack" not in done.stdout
