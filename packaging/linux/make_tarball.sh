@@ -16,20 +16,7 @@ cp -a "$APP" "$STAGE/local-voice-assistant"
 cp "$ROOT/ui/data/icon.png" "$STAGE/local-voice-assistant/icon.png"
 if [ "${OFFLINE_PACK:-0}" = 1 ]; then
   SUFFIX="-offline"
-  "$PYTHON" - "$STAGE/local-voice-assistant/_internal" "$ROOT/packaging" <<'PY'
-import importlib.util, shutil, sys
-from pathlib import Path
-target = Path(sys.argv[1])
-sys.path.insert(0, sys.argv[2])
-from bundle import OFFLINE_PACK
-for name in OFFLINE_PACK:
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.origin is None:
-        sys.exit(f"make_tarball: {name} is not installed (pip install -e '.[offline]')")
-    src = Path(spec.origin).parent
-    shutil.copytree(src, target / name, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
-    print(f"  + {name} ({sum(f.stat().st_size for f in (target / name).rglob('*') if f.is_file()) / 1e6:.0f} MB)")
-PY
+  "$PYTHON" "$ROOT/packaging/add_offline_pack.py" "$STAGE/local-voice-assistant/_internal"
 fi
 cp "$ROOT/packaging/linux/install.sh" "$ROOT/packaging/linux/uninstall.sh" \
    "$ROOT/packaging/linux/local-voice-assistant.desktop.in" "$STAGE/"
