@@ -43,8 +43,10 @@ test: install lint
 	$(BIN)/python -m pytest
 
 # Builds the installer (OFFLINE_PACK=1), installs it into a scratch home, runs its self-test and its window.
+# On success it records what the installer was built from (.ci/run runs this again when that changes).
 test-package: install
 	$(BIN)/python -m pytest -m package -s
+	bash scripts/installer_inputs.sh > .ci/installer-inputs.sha256
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

