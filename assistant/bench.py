@@ -22,11 +22,11 @@ from pathlib import Path
 
 from assistant.cli import TurnLog
 from assistant.config import Config, build_config
+from assistant.contracts.errors import InputError
+from assistant.contracts.turns import CancelToken
 from assistant.conversation import Conversation
-from assistant.errors import InputError
 from assistant.sentences import SentenceSplitter
 from assistant.timings import VOICE_MARKS
-from assistant.turns import CancelToken
 
 BASELINE_MARKS = ("end_of_speech_detected", "stt", "llm_reply", "tts_all", "voice_to_voice")
 
@@ -287,7 +287,7 @@ def plot_waterfall(result: dict, path: Path) -> Path:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        from assistant.errors import ConfigError
+        from assistant.contracts.errors import ConfigError
 
         raise ConfigError("bench-plot-missing-dependency", "--plot needs matplotlib (pip install matplotlib).") \
             from None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from assistant.bus import EventBus
 from assistant.config import Config
+from assistant.contracts.ports import AudioSink
 from assistant.facade import Assistant
-from assistant.ports import AudioSink
 from models import registry
 
 
@@ -70,7 +70,7 @@ def create_screen_answerer(config: Config, llm):
     OCR, and the cloud only when ``cloud.screen_to_cloud`` allows screen images to leave the machine."""
     import logging
 
-    from assistant.errors import ConfigError
+    from assistant.contracts.errors import ConfigError
     from assistant.screen_answer import ScreenAnswerer, plan_backends
 
     screen = config.screen
@@ -92,7 +92,7 @@ def create_screen_answerer(config: Config, llm):
 def create_llm(config: Config):
     """The language model the routing policy allows. This is the one place that decides whether a cloud
     client exists at all: under the "local" policy none is built, so nothing can leave the machine."""
-    from assistant.errors import AssistantError
+    from assistant.contracts.errors import AssistantError
     from assistant.router import RoutedLLM
     from assistant.secrets import cloud_api_key
 
@@ -121,7 +121,7 @@ def _cloud_speech(config: Config):
 
 
 def _local_or_none(factory, config: Config, policy: str):
-    from assistant.errors import AssistantError
+    from assistant.contracts.errors import AssistantError
 
     try:
         return factory(config)

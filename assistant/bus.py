@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from assistant.events import Event
+from assistant.contracts.events import Event
 
 log = logging.getLogger(__name__)
 

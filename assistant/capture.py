@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import CaptureError
-from assistant.screen import ScreenImage
+from assistant.contracts.errors import CaptureError
+from assistant.contracts.screen import ScreenImage
 
 __all__ = ["TARGETS", "CaptureError", "Monitor", "WindowInfo", "active_window", "capture", "monitors",
            "pointer_position"]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from assistant import __version__
 from assistant.config import Config, config_path, load_config
-from assistant.errors import AssistantError, InputError, NoSpeechError
-from assistant.events import (
+from assistant.contracts.errors import AssistantError, InputError, NoSpeechError
+from assistant.contracts.events import (
     AwaitingQuestion,
     BargedIn,
     ErrorOccurred,
@@ -37,7 +37,7 @@ from assistant.events import (
     TurnEnded,
     WakeDetected,
 )
-from assistant.screen import ScreenImage
+from assistant.contracts.screen import ScreenImage
 from assistant.timings import SCREEN_MARKS, VOICE_MARKS
 
 log = logging.getLogger("assistant")
@@ -242,8 +242,8 @@ def cmd_transcribe(args) -> int:
 
 def cmd_say(args) -> int:
     from assistant import bootstrap
+    from assistant.contracts.turns import CancelToken
     from assistant.sentences import SentenceSplitter
-    from assistant.turns import CancelToken
 
     config = setup(args)
     if not args.text.strip():

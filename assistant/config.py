@@ -18,7 +18,7 @@ from typing import Any
 import platformdirs
 import tomli_w
 
-from assistant.errors import ConfigError
+from assistant.contracts.errors import ConfigError
 
 APP_NAME = "local-voice-assistant"
 

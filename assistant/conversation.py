@@ -7,8 +7,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.errors import InputError
-from assistant.types import ChatMessage, Role
+from assistant.contracts.errors import InputError
+from assistant.contracts.types import ChatMessage, Role
 
 TokenCounter = Callable[[Sequence[ChatMessage]], int]
 

@@ -9,7 +9,7 @@ import sys
 
 from assistant import bootstrap
 from assistant.config import Config, config_path
-from assistant.events import ModelProgress
+from assistant.contracts.events import ModelProgress
 
 
 def describe_models(config: Config, prepare: bool = False, progress=None) -> list[dict]:

@@ -16,9 +16,8 @@ import numpy as np
 
 from assistant.bus import EventBus
 from assistant.config import Config, ListenConfig
-from assistant.conversation import Conversation
-from assistant.errors import AssistantError, ConfigError, InputError
-from assistant.events import (
+from assistant.contracts.errors import AssistantError, ConfigError, InputError
+from assistant.contracts.events import (
     AwaitingQuestion,
     BargedIn,
     SpeakingStarted,
@@ -28,9 +27,7 @@ from assistant.events import (
     TurnInterrupted,
     WakeDetected,
 )
-from assistant.memory import release_freed_memory, release_freed_memory_soon
-from assistant.orchestrator import Listener, LlmStage, SttStage, TtsStage, TurnTracker
-from assistant.ports import (
+from assistant.contracts.ports import (
     AudioSink,
     AudioSource,
     EchoCanceller,
@@ -40,12 +37,16 @@ from assistant.ports import (
     VoiceActivityDetector,
     WakeWordSpotter,
 )
-from assistant.screen import SCREEN_TARGETS, ScreenImage, screen_target_for
+from assistant.contracts.screen import ScreenImage
+from assistant.contracts.turns import TurnCounter
+from assistant.contracts.types import SAMPLE_RATE, SpeculativeUtterance, TurnRequest, Utterance
+from assistant.conversation import Conversation
+from assistant.memory import release_freed_memory, release_freed_memory_soon
+from assistant.orchestrator import Listener, LlmStage, SttStage, TtsStage, TurnTracker
+from assistant.screen import SCREEN_TARGETS, screen_target_for
 from assistant.screen_answer import ScreenAnswerer
 from assistant.segmenter import Segmenter, SpeechSegment, SpeechStart
 from assistant.stage import Stage
-from assistant.turns import TurnCounter
-from assistant.types import SAMPLE_RATE, SpeculativeUtterance, TurnRequest, Utterance
 from assistant.wake import WakeMatch, WakePhrase, WakeWindow
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,8 @@ from pathlib import Path
 
 from assistant.bus import EventBus
 from assistant.config import data_dir
-from assistant.conversation import CUT_OFF, Conversation
-from assistant.errors import AssistantError
-from assistant.events import (
+from assistant.contracts.errors import AssistantError
+from assistant.contracts.events import (
     ErrorOccurred,
     Event,
     ReplyDelta,
@@ -34,7 +33,8 @@ from assistant.events import (
     TranscriptFinal,
     TurnEnded,
 )
-from assistant.types import ChatMessage, Role
+from assistant.contracts.types import ChatMessage, Role
+from assistant.conversation import CUT_OFF, Conversation
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ TITLE_CHARS = 60
 class HistoryError(AssistantError):
     """The history database cannot be opened or used; the assistant keeps working without it.
 
-    Defined here rather than in ``assistant.errors`` because only the history store raises it.
+    Defined here rather than in ``assistant.contracts.errors`` because only the history store raises it.
     """
 
 

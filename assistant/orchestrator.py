@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from assistant.bus import EventBus
-from assistant.conversation import Conversation
-from assistant.errors import AssistantError, AudioDeviceError, ConfigError, NoSpeechError
-from assistant.events import (
+from assistant.contracts.errors import AssistantError, AudioDeviceError, ConfigError, NoSpeechError
+from assistant.contracts.events import (
     ErrorOccurred,
     ListeningStarted,
     ListeningStopped,
@@ -39,7 +38,7 @@ from assistant.events import (
     TranscriptFinal,
     TurnEnded,
 )
-from assistant.ports import (
+from assistant.contracts.ports import (
     AudioSink,
     AudioSource,
     EchoCanceller,
@@ -49,14 +48,23 @@ from assistant.ports import (
     TextToSpeech,
     WakeWordSpotter,
 )
-from assistant.screen import ScreenImage
+from assistant.contracts.screen import ScreenImage
+from assistant.contracts.turns import CancelToken, TurnCounter
+from assistant.contracts.types import (
+    ChatMessage,
+    Role,
+    Sentence,
+    SpeculativeUtterance,
+    Transcript,
+    TurnRequest,
+    Utterance,
+)
+from assistant.conversation import Conversation
 from assistant.screen_answer import ScreenAnswerer
 from assistant.segmenter import Segmenter, SpeechPaused, SpeechResumed, SpeechSegment, SpeechStart, SpeechTooShort
 from assistant.sentences import SentenceSplitter, sounds_unfinished
 from assistant.stage import Stage
 from assistant.timings import TurnTimings
-from assistant.turns import CancelToken, TurnCounter
-from assistant.types import ChatMessage, Role, Sentence, SpeculativeUtterance, Transcript, TurnRequest, Utterance
 from assistant.wake import WakeMatch, WakePhrase
 
 log = logging.getLogger(__name__)

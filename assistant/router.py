@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 
-from assistant.errors import AssistantError
-from assistant.ports import LanguageModel, ProgressCallback
-from assistant.turns import CancelToken
-from assistant.types import ChatMessage, Role
+from assistant.contracts.errors import AssistantError
+from assistant.contracts.ports import LanguageModel, ProgressCallback
+from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import ChatMessage, Role
 
 log = logging.getLogger(__name__)
 

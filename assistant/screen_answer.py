@@ -13,12 +13,12 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from assistant.errors import AssistantError, ModelError
-from assistant.ports import LanguageModel, Loadable, ProgressCallback, TextRecognizer
-from assistant.screen import ScreenImage
+from assistant.contracts.errors import AssistantError, ModelError
+from assistant.contracts.ports import LanguageModel, Loadable, ProgressCallback, TextRecognizer
+from assistant.contracts.screen import ScreenImage
+from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import ChatMessage, Role
 from assistant.screen_text import layout_text
-from assistant.turns import CancelToken
-from assistant.types import ChatMessage, Role
 
 log = logging.getLogger(__name__)
 

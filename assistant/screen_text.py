@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from assistant.screen import TextLine
+from assistant.contracts.screen import TextLine
 
 CUT_MARKER = "[… more text cut …]"
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import VadConfig
-from assistant.ports import VoiceActivityDetector
-from assistant.types import SAMPLE_RATE, AudioChunk
+from assistant.contracts.ports import VoiceActivityDetector
+from assistant.contracts.types import SAMPLE_RATE, AudioChunk
 
 _HYSTERESIS = 0.15  # once speaking, a frame still counts as speech down to threshold - this
 _TAIL_S = 0.15  # audio kept after the end of speech

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.bus import EventBus
-from assistant.errors import AssistantError, ModelError
-from assistant.events import ErrorOccurred, ModelLoading, ModelProgress, ModelReady
-from assistant.ports import Loadable
+from assistant.contracts.errors import AssistantError, ModelError
+from assistant.contracts.events import ErrorOccurred, ModelLoading, ModelProgress, ModelReady
+from assistant.contracts.ports import Loadable
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.errors import AssistantError, AudioDeviceError
+from assistant.contracts.errors import AssistantError, AudioDeviceError
 from audio.speaker import import_sounddevice
 
 log = logging.getLogger(__name__)

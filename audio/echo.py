@@ -25,7 +25,7 @@ import numpy as np
 import soxr
 from numpy.lib.stride_tricks import as_strided
 
-from assistant.types import SAMPLE_RATE, AudioChunk
+from assistant.contracts.types import SAMPLE_RATE, AudioChunk
 
 log = logging.getLogger(__name__)
 

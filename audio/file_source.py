@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.types import SAMPLE_RATE, AudioChunk
+from assistant.contracts.types import SAMPLE_RATE, AudioChunk
 from audio.files import read_audio
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from assistant.errors import InputError
+from assistant.contracts.errors import InputError
 from audio.resample import resample, to_mono
 
 log = logging.getLogger(__name__)

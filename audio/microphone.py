@@ -11,8 +11,8 @@ import time
 import numpy as np
 import soxr
 
-from assistant.errors import AudioDeviceError
-from assistant.types import SAMPLE_RATE, AudioChunk
+from assistant.contracts.errors import AudioDeviceError
+from assistant.contracts.types import SAMPLE_RATE, AudioChunk
 from audio.devices import find_device
 from audio.speaker import import_sounddevice
 

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from assistant.types import AudioChunk
+from assistant.contracts.types import AudioChunk
 from audio.resample import resample
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.errors import AudioDeviceError
+from assistant.contracts.errors import AudioDeviceError
 from audio.resample import resample
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import ModelError
-from assistant.ports import ProgressCallback
+from assistant.contracts.errors import ModelError
+from assistant.contracts.ports import ProgressCallback
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ def torch_device(preference: str = "auto") -> str:
 
     if preference != "auto":
         if preference == "cuda" and not torch.cuda.is_available():
-            from assistant.errors import ConfigError
+            from assistant.contracts.errors import ConfigError
 
             raise ConfigError("device-unavailable", "llm.device is \"cuda\" but no CUDA GPU is usable here; "
                               "set it to \"auto\" or \"cpu\".")
@@ -36,7 +36,7 @@ def ctranslate2_device(preference: str = "auto") -> str:
 
     has_cuda = ctranslate2.get_cuda_device_count() > 0
     if preference == "cuda" and not has_cuda:
-        from assistant.errors import ConfigError
+        from assistant.contracts.errors import ConfigError
 
         raise ConfigError("device-unavailable", "stt.device is \"cuda\" but CTranslate2 sees no CUDA GPU; "
                           "set it to \"auto\" or \"cpu\".")

@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 from concurrent import futures
 from concurrent.futures import Executor
 
-from assistant.errors import ModelError
-from assistant.turns import CancelToken
+from assistant.contracts.errors import ModelError
+from assistant.contracts.turns import CancelToken
 
 _MAX_HOLD_S = 1.0  # the longest a turn's generation waits for its first spoken piece's synthesis
 

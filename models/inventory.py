@@ -7,7 +7,7 @@ import importlib.util
 from pathlib import Path
 
 from assistant.config import Config
-from assistant.errors import AssistantError
+from assistant.contracts.errors import AssistantError
 from models import resolver
 
 _SETTING = {"stt": "stt.model", "vad": "vad.model", "llm": "llm.model", "tts": "tts.voice",

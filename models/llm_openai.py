@@ -12,10 +12,10 @@ import base64
 import logging
 from collections.abc import Iterator, Sequence
 
-from assistant.errors import CloudError, ConfigError
-from assistant.ports import ProgressCallback
-from assistant.turns import CancelToken
-from assistant.types import ChatMessage, Role
+from assistant.contracts.errors import CloudError, ConfigError
+from assistant.contracts.ports import ProgressCallback
+from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import ChatMessage, Role
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from assistant.errors import ModelError
-from assistant.ports import ProgressCallback
-from assistant.turns import CancelToken
-from assistant.types import ChatMessage, Role
+from assistant.contracts.errors import ModelError
+from assistant.contracts.ports import ProgressCallback
+from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import ChatMessage, Role
 from models.devices import cpu_cores, torch_device
 from models.hf_generate import choose_dtype, sampling_kwargs, stream_generate
 from models.load_failure import load_error

@@ -12,7 +12,7 @@ import sysconfig
 from importlib import metadata
 from pathlib import Path
 
-from assistant.errors import ModelError
+from assistant.contracts.errors import ModelError
 
 FIRST_PARTY = {"assistant", "audio", "models", "ui"}
 

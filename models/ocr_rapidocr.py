@@ -8,9 +8,9 @@ import threading
 
 import numpy as np
 
-from assistant.errors import ConfigError, ModelError
-from assistant.ports import ProgressCallback
-from assistant.screen import ScreenImage, TextLine
+from assistant.contracts.errors import ConfigError, ModelError
+from assistant.contracts.ports import ProgressCallback
+from assistant.contracts.screen import ScreenImage, TextLine
 from models.devices import cpu_cores
 
 log = logging.getLogger(__name__)

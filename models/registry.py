@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from assistant.config import Config
-from assistant.errors import ConfigError
+from assistant.contracts.errors import ConfigError
 from models import resolver
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import ConfigError, ModelError
+from assistant.contracts.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 

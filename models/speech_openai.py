@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import numpy as np
 import soundfile as sf
 
-from assistant.errors import CloudError
-from assistant.ports import ProgressCallback
-from assistant.turns import CancelToken
-from assistant.types import Transcript
+from assistant.contracts.errors import CloudError
+from assistant.contracts.ports import ProgressCallback
+from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import Transcript
 from models.llm_openai import make_client, map_cloud_error
 
 

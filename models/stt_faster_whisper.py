@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import ModelError
-from assistant.ports import ProgressCallback
-from assistant.types import Segment, Transcript
+from assistant.contracts.errors import ModelError
+from assistant.contracts.ports import ProgressCallback
+from assistant.contracts.types import Segment, Transcript
 from models.devices import cpu_cores, ctranslate2_device
 from models.load_failure import load_error
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import numpy as np
 import soundfile as sf
 
-from assistant.errors import ModelError
-from assistant.ports import ProgressCallback
-from assistant.turns import CancelToken
+from assistant.contracts.errors import ModelError
+from assistant.contracts.ports import ProgressCallback
+from assistant.contracts.turns import CancelToken
 from models.tts_piper import trim_silence
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import ModelError
-from assistant.ports import ProgressCallback
-from assistant.turns import CancelToken
+from assistant.contracts.errors import ModelError
+from assistant.contracts.ports import ProgressCallback
+from assistant.contracts.turns import CancelToken
 from models.devices import cpu_cores
 from models.load_failure import load_error
 

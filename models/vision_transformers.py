@@ -8,10 +8,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from assistant.errors import ModelError
-from assistant.ports import ProgressCallback
-from assistant.turns import CancelToken
-from assistant.types import ChatMessage
+from assistant.contracts.errors import ModelError
+from assistant.contracts.ports import ProgressCallback
+from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import ChatMessage
 from models.devices import cpu_cores, torch_device
 from models.hf_generate import choose_dtype, sampling_kwargs, stream_generate
 from models.load_failure import load_error

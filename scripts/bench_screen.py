@@ -31,7 +31,7 @@ def main() -> int:
 
     from assistant import bootstrap
     from assistant.cli import setup
-    from assistant.events import ErrorOccurred, ReplyFinished, ScreenCaptured, ScreenRead
+    from assistant.contracts.events import ErrorOccurred, ReplyFinished, ScreenCaptured, ScreenRead
     from tests.helpers import EventLog
     from tests.screens import SCREENS, show
     from tests.xdisplay import virtual_display

@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 
-from assistant.errors import ModelError
-from assistant.types import Transcript
+from assistant.contracts.errors import ModelError
+from assistant.contracts.types import Transcript
 
 
 class EnergyVAD:

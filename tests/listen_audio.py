@@ -99,7 +99,7 @@ _piper_lock = threading.Lock()
 
 def _piper_samples(text: str, rate: float) -> np.ndarray:
     from assistant.config import Config
-    from assistant.turns import CancelToken
+    from assistant.contracts.turns import CancelToken
     from audio.resample import resample
     from models.registry import create_tts
 
@@ -467,7 +467,7 @@ class ScriptedMic:
         return utterance
 
     def _feed(self) -> None:
-        from assistant.types import AudioChunk
+        from assistant.contracts.types import AudioChunk
 
         t0 = time.monotonic()
         fed = 0

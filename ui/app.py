@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication
 from assistant import bootstrap
 from assistant.bus import EventBus
 from assistant.config import Config, ListenConfig, config_path
-from assistant.errors import AssistantError
-from assistant.events import (
+from assistant.contracts.errors import AssistantError
+from assistant.contracts.events import (
     AwaitingQuestion,
     BargedIn,
     ErrorOccurred,

@@ -25,7 +25,7 @@ def display_problem() -> str | None:
 def run_app(args) -> int:
     from assistant import cli
     from assistant.config import Config, data_dir
-    from assistant.errors import ConfigError
+    from assistant.contracts.errors import ConfigError
 
     if problem := display_problem():
         sys.stderr.write(f"{problem}: the desktop app needs one. Running one headless spoken turn instead "

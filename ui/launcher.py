@@ -6,8 +6,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCursor, QGuiApplication, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-from assistant.events import ReplyDelta, ReplyFinished, ScreenCaptured, SpeechEnded, TranscriptFinal, TurnEnded
-from assistant.screen import ScreenImage
+from assistant.contracts.events import (
+    ReplyDelta,
+    ReplyFinished,
+    ScreenCaptured,
+    SpeechEnded,
+    TranscriptFinal,
+    TurnEnded,
+)
+from assistant.contracts.screen import ScreenImage
 from ui.widgets import LevelMeter, ListenIndicator, StateBadge, listen_icon
 
 HINT = "Esc to close"

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.events import (
+from assistant.contracts.events import (
     ErrorOccurred,
     ReplyDelta,
     ReplyFinished,

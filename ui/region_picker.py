@@ -12,8 +12,8 @@ from PySide6.QtCore import QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
-from assistant.errors import AssistantError
-from assistant.screen import ScreenImage
+from assistant.contracts.errors import AssistantError
+from assistant.contracts.screen import ScreenImage
 
 MIN_DRAG = 8  # logical pixels: a click or a twitch is not a selection
 

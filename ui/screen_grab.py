@@ -19,8 +19,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
 from assistant import capture
-from assistant.errors import AssistantError
-from assistant.screen import ScreenImage
+from assistant.contracts.errors import AssistantError
+from assistant.contracts.screen import ScreenImage
 
 log = logging.getLogger(__name__)
 

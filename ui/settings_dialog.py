@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 
 from assistant import bootstrap, secrets
 from assistant.config import Config, build_config, config_path, data_dir, save_config
-from assistant.errors import AssistantError, ConfigError
+from assistant.contracts.errors import AssistantError, ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from assistant.screen import ScreenImage, TextLine
-from assistant.turns import CancelToken
-from assistant.types import AudioChunk, ChatMessage, Transcript
+from assistant.contracts.screen import ScreenImage, TextLine
+from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import AudioChunk, ChatMessage, Transcript
 
 ProgressCallback = Callable[[str, float | None], None]
 

@@ -7,7 +7,6 @@ where they came from. ``TextLine`` is one line of text found on it, with its box
 from __future__ import annotations
 
 import io
-import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.contracts.errors import InputError
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ScreenImage:

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from assistant.screen import ScreenImage
+from assistant.contracts.screen import ScreenImage
 
 SAMPLE_RATE = 16_000  # the core's audio rate: VAD and STT take 16 kHz mono float32
 

@@ -249,7 +249,7 @@ def test_the_app_without_a_display_says_so_and_runs_the_demo_turn(tmp_path):
 
 def _piper_16k(text: str) -> np.ndarray:
     from assistant.config import Config
-    from assistant.turns import CancelToken
+    from assistant.contracts.turns import CancelToken
     from audio.resample import resample
     from models import registry
 

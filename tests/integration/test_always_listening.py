@@ -15,7 +15,7 @@ import pytest
 
 from assistant import bootstrap
 from assistant.config import Config
-from assistant.events import (
+from assistant.contracts.events import (
     AwaitingQuestion,
     BargedIn,
     ErrorOccurred,

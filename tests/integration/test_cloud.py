@@ -10,10 +10,10 @@ import textwrap
 import pytest
 
 from assistant.config import Config, build_config
+from assistant.contracts.errors import CloudError, ConfigError
+from assistant.contracts.turns import CancelToken
 from assistant.conversation import Conversation
-from assistant.errors import CloudError, ConfigError
 from assistant.router import RoutedLLM
-from assistant.turns import CancelToken
 from models.llm_openai import OpenAICompatibleLLM
 from tests.helpers import SAMPLE_QUESTION
 from tests.openai_server import REPLY, OpenAIServer

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from assistant.config import VadConfig
-from assistant.types import SAMPLE_RATE
+from assistant.contracts.types import SAMPLE_RATE
 from audio.echo import EchoSuppressor, PlaybackReference
 from audio.files import read_audio
 from audio.microphone import MicrophoneSource

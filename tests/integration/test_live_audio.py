@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from assistant.errors import AudioDeviceError
-from assistant.types import SAMPLE_RATE
+from assistant.contracts.errors import AudioDeviceError
+from assistant.contracts.types import SAMPLE_RATE
 from audio.devices import list_devices, measure_input_level, play_test_tone
 from audio.files import read_audio
 from audio.microphone import MicrophoneSource
@@ -209,7 +209,7 @@ def test_a_spoken_question_through_the_virtual_room_gets_a_spoken_answer(pulse, 
     the assistant would hear itself, which half duplex will handle; here the test stays about one turn."""
     from assistant import bootstrap
     from assistant.config import Config
-    from assistant.events import ListeningStarted, ReplyFinished, TranscriptFinal, TurnEnded
+    from assistant.contracts.events import ListeningStarted, ReplyFinished, TranscriptFinal, TurnEnded
 
     question = read_audio(SAMPLE_QUESTION, SAMPLE_RATE)
     with pulse.separate_speaker() as speaker_monitor:

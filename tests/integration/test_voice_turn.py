@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from assistant.config import Config
-from assistant.events import ReplyDelta, SpeakingStarted, SpeechEnded, TurnEnded
+from assistant.contracts.events import ReplyDelta, SpeakingStarted, SpeechEnded, TurnEnded
+from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import ChatMessage, Role
 from assistant.facade import Assistant
-from assistant.turns import CancelToken
-from assistant.types import ChatMessage, Role
 from audio.file_source import FileSource
 from audio.sinks import RecordingSink
 from tests.helpers import SAMPLE_QUESTION, EventLog, noise

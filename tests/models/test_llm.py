@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from assistant.config import DEFAULT_SYSTEM_PROMPT
+from assistant.contracts.errors import ModelError
+from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import ChatMessage, Role
 from assistant.conversation import Conversation
-from assistant.errors import ModelError
-from assistant.turns import CancelToken
-from assistant.types import ChatMessage, Role
 from models.llm_transformers import convert_gguf, converted_dir_for
 from models.resolver import BUNDLED_LLM_GGUF, join_bundled_gguf
 from tests.helpers import REPO, wait_until
@@ -187,7 +187,7 @@ def test_a_broken_library_is_named_and_the_model_is_not_blamed(config, tmp_path)
     (tmp_path / "shadow" / "kernels" / "_internals" / "python_depends.json").unlink()
     gguf = join_bundled_gguf(config.cache_dir)
     script = ("import sys\nfrom pathlib import Path\nfrom models.llm_transformers import convert_gguf\n"
-              "from assistant.errors import ModelError\n"
+              "from assistant.contracts.errors import ModelError\n"
               "try:\n    convert_gguf(Path(sys.argv[1]), Path(sys.argv[2]))\n"
               "except ModelError as exc:\n    print(exc.code, exc.message)")
     done = subprocess.run([sys.executable, "-c", script, str(gguf), str(tmp_path / "cache")], cwd=REPO,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from assistant.screen import ScreenImage
+from assistant.contracts.screen import ScreenImage
 from assistant.screen_text import layout_text
 from models.ocr_rapidocr import RapidOcrReader
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from assistant.errors import ConfigError
+from assistant.contracts.errors import ConfigError
 from models import resolver
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from assistant.types import Segment
+from assistant.contracts.types import Segment
 from audio.files import read_audio
 from models.resolver import resolve_stt
 from models.stt_faster_whisper import is_likely_hallucination

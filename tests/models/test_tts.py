@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from assistant.config import Config
-from assistant.errors import ConfigError
-from assistant.turns import CancelToken
+from assistant.contracts.errors import ConfigError
+from assistant.contracts.turns import CancelToken
 from models import registry, resolver
 from models.devices import cpu_cores
 from models.tts_espeak import EspeakTTS

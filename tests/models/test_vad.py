@@ -1,8 +1,8 @@
 import numpy as np
 
 from assistant.config import VadConfig
+from assistant.contracts.types import AudioChunk
 from assistant.segmenter import Segmenter, SpeechSegment
-from assistant.types import AudioChunk
 from audio.files import read_audio
 from tests.helpers import eval_clips, noise, tone, wer
 

@@ -6,10 +6,10 @@ import time
 import numpy as np
 import pytest
 
-from assistant.errors import ModelError
-from assistant.screen import ScreenImage
-from assistant.turns import CancelToken
-from assistant.types import ChatMessage, Role
+from assistant.contracts.errors import ModelError
+from assistant.contracts.screen import ScreenImage
+from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import ChatMessage, Role
 from models.vision_transformers import TransformersVLM
 from tests.tiny_vlm import make_tiny_vlm
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from assistant.config import Config
-from assistant.errors import ConfigError, ModelError
+from assistant.contracts.errors import ConfigError, ModelError
 from audio.files import read_audio
 from audio.wake_openwakeword import OpenWakeWordSpotter
 from models import registry, resolver

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from assistant.config import Config
-from assistant.events import ErrorOccurred, ReplyDelta, ReplyFinished, TurnEnded
+from assistant.contracts.events import ErrorOccurred, ReplyDelta, ReplyFinished, TurnEnded
 from assistant.history import HistoryStore
 from ui.app import DesktopApp
 from ui.single_instance import InstanceServer

@@ -19,7 +19,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from assistant.config import Config
-from assistant.events import AwaitingQuestion, ListeningStarted, SpeechIgnored, TurnEnded, WakeDetected
+from assistant.contracts.events import AwaitingQuestion, ListeningStarted, SpeechIgnored, TurnEnded, WakeDetected
 from assistant.facade import Assistant
 from assistant.history import HistoryStore
 from tests import tiny_wakeword
@@ -37,7 +37,7 @@ _piper: list = []
 
 def say(text: str) -> np.ndarray:
     """``text`` in the bundled Piper voice, 16 kHz, peak 0.5 (a user speaking into the room)."""
-    from assistant.turns import CancelToken
+    from assistant.contracts.turns import CancelToken
     from audio.resample import resample
     from models.registry import create_tts
 

@@ -19,11 +19,11 @@ from PySide6.QtWidgets import QWidget
 
 from assistant import capture, secrets
 from assistant.config import Config, load_config
-from assistant.errors import AssistantError
-from assistant.events import ScreenCaptured
+from assistant.contracts.errors import AssistantError
+from assistant.contracts.events import ScreenCaptured
+from assistant.contracts.screen import ScreenImage, TextLine
 from assistant.facade import Assistant
 from assistant.history import HistoryStore
-from assistant.screen import ScreenImage, TextLine
 from assistant.screen_answer import ScreenAnswerer
 from tests.fakes import ScriptedLLM
 from ui.app import DesktopApp

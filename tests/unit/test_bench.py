@@ -58,7 +58,7 @@ def test_compare_takes_one_vad_setting_checked_like_a_settings_file():
 
     from assistant.bench import compare_config
     from assistant.config import Config
-    from assistant.errors import ConfigError, InputError
+    from assistant.contracts.errors import ConfigError, InputError
 
     config = Config()
     assert compare_config(config, "vad.speculative_stt_ms=50").vad.speculative_stt_ms == 50

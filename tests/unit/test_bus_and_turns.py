@@ -2,8 +2,8 @@ import threading
 import time
 
 from assistant.bus import EventBus
-from assistant.events import ErrorOccurred, TurnEnded
-from assistant.turns import CancelToken, TurnCounter
+from assistant.contracts.events import ErrorOccurred, TurnEnded
+from assistant.contracts.turns import CancelToken, TurnCounter
 from tests.helpers import wait_until
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from assistant.config import Config, build_config, config_path, load_config, save_config
-from assistant.errors import ConfigError
+from assistant.contracts.errors import ConfigError
 
 
 def test_defaults_are_valid_and_offline():

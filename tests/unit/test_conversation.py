@@ -1,8 +1,8 @@
 import pytest
 
+from assistant.contracts.errors import InputError
+from assistant.contracts.types import Role
 from assistant.conversation import CUT_OFF, Conversation
-from assistant.errors import InputError
-from assistant.types import Role
 
 
 def words(messages):

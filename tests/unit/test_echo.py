@@ -14,7 +14,7 @@ import pytest
 import soxr
 
 from assistant.config import VadConfig
-from assistant.types import AudioChunk
+from assistant.contracts.types import AudioChunk
 from audio.echo import EchoSuppressor, PlaybackReference
 from audio.files import read_audio
 from tests.helpers import EVAL_DIR

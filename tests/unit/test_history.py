@@ -6,9 +6,8 @@ import threading
 import pytest
 
 from assistant.bus import EventBus
-from assistant.conversation import CUT_OFF, Conversation
-from assistant.errors import AssistantError
-from assistant.events import (
+from assistant.contracts.errors import AssistantError
+from assistant.contracts.events import (
     ErrorOccurred,
     ReplyDelta,
     ReplyFinished,
@@ -20,6 +19,8 @@ from assistant.events import (
     TurnEnded,
     TurnInterrupted,
 )
+from assistant.contracts.types import ChatMessage, Role
+from assistant.conversation import CUT_OFF, Conversation
 from assistant.history import (
     SCHEMA_VERSION,
     HistoryError,
@@ -29,7 +30,6 @@ from assistant.history import (
     history_messages,
     restore_conversation,
 )
-from assistant.types import ChatMessage, Role
 
 
 @pytest.fixture

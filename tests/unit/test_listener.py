@@ -7,12 +7,12 @@ import numpy as np
 
 from assistant.bus import EventBus
 from assistant.config import Config, VadConfig
-from assistant.errors import AudioDeviceError
-from assistant.events import ErrorOccurred, ListeningStarted, ListeningStopped, SpeakingStarted, SpeechStarted
+from assistant.contracts.errors import AudioDeviceError
+from assistant.contracts.events import ErrorOccurred, ListeningStarted, ListeningStopped, SpeakingStarted, SpeechStarted
+from assistant.contracts.types import SAMPLE_RATE, AudioChunk
 from assistant.facade import Assistant
 from assistant.orchestrator import Listener
 from assistant.segmenter import Segmenter
-from assistant.types import SAMPLE_RATE, AudioChunk
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
 from tests.helpers import EventLog, wait_until

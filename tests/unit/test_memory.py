@@ -8,7 +8,7 @@ import pytest
 
 from assistant import facade, memory
 from assistant.config import Config
-from assistant.events import TurnEnded
+from assistant.contracts.events import TurnEnded
 from assistant.facade import Assistant
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS

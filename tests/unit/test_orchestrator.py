@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from assistant.config import Config
-from assistant.conversation import CUT_OFF
-from assistant.errors import InputError
-from assistant.events import (
+from assistant.contracts.errors import InputError
+from assistant.contracts.events import (
     ReplyDelta,
     ReplyFinished,
     ReplyStarted,
@@ -21,6 +20,7 @@ from assistant.events import (
     TurnEnded,
     TurnInterrupted,
 )
+from assistant.conversation import CUT_OFF
 from assistant.facade import Assistant
 from assistant.orchestrator import Prefill
 from audio.file_source import FileSource

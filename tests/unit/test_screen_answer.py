@@ -5,14 +5,22 @@ import numpy as np
 import pytest
 
 from assistant.config import Config
-from assistant.errors import ModelError
-from assistant.events import ErrorOccurred, ModelLoading, ModelReady, ScreenCaptured, ScreenCaptureStarted, TurnEnded
+from assistant.contracts.errors import ModelError
+from assistant.contracts.events import (
+    ErrorOccurred,
+    ModelLoading,
+    ModelReady,
+    ScreenCaptured,
+    ScreenCaptureStarted,
+    TurnEnded,
+)
+from assistant.contracts.screen import ScreenImage, TextLine
+from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import ChatMessage, Role
 from assistant.facade import Assistant
 from assistant.router import RoutedLLM
-from assistant.screen import ScreenImage, TextLine, screen_target_for
+from assistant.screen import screen_target_for
 from assistant.screen_answer import ScreenAnswerer, frame_screen_text, plan_backends
-from assistant.turns import CancelToken
-from assistant.types import ChatMessage, Role
 from tests.fakes import ScriptedLLM
 from tests.helpers import EventLog
 
@@ -178,7 +186,7 @@ def test_asking_about_the_screen_captures_it_on_the_turn_and_says_so():
 
 
 def test_a_failed_capture_ends_the_turn_with_its_code():
-    from assistant.errors import AssistantError
+    from assistant.contracts.errors import AssistantError
 
     def capture(target):
         raise AssistantError("screen-no-display", "no display to capture")

@@ -1,6 +1,6 @@
 """Reading order of OCR lines (``layout_text``) on lines with known boxes."""
 
-from assistant.screen import TextLine
+from assistant.contracts.screen import TextLine
 from assistant.screen_text import CUT_MARKER, layout_text
 
 

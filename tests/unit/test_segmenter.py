@@ -1,8 +1,8 @@
 import numpy as np
 
 from assistant.config import VadConfig
+from assistant.contracts.types import AudioChunk
 from assistant.segmenter import Segmenter, SpeechPaused, SpeechResumed, SpeechSegment, SpeechStart, SpeechTooShort
-from assistant.types import AudioChunk
 from tests.fakes import EnergyVAD, speech_like
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from assistant.config import Config
-from assistant.errors import ConfigError, ModelError
-from assistant.events import (
+from assistant.contracts.errors import ConfigError, ModelError
+from assistant.contracts.events import (
     AwaitingQuestion,
     BargedIn,
     ErrorOccurred,
@@ -18,8 +18,8 @@ from assistant.events import (
     TurnEnded,
     WakeDetected,
 )
+from assistant.contracts.types import SAMPLE_RATE, Segment, Transcript
 from assistant.facade import Assistant
-from assistant.types import SAMPLE_RATE, Segment, Transcript
 from assistant.wake import WakePhrase, WakeWindow
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ToneTTS, speech_like
