@@ -29,7 +29,7 @@ from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
 from models.devices import cpu_cores, torch_device
 from models.hf_generate import choose_dtype, sampling_kwargs, stream_generate
-from models.load_failure import load_error
+from models.load_failure import library_error, load_error
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,8 @@ class TransformersLLM:
             except ImportError as exc:
                 raise ModelError("llm-missing-dependency", "the local language model needs torch and "
                                  "transformers (pip install torch transformers)") from exc
+            except Exception as exc:  # installed, but broken (a file of its own missing, say)
+                raise library_error(exc, "the language model") from exc
             hf_logging.disable_progress_bar()  # progress goes through our own callback instead
             if self._prepare is not None:
                 self.model_dir = self._prepare(progress)

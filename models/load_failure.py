@@ -35,6 +35,10 @@ def _import_roots() -> list[Path]:
 
 def _package_of(filename: str) -> str | None:
     """The third-party top-level package that ``filename`` belongs to, if any."""
+    if getattr(sys, "frozen", False) and not Path(filename).is_absolute():
+        # the frozen app names its archived modules by their path inside it: "torch/__init__.py"
+        package = Path(filename).parts[0].removesuffix(".py") if Path(filename).parts else ""
+        return None if not package or package in FIRST_PARTY or package.startswith("<") else package
     try:
         path = Path(filename).resolve()
     except (OSError, ValueError):
@@ -78,9 +82,15 @@ def broken_library(exc: BaseException) -> str | None:
     return None
 
 
+def library_error(exc: BaseException, what: str) -> ModelError:
+    """The error for ``what`` when a library it needs is installed but fails (at import, or reading its files)."""
+    library = broken_library(exc) or "a library it needs"
+    return ModelError("library-broken", f"cannot load {what}: the installed library {library} is broken ({exc}). "
+                      "The model is fine: reinstall the application to repair the library.")
+
+
 def load_error(exc: BaseException, what: str, model_advice: str) -> ModelError:
     """The error for ``what`` failing to load: a broken library named as such, otherwise the model blamed."""
-    if library := broken_library(exc):
-        return ModelError("library-broken", f"cannot load {what}: the installed library {library} is broken "
-                          f"({exc}). The model is fine: reinstall the application to repair the library.")
+    if broken_library(exc):
+        return library_error(exc, what)
     return ModelError("model-corrupt", f"cannot load {what}: {exc}. {model_advice}")

@@ -13,7 +13,7 @@ from assistant.contracts.errors import ModelError
 from assistant.contracts.ports import ProgressCallback
 from assistant.contracts.types import Segment, Transcript
 from models.devices import cpu_cores, ctranslate2_device
-from models.load_failure import load_error
+from models.load_failure import library_error, load_error
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,8 @@ class FasterWhisperSTT:
         except ImportError as exc:
             raise ModelError("stt-missing-dependency", "speech to text needs faster-whisper "
                              "(pip install faster-whisper)") from exc
+        except Exception as exc:  # installed, but broken (a file of its own missing, say)
+            raise library_error(exc, "the speech-to-text model") from exc
         self.device = ctranslate2_device(self._device_pref)
         self.compute_type = self._compute_pref
         if self.compute_type == "auto":

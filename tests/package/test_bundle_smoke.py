@@ -136,3 +136,4 @@ def test_the_check_names_a_file_the_build_leaves_out(monkeypatch):
     monkeypatch.setattr(bundle, "DATA_PACKAGES", tuple(p for p in bundle.DATA_PACKAGES if p != "kernels"))
     assert uncollected(set(opened)) == ["kernels/_internals/python_depends.json"]
     assert uncollected({"torch/bin/protoc"}) == ["torch/bin/protoc"]  # what the build trims away
+    assert uncollected({"torch/bin/torch_shm_manager"}) == []  # and what it keeps

@@ -57,3 +57,14 @@ def test_a_library_error_wrapped_by_the_loader_is_still_found(broken_package):
             raise OSError("Unable to load weights") from inner
     except OSError as exc:
         assert load_error(exc, "the model", "").code == "library-broken"
+
+
+def test_a_library_that_breaks_at_import_is_named_by_the_loader(broken_package):
+    """A library that raises something other than ImportError while importing (torch without its
+    torch_shm_manager raised RuntimeError) is named too."""
+    from models.load_failure import library_error
+
+    with pytest.raises(FileNotFoundError) as info:
+        _load_model_with(broken_package)
+    error = library_error(info.value, "the language model")
+    assert error.code == "library-broken" and "brokenlib_for_test" in error.message
