@@ -10,7 +10,7 @@ LOCK   ?= requirements/$(if $(filter Darwin,$(shell uname -s)),macos-arm64,linux
 # The lock's CPU build of torch (torch==X+cpu) is published on PyTorch's own index, not on PyPI.
 TORCH_LINKS ?= https://download.pytorch.org/whl/cpu/torch/
 
-.PHONY: run test test-package lock lint bench bench-desktop bench-screen bench-listen package install system-deps demo clean
+.PHONY: run test test-fast test-package lock lint bench bench-desktop bench-screen bench-listen package install system-deps demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ run: install
 
 test: install lint
 	$(BIN)/python -m pytest
+
+# The inner loop: every test that loads no real model and opens no device (tests/conftest.py marks the rest slow).
+test-fast: install lint
+	$(BIN)/python -m pytest -m "not slow and not package"
 
 # Builds the installer (OFFLINE_PACK=1), installs it into a scratch home, runs its self-test and its window.
 # On success it records what the installer was built from (.ci/run runs this again when that changes).

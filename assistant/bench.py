@@ -35,8 +35,7 @@ def default_clips_dir() -> Path:
     env = os.environ.get("ASSISTANT_EVAL_DIR")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parents[1]
-    return here.parent / "shared" / "eval" / "speech"
+    return Path(__file__).resolve().parents[1] / "eval" / "speech"  # the recorded clips kept in the repository
 
 
 def list_clips(folder: Path) -> list[Path]:

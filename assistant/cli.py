@@ -628,7 +628,7 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_self_test)
 
     p = sub.add_parser("bench", help="latency of the real-time voice path over a folder of clips")
-    p.add_argument("--clips", help="folder of clips (default: shared/eval/speech beside the repo)")
+    p.add_argument("--clips", help="folder of clips (default: the repository's eval/speech)")
     p.add_argument("--runs", type=int, default=3, help="passes over the clips (the first turn is cold)")
     p.add_argument("--limit", type=int, default=0, help="use only the first N clips")
     p.add_argument("--plot", help="draw the per-stage waterfall to this PNG")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.config import NOT_SETTINGS
 from tests.helpers import REPO
 
 pytest_plugins = ["tests.pulse"]  # the `pulse` fixture: a private PulseAudio with a virtual mic and speaker
@@ -21,11 +22,47 @@ os.environ.setdefault("ASSISTANT_CACHE_DIR", str(REPO / ".cache" / "models"))
 # Never read or write the developer's own settings.
 os.environ["ASSISTANT_CONFIG_DIR"] = tempfile.mkdtemp(prefix="assistant-test-config-")
 os.environ["ASSISTANT_DATA_DIR"] = tempfile.mkdtemp(prefix="assistant-test-data-")
-for name in [k for k in os.environ if k.startswith(("ASSISTANT_STT_", "ASSISTANT_LLM_", "ASSISTANT_TTS_",
-                                                     "ASSISTANT_VAD_", "ASSISTANT_MODELS_", "ASSISTANT_AUDIO_",
-                                                     "ASSISTANT_UI_", "ASSISTANT_PRIVACY_",
-                                                     "ASSISTANT_SCREEN_", "ASSISTANT_CLOUD_"))]:
+# Every setting override (ASSISTANT_<SECTION>_<KEY>, any section), so a developer's own never changes a test.
+for name in [k for k in os.environ if k.startswith("ASSISTANT_") and k not in NOT_SETTINGS]:
     del os.environ[name]
+
+# Test tiers: `slow` marks every test that loads a real model or opens a device (PulseAudio, an X server), by
+# where it lives or by the fixtures it uses; `make test-fast` runs the rest, `make test` everything.
+SLOW_FOLDERS = {"models", "integration", "e2e", "package"}
+SLOW_FILES = {"ui/test_app.py", "ui/test_listening_ui.py",  # the whole desktop app on the real models
+              "ui/test_settings_dialog.py::test_closing_the_dialog_during_a_download_does_not_crash"}  # joins the GGUF
+SLOW_FIXTURES = {"stt", "vad", "tts", "llm", "pulse", "xdisplay"}
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        where = Path(str(item.path)).relative_to(TESTS)
+        test = f"{where.as_posix()}::{item.name}"
+        if (where.parts[0] in SLOW_FOLDERS or where.as_posix() in SLOW_FILES or test in SLOW_FILES
+                or SLOW_FIXTURES.intersection(item.fixturenames)):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_load_no_model(request, monkeypatch):
+    """A test outside the slow tier that reaches for a real model fails, naming itself: mark it slow."""
+    if request.node.get_closest_marker("slow"):
+        return
+    from models import resolver
+
+    reached = []
+
+    def refuse(*args, **kwargs):
+        reached.append(args)
+        raise AssertionError(f"{request.node.nodeid} loads a real model: mark it slow (pytest.mark.slow)")
+
+    for name in ("resolve_stt", "resolve_vad", "resolve_tts", "resolve_llm", "resolve_vision", "resolve_wake",
+                 "join_bundled_gguf"):
+        monkeypatch.setattr(resolver, name, refuse)
+    yield
+    # also when a model thread swallowed the error above
+    assert not reached, f"{request.node.nodeid} loads a real model {reached[0]}: mark it slow (pytest.mark.slow)"
 
 
 @pytest.fixture(scope="session")

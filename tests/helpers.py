@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-EVAL_DIR = Path(os.environ.get("ASSISTANT_EVAL_DIR") or REPO.parent / "shared" / "eval" / "speech")
+EVAL_DIR = Path(os.environ.get("ASSISTANT_EVAL_DIR") or REPO / "eval" / "speech")
 SAMPLE_QUESTION = REPO / "assistant" / "data" / "sample_question.wav"
 
 _DIGITS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",

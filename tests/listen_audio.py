@@ -252,7 +252,7 @@ PAUSED_QUESTIONS = (
 
 
 def eval_speech() -> list[tuple[str, np.ndarray]]:
-    """The 24 recorded clips of ../shared/eval/speech/ (none says the wake phrase)."""
+    """The 24 recorded clips of eval/speech/ (none says the wake phrase)."""
     from audio.files import read_audio
 
     return [(f"eval/{path.stem}", read_audio(path, RATE)) for path, _ in eval_clips()]
