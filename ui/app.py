@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from assistant import bootstrap
 from assistant.bus import EventBus
 from assistant.config import Config, ListenConfig, config_path
-from assistant.contracts.errors import AssistantError
+from assistant.contracts.errors import AssistantError, Category, category_of, ui_message
 from assistant.contracts.events import (
     AwaitingQuestion,
     BargedIn,
@@ -155,7 +155,7 @@ class DesktopApp(QObject):
         try:
             sink = bootstrap.speaker_sink(config.audio.output_device or None)
         except AssistantError as exc:
-            reason = exc.message.split(". Connect one")[0]  # the CLI's advice (--out) does not apply here
+            reason = ui_message(exc.code, exc.message).rstrip(".")  # the CLI's advice (--out) does not apply here
             problems.append(AssistantError(exc.code, f"{reason}. Replies are shown as text only: connect a "
                                            "speaker and choose it in Settings → Audio."))
         assistant = None
@@ -329,7 +329,7 @@ class DesktopApp(QObject):
             self._report(error.message, error.code)
             return
         log.info("screen attached: %s, %dx%d in %.0f ms", image.source, image.width, image.height, image.capture_ms)
-        if self.window.banner_code.startswith("screen-"):
+        if category_of(self.window.banner_code) is Category.SCREEN:
             self.window.clear_error()  # an earlier capture's failure is over
         self.attach(image)
         self.launcher.popup()
@@ -426,7 +426,7 @@ class DesktopApp(QObject):
         """Show a problem in the window, and in the launcher when that is where the user is."""
         self.window.show_error(message, code)
         if self.launcher.isVisible():
-            self.launcher.show_message(message)
+            self.launcher.show_message(ui_message(code, message))
 
     def stop_listening(self, *, answer: bool = False) -> None:
         """Stop the listener; always listening (when on) resumes once it has stopped, unless muted or switched
@@ -616,7 +616,7 @@ class DesktopApp(QObject):
         elif isinstance(event, ErrorOccurred) and event.turn_id is None and event.code == "input-device-lost":
             self.mic_lost = True
             self.tray.notify("Microphone lost", event.message)
-        elif isinstance(event, ErrorOccurred) and event.code.startswith("screen-"):
+        elif isinstance(event, ErrorOccurred) and category_of(event.code) is Category.SCREEN:
             self._report(event.message, event.code)  # the core's capture failed: say so where the user looks
         self._refresh_state()
 

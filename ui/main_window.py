@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.contracts.errors import ui_message
 from assistant.contracts.events import (
     ErrorOccurred,
     ReplyDelta,
@@ -235,7 +236,7 @@ class MainWindow(QMainWindow):
             self.model_progress.setValue(int(fraction * 1000))
 
     def show_error(self, message: str, code: str = "") -> None:
-        self.banner_text.setText(message)
+        self.banner_text.setText(ui_message(code, message))  # without the advice only the CLI can follow
         self.banner_code = code
         self.banner.setVisible(bool(message))
 
