@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QSignalBlocker, QTimer
 
 from assistant import bootstrap
 from assistant.config import ListenConfig
-from assistant.contracts.errors import AssistantError
+from assistant.contracts.errors import AssistantError, ui_message
 from assistant.contracts.events import (
     AwaitingQuestion,
     BargedIn,
@@ -201,7 +201,7 @@ class ListeningModes(QObject):
                 self.stop_listening()
         elif isinstance(event, ErrorOccurred) and event.turn_id is None and event.code == "input-device-lost":
             self.mic_lost = True
-            self.app.tray.notify("Microphone lost", event.message)
+            self.app.tray.notify("Microphone lost", ui_message(event.code, event.message))
 
     def _on_listening_stopped(self) -> None:
         self._set_mic_live(False)
@@ -213,7 +213,7 @@ class ListeningModes(QObject):
             # It could not open the microphone: trying again at once would fail the same way.
             self.always_listening = False
             _set_checked(self.app.tray.always_action, False)
-            self.app.tray.notify("Always listening is off", error.message)
+            self.app.tray.notify("Always listening is off", ui_message(error.code, error.message))
             return
         self.resume_always_listening()  # after a question listened for without the phrase
 

@@ -262,7 +262,7 @@ class MainWindow(QMainWindow):
             view.turn(event.turn_id).set_status("Stopped")
         elif isinstance(event, ErrorOccurred):
             if event.turn_id is not None and view.has_turn(event.turn_id):
-                view.turn(event.turn_id).set_status(event.message, error=True)
+                view.turn(event.turn_id).set_status(ui_message(event.code, event.message), error=True)
             else:
                 self.show_error(event.message, event.code)
         elif isinstance(event, TurnEnded) and view.has_turn(event.turn_id):

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 
 from assistant import bootstrap, secrets
 from assistant.config import Config, build_config, config_path, data_dir, save_config
-from assistant.contracts.errors import AssistantError, ConfigError
+from assistant.contracts.errors import AssistantError, ConfigError, ui_message
 from ui import settings_fields
 from ui.settings_fields import PAGES, Field, fields_on
 
@@ -137,7 +137,7 @@ def _emit(signal, *args) -> None:
 
 def _message(exc: BaseException) -> str:
     if isinstance(exc, AssistantError):
-        return exc.message
+        return ui_message(exc.code, exc.message)  # the dialog cannot follow command-line advice
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
