@@ -3,6 +3,7 @@
 It edits a copy of the given ``Config``; Save validates with the same rules as the settings file
 (``build_config``), writes the file, and stores the cloud API key in the OS keyring (never in the file).
 Slow work (listing devices, testing them, preparing models, the keyring) runs on worker threads.
+The settings it edits are declared once, in ``ui.settings_fields.FIELDS``; the pages place them.
 """
 
 from __future__ import annotations
