@@ -19,6 +19,7 @@ import platformdirs
 import tomli_w
 
 from assistant.contracts.errors import ConfigError
+from assistant.private_files import private_dir, private_file, write_private_text
 
 APP_NAME = "local-voice-assistant"
 
@@ -340,6 +341,27 @@ def data_dir() -> Path:
     return Path(os.environ.get("ASSISTANT_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
 
 
+def app_folders() -> list[Path]:
+    """The folders the app owns (settings, data, cache), which only the user may read.
+
+    A settings file named by ``ASSISTANT_CONFIG`` or a cache named by ``ASSISTANT_CACHE_DIR`` may sit in a folder
+    the user shares or chose for other reasons: those folders are not the app's to lock down."""
+    folders = [data_dir()]
+    if not os.environ.get("ASSISTANT_CONFIG"):
+        folders.append(config_path().parent)
+    if not os.environ.get("ASSISTANT_CACHE_DIR"):
+        folders.append(Path(platformdirs.user_cache_dir(APP_NAME)))
+    return folders
+
+
+def secure_app_folders() -> None:
+    """Create the app's folders 0700 and tighten them and the settings file when an older version left them
+    readable by other accounts (the settings name models and devices; the data folder holds conversations)."""
+    for folder in app_folders():
+        private_dir(folder)
+    private_file(config_path())
+
+
 def _coerce(key: str, expected: type, value: Any, from_env: bool) -> Any:
     if from_env and isinstance(value, str) and expected is not str:
         text = value.strip()
@@ -430,8 +452,8 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
 def save_config(config: Config, path: Path | None = None) -> Path:
     """Write the settings atomically (a crash mid-write never leaves a half file)."""
     path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent, tighten=path.parent in app_folders())
     tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(config.to_toml(), encoding="utf-8")
+    write_private_text(tmp, config.to_toml())  # 0600 before the first byte: the rename keeps the mode
     os.replace(tmp, path)
     return path

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.bus import EventBus
-from assistant.config import data_dir
+from assistant.config import app_folders, data_dir
 from assistant.contracts.errors import AssistantError
 from assistant.contracts.events import (
     ErrorOccurred,
@@ -35,6 +35,7 @@ from assistant.contracts.events import (
 )
 from assistant.contracts.types import ChatMessage, Role
 from assistant.conversation import CUT_OFF, Conversation
+from assistant.private_files import create_private_file, private_dir, private_file
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,10 @@ class HistoryStore:
         self.path = Path(path) if path is not None else default_history_path()
         self._lock = threading.RLock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Conversations are private: the folder 0700, the database 0600 before SQLite opens it (SQLite
+            # gives its -wal and -shm files the database's mode).
+            private_dir(self.path.parent, tighten=self.path.parent in app_folders())
+            create_private_file(self.path)
             # Autocommit mode (isolation_level=None): transactions are explicit BEGIN/COMMIT below.
             self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
         except (OSError, sqlite3.Error) as exc:
@@ -160,6 +164,8 @@ class HistoryStore:
             self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
             self._conn.execute("PRAGMA synchronous = NORMAL")
+            for suffix in ("-wal", "-shm"):  # left looser by an older version
+                private_file(self.path.with_name(self.path.name + suffix))
             self._migrate()
         except (sqlite3.Error, HistoryError) as exc:
             self._conn.close()

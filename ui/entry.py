@@ -24,7 +24,7 @@ def display_problem() -> str | None:
 
 def run_app(args) -> int:
     from assistant import cli
-    from assistant.config import Config, data_dir
+    from assistant.config import Config, data_dir, secure_app_folders
     from assistant.contracts.errors import ConfigError
 
     if problem := display_problem():
@@ -38,6 +38,10 @@ def run_app(args) -> int:
         config = cli.setup(args)
     except ConfigError as exc:
         config, config_error = Config(), exc
+    try:
+        secure_app_folders()  # before the history store opens: conversations are nobody else's to read
+    except OSError as exc:
+        log.warning("cannot create the app's folders: %s", exc)
 
     os.environ.setdefault("LANG", "C.UTF-8")
     from importlib import resources

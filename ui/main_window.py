@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.contracts.errors import ui_message
 from assistant.contracts.events import (
     ErrorOccurred,
     ReplyDelta,
@@ -235,7 +236,7 @@ class MainWindow(QMainWindow):
             self.model_progress.setValue(int(fraction * 1000))
 
     def show_error(self, message: str, code: str = "") -> None:
-        self.banner_text.setText(message)
+        self.banner_text.setText(ui_message(code, message))  # without the advice only the CLI can follow
         self.banner_code = code
         self.banner.setVisible(bool(message))
 
@@ -261,7 +262,7 @@ class MainWindow(QMainWindow):
             view.turn(event.turn_id).set_status("Stopped")
         elif isinstance(event, ErrorOccurred):
             if event.turn_id is not None and view.has_turn(event.turn_id):
-                view.turn(event.turn_id).set_status(event.message, error=True)
+                view.turn(event.turn_id).set_status(ui_message(event.code, event.message), error=True)
             else:
                 self.show_error(event.message, event.code)
         elif isinstance(event, TurnEnded) and view.has_turn(event.turn_id):

@@ -3,6 +3,7 @@
 It edits a copy of the given ``Config``; Save validates with the same rules as the settings file
 (``build_config``), writes the file, and stores the cloud API key in the OS keyring (never in the file).
 Slow work (listing devices, testing them, preparing models, the keyring) runs on worker threads.
+The settings it edits are declared once, in ``ui.settings_fields.FIELDS``; the pages place them.
 """
 
 from __future__ import annotations
@@ -49,14 +50,15 @@ from PySide6.QtWidgets import (
 
 from assistant import bootstrap, secrets
 from assistant.config import Config, build_config, config_path, data_dir, save_config
-from assistant.contracts.errors import AssistantError, ConfigError
+from assistant.contracts.errors import AssistantError, ConfigError, ui_message
+from ui import settings_fields
+from ui.settings_fields import PAGES, Field, fields_on
 
 log = logging.getLogger(__name__)
 
 SYSTEM_DEFAULT = "System default"
 WHERE = "the settings dialog"
 ERROR_STYLE = "color: #c62828;"
-PAGES = ("models", "audio", "voice", "listening", "hotkeys", "screen", "cloud")
 
 HOTKEY_HELP = (
     "Bind the command <b>assistant toggle</b> in your desktop's keyboard-shortcut settings instead "
@@ -136,7 +138,7 @@ def _emit(signal, *args) -> None:
 
 def _message(exc: BaseException) -> str:
     if isinstance(exc, AssistantError):
-        return exc.message
+        return ui_message(exc.code, exc.message)  # the dialog cannot follow command-line advice
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
@@ -172,6 +174,7 @@ class SettingsDialog(QDialog):
         relay.progress.connect(self._job_progress)
         relay.finished.connect(self._job_finished)
 
+        self._hotkey_recorder()
         self.tabs = QTabWidget()
         self.tabs.addTab(self._models_page(), "Models")
         self.tabs.addTab(self._audio_page(), "Audio")
@@ -180,6 +183,9 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._hotkeys_page(), "Hotkeys")
         self.tabs.addTab(self._screen_page(), "Screen")
         self.tabs.addTab(self._cloud_page(), "Cloud && privacy")
+        unplaced = {f.key for f in settings_fields.FIELDS} - set(self._fields)
+        if unplaced:  # a page must place every field of its own, or the setting could not be edited
+            raise RuntimeError(f"settings fields no page shows: {sorted(unplaced)}")
         if hotkey_problem:
             self.tabs.setTabIcon(PAGES.index("hotkeys"), self.style().standardIcon(
                 QStyle.StandardPixmap.SP_MessageBoxWarning))
@@ -233,38 +239,22 @@ class SettingsDialog(QDialog):
         return bool(self._jobs)
 
     # --- pages ----------------------------------------------------------------------------------------
+    # Each page places its fields (made by _build from ui.settings_fields.FIELDS) and the page's own
+    # widgets around them: status lines, hints, buttons that are not settings.
 
     def _models_page(self) -> QWidget:
         page = QWidget()
         grid = QGridLayout()
         self.role_status: dict[str, QLabel] = {}
-        roles = (("stt", "stt.model", "Speech recognition"), ("llm", "llm.model", "Language model"),
-                 ("tts", "tts.voice", "Voice (Piper)"), ("vad", "vad.model", "Voice activity detection"))
-        for i, (role, key, title) in enumerate(roles):
-            edit = QLineEdit()
-            edit.setPlaceholderText('"bundled", a local path, or a Hugging Face id')
-            browse = QPushButton("Browse…")
-            if role == "llm":  # a .gguf file or a transformers folder
-                menu = QMenu(browse)
-                menu.addAction("Model file (.gguf)…", lambda e=edit: self._browse_file(e, "GGUF model (*.gguf)"))
-                menu.addAction("Model folder…", lambda e=edit: self._browse_folder(e))
-                browse.setMenu(menu)
-            elif role == "stt":
-                browse.clicked.connect(lambda _=False, e=edit: self._browse_folder(e))
-            else:
-                browse.clicked.connect(lambda _=False, e=edit: self._browse_file(e, "ONNX model (*.onnx)"))
+        for i, spec in enumerate(fields_on("models", kind="model")):
             status = QLabel("checking…")
             status.setWordWrap(True)
             status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(QLabel(title), 2 * i, 0)
-            grid.addWidget(edit, 2 * i, 1)
-            grid.addWidget(browse, 2 * i, 2)
+            grid.addWidget(QLabel(spec.label), 2 * i, 0)
+            grid.addLayout(self._build(spec), 2 * i, 1, 1, 2)
             grid.addWidget(status, 2 * i + 1, 1, 1, 2)
-            self._fields[key] = edit
-            self.role_status[role] = status
+            self.role_status[spec.section] = status  # the inventory reports by role: stt, llm, tts, vad
 
-        self.allow_downloads = QCheckBox("Allow downloads from the Hugging Face hub when a model is not on disk")
-        self._fields["models.allow_downloads"] = self.allow_downloads
         self.download_button = QPushButton("Download / prepare")
         self.download_button.setToolTip("Join, convert or download the models these settings name, now")
         self.download_button.clicked.connect(self._prepare_models)
@@ -280,7 +270,8 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(page)
         layout.addLayout(grid)
-        layout.addWidget(self.allow_downloads)
+        layout.addLayout(self._form([f for f in _not_checks(fields_on("models")) if f.kind != "model"]))
+        self._add_checks(layout, fields_on("models", kind="check"))
         layout.addLayout(row)
         layout.addWidget(self.download_status)
         layout.addStretch(1)
@@ -288,108 +279,36 @@ class SettingsDialog(QDialog):
 
     def _audio_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout()
-        self.input_combo, self.input_test_button, self.input_status = self._device_row(
-            form, "Microphone", "audio.input_device", self._test_input)
-        self.output_combo, self.output_test_button, self.output_status = self._device_row(
-            form, "Speaker", "audio.output_device", self._test_output)
         self.audio_reason = QLabel("Listing audio devices…")
         self.audio_reason.setWordWrap(True)
-        self.half_duplex = QCheckBox("Half duplex: ignore the microphone while the assistant speaks "
-                                     "(no echo without a headset)")
-        self._fields["audio.half_duplex"] = self.half_duplex
         layout = QVBoxLayout(page)
-        layout.addLayout(form)
+        layout.addLayout(self._form(_not_checks(fields_on("audio"))))
         layout.addWidget(self.audio_reason)
-        layout.addWidget(self.half_duplex)
+        self._add_checks(layout, fields_on("audio", kind="check"))
         layout.addStretch(1)
         return page
 
-    def _device_row(self, form: QFormLayout, title: str, key: str, test: Callable[[], None]):
-        combo = QComboBox()
-        combo.setEditable(True)  # a device may also be named by the start of its name, or its index
-        combo.addItem(SYSTEM_DEFAULT)
-        combo.setEnabled(False)  # until the listing is back
-        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        button = QPushButton("Test")
-        button.clicked.connect(test)
-        status = QLabel()
-        status.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addWidget(combo, 1)
-        row.addWidget(button)
-        form.addRow(title, row)
-        form.addRow("", status)
-        self._fields[key] = combo
-        return combo, button, status
-
     def _voice_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
-        self.backend_combo = QComboBox()
-        self.backend_combo.addItem("Piper (natural voice)", "piper")
-        self.backend_combo.addItem("eSpeak (robotic, very light)", "espeak")
+        form = self._form(fields_on("voice"))
+        QVBoxLayout(page).addLayout(form)
+        # The Piper voice (tts.voice) is a Models-page field; this mirror keeps both showing one value.
         self.voice_edit = QLineEdit()
         self.voice_edit.setPlaceholderText('"bundled" or a path to a Piper .onnx voice')
         models_voice = self._fields["tts.voice"]
         assert isinstance(models_voice, QLineEdit)
-        # The same setting appears on the Models page: keep both fields showing one value.
         self.voice_edit.textChanged.connect(lambda t: models_voice.text() != t and models_voice.setText(t))
         models_voice.textChanged.connect(lambda t: self.voice_edit.text() != t and self.voice_edit.setText(t))
-        self.espeak_voice_edit = QLineEdit()
-        self.espeak_voice_edit.setPlaceholderText("en-us")
-        self.rate_spin = QDoubleSpinBox()
-        self.rate_spin.setRange(0.5, 2.0)
-        self.rate_spin.setSingleStep(0.05)
-        self.rate_spin.setDecimals(2)
-        self.rate_spin.setSuffix(" ×")
-        form.addRow("Speech engine", self.backend_combo)
-        form.addRow("Piper voice", self.voice_edit)
-        form.addRow("eSpeak voice", self.espeak_voice_edit)
-        form.addRow("Speaking rate", self.rate_spin)
-        self._fields.update({"tts.backend": self.backend_combo, "tts.espeak_voice": self.espeak_voice_edit,
-                             "tts.speaking_rate": self.rate_spin})
+        form.insertRow(1, "Piper voice", self.voice_edit)
         return page
 
     def _listening_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout()
-        self.wake_phrase_edit = QLineEdit()
-        self.wake_phrase_edit.setPlaceholderText("one to five words, such as: hey assistant")
-        self.sensitivity_spin = QDoubleSpinBox()
-        self.sensitivity_spin.setRange(0.0, 1.0)
-        self.sensitivity_spin.setSingleStep(0.05)
-        self.sensitivity_spin.setDecimals(2)
-        self.sensitivity_spin.setToolTip("Higher accepts looser matches of the phrase: it wakes more easily, and "
-                                         "more often by mistake")
-        self.follow_up_spin = QDoubleSpinBox()
-        self.follow_up_spin.setRange(0.0, 120.0)
-        self.follow_up_spin.setSingleStep(1.0)
-        self.follow_up_spin.setDecimals(1)
-        self.follow_up_spin.setSuffix(" s")
-        self.follow_up_spin.setSpecialValueText("off: always say the phrase")
-        self.follow_up_spin.setToolTip("After a reply, how long a next question is taken without the phrase")
-        self.mute_key_edit, self.mute_record_button = self._hotkey_row(form, "Mute / unmute hotkey", "ui.mute_hotkey")
-        self.mute_key_edit.setPlaceholderText("empty: off")
-        self.wake_model_edit = QLineEdit()
-        self.wake_model_edit.setPlaceholderText("empty: the built-in detector (speech to text hears the phrase)")
-        self.wake_model_edit.setToolTip("An openWakeWord model (.onnx, with melspectrogram.onnx and "
-                                        "embedding_model.onnx beside it) or owner/repo:file.onnx on the Hugging "
-                                        "Face hub: it hears the phrase in the audio itself, at almost no cost. "
-                                        "Set the wake phrase to the model's phrase.")
-        wake_model_row = QHBoxLayout()
-        wake_model_row.addWidget(self.wake_model_edit, 1)
-        wake_model_browse = QPushButton("Browse…")
-        wake_model_browse.clicked.connect(lambda _=False: self._browse_file(self.wake_model_edit,
-                                                                            "openWakeWord model (*.onnx)"))
-        wake_model_row.addWidget(wake_model_browse)
-        form.insertRow(0, "Wake phrase", self.wake_phrase_edit)
-        form.insertRow(1, "Sensitivity", self.sensitivity_spin)
-        form.insertRow(2, "Follow-up window", self.follow_up_spin)
-        form.insertRow(3, "Wake-word model", wake_model_row)
-        self.barge_in = QCheckBox("Barge-in: talking over a reply stops it, and what you say is the next question")
-        self.headphones = QCheckBox("I use headphones: the microphone cannot hear the speaker (no echo suppression)")
-        self.debug_recordings = QCheckBox("Keep debug recordings of everything the microphone hears")
+        layout = QVBoxLayout(page)
+        layout.addWidget(_hint("Always listening (switched on from the tray menu) answers only speech that starts "
+                               "with the wake phrase, or comes within the follow-up window after a reply."))
+        layout.addLayout(self._form(_not_checks(fields_on("listening"))))
+        self._add_checks(layout, fields_on("listening", kind="check"))
         folder = data_dir() / "recordings"
         self.debug_recordings_note = _hint(f"Debug recordings are saved to disk: every utterance heard while "
                                            f"listening, wake phrase or not, is written as a WAV file to {folder}. "
@@ -397,19 +316,8 @@ class SettingsDialog(QDialog):
                                            "delete the folder afterwards.")
         self.debug_recordings.toggled.connect(
             lambda on: self.debug_recordings_note.setStyleSheet(ERROR_STYLE if on else ""))
-        layout = QVBoxLayout(page)
-        layout.addWidget(_hint("Always listening (switched on from the tray menu) answers only speech that starts "
-                               "with the wake phrase, or comes within the follow-up window after a reply."))
-        layout.addLayout(form)
-        layout.addWidget(self.barge_in)
-        layout.addWidget(self.headphones)
-        layout.addWidget(self.debug_recordings)
         layout.addWidget(self.debug_recordings_note)
         layout.addStretch(1)
-        self._fields.update({"listen.wake_phrase": self.wake_phrase_edit, "listen.sensitivity": self.sensitivity_spin,
-                             "listen.follow_up_s": self.follow_up_spin, "listen.barge_in": self.barge_in,
-                             "listen.headphones": self.headphones, "listen.debug_recordings": self.debug_recordings,
-                             "listen.wake_model": self.wake_model_edit})
         return page
 
     def _hotkeys_page(self) -> QWidget:
@@ -429,19 +337,16 @@ class SettingsDialog(QDialog):
         else:
             self.hotkey_problem_label.hide()
         layout.addWidget(self.hotkey_problem_label)
-
-        form = QFormLayout()
-        self.toggle_edit, self.toggle_record_button = self._hotkey_row(form, "Show / hide the launcher",
-                                                                       "ui.toggle_hotkey")
-        self.ptt_edit, self.ptt_record_button = self._hotkey_row(form, "Push to talk (hold)", "ui.push_to_talk_hotkey")
-        self.ptt_edit.setPlaceholderText("empty: off")
-        self.screen_key_edit, self.screen_record_button = self._hotkey_row(form, "Ask about the screen",
-                                                                           "ui.screen_hotkey")
-        self.screen_key_edit.setPlaceholderText("empty: off")
-        layout.addLayout(form)
+        layout.addLayout(self._form(_not_checks(fields_on("hotkeys"))))
         layout.addWidget(_hint("The mute hotkey is on the Listening page."))
+        layout.addWidget(_hint('Syntax: modifiers and named keys in angle brackets, letters bare, joined by "+", '
+                               'e.g. <ctrl>+<alt>+<space> or <cmd>+<shift>+a.'))
+        self._add_checks(layout, fields_on("hotkeys", kind="check"))
+        layout.addStretch(1)
+        return page
 
-        # One recorder serves every hotkey row; it converts what the user presses into pynput syntax.
+    def _hotkey_recorder(self) -> None:
+        """One recorder serves every hotkey row; it converts what the user presses into pynput syntax."""
         self.recorder = QKeySequenceEdit()
         self.recorder.setMaximumSequenceLength(1)
         self.recorder.editingFinished.connect(self._recorded)
@@ -454,74 +359,25 @@ class SettingsDialog(QDialog):
         self.recorder_row.hide()
         self.hotkey_status = QLabel()
         self.hotkey_status.setWordWrap(True)
-        layout.addWidget(_hint('Syntax: modifiers and named keys in angle brackets, letters bare, joined by "+", '
-                               'e.g. <ctrl>+<alt>+<space> or <cmd>+<shift>+a.'))
-
-        self.launcher_listens = QCheckBox("The launcher starts listening at once (otherwise it waits for typing)")
-        self.start_hidden = QCheckBox("Start hidden in the system tray")
-        layout.addWidget(self.launcher_listens)
-        layout.addWidget(self.start_hidden)
-        layout.addStretch(1)
-        self._fields.update({"ui.launcher_listens": self.launcher_listens, "ui.start_hidden": self.start_hidden})
-        return page
-
-    def _hotkey_row(self, form: QFormLayout, title: str, key: str) -> tuple[QLineEdit, QPushButton]:
-        edit = QLineEdit()
-        button = QPushButton("Record…")
-        button.clicked.connect(lambda: self._start_recording(edit))
-        row = QHBoxLayout()
-        row.addWidget(edit, 1)
-        row.addWidget(button)
-        form.addRow(title, row)
-        self._fields[key] = edit
-        return edit, button
 
     def _screen_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout()
-        self.screen_target_combo = QComboBox()
-        self.screen_target_combo.addItem("The screen under the pointer", "screen")
-        self.screen_target_combo.addItem("The active window", "window")
-        self.screen_target_combo.addItem("All screens", "all")
-        self.voice_trigger = QCheckBox('Questions like "what\'s on my screen?" capture the screen by themselves')
-        self.screen_ocr = QCheckBox("Read the screen's text for the language model (RapidOCR, on this computer)")
-        self.vision_model_edit = QLineEdit()
-        self.vision_model_edit.setPlaceholderText("empty: OCR + the language model; or e.g. "
-                                                  "HuggingFaceTB/SmolVLM-256M-Instruct or a folder")
-        form.addRow("A screen question captures", self.screen_target_combo)
-        form.addRow("Vision model", self.vision_model_edit)
         layout = QVBoxLayout(page)
-        layout.addLayout(form)
-        layout.addWidget(self.voice_trigger)
-        layout.addWidget(self.screen_ocr)
+        layout.addLayout(self._form(_not_checks(fields_on("screen"))))
+        self._add_checks(layout, fields_on("screen", kind="check"))
         layout.addWidget(_hint("Captures stay in memory for the question they were taken for; they are never "
                                "written to disk. They go to the cloud model only if you allow it under Cloud."))
         layout.addStretch(1)
-        self._fields.update({"screen.target": self.screen_target_combo, "screen.voice_trigger": self.voice_trigger,
-                             "screen.ocr": self.screen_ocr, "screen.vision_model": self.vision_model_edit})
         return page
 
     def _cloud_page(self) -> QWidget:
         page = QWidget()
-        self.policy_combo = QComboBox()
-        self.policy_combo.addItem("Local only (nothing leaves this computer)", "local")
-        self.policy_combo.addItem("Auto (local first, the cloud when it is slow or missing)", "auto")
-        self.policy_combo.addItem("Cloud first (the local model as fallback)", "cloud")
+        top = self._form(fields_on("cloud", group="policy"))
         self.policy_combo.currentIndexChanged.connect(self._update_cloud_enabled)
 
         self.cloud_box = QGroupBox("Cloud model (any OpenAI-compatible endpoint)")
-        form = QFormLayout(self.cloud_box)
-        self.base_url_edit = QLineEdit()
-        self.base_url_edit.setPlaceholderText("https://api.openai.com/v1")
-        self.cloud_model_edit = QLineEdit()
-        self.cloud_model_edit.setPlaceholderText("gpt-4o-mini")
-        self.timeout_spin = QDoubleSpinBox()
-        self.timeout_spin.setRange(1, 600)
-        self.timeout_spin.setDecimals(1)
-        self.timeout_spin.setSuffix(" s")
-        self.cloud_speech = QCheckBox("Also transcribe and speak through the endpoint's audio API")
-        self.screen_to_cloud = QCheckBox("Allow screen images to be sent to the cloud model (screen questions then "
-                                         "send a picture of your screen to this endpoint)")
+        form = self._form(fields_on("cloud", group="endpoint"))
+        self.cloud_box.setLayout(form)
         self.screen_to_cloud_warning = _hint("⚠ Screen images are sent to the cloud model: whatever your screen "
                                              "shows when you ask (messages, documents, passwords) leaves this "
                                              "computer.")
@@ -540,102 +396,132 @@ class SettingsDialog(QDialog):
         key_row.addWidget(self.remove_key_button)
         self.key_status = QLabel()
         self.key_status.setWordWrap(True)
-        form.addRow("Base URL", self.base_url_edit)
-        form.addRow("Model", self.cloud_model_edit)
-        form.addRow("Timeout", self.timeout_spin)
-        form.addRow("", self.cloud_speech)
-        form.addRow("", self.screen_to_cloud)
         form.addRow("", self.screen_to_cloud_warning)
         form.addRow("API key", key_row)
         form.addRow("", self.key_status)
 
         privacy = QGroupBox("Privacy")
-        self.save_history = QCheckBox("Keep conversations in the history on this computer")
-        QVBoxLayout(privacy).addWidget(self.save_history)
+        self._add_checks(QVBoxLayout(privacy), fields_on("cloud", group="privacy"))
 
         layout = QVBoxLayout(page)
-        top = QFormLayout()
-        top.addRow("Policy", self.policy_combo)
         layout.addLayout(top)
         layout.addWidget(self.cloud_box)
         layout.addWidget(privacy)
         layout.addStretch(1)
-        self._fields.update({"cloud.policy": self.policy_combo, "cloud.base_url": self.base_url_edit,
-                             "cloud.model": self.cloud_model_edit, "cloud.timeout_s": self.timeout_spin,
-                             "cloud.speech": self.cloud_speech, "cloud.screen_to_cloud": self.screen_to_cloud,
-                             "privacy.save_history": self.save_history})
         return page
 
-    # --- values <-> widgets -----------------------------------------------------------------------------
+    # --- fields: built, loaded and read from the table ------------------------------------------------
+
+    def _build(self, spec: Field) -> QWidget | QHBoxLayout:
+        """Make one field's widgets; returns what goes in its row (the editor, or the editor with its buttons)."""
+        extras: list[QWidget] = []
+        row: QWidget | QHBoxLayout
+        if spec.kind == "check":
+            editor: QWidget = QCheckBox(spec.label)
+            row = editor
+        elif spec.kind == "choice":
+            editor = combo = QComboBox()
+            for label, value in spec.choices:
+                combo.addItem(label, value)
+            row = editor
+        elif spec.kind == "number":
+            editor = spin = QDoubleSpinBox()
+            spin.setRange(spec.minimum, spec.maximum)
+            spin.setSingleStep(spec.step)
+            spin.setDecimals(spec.decimals)
+            spin.setSuffix(spec.suffix)
+            spin.setSpecialValueText(spec.special)
+            row = editor
+        elif spec.kind == "device":
+            editor = combo = QComboBox()
+            combo.setEditable(True)  # a device may also be named by the start of its name, or its index
+            combo.addItem(SYSTEM_DEFAULT)
+            combo.setEnabled(False)  # until the listing is back
+            combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            test = QPushButton("Test")
+            test.clicked.connect(self._test_input if spec.key == "audio.input_device" else self._test_output)
+            status = QLabel()
+            status.setWordWrap(True)
+            extras = [test, status]
+            row = _hbox(editor, test)
+        else:  # text, model, hotkey: a line edit, with a button when there is something to pick or record
+            editor = edit = QLineEdit()
+            edit.setPlaceholderText(spec.placeholder)
+            row = editor
+            if spec.kind == "hotkey":
+                record = QPushButton("Record…")
+                record.clicked.connect(lambda: self._start_recording(edit))
+                extras = [record]
+                row = _hbox(editor, record)
+            elif spec.browse:
+                row = _hbox(editor, self._browse_button(edit, spec.browse))
+        if spec.tooltip:
+            editor.setToolTip(spec.tooltip)
+        self._fields[spec.key] = editor
+        for name, widget in zip(spec.attrs, (editor, *extras), strict=False):
+            setattr(self, name, widget)
+        return row
+
+    def _browse_button(self, edit: QLineEdit, what: str) -> QPushButton:
+        browse = QPushButton("Browse…")
+        if what.startswith("file+folder:"):  # a model that is one file (.gguf) or a folder (transformers)
+            filter_ = what.split(":", 1)[1]
+            menu = QMenu(browse)
+            menu.addAction(f"Model file ({filter_.split('(')[1].rstrip(')').lstrip('*')})…",
+                           lambda: self._browse_file(edit, filter_))
+            menu.addAction("Model folder…", lambda: self._browse_folder(edit))
+            browse.setMenu(menu)
+        elif what == "folder":
+            browse.clicked.connect(lambda _=False: self._browse_folder(edit))
+        else:
+            browse.clicked.connect(lambda _=False: self._browse_file(edit, what))
+        return browse
+
+    def _form(self, specs: list[Field]) -> QFormLayout:
+        """A form with a labelled row per field (a check box fills its row); a device's status line below it."""
+        form = QFormLayout()
+        for spec in specs:
+            row = self._build(spec)
+            form.addRow("" if spec.kind == "check" else spec.label, row)
+            if spec.kind == "device":
+                form.addRow("", getattr(self, spec.attrs[2]))
+        return form
+
+    def _add_checks(self, layout: QVBoxLayout, specs: list[Field]) -> None:
+        for spec in specs:
+            layout.addWidget(self._build(spec))
 
     def _set_values(self, c: Config) -> None:
-        for key in ("stt.model", "llm.model", "tts.voice", "vad.model"):
-            section, name = key.split(".")
-            self._fields[key].setText(getattr(getattr(c, section), name))
-        self.allow_downloads.setChecked(c.models.allow_downloads)
-        _set_device(self.input_combo, c.audio.input_device)
-        _set_device(self.output_combo, c.audio.output_device)
-        self.half_duplex.setChecked(c.audio.half_duplex)
-        _set_data(self.backend_combo, c.tts.backend)
-        self.espeak_voice_edit.setText(c.tts.espeak_voice)
-        self.rate_spin.setValue(c.tts.speaking_rate)
-        self.toggle_edit.setText(c.ui.toggle_hotkey)
-        self.ptt_edit.setText(c.ui.push_to_talk_hotkey)
-        self.screen_key_edit.setText(c.ui.screen_hotkey)
-        self.mute_key_edit.setText(c.ui.mute_hotkey)
-        self.wake_phrase_edit.setText(c.listen.wake_phrase)
-        self.wake_model_edit.setText(c.listen.wake_model)
-        self.sensitivity_spin.setValue(c.listen.sensitivity)
-        self.follow_up_spin.setValue(c.listen.follow_up_s)
-        self.barge_in.setChecked(c.listen.barge_in)
-        self.headphones.setChecked(c.listen.headphones)
-        self.debug_recordings.setChecked(c.listen.debug_recordings)
-        _set_data(self.screen_target_combo, c.screen.target)
-        self.voice_trigger.setChecked(c.screen.voice_trigger)
-        self.screen_ocr.setChecked(c.screen.ocr)
-        self.vision_model_edit.setText(c.screen.vision_model)
-        self.launcher_listens.setChecked(c.ui.launcher_listens)
-        self.start_hidden.setChecked(c.ui.start_hidden)
-        _set_data(self.policy_combo, c.cloud.policy)
-        self.base_url_edit.setText(c.cloud.base_url)
-        self.cloud_model_edit.setText(c.cloud.model)
-        self.timeout_spin.setValue(c.cloud.timeout_s)
-        self.cloud_speech.setChecked(c.cloud.speech)
-        self.screen_to_cloud.setChecked(c.cloud.screen_to_cloud)
-        self.save_history.setChecked(c.privacy.save_history)
+        for spec in settings_fields.FIELDS:
+            widget, value = self._fields[spec.key], getattr(getattr(c, spec.section), spec.name)
+            if spec.kind == "check":
+                widget.setChecked(value)
+            elif spec.kind == "choice":
+                _set_data(widget, value)
+            elif spec.kind == "number":
+                widget.setValue(value)
+            elif spec.kind == "device":
+                _set_device(widget, value)
+            else:
+                widget.setText(value)
         self._update_cloud_enabled()
 
     def _values(self) -> dict[str, Any]:
-        values: dict[str, Any] = {key: self._fields[key].text().strip()
-                                  for key in ("stt.model", "llm.model", "tts.voice", "vad.model", "tts.espeak_voice",
-                                              "ui.toggle_hotkey", "ui.push_to_talk_hotkey", "ui.screen_hotkey",
-                                              "ui.mute_hotkey", "listen.wake_phrase", "listen.wake_model",
-                                              "screen.vision_model",
-                                              "cloud.base_url", "cloud.model")}
-        values.update({
-            "models.allow_downloads": self.allow_downloads.isChecked(),
-            "audio.input_device": _device_value(self.input_combo),
-            "audio.output_device": _device_value(self.output_combo),
-            "audio.half_duplex": self.half_duplex.isChecked(),
-            "tts.backend": self.backend_combo.currentData(),
-            # Spin boxes hold binary floats; round to what they display so 1.1 stays 1.1 in the file.
-            "tts.speaking_rate": round(self.rate_spin.value(), self.rate_spin.decimals()),
-            "ui.launcher_listens": self.launcher_listens.isChecked(),
-            "ui.start_hidden": self.start_hidden.isChecked(),
-            "cloud.policy": self.policy_combo.currentData(),
-            "cloud.timeout_s": round(self.timeout_spin.value(), self.timeout_spin.decimals()),
-            "cloud.speech": self.cloud_speech.isChecked(),
-            "cloud.screen_to_cloud": self.screen_to_cloud.isChecked(),
-            "screen.target": self.screen_target_combo.currentData(),
-            "screen.voice_trigger": self.voice_trigger.isChecked(),
-            "screen.ocr": self.screen_ocr.isChecked(),
-            "privacy.save_history": self.save_history.isChecked(),
-            "listen.sensitivity": round(self.sensitivity_spin.value(), self.sensitivity_spin.decimals()),
-            "listen.follow_up_s": round(self.follow_up_spin.value(), self.follow_up_spin.decimals()),
-            "listen.barge_in": self.barge_in.isChecked(),
-            "listen.headphones": self.headphones.isChecked(),
-            "listen.debug_recordings": self.debug_recordings.isChecked(),
-        })
+        values: dict[str, Any] = {}
+        for spec in settings_fields.FIELDS:
+            widget = self._fields[spec.key]
+            if spec.kind == "check":
+                values[spec.key] = widget.isChecked()
+            elif spec.kind == "choice":
+                values[spec.key] = widget.currentData()
+            elif spec.kind == "number":
+                # Spin boxes hold binary floats; round to what they display so 1.1 stays 1.1 in the file.
+                number = round(widget.value(), widget.decimals())
+                values[spec.key] = int(number) if spec.decimals == 0 else number  # an integer setting
+            elif spec.kind == "device":
+                values[spec.key] = _device_value(widget)
+            else:
+                values[spec.key] = widget.text().strip()
         return values
 
     def _update_cloud_enabled(self) -> None:
@@ -971,6 +857,17 @@ def _hint(text: str) -> QLabel:
 def _status(label: QLabel, text: str, *, error: bool = False) -> None:
     label.setStyleSheet(ERROR_STYLE if error else "")
     label.setText(text)
+
+
+def _not_checks(specs: list[Field]) -> list[Field]:
+    return [spec for spec in specs if spec.kind != "check"]
+
+
+def _hbox(editor: QWidget, button: QPushButton) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addWidget(editor, 1)
+    row.addWidget(button)
+    return row
 
 
 def _set_data(combo: QComboBox, value: str) -> None:

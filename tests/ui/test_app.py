@@ -213,3 +213,14 @@ def test_turning_history_off_in_the_settings_keeps_nothing(desktop, qtbot):
     qtbot.waitUntil(lambda: desktop.open_turn is None, timeout=10_000)
     assert len(desktop.history.conversations()) == before
     desktop.apply_settings(desktop.config.replace("privacy", save_history=True))
+
+
+def test_core_errors_reach_the_window_without_command_line_advice(desktop, qtbot):
+    message = ("there is no display to capture (DISPLAY and WAYLAND_DISPLAY are unset): ask about an image file "
+               "instead (assistant ask --image FILE).")
+    desktop.bus.publish(ErrorOccurred(code="screen-no-display", message=message))
+    qtbot.waitUntil(lambda: desktop.window.banner_code == "screen-no-display", timeout=10_000)
+    shown = desktop.window.banner_text.text()
+    assert shown == "there is no display to capture (DISPLAY and WAYLAND_DISPLAY are unset)."
+    assert "assistant ask" not in shown
+    desktop.window.clear_error()

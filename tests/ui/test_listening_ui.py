@@ -89,7 +89,7 @@ def voice_desktop(desktop, qtbot, stt, vad, pulse):
         return listen(source, **kwargs)
 
     assistant.listen = spy
-    desktop.assistant_built.emit((desktop._generation, assistant), None, [])
+    desktop.builder.built.emit((desktop.builder.generation, assistant), None, [])
     qtbot.waitUntil(lambda: desktop.chat_ready and desktop.voice_ready, timeout=WAIT_MS)
     desktop.pulse = pulse
     return desktop

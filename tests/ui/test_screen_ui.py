@@ -312,7 +312,7 @@ def ready_desktop(desktop, qtbot):
     llm = SeeingLLM()
     assistant = Assistant(Config(), bus=desktop.bus, llm=llm, screen=ScreenAnswerer([llm], NoOCR()))
     assistant.start()
-    desktop.assistant_built.emit((desktop._generation, assistant), None, [])
+    desktop.builder.built.emit((desktop.builder.generation, assistant), None, [])
     qtbot.waitUntil(lambda: desktop.chat_ready, timeout=WAIT_MS)
     desktop.llm = llm
     return desktop
@@ -467,6 +467,6 @@ def test_changing_the_screen_settings_rebuilds_the_assistant_and_keeps_the_attac
     assert rebuilt == [True]  # a new assistant is on its way ...
     llm = SeeingLLM()
     assistant = Assistant(desktop.config, bus=desktop.bus, llm=llm, screen=ScreenAnswerer([llm], NoOCR()))
-    desktop.assistant_built.emit((desktop._generation, assistant), None, [])
+    desktop.builder.built.emit((desktop.builder.generation, assistant), None, [])
     qtbot.waitUntil(lambda: desktop.assistant is assistant, timeout=WAIT_MS)
     assert assistant.attachment is image  # ... and the next question is still about the attachment

@@ -402,3 +402,36 @@ def test_a_bad_listening_setting_is_refused_with_the_reason(qtbot, open_dialog, 
     field = dialog.field(key)
     assert dialog.focusWidget() is field
     assert dialog.tabs.currentIndex() == PAGES.index("listening")  # the page that holds it is shown
+
+
+def test_every_field_comes_from_the_one_table(open_dialog):
+    from ui.settings_fields import FIELDS
+
+    dialog = open_dialog()
+    assert len({f.key for f in FIELDS}) == len(FIELDS)  # each setting once
+    for spec in FIELDS:
+        widget = dialog.field(spec.key)
+        assert getattr(dialog, spec.attrs[0]) is widget if spec.attrs else True
+        page = dialog.tabs.widget(PAGES.index(spec.page))
+        assert page.isAncestorOf(widget), f"{spec.key} is not on the {spec.page} page"
+        assert hasattr(Config(), spec.section) and hasattr(getattr(Config(), spec.section), spec.name)
+        if spec.tooltip:
+            assert widget.toolTip() == spec.tooltip
+
+
+def test_a_field_added_to_the_table_is_built_loaded_validated_and_saved(qtbot, open_dialog, settings_path,
+                                                                        monkeypatch):
+    from ui import settings_fields
+
+    extra = settings_fields.Field("llm.max_new_tokens", "models", "number", "Longest reply", ("max_tokens_spin",),
+                                  minimum=1, maximum=100_000, decimals=0, tooltip="in tokens")
+    monkeypatch.setattr(settings_fields, "FIELDS", (*settings_fields.FIELDS, extra))
+    dialog = open_dialog(Config().replace("llm", max_new_tokens=64))
+    assert dialog.max_tokens_spin.value() == 64  # loaded
+    dialog.max_tokens_spin.setValue(5000)  # over the config's limit (4096): refused with the setting's name
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert "llm.max_new_tokens" in dialog.error_label.text()
+    assert dialog.focusWidget() is dialog.max_tokens_spin
+    dialog.max_tokens_spin.setValue(200)
+    assert _save(qtbot, dialog) == Config().replace("llm", max_new_tokens=200)
+    assert load_config(settings_path, env={}).llm.max_new_tokens == 200
