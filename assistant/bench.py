@@ -24,8 +24,8 @@ from assistant.cli import TurnLog
 from assistant.config import Config, build_config
 from assistant.contracts.errors import InputError
 from assistant.contracts.turns import CancelToken
-from assistant.conversation import Conversation
-from assistant.sentences import SentenceSplitter
+from assistant.pipeline.conversation import Conversation
+from assistant.pipeline.sentences import SentenceSplitter
 from assistant.timings import VOICE_MARKS
 
 BASELINE_MARKS = ("end_of_speech_detected", "stt", "llm_reply", "tts_all", "voice_to_voice")

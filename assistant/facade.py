@@ -38,15 +38,14 @@ from assistant.contracts.ports import (
     WakeWordSpotter,
 )
 from assistant.contracts.screen import ScreenImage
-from assistant.contracts.turns import TurnCounter
 from assistant.contracts.types import SAMPLE_RATE, SpeculativeUtterance, TurnRequest, Utterance
-from assistant.conversation import Conversation
 from assistant.memory import release_freed_memory, release_freed_memory_soon
-from assistant.orchestrator import Listener, LlmStage, SttStage, TtsStage, TurnTracker
+from assistant.pipeline.listener import Listener
+from assistant.pipeline.segmenter import Segmenter, SpeechSegment, SpeechStart
+from assistant.pipeline.stage import Stage
+from assistant.pipeline.wiring import build_pipeline
 from assistant.screen import SCREEN_TARGETS, screen_target_for
 from assistant.screen_answer import ScreenAnswerer
-from assistant.segmenter import Segmenter, SpeechSegment, SpeechStart
-from assistant.stage import Stage
 from assistant.wake import WakeMatch, WakePhrase, WakeWindow
 
 log = logging.getLogger(__name__)
@@ -68,19 +67,8 @@ class Assistant:
                  spotter: WakeWordSpotter | None = None) -> None:
         self.config = config
         self.bus = bus or EventBus()
-        self.turns = TurnCounter()
-        self.tracker = TurnTracker(self.bus)
-        self.conversation = Conversation(config.llm.system_prompt, config.llm.context_tokens,
-                                         config.llm.max_new_tokens)
         self.vad, self.sink = vad, sink
-        self.tts_stage = TtsStage(self.bus, tts, self.tracker, self.turns, sink) if tts and sink else None
-        self.llm_stage = (LlmStage(self.bus, llm, self.tracker, self.turns, self.conversation, self.tts_stage,
-                                   screen, capture_screen) if llm else None)
-        language = None if config.stt.language == "auto" else config.stt.language
-        self.stt_stage = SttStage(self.bus, stt, self.tracker, self.llm_stage, language) if stt else None
         self._attachment: ScreenImage | None = None  # asked about by the next question, typed or spoken
-        if self.stt_stage is not None and screen is not None:
-            self.stt_stage.screen_for = self._screen_for
         self._listener: Listener | None = None
         self._started = False
         self._speaking_turn: int | None = None  # the turn whose reply is being spoken
@@ -96,19 +84,19 @@ class Assistant:
         self._last_voice: tuple[int, Utterance] | None = None  # the latest spoken question and its turn
         self._carry: Utterance | None = None  # a question cut short by a pause: the next speech continues it
         self._phrase_alone: Utterance | None = None  # the phrase said alone: the question is heard after it
-        if self.stt_stage is not None:
-            self.stt_stage.wake, self.stt_stage.on_wake = self.wake, self._on_wake
-            if config.vad.unfinished_silence_ms:
-                self.stt_stage.on_judged = self._on_judged
-        self.bus.subscribe(self._track_speaking)
         self._released_after_load = False
         self._load_lock = threading.Lock()
-        for stage in self.stages:
-            stage.after_load = self._after_stage_load
+        self.pipeline = build_pipeline(config, self.bus, stt=stt, llm=llm, tts=tts, sink=sink, screen=screen,
+                                       capture=capture_screen, screen_for=self._screen_for,
+                                       on_judged=self._on_judged, wake=self.wake, on_wake=self._on_wake,
+                                       after_load=self._after_stage_load)
+        self.tracker, self.conversation = self.pipeline.tracker, self.pipeline.conversation
+        self.stt_stage, self.llm_stage, self.tts_stage = self.pipeline.stt, self.pipeline.llm, self.pipeline.tts
+        self.bus.subscribe(self._track_speaking)
 
     @property
     def stages(self) -> list[Stage]:
-        return [s for s in (self.stt_stage, self.llm_stage, self.tts_stage) if s is not None]
+        return self.pipeline.stages
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -255,8 +243,7 @@ class Assistant:
     def interrupt(self) -> int | None:
         """Stop the current turn now: generation, synthesis and queued audio. Returns its id. Of a spoken reply
         the conversation keeps what the user heard."""
-        open_turns = self.tracker.open_turns()
-        self.turns.interrupt()
+        open_turns = self.tracker.cancel_all()
         if self.sink is not None:
             self.sink.flush()
         now = time.monotonic()
@@ -353,9 +340,7 @@ class Assistant:
             self.interrupt()  # a new question supersedes the answer in progress
         elif self.sink is not None:
             self.sink.flush()  # and the end of an earlier answer still being spoken
-        token = self.turns.begin()
-        self.tracker.open(token.turn_id, origin)
-        return token.turn_id
+        return self.tracker.begin(origin).turn_id
 
     def _on_utterance(self, segment: SpeechSegment) -> None:
         assert self.stt_stage is not None

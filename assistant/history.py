@@ -34,7 +34,7 @@ from assistant.contracts.events import (
     TurnEnded,
 )
 from assistant.contracts.types import ChatMessage, Role
-from assistant.conversation import CUT_OFF, Conversation
+from assistant.pipeline.conversation import CUT_OFF, Conversation
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from assistant.contracts.errors import AudioDeviceError
 from assistant.contracts.events import ErrorOccurred, ListeningStarted, ListeningStopped, SpeakingStarted, SpeechStarted
 from assistant.contracts.types import SAMPLE_RATE, AudioChunk
 from assistant.facade import Assistant
-from assistant.orchestrator import Listener
-from assistant.segmenter import Segmenter
+from assistant.pipeline.listener import Listener
+from assistant.pipeline.segmenter import Segmenter
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
 from tests.helpers import EventLog, wait_until

@@ -20,9 +20,9 @@ from assistant.contracts.events import (
     TurnEnded,
     TurnInterrupted,
 )
-from assistant.conversation import CUT_OFF
 from assistant.facade import Assistant
-from assistant.orchestrator import Prefill
+from assistant.pipeline.conversation import CUT_OFF
+from assistant.pipeline.write_ahead import Prefill
 from audio.file_source import FileSource
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like

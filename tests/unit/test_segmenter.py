@@ -2,7 +2,14 @@ import numpy as np
 
 from assistant.config import VadConfig
 from assistant.contracts.types import AudioChunk
-from assistant.segmenter import Segmenter, SpeechPaused, SpeechResumed, SpeechSegment, SpeechStart, SpeechTooShort
+from assistant.pipeline.segmenter import (
+    Segmenter,
+    SpeechPaused,
+    SpeechResumed,
+    SpeechSegment,
+    SpeechStart,
+    SpeechTooShort,
+)
 from tests.fakes import EnergyVAD, speech_like
 
 

@@ -13,6 +13,7 @@ from assistant.bus import EventBus
 from assistant.contracts.errors import AssistantError, ModelError
 from assistant.contracts.events import ErrorOccurred, ModelLoading, ModelProgress, ModelReady
 from assistant.contracts.ports import Loadable
+from assistant.pipeline.turns import TurnTracker
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +28,15 @@ class Stage:
 
     role = "stage"
 
-    def __init__(self, bus: EventBus, model: Loadable | None, name: str | None = None) -> None:
+    def __init__(self, bus: EventBus, model: Loadable | None, name: str | None = None,
+                 after_load: Callable[[], None] | None = None) -> None:
         self.bus = bus
         self.model = model
         self.inbox: queue.Queue[Any] = queue.Queue()
         self.ready = threading.Event()
         self.load_error: AssistantError | None = None
         self.load_seconds: float | None = None
-        self.after_load: Callable[[], None] | None = None  # called on this thread once the load has ended
+        self.after_load = after_load  # called on this thread once the load has ended
         self._thread = threading.Thread(target=self._run, name=name or f"{self.role}-stage", daemon=True)
 
     def start(self) -> None:
@@ -96,3 +98,19 @@ class Stage:
     def on_error(self, item: Any, error: AssistantError) -> None:
         self.bus.publish(ErrorOccurred(code=error.code, message=error.message,
                                        turn_id=getattr(item, "turn_id", None)))
+
+
+class TurnStage(Stage):
+    """A stage whose errors fail the turn they belong to."""
+
+    def __init__(self, bus: EventBus, model, tracker: TurnTracker, name: str | None = None,
+                 after_load: Callable[[], None] | None = None) -> None:
+        super().__init__(bus, model, name, after_load)
+        self.tracker = tracker
+
+    def on_error(self, item, error: AssistantError) -> None:
+        turn_id = getattr(item, "turn_id", None)  # a message, not an adapter: not every message has a turn
+        if turn_id is not None and self.tracker.is_open(turn_id):
+            self.tracker.fail(turn_id, error)
+        else:
+            super().on_error(item, error)

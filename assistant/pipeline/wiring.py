@@ -1,0 +1,57 @@
+"""The one place the stages of a turn are joined: each stage is given its downstream's inbox (a queue), never
+another stage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.bus import EventBus
+from assistant.config import Config
+from assistant.contracts.ports import AudioSink, LanguageModel, SpeechToText, TextToSpeech
+from assistant.contracts.screen import ScreenImage
+from assistant.contracts.types import Utterance
+from assistant.pipeline.conversation import Conversation
+from assistant.pipeline.llm import LlmStage
+from assistant.pipeline.stage import Stage
+from assistant.pipeline.stt import SttStage
+from assistant.pipeline.tts import TtsStage
+from assistant.pipeline.turns import TurnTracker
+from assistant.screen_answer import ScreenAnswerer
+from assistant.wake import WakeMatch, WakePhrase
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """The turn's owner of state (``tracker``), the conversation, and the stages (None where not configured)."""
+
+    tracker: TurnTracker
+    conversation: Conversation
+    stt: SttStage | None
+    llm: LlmStage | None
+    tts: TtsStage | None
+
+    @property
+    def stages(self) -> list[Stage]:
+        return [s for s in (self.stt, self.llm, self.tts) if s is not None]
+
+
+def build_pipeline(config: Config, bus: EventBus, *, stt: SpeechToText | None, llm: LanguageModel | None,
+                   tts: TextToSpeech | None, sink: AudioSink | None, screen: ScreenAnswerer | None,
+                   capture: Callable[[str], ScreenImage],
+                   screen_for: Callable[[str], tuple[ScreenImage | None, str]] | None,
+                   on_judged: Callable[[tuple, bool], None] | None, wake: WakePhrase,
+                   on_wake: Callable[[Utterance, WakeMatch], int | None],
+                   after_load: Callable[[], None]) -> Pipeline:
+    """STT -> LLM -> TTS -> ``sink``; a stage without its model is left out (no voice: typed questions only)."""
+    tracker = TurnTracker(bus)
+    conversation = Conversation(config.llm.system_prompt, config.llm.context_tokens, config.llm.max_new_tokens)
+    tts_stage = TtsStage(bus, tts, tracker, sink, after_load) if tts and sink else None
+    llm_stage = (LlmStage(bus, llm, tracker, conversation, tts_stage.inbox if tts_stage else None, screen, capture,
+                          after_load) if llm else None)
+    language = None if config.stt.language == "auto" else config.stt.language
+    stt_stage = (SttStage(bus, stt, tracker, llm_stage.inbox if llm_stage else None, language,
+                          screen_for=screen_for if screen is not None else None,
+                          on_judged=on_judged if config.vad.unfinished_silence_ms else None, wake=wake,
+                          on_wake=on_wake, after_load=after_load) if stt else None)
+    return Pipeline(tracker, conversation, stt_stage, llm_stage, tts_stage)
