@@ -31,7 +31,7 @@ def wake_spotter(config: Config):
 def echo_canceller(sink):
     """Takes what ``sink`` plays out of the microphone (always-listening barge-in); None for a sink that plays
     into no room (a recording), or keeps no reference of what it played."""
-    reference = getattr(sink, "reference", None)
+    reference = sink.reference if sink is not None else None
     if reference is None:
         return None
     from audio.echo import EchoSuppressor

@@ -183,7 +183,7 @@ class Assistant:
         self.start()
         if self._listener is not None:
             self._listener.stop()
-        hears_speaker = self.sink is not None and getattr(source, "hears_speaker", True)
+        hears_speaker = self.sink is not None and source.hears_speaker
         cfg = self.config.listen
         echo = gate = None
         if wake and cfg.barge_in and hears_speaker and not cfg.headphones:
@@ -198,7 +198,7 @@ class Assistant:
         # Only in real time: a file read faster than that would run through the longest silence before any
         # verdict arrives, and join the sentences that follow one another in it.
         segmenter.await_verdicts = (self.stt_stage is not None and self.stt_stage.on_judged is not None
-                                    and getattr(source, "realtime", True))
+                                    and source.realtime)
         self._listener = Listener(self.bus, segmenter, source, self._on_utterance,
                                   self._on_pause, gate=gate, echo=echo,
                                   on_speech_start=self._on_speech_start if wake else None,
@@ -271,7 +271,7 @@ class Assistant:
                 self._speaking_turn = None
             idle = not self.tracker.open_turns()
             if idle:  # the turn's caches and activations are garbage now
-                release_freed_memory_soon(not_before=getattr(self.sink, "playing_until", 0.0))
+                release_freed_memory_soon(not_before=self.sink.playing_until if self.sink is not None else 0.0)
             seconds = self.config.listen.follow_up_s
             if self._wake_mode and event.outcome == "completed" and seconds > 0 and idle:
                 self.wake_window.open(seconds)
@@ -332,7 +332,7 @@ class Assistant:
     def _mic_open(self) -> bool:
         if self._speaking_turn is not None and self.tracker.is_open(self._speaking_turn):
             return False
-        playing_until = getattr(self.sink, "playing_until", 0.0)
+        playing_until = self.sink.playing_until if self.sink is not None else 0.0
         return time.monotonic() > playing_until + self.ECHO_TAIL_S
 
     def _begin_turn(self, origin: float) -> int:

@@ -27,6 +27,7 @@ from assistant.contracts.ports import LanguageModel, Loadable
 from assistant.contracts.screen import ScreenImage
 from assistant.contracts.types import ChatMessage, Role, Sentence, TurnRequest
 from assistant.pipeline.conversation import Conversation
+from assistant.pipeline.router import RoutedLLM
 from assistant.pipeline.sentences import SentenceSplitter
 from assistant.pipeline.stage import TurnStage
 from assistant.pipeline.tts import EndOfReply
@@ -72,14 +73,15 @@ class LlmStage(TurnStage):
     def _load(self) -> None:
         super()._load()
         if self.load_error is None:  # the models loaded at start-up are not loaded again for screen questions
-            self._loaded |= {id(m) for m in (self.llm, getattr(self.llm, "local", None),
-                                             getattr(self.llm, "cloud", None)) if m is not None}
+            # A router (the core's own class, not an adapter) loaded its backends with it
+            parts = (self.llm.local, self.llm.cloud) if isinstance(self.llm, RoutedLLM) else ()
+            self._loaded |= {id(m) for m in (self.llm, *parts) if m is not None}
 
     def load_model(self, role: str, model: Loadable) -> None:
         """Load a model on first use (OCR, a VLM) on this thread, publishing the same events as start-up."""
         if id(model) in self._loaded:
             return
-        name = getattr(model, "name", role)
+        name = model.name
         self.bus.publish(ModelLoading(role=role, name=name))
         t0 = time.monotonic()
         try:
@@ -90,7 +92,7 @@ class LlmStage(TurnStage):
             raise
         self._loaded.add(id(model))
         self.bus.publish(ModelReady(role=role, name=name, seconds=time.monotonic() - t0,
-                                    device=str(getattr(model, "device", "cpu"))))
+                                    device=str(model.device)))
 
     def _screen_prompt(self, request: TurnRequest, timings: TurnTimings):
         """(model, messages, what to remember of the question) for a question about the screen or an image."""
@@ -177,7 +179,7 @@ class LlmStage(TurnStage):
         if not self.tracker.is_open(turn_id):
             return
         timings.mark("reply_done")
-        backend = getattr(model, "last_backend", model.name)  # the router says who finished the answer
+        backend = model.last_backend  # the router says who finished the answer
         self.bus.publish(ReplyFinished(turn_id=turn_id, text=reply, backend=backend, cancelled=cancelled))
         if speak:
             self.speech.put(EndOfReply(turn_id))  # type: ignore[union-attr]

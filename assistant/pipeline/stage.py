@@ -53,7 +53,7 @@ class Stage:
     def _load(self) -> None:
         if self.model is None:
             return
-        name = getattr(self.model, "name", self.role)
+        name = self.model.name
         self.bus.publish(ModelLoading(role=self.role, name=name))
         t0 = time.monotonic()
         try:
@@ -69,7 +69,7 @@ class Stage:
             return
         self.load_seconds = time.monotonic() - t0
         self.bus.publish(ModelReady(role=self.role, name=name, seconds=self.load_seconds,
-                                    device=str(getattr(self.model, "device", "cpu"))))
+                                    device=str(self.model.device)))
 
     def _run(self) -> None:
         try:

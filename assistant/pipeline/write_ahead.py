@@ -90,7 +90,7 @@ class WriteAhead:
 
     def _writes_ahead(self) -> bool:
         # Not on a cloud model: a reply the user may never ask for would be sent out and paid for.
-        return self.enabled and bool(getattr(self.llm, "runs_locally", False))
+        return self.enabled and self.llm.runs_locally
 
 
     def _write_ahead(self, request: Prefill) -> None:
@@ -140,10 +140,9 @@ class WriteAhead:
         """Run the question's prompt through the model while the end-of-turn silence runs, so that the turn, if
         it ends with these words, starts from its first token (a local model only; the reply is the same)."""
         self.discard()
-        prefill = getattr(self.llm, "prefill", None)
-        if prefill is None or self.busy():
+        if self.busy():
             return  # a turn is already waiting: it prefills its own prompt
         try:
-            prefill(self.conversation.messages_for(text, self.llm.count_tokens))
+            self.llm.prefill(self.conversation.messages_for(text, self.llm.count_tokens))
         except Exception as exc:  # only time is lost: the turn prefills its prompt itself
             log.warning("prefilling the prompt ahead of the turn failed: %s", exc)

@@ -25,6 +25,8 @@ class LiveSource:
 
     name = "live"
     exhausted = False
+    realtime = True
+    hears_speaker = True
 
     def __init__(self) -> None:
         self.blocks: queue.Queue = queue.Queue()

@@ -79,6 +79,7 @@ class SequenceSTT:
     """Hears the given transcripts, one per utterance; remembers the prompts it was given."""
 
     name = "sequence-stt"
+    device, compute_type, beam_size = "cpu", "n/a", 0
 
     def __init__(self, *texts):
         self.texts, self.prompts, self.seconds = list(texts), [], []
@@ -141,6 +142,7 @@ class PromptedSTT:
     """Hears ``prompted`` (with ``logprob``) when given the phrase as its prompt, ``plain`` without it."""
 
     name = "prompted-stt"
+    device, compute_type, beam_size = "cpu", "n/a", 0
 
     def __init__(self, prompted: str, logprob: float, plain: str) -> None:
         self.prompted, self.logprob, self.plain, self.prompts = prompted, logprob, plain, []
@@ -189,6 +191,7 @@ class PrefixSTT:
     prompt, without the phrase (the prompt reads as said already)."""
 
     name = "prefix-stt"
+    device, compute_type, beam_size = "cpu", "n/a", 0
 
     def __init__(self, phrase_s: float) -> None:
         self.phrase_s, self.calls = phrase_s, []
@@ -331,6 +334,7 @@ class BurstSpotter:
     second into each; nothing elsewhere."""
 
     name = "burst-spotter"
+    device = "cpu"
 
     def __init__(self, *bursts: int, fail: bool = False) -> None:
         self.bursts, self.fail = set(bursts), fail
