@@ -70,6 +70,7 @@ class Assistant:
         self.vad, self.sink = vad, sink
         self._attachment: ScreenImage | None = None  # asked about by the next question, typed or spoken
         self._listener: Listener | None = None
+        self._retired: list[Listener] = []  # listeners told to stop that may still be closing their source
         self._started = False
         self._speaking_turn: int | None = None  # the turn whose reply is being spoken
         # Always-listening mode: the phrase, when it is not needed, and what the speaker's echo is cleaned by.
@@ -127,8 +128,9 @@ class Assistant:
     def shutdown(self) -> None:
         if self.tracker.open_turns():
             self.interrupt()
-        if self._listener is not None:
-            self._listener.stop()
+        for listener in [*self._retired, self._listener]:
+            if listener is not None:
+                listener.stop()
         for stage in self.stages:
             stage.stop()
 
@@ -210,7 +212,7 @@ class Assistant:
 
     @property
     def listening(self) -> bool:
-        return self._listener is not None and not self._listener.done.is_set() and not self._listener.stopping
+        return self._listener is not None and not self._listener.ended.is_set() and not self._listener.stopping
 
     def set_listen_config(self, listen: ListenConfig,
                           keep_recording: Callable[[np.ndarray], None] | None = None,
@@ -230,15 +232,19 @@ class Assistant:
         return self.listening and self._wake_mode
 
     def stop_listening(self, *, answer: bool = False) -> None:
-        """Stop listening; with ``answer`` what was said so far becomes a turn (push-to-talk released)."""
+        """Stop listening; with ``answer`` what was said so far becomes a turn (push-to-talk released). Returns at
+        once (it is called on the GUI thread): the listener closes its source on its own thread, which can take
+        seconds, and publishes ``ListeningStopped`` when it has."""
         listener, self._listener = self._listener, None
         self._wake_mode = False
         if listener is None:
             return
+        self._retired = [old for old in self._retired if not old.done.is_set()]
+        self._retired.append(listener)  # shutdown waits for it
         if answer:
             listener.finish()
-            listener.done.wait(2.0)
-        listener.stop()
+        else:
+            listener.request_stop()
 
     def interrupt(self) -> int | None:
         """Stop the current turn now: generation, synthesis and queued audio. Returns its id. Of a spoken reply

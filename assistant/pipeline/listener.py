@@ -56,7 +56,8 @@ class Listener:
         self.retry_s = retry_s
         self._stop = threading.Event()
         self._finish = threading.Event()
-        self.done = threading.Event()
+        self.ended = threading.Event()  # listening is over (set before ListeningStopped says so)
+        self.done = threading.Event()  # and everything about it has been published
         self.error: AssistantError | None = None
         self._thread = threading.Thread(target=self._run, name="listener", daemon=True)
 
@@ -64,8 +65,13 @@ class Listener:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop, and wait up to ``timeout`` for the source to be closed."""
         self._stop.set()
         self._thread.join(timeout)
+
+    def request_stop(self) -> None:
+        """Stop without waiting: the listener thread closes the source and publishes ``ListeningStopped``."""
+        self._stop.set()
 
     def finish(self) -> None:
         """End listening now, answering what was said so far (push-to-talk released)."""
@@ -122,6 +128,9 @@ class Listener:
         finally:
             self.source.stop()
             self._end_pause()  # a pause in progress will not be a turn now
+            # Over before it is said to be: whoever hears ListeningStopped (the GUI, on its own thread, however
+            # late the listener thread is scheduled) must find listening off, not still on.
+            self.ended.set()
             self.bus.publish(ListeningStopped(source=self.source.name))
             self.done.set()
 
