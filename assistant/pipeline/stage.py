@@ -47,6 +47,11 @@ class Stage:
             self.inbox.put(_STOP)
             self._thread.join(timeout)
 
+    @property
+    def running(self) -> bool:
+        """The stage's thread is alive (started and not stopped)."""
+        return self._thread.is_alive()
+
     def put(self, item: Any) -> None:
         self.inbox.put(item)
 
