@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 
 from assistant.bus import EventBus
@@ -56,6 +57,7 @@ class Listener:
         self.retry_s = retry_s
         self._stop = threading.Event()
         self._finish = threading.Event()
+        self._verdicts: queue.Queue[tuple[tuple, bool]] = queue.Queue()  # for the segmenter, from the STT stage
         self.ended = threading.Event()  # listening is over (set before ListeningStopped says so)
         self.done = threading.Event()  # and everything about it has been published
         self.error: AssistantError | None = None
@@ -68,6 +70,19 @@ class Listener:
         """Stop, and wait up to ``timeout`` for the source to be closed."""
         self._stop.set()
         self._thread.join(timeout)
+
+    def judged(self, key: tuple, unfinished: bool) -> None:
+        """The STT stage's verdict on the candidate ``key`` (any thread): the segmenter takes it on this listener's
+        thread, before its next block."""
+        self._verdicts.put((key, unfinished))
+
+    def _take_verdicts(self) -> None:
+        while True:
+            try:
+                key, unfinished = self._verdicts.get_nowait()
+            except queue.Empty:
+                return
+            self.segmenter.judged(key, unfinished)
 
     def request_stop(self) -> None:
         """Stop without waiting: the listener thread closes the source and publishes ``ListeningStopped``."""
@@ -91,6 +106,7 @@ class Listener:
             while not self._stop.is_set():
                 if self._finish.is_set():  # take in what was captured up to the release, then answer it
                     while (chunk := self.source.read(0.0)) is not None:
+                        self._take_verdicts()
                         self._handle(self.segmenter.push(chunk))
                     self._handle(self.segmenter.finish())
                     break
@@ -111,6 +127,7 @@ class Listener:
                             self._reset_segmenter()
                         continue
                     gated = False
+                    self._take_verdicts()
                     results = self.segmenter.push(chunk)
                     if self.spotter is not None:  # after the VAD has seen the block: is it in speech?
                         self._spot(chunk)

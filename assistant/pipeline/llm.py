@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from assistant.bus import EventBus
 from assistant.contracts.errors import AssistantError, ConfigError
@@ -29,12 +30,19 @@ from assistant.contracts.types import ChatMessage, Role, Sentence, TurnRequest
 from assistant.pipeline.conversation import Conversation
 from assistant.pipeline.router import RoutedLLM
 from assistant.pipeline.sentences import SentenceSplitter
-from assistant.pipeline.stage import TurnStage
+from assistant.pipeline.stage import Setting, TurnStage
 from assistant.pipeline.tts import EndOfReply
 from assistant.pipeline.turns import TurnTracker
 from assistant.pipeline.write_ahead import Prefill, Settle, WriteAhead
 from assistant.screen_answer import ScreenAnswerer
 from assistant.timings import TurnTimings
+
+
+@dataclass(frozen=True, slots=True)
+class UseCapture(Setting):
+    """Capture the screen with ``capture(target)`` from now on (a front-end hides its own windows around it)."""
+
+    capture: Callable[[str], ScreenImage]
 
 
 class LlmStage(TurnStage):
@@ -125,7 +133,10 @@ class LlmStage(TurnStage):
         self.put(Settle(done))
         return done.wait(timeout)
 
-    def handle(self, request: TurnRequest | Prefill | Settle) -> None:
+    def handle(self, request: TurnRequest | Prefill | Settle | UseCapture) -> None:
+        if isinstance(request, UseCapture):
+            self.capture = request.capture
+            return
         if isinstance(request, Settle):
             self.ahead.discard()
             request.done.set()

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 
 class RoutedLLM:
+    """A language model that answers with the local or the cloud backend, as the routing policy says."""
+
     def __init__(self, policy: str, local: LanguageModel | None, cloud: LanguageModel | None) -> None:
         if policy == "local" and cloud is not None:
             raise ValueError("a cloud model must not exist under the local-only policy")

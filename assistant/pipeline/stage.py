@@ -20,6 +20,12 @@ log = logging.getLogger(__name__)
 _STOP = object()
 
 
+class Setting:
+    """A message that changes how a stage works (not work for its model): taken even when the model failed to load."""
+
+    __slots__ = ()
+
+
 class Stage:
     """Loads its model on its own thread when started, then handles inbox items one at a time.
 
@@ -29,10 +35,10 @@ class Stage:
     role = "stage"
 
     def __init__(self, bus: EventBus, model: Loadable | None, name: str | None = None,
-                 after_load: Callable[[], None] | None = None) -> None:
+                 after_load: Callable[[], None] | None = None, inbox: queue.Queue | None = None) -> None:
         self.bus = bus
         self.model = model
-        self.inbox: queue.Queue[Any] = queue.Queue()
+        self.inbox: queue.Queue[Any] = inbox if inbox is not None else queue.Queue()
         self.ready = threading.Event()
         self.load_error: AssistantError | None = None
         self.load_seconds: float | None = None
@@ -88,7 +94,7 @@ class Stage:
             if item is _STOP:
                 return
             try:
-                if self.load_error is not None:
+                if self.load_error is not None and not isinstance(item, Setting):
                     raise self.load_error
                 self.handle(item)
             except Exception as exc:
@@ -109,8 +115,8 @@ class TurnStage(Stage):
     """A stage whose errors fail the turn they belong to."""
 
     def __init__(self, bus: EventBus, model, tracker: TurnTracker, name: str | None = None,
-                 after_load: Callable[[], None] | None = None) -> None:
-        super().__init__(bus, model, name, after_load)
+                 after_load: Callable[[], None] | None = None, inbox: queue.Queue | None = None) -> None:
+        super().__init__(bus, model, name, after_load, inbox)
         self.tracker = tracker
 
     def on_error(self, item, error: AssistantError) -> None:

@@ -7,6 +7,7 @@ import logging
 import queue
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from assistant.bus import EventBus
 from assistant.contracts.errors import NoSpeechError
@@ -15,12 +16,19 @@ from assistant.contracts.ports import SpeechToText
 from assistant.contracts.screen import ScreenImage
 from assistant.contracts.types import SpeculativeUtterance, Transcript, TurnRequest, Utterance
 from assistant.pipeline.sentences import sounds_unfinished
-from assistant.pipeline.stage import TurnStage
+from assistant.pipeline.stage import Setting, TurnStage
 from assistant.pipeline.turns import TurnTracker
+from assistant.pipeline.wake import WakeMatch, WakePhrase
 from assistant.pipeline.write_ahead import Prefill
-from assistant.wake import WakeMatch, WakePhrase
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class UseWakePhrase(Setting):
+    """Listen for this phrase from now on (new always-listening settings)."""
+
+    wake: WakePhrase
 
 
 class SttStage(TurnStage):
@@ -39,8 +47,8 @@ class SttStage(TurnStage):
                  screen_for: Callable[[str], tuple[ScreenImage | None, str]] | None = None,
                  on_judged: Callable[[tuple, bool], None] | None = None, wake: WakePhrase | None = None,
                  on_wake: Callable[[Utterance, WakeMatch], int | None] | None = None,
-                 after_load: Callable[[], None] | None = None) -> None:
-        super().__init__(bus, stt, tracker, "stt-stage", after_load)
+                 after_load: Callable[[], None] | None = None, inbox: queue.Queue | None = None) -> None:
+        super().__init__(bus, stt, tracker, "stt-stage", after_load, inbox)
         self.stt, self.questions, self.language = stt, questions, language
         self._speculative: tuple | None = None  # (key, transcript) of the last speculative run
         # (speech start, match): the phrase heard at a pause earlier in the speech in progress. The whole, heard
@@ -50,7 +58,10 @@ class SttStage(TurnStage):
         self.prefill_llm = True  # hand the speculative transcript to the LLM to prefill (off: for A/B runs)
         self.screen_for, self.on_judged, self.wake, self.on_wake = screen_for, on_judged, wake, on_wake
 
-    def handle(self, utterance: Utterance | SpeculativeUtterance) -> None:
+    def handle(self, utterance: Utterance | SpeculativeUtterance | UseWakePhrase) -> None:
+        if isinstance(utterance, UseWakePhrase):
+            self.wake = utterance.wake
+            return
         if isinstance(utterance, SpeculativeUtterance):
             self._speculative = None
             if not self.inbox.empty():

@@ -3,22 +3,26 @@ another stage."""
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.contracts.ports import AudioSink, LanguageModel, SpeechToText, TextToSpeech
 from assistant.contracts.screen import ScreenImage
-from assistant.contracts.types import Utterance
 from assistant.pipeline.conversation import Conversation
+from assistant.pipeline.listening import ListeningController
 from assistant.pipeline.llm import LlmStage
 from assistant.pipeline.stage import Stage
 from assistant.pipeline.stt import SttStage
 from assistant.pipeline.tts import TtsStage
 from assistant.pipeline.turns import TurnTracker
+from assistant.pipeline.wake import WakePhrase
 from assistant.screen_answer import ScreenAnswerer
-from assistant.wake import WakeMatch, WakePhrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,7 @@ class Pipeline:
     stt: SttStage | None
     llm: LlmStage | None
     tts: TtsStage | None
+    listening: ListeningController | None  # what heard speech becomes (with speech to text only)
 
     @property
     def stages(self) -> list[Stage]:
@@ -41,17 +46,25 @@ def build_pipeline(config: Config, bus: EventBus, *, stt: SpeechToText | None, l
                    capture: Callable[[str], ScreenImage],
                    screen_for: Callable[[str], tuple[ScreenImage | None, str]] | None,
                    on_judged: Callable[[tuple, bool], None] | None, wake: WakePhrase,
-                   on_wake: Callable[[Utterance, WakeMatch], int | None],
+                   begin_turn: Callable[[float], int], interrupt: Callable[[], Any],
+                   keep_recording: Callable[[np.ndarray], None] | None,
                    after_load: Callable[[], None]) -> Pipeline:
-    """STT -> LLM -> TTS -> ``sink``; a stage without its model is left out (no voice: typed questions only)."""
+    """(listener ->) listening controller -> STT -> LLM -> TTS -> ``sink``; a stage without its model is left out
+    (no voice: typed questions only). ``begin_turn`` and ``interrupt`` are the facade's (they reach the sink and
+    the conversation too)."""
     tracker = TurnTracker(bus)
     conversation = Conversation(config.llm.system_prompt, config.llm.context_tokens, config.llm.max_new_tokens)
     tts_stage = TtsStage(bus, tts, tracker, sink, after_load) if tts and sink else None
     llm_stage = (LlmStage(bus, llm, tracker, conversation, tts_stage.inbox if tts_stage else None, screen, capture,
                           after_load) if llm else None)
+    if stt is None:
+        return Pipeline(tracker, conversation, None, llm_stage, tts_stage, None)
+    transcripts: queue.Queue = queue.Queue()  # the STT stage's inbox, made first: the controller feeds it
+    listening = ListeningController(bus, tracker, transcripts, config.listen, wake, begin_turn=begin_turn,
+                                    interrupt=interrupt, keep_recording=keep_recording)
     language = None if config.stt.language == "auto" else config.stt.language
-    stt_stage = (SttStage(bus, stt, tracker, llm_stage.inbox if llm_stage else None, language,
-                          screen_for=screen_for if screen is not None else None,
-                          on_judged=on_judged if config.vad.unfinished_silence_ms else None, wake=wake,
-                          on_wake=on_wake, after_load=after_load) if stt else None)
-    return Pipeline(tracker, conversation, stt_stage, llm_stage, tts_stage)
+    stt_stage = SttStage(bus, stt, tracker, llm_stage.inbox if llm_stage else None, language,
+                         screen_for=screen_for if screen is not None else None,
+                         on_judged=on_judged if config.vad.unfinished_silence_ms else None, wake=wake,
+                         on_wake=listening.wake_heard, after_load=after_load, inbox=transcripts)
+    return Pipeline(tracker, conversation, stt_stage, llm_stage, tts_stage, listening)
