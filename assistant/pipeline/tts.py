@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.bus import EventBus
+from assistant.contracts.errors import AssistantError
 from assistant.contracts.events import SpeakingFinished, SpeakingStarted
 from assistant.contracts.ports import AudioSink, TextToSpeech
 from assistant.contracts.turns import CancelToken
@@ -37,6 +38,11 @@ class TtsStage(TurnStage):
         # turn -> (when each piece of its reply starts to be heard, the piece): what an interruption cut short
         self._heard: OrderedDict[int, list[tuple[float, str]]] = OrderedDict()
         self._heard_lock = threading.Lock()
+
+    def on_error(self, item: Sentence | EndOfReply, error: AssistantError) -> None:
+        """The turn fails (the speaker went away, the voice failed): it is not being spoken any more."""
+        self._speaking.discard(item.turn_id)
+        super().on_error(item, error)
 
     def heard(self, turn_id: int, at: float) -> str:
         """The pieces of ``turn_id``'s reply whose sound had begun by ``at`` (monotonic): what the user heard."""
