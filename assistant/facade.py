@@ -35,9 +35,8 @@ from assistant.contracts.screen import ScreenImage
 from assistant.contracts.types import TurnRequest
 from assistant.memory import release_freed_memory, release_freed_memory_soon
 from assistant.pipeline.listener import Listener
-from assistant.pipeline.listening import Listen, ListeningController, Retune, Spotted, StopListening
+from assistant.pipeline.listening import ListeningController, Retune, StopListening
 from assistant.pipeline.llm import UseCapture
-from assistant.pipeline.segmenter import Segmenter, SpeechPaused
 from assistant.pipeline.stage import Stage
 from assistant.pipeline.stt import UseWakePhrase
 from assistant.pipeline.wake import WakePhrase
@@ -192,19 +191,9 @@ class Assistant:
         if hears_speaker and echo is None and not (wake and cfg.headphones) and self.config.audio.half_duplex:
             gate = self._mic_open
         self._wake_mode = wake
-        controller = self.listening_controller
-        # Only in real time: a file read faster than that would run through the longest silence before any
-        # verdict arrives, and join the sentences that follow one another in it.
-        segmenter = Segmenter(self.vad, self.config.vad,
-                              await_verdicts=self.stt_stage.on_judged is not None and source.realtime)
-        listener = Listener(self.bus, segmenter, source, controller.put, lambda c: controller.put(SpeechPaused(c)),
-                            gate=gate, echo=echo,
-                            on_speech_start=controller.put if wake else None,
-                            spotter=self.spotter if wake else None, spot_threshold=0.8 - 0.6 * cfg.sensitivity,
-                            on_spotted=lambda score, t, in_speech: controller.put(Spotted(score, t, in_speech)),
-                            on_pause_over=self.llm_stage.drop_draft if self.llm_stage else None)
-        # Before the listener's first message: the controller takes the speech that follows in this mode
-        controller.put(Listen(wake, spotting=lambda: listener.spotter is not None))
+        listener = self.pipeline.listener(source, self.vad, self.config.vad, wake=wake, gate=gate, echo=echo,
+                                          spotter=self.spotter if wake else None,
+                                          spot_threshold=0.8 - 0.6 * cfg.sensitivity)
         self._listener = listener
         listener.start()
         return listener
