@@ -24,8 +24,9 @@ from assistant.cli import TurnLog
 from assistant.config import Config, build_config
 from assistant.contracts.errors import InputError
 from assistant.contracts.turns import CancelToken
-from assistant.conversation import Conversation
-from assistant.sentences import SentenceSplitter
+from assistant.pipeline.conversation import Conversation
+from assistant.pipeline.router import RoutedLLM
+from assistant.pipeline.sentences import SentenceSplitter
 from assistant.timings import VOICE_MARKS
 
 BASELINE_MARKS = ("end_of_speech_detected", "stt", "llm_reply", "tts_all", "voice_to_voice")
@@ -211,13 +212,12 @@ def paired(setting: str, base: list[dict], other: list[dict]) -> dict:
 def models_setup(assistant) -> dict:
     """How each model runs (device, precision, cache): the figures depend on it as much as on the hardware."""
     stt, llm, tts = assistant.stt_stage.stt, assistant.llm_stage.llm, assistant.tts_stage.tts
-    llm = getattr(llm, "local", None) or llm  # the local model behind the cloud router
+    if isinstance(llm, RoutedLLM) and llm.local is not None:
+        llm = llm.local  # the local model behind the cloud router
     return {
-        "stt": {"name": getattr(stt, "name", "?"), "device": getattr(stt, "device", "?"),
-                "compute_type": getattr(stt, "compute_type", "?"), "beam_size": getattr(stt, "beam_size", "?")},
-        "llm": {"name": getattr(llm, "name", "?"), "device": getattr(llm, "device", "?"),
-                "int8": getattr(llm, "quantized", False), "static_cache": getattr(llm, "static_cache", False)},
-        "tts": {"name": getattr(tts, "name", "?")},
+        "stt": {"name": stt.name, "device": stt.device, "compute_type": stt.compute_type, "beam_size": stt.beam_size},
+        "llm": {"name": llm.name, "device": llm.device, "int8": llm.quantized, "static_cache": llm.static_cache},
+        "tts": {"name": tts.name},
     }
 
 

@@ -31,7 +31,7 @@ def wake_spotter(config: Config):
 def echo_canceller(sink):
     """Takes what ``sink`` plays out of the microphone (always-listening barge-in); None for a sink that plays
     into no room (a recording), or keeps no reference of what it played."""
-    reference = getattr(sink, "reference", None)
+    reference = sink.reference if sink is not None else None
     if reference is None:
         return None
     from audio.echo import EchoSuppressor
@@ -93,7 +93,7 @@ def create_llm(config: Config):
     """The language model the routing policy allows. This is the one place that decides whether a cloud
     client exists at all: under the "local" policy none is built, so nothing can leave the machine."""
     from assistant.contracts.errors import AssistantError
-    from assistant.router import RoutedLLM
+    from assistant.pipeline.router import RoutedLLM
     from assistant.secrets import cloud_api_key
 
     policy = config.cloud.policy
@@ -135,7 +135,7 @@ def create_stt(config: Config):
     cloud_stt, _ = _cloud_speech(config)
     if cloud_stt is None:
         return registry.create_stt(config)
-    from assistant.router import RoutedSTT
+    from assistant.pipeline.router import RoutedSTT
 
     return RoutedSTT(config.cloud.policy, _local_or_none(registry.create_stt, config, "cloud"), cloud_stt)
 
@@ -148,7 +148,7 @@ def create_tts(config: Config):
     _, cloud_tts = _cloud_speech(config)
     if cloud_tts is None:
         return registry.create_tts(config)
-    from assistant.router import RoutedTTS
+    from assistant.pipeline.router import RoutedTTS
 
     return RoutedTTS(config.cloud.policy, _local_or_none(registry.create_tts, config, "cloud"), cloud_tts)
 

@@ -243,7 +243,7 @@ def cmd_transcribe(args) -> int:
 def cmd_say(args) -> int:
     from assistant import bootstrap
     from assistant.contracts.turns import CancelToken
-    from assistant.sentences import SentenceSplitter
+    from assistant.pipeline.sentences import SentenceSplitter
 
     config = setup(args)
     if not args.text.strip():

@@ -34,7 +34,7 @@ from assistant.contracts.events import (
     TurnEnded,
 )
 from assistant.contracts.types import ChatMessage, Role
-from assistant.conversation import CUT_OFF, Conversation
+from assistant.pipeline.conversation import CUT_OFF, Conversation
 from assistant.private_files import create_private_file, private_dir, private_file
 
 log = logging.getLogger(__name__)

@@ -73,7 +73,7 @@ class ScreenAnswerer:
 
     @property
     def device(self) -> str:
-        return str(getattr(self.backends[0], "device", "cpu")) if self.backends else "cpu"
+        return str(self.backends[0].device) if self.backends else "cpu"
 
     def screen_text(self, image: ScreenImage) -> str:
         """The image's text in reading order (read once per image)."""

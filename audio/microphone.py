@@ -74,6 +74,8 @@ class MicrophoneSource:
     works again after it."""
 
     exhausted = False  # a microphone never runs out
+    realtime = True  # it delivers the sound as it is spoken
+    hears_speaker = True  # in the room: the assistant's own voice comes back in
 
     def __init__(self, device: str | int | None = None, *, block_ms: float = 32.0, stall_timeout_s: float = 2.0,
                  first_block_timeout_s: float = 5.0, max_queued_s: float = 5.0) -> None:

@@ -18,6 +18,8 @@ class RecordingSink:
     block arriving later leaves a gap (the listener would hear one). ``realtime=True`` also makes
     ``wait_drained`` wait until the last block would have finished playing."""
 
+    reference = None  # plays into no room: nothing for an echo canceller to take out
+
     def __init__(self, *, realtime: bool = False) -> None:
         self.realtime = realtime
         self._lock = threading.Lock()
@@ -97,7 +99,7 @@ class TeeSink:
     def __init__(self, *sinks) -> None:
         self.sinks = sinks
         # What a speaker among them played, for the echo canceller (a recording plays into no room).
-        self.reference = next((s.reference for s in sinks if getattr(s, "reference", None) is not None), None)
+        self.reference = next((s.reference for s in sinks if s.reference is not None), None)
 
     def play(self, samples: np.ndarray, sample_rate: int) -> float:
         return min(s.play(samples, sample_rate) for s in self.sinks)
@@ -108,3 +110,7 @@ class TeeSink:
 
     def wait_drained(self, timeout: float | None = None) -> bool:
         return all(s.wait_drained(timeout) for s in self.sinks)
+
+    @property
+    def playing_until(self) -> float:
+        return max(s.playing_until for s in self.sinks)

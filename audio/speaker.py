@@ -36,11 +36,17 @@ class SpeakerSink:
     milliseconds): a running low-latency stream costs about 9% of a core doing nothing.
 
     ``reference``: every block handed to PortAudio (zero padding included, so the timeline stays continuous
-    while the stream runs) is recorded there with the time it is heard, for the echo suppressor."""
+    while the stream runs) is recorded there with the time it is heard, for the echo suppressor.
+
+    A device that goes away while audio is queued (unplugged, its sound server gone, no callback for
+    ``stall_timeout_s``) makes ``play()`` and ``wait_drained()`` raise ``AudioDeviceError("output-device-lost")``
+    and drops the queued audio; the next ``play()`` opens the device again, as the microphone is reopened."""
 
     IDLE_STOP_S = 2.0
+    FIRST_CALLBACK_S = 5.0  # as for the microphone: a device silent for longer after starting is not working
 
-    def __init__(self, device: str | int | None = None, *, reference: PlaybackReference | None = None) -> None:
+    def __init__(self, device: str | int | None = None, *, reference: PlaybackReference | None = None,
+                 stall_timeout_s: float = 2.0) -> None:
         sd = import_sounddevice()
         try:
             info = sd.query_devices(device, "output")
@@ -48,6 +54,11 @@ class SpeakerSink:
             raise AudioDeviceError("no-output-device", f"no usable speaker{f' {device!r}' if device else ''}: "
                                    f"{exc}. Connect one, or write the reply to a file with --out.") from exc
         self.rate = int(info["default_samplerate"])
+        self.device, self.stall_timeout_s, self._name = device, stall_timeout_s, info["name"]
+        self._lost = False  # the stream went away: the next play() opens a new one
+        self._last_callback = time.monotonic()  # or when the stream was (re)started, before its first callback
+        self._called_back = False  # since the stream was (re)started
+        self._finished = threading.Event()  # PortAudio ended the stream (by itself, or our idle stop)
         self._lock = threading.Lock()
         self._blocks: collections.deque[np.ndarray] = collections.deque()
         self._queued = 0
@@ -57,16 +68,24 @@ class SpeakerSink:
         self._sd = sd
         self.reference = reference  # public: bootstrap.echo_canceller finds it here
         self.latency = 0.0  # set before the stream starts: the callback reads it
+        self._stream = self._open()
+
+    def _open(self):
+        sd = self._sd
+        self._finished.clear()
+        self._last_callback, self._called_back = time.monotonic(), False
         try:
-            self._stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32", device=device,
-                                           callback=self._callback, latency="low")
-            self.latency = float(self._stream.latency)
-            self._stream.start()
+            stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32", device=self.device,
+                                     callback=self._callback, latency="low", finished_callback=self._finished.set)
+            self.latency = float(stream.latency)
+            stream.start()
         except sd.PortAudioError as exc:
-            raise AudioDeviceError("output-device-failed", f"cannot open the speaker {info['name']!r}: {exc}")\
+            raise AudioDeviceError("output-device-failed", f"cannot open the speaker {self._name!r}: {exc}")\
                 from exc
+        return stream
 
     def _callback(self, outdata, frames, time_info, status) -> None:  # PortAudio's thread: copy only
+        self._last_callback, self._called_back = time.monotonic(), True
         out = outdata[:, 0]
         filled = 0
         with self._lock:
@@ -94,6 +113,10 @@ class SpeakerSink:
             raise self._sd.CallbackStop
 
     def play(self, samples: np.ndarray, sample_rate: int) -> float:
+        if self._lost:
+            self._reopen()
+        else:
+            self._check()
         block = resample(samples, sample_rate, self.rate)
         with self._lock:
             ahead = self._queued / self.rate
@@ -103,6 +126,8 @@ class SpeakerSink:
         if restart:
             try:
                 self._stream.stop()  # a stream ended by its callback must be stopped before it starts again
+                self._finished.clear()
+                self._last_callback, self._called_back = time.monotonic(), False
                 self._stream.start()
             except self._sd.PortAudioError as exc:
                 self.flush()
@@ -124,13 +149,62 @@ class SpeakerSink:
             return self._until
 
     def wait_drained(self, timeout: float | None = None) -> bool:
+        """Wait until the queued audio has been handed to the device; raises output-device-lost when the device
+        went away meanwhile."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while self._queued > 0:
+            self._check()
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             time.sleep(0.01)
         return True
 
+    def _check(self) -> None:
+        """Raise output-device-lost when audio is waiting and the stream died or stalled."""
+        with self._lock:
+            if self._queued == 0 or self._idle_stopped:
+                return  # nothing to play, or the stream stopped itself while idle: not a loss
+            stalled_s = time.monotonic() - self._last_callback
+            # A stream's first callback can take a moment after it starts; a running one calls back every few ms
+            limit = self.stall_timeout_s if self._called_back else max(self.stall_timeout_s, self.FIRST_CALLBACK_S)
+            if self._finished.is_set() or not self._stream.active:
+                reason = "its audio stream stopped (unplugged, or the sound server went away)"
+            elif stalled_s > limit:
+                reason = f"it took no audio for {stalled_s:.1f} s"
+            else:
+                return
+            self._lost = True
+            self._blocks.clear()
+            self._queued = 0
+        log.warning("the speaker %r went away: %s", self._name, reason)
+        raise AudioDeviceError("output-device-lost", f"the speaker went away: {reason}; reconnect it: the next "
+                               "reply plays when it is back.")
+
+    def _reopen(self) -> None:
+        """Open the device again after it was lost (on the next play): a new stream, the old one closed aside."""
+        _close_aside(self._stream)
+        self._stream = self._open()  # raises output-device-failed while the device is still gone
+        self._lost = False
+        log.info("speaker %r reopened", self._name)
+
     def close(self) -> None:
         self.flush()
-        self._stream.close()
+        if self._lost:
+            _close_aside(self._stream)
+        else:
+            self._stream.close()
+
+
+def _close_aside(stream, wait: float = 1.0) -> None:
+    """Close a stream on a helper thread: closing one whose sound server went away can hang inside PortAudio (as
+    the microphone's can); the caller must not hang with it."""
+
+    def close() -> None:
+        try:
+            stream.close(ignore_errors=True)
+        except Exception as exc:  # a stream whose server died can fail to close; it is gone either way
+            log.debug("closing the speaker stream failed: %s", exc)
+
+    closer = threading.Thread(target=close, name="speaker-close", daemon=True)
+    closer.start()
+    closer.join(wait)

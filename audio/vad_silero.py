@@ -20,6 +20,7 @@ class SileroVAD:
 
     frame_samples = 512
     name = "silero-vad"
+    device = "cpu"
 
     def __init__(self, model_path: Path) -> None:
         self.model_path = Path(model_path)

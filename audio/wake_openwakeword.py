@@ -41,6 +41,8 @@ def feature_models_for(model: Path) -> tuple[Path, Path] | None:
 class OpenWakeWordSpotter:
     """Scores 16 kHz blocks for one wake phrase (0..1). Stateful: one stream at a time (``reset`` between)."""
 
+    device = "cpu"
+
     def __init__(self, model_path: Path | None = None, *, prepare=None) -> None:
         """``model_path`` is the classifier's .onnx; or ``prepare(progress) -> Path`` finds (downloads) it on load."""
         self.model_path = Path(model_path) if model_path else None

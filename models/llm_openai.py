@@ -79,12 +79,16 @@ class OpenAICompatibleLLM:
 
     supports_images = True
     device = "cloud"
+    runs_locally = False  # a reply written ahead would be sent out, and paid for, before it is asked for
+    quantized = False
+    static_cache = False
 
     def __init__(self, *, base_url: str, model: str, api_key: str | None, timeout_s: float = 30.0,
                  first_token_timeout_s: float = 15.0, max_retries: int = 2, max_tokens: int = 400,
                  temperature: float = 0.3) -> None:
         self.base_url, self.model = base_url.rstrip("/"), model
         self.name = f"cloud:{model}"
+        self.last_backend = self.name
         self._api_key = api_key
         self.timeout_s, self.first_token_timeout_s = timeout_s, first_token_timeout_s
         self.max_retries, self.max_tokens, self.temperature = max_retries, max_tokens, temperature
@@ -100,6 +104,9 @@ class OpenAICompatibleLLM:
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return sum(len(m.content) for m in messages) // 4 + 4 * len(messages)  # the server's tokenizer is unknown
+
+    def prefill(self, messages: Sequence[ChatMessage]) -> None:
+        """Nothing to do: the server keeps no prompt for a request not yet made."""
 
     def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
         self.load()

@@ -98,6 +98,7 @@ class TransformersLLM:
         decode with one static KV cache of ``context_tokens + max_new_tokens`` (None: on CUDA only)."""
         self.model_dir = Path(model_dir) if model_dir else None
         self.name = name or (self.model_dir.name if self.model_dir else "llm")
+        self.last_backend = self.name
         self._device_pref, self._dtype_pref, self._quantize_pref = device, dtype, quantize
         self.max_new_tokens = max_new_tokens
         self.temperature, self.repetition_penalty = temperature, repetition_penalty

@@ -19,6 +19,8 @@ from models.llm_openai import make_client, map_cloud_error
 
 class _CloudAudio:
     device = "cloud"
+    compute_type = "n/a"  # decoded by the server
+    beam_size = 0
 
     def __init__(self, *, base_url: str, model: str, api_key: str | None, timeout_s: float = 30.0,
                  max_retries: int = 2) -> None:

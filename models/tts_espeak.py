@@ -22,6 +22,7 @@ def espeak_binary() -> str | None:
 
 class EspeakTTS:
     sample_rate = 22050
+    device = "cpu"
 
     def __init__(self, *, voice: str = "en-us", speaking_rate: float = 1.0) -> None:
         self.voice = voice

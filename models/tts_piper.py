@@ -30,6 +30,8 @@ class PiperTTS:
     """Owns a Piper voice. ``synthesize`` yields float32 mono blocks at ``sample_rate``; on the CPU it takes every
     core while ``cancel`` is held (nothing else of the turn runs), else half of them."""
 
+    device = "cpu"  # what the ready event has always said, CUDA or not
+
     def __init__(self, model_path: Path, *, speaking_rate: float = 1.0, use_cuda: bool = False,
                  name: str = "") -> None:
         self.model_path = Path(model_path)

@@ -25,6 +25,9 @@ class TransformersVLM:
     """Owns a VLM and its processor; streams answers about the images in the last user message."""
 
     supports_images = True
+    runs_locally = True
+    quantized = False
+    static_cache = False
 
     def __init__(self, model: str | Path = "", *, name: str = "", device: str = "auto", dtype: str = "auto",
                  max_new_tokens: int = 256, temperature: float = 0.0, repetition_penalty: float = 1.0,
@@ -33,6 +36,7 @@ class TransformersVLM:
         """``model`` is a folder, or the setting ``prepare(progress) -> Path`` resolves (and downloads) on load."""
         self.model_dir = Path(model) if model and prepare is None else None
         self.name = name or str(model) or "vision"
+        self.last_backend = self.name
         self._device_pref, self._dtype_pref = device, dtype
         self.max_new_tokens, self.temperature = max_new_tokens, temperature
         self.repetition_penalty = repetition_penalty
@@ -48,6 +52,9 @@ class TransformersVLM:
     @property
     def device(self) -> str:
         return self._device
+
+    def prefill(self, messages: Sequence[ChatMessage]) -> None:
+        """Nothing to do: a question about an image is answered from its own prompt."""
 
     def load(self, progress: ProgressCallback | None = None) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ class EnergyVAD:
 
     frame_samples = 512
     name = "energy-vad"
+    device = "cpu"
 
     def load(self, progress=None):
         pass
@@ -26,9 +27,17 @@ class EnergyVAD:
     def speech_probability(self, frame):
         return 1.0 if float(np.sqrt(np.mean(frame * frame))) > 0.01 else 0.0
 
+    def speech_fraction(self, audio, threshold=0.5):
+        n = len(audio) // self.frame_samples
+        frames = [audio[i * self.frame_samples:(i + 1) * self.frame_samples] for i in range(n)]
+        return sum(self.speech_probability(f) >= threshold for f in frames) / n if n else 0.0
+
 
 class ScriptedSTT:
     name = "scripted-stt"
+    device = "cpu"
+    compute_type = "n/a"
+    beam_size = 0
 
     def __init__(self, text="what is the capital of france"):
         self.text = text
@@ -48,6 +57,9 @@ class ScriptedLLM:
     name = "scripted-llm"
     supports_images = False
     device = "cpu"
+    runs_locally = False  # as a cloud model: no reply is written ahead of its turn
+    quantized = False
+    static_cache = False
 
     def __init__(self, pieces=("The capital", " of France,", " as you know,", " is Paris.", " Bye."), delay=0.01,
                  fail_after=None):
@@ -59,8 +71,15 @@ class ScriptedLLM:
     def load(self, progress=None):
         pass
 
+    @property
+    def last_backend(self):
+        return self.name
+
     def count_tokens(self, messages):
         return sum(len(m.content.split()) for m in messages)
+
+    def prefill(self, messages):
+        pass
 
     def stream(self, messages, *, cancel):
         self.calls += 1
@@ -78,6 +97,7 @@ class ScriptedLLM:
 class ToneTTS:
     sample_rate = 16000
     name = "tone-tts"
+    device = "cpu"
 
     def __init__(self, seconds_per_word=0.05):
         self.seconds_per_word = seconds_per_word

@@ -430,6 +430,7 @@ class ScriptedMic:
 
     name = "scripted microphone"
     hears_speaker = False  # no room: what the assistant says never comes back in
+    realtime = True  # it delivers its blocks as they would be spoken
 
     def __init__(self, *, block_ms: float = 32.0, bed: np.ndarray | None = None) -> None:
         self.block = int(RATE * block_ms / 1000)

@@ -141,6 +141,8 @@ _ENTRIES = (
     ErrorCode("output-device-not-found", _C.AUDIO_DEVICE, "No speaker has the configured name or number."),
     ErrorCode("input-device-failed", _C.AUDIO_DEVICE, "The microphone failed while recording."),
     ErrorCode("input-device-lost", _C.AUDIO_DEVICE, "The microphone went away; listening resumes when it is back."),
+    ErrorCode("output-device-lost", _C.AUDIO_DEVICE, "The speaker went away mid-reply; the next reply plays when "
+              "it is back."),
     ErrorCode("output-device-failed", _C.AUDIO_DEVICE, "The speaker failed while playing."),
     ErrorCode("listen-failed", _C.AUDIO_DEVICE, "Listening stopped because of an unexpected failure."),
     # the screen

@@ -22,20 +22,32 @@ ProgressCallback = Callable[[str, float | None], None]
 class Loadable(Protocol):
     name: str
 
+    @property
+    def device(self) -> str:
+        """Where it runs ("cpu", "cuda", "cloud"...), for the ready event and the status line."""
+
     def load(self, progress: ProgressCallback | None = None) -> None:
         """Load and warm the model; idempotent; raises AssistantError with a fix in its message."""
 
 
 class SpeechToText(Loadable, Protocol):
+    compute_type: str  # the decoding precision ("int8", "float16"; "n/a" where it does not apply), for the bench
+    beam_size: int  # the decoding beam (0 where it does not apply), for the bench
+
     def transcribe(self, audio: np.ndarray, *, language: str | None = None, prompt: str = "") -> Transcript:
         """``prompt``: words likely to be heard (the wake phrase), a hint for the recognizer."""
 
 
 class LanguageModel(Loadable, Protocol):
     supports_images: bool
+    runs_locally: bool  # on this machine: a reply written ahead of its turn costs nothing but its time
+    last_backend: str  # who wrote (the end of) the last reply: the model itself, or a router's backend
+    quantized: bool  # int8 weights (a local model), for the bench
+    static_cache: bool  # decodes with one static KV cache (a local model), for the bench
 
-    @property
-    def device(self) -> str: ...
+    def prefill(self, messages: Sequence[ChatMessage]) -> None:
+        """Run the prompt through the model ahead of the turn, so that its reply starts sooner (a no-op where
+        nothing can be kept: a cloud model)."""
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int: ...
 
@@ -61,9 +73,14 @@ class VoiceActivityDetector(Loadable, Protocol):
 
     def speech_probability(self, frame: np.ndarray) -> float: ...
 
+    def speech_fraction(self, audio: np.ndarray, threshold: float = 0.5) -> float:
+        """The share of ``audio``'s frames that hold speech (0: none)."""
+
 
 class AudioSource(Protocol):
     name: str
+    realtime: bool  # delivers audio as fast as it is spoken (a microphone), not as fast as it can be read
+    hears_speaker: bool  # in a room with the speaker: the assistant's own voice comes back in
 
     def start(self) -> None: ...
 
@@ -85,6 +102,15 @@ class AudioSink(Protocol):
         """Drop queued audio now."""
 
     def wait_drained(self, timeout: float | None = None) -> bool: ...
+
+    @property
+    def playing_until(self) -> float:
+        """When the audio handed over so far will have been heard (monotonic)."""
+
+    @property
+    def reference(self) -> object | None:
+        """What it played, for the echo canceller (an ``audio.echo.PlaybackReference``); None for a sink that
+        plays into no room (a recording)."""
 
 
 class WakeWordSpotter(Loadable, Protocol):

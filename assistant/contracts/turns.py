@@ -1,4 +1,4 @@
-"""Turn ids and cancellation: interruption is a turn id that moved on."""
+"""Cancellation: interruption is a turn id that moved on (the turns themselves: ``assistant.pipeline.turns``)."""
 
 from __future__ import annotations
 
@@ -57,48 +57,3 @@ class CancelToken:
     def wait(self, timeout: float | None = None) -> bool:
         return self._event.wait(timeout)
 
-
-class TurnCounter:
-    """Hands out increasing turn ids; starting a new turn or interrupting cancels the current one."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._current = 0
-        self._tokens: dict[int, CancelToken] = {}
-
-    @property
-    def current(self) -> int:
-        return self._current
-
-    def begin(self) -> CancelToken:
-        """Start a new turn, cancelling the one in progress."""
-        with self._lock:
-            self._cancel_all_locked()
-            self._current += 1
-            token = CancelToken(self._current)
-            self._tokens[self._current] = token
-            return token
-
-    def interrupt(self) -> int:
-        """Cancel the current turn; returns the id that was interrupted."""
-        with self._lock:
-            interrupted = self._current
-            self._cancel_all_locked()
-            self._current += 1  # anything still carrying the old id is now stale
-            return interrupted
-
-    def is_current(self, turn_id: int) -> bool:
-        return turn_id == self._current
-
-    def token(self, turn_id: int) -> CancelToken:
-        with self._lock:
-            token = self._tokens.get(turn_id)
-            if token is None:  # an id that never began, or was already dropped: treat as cancelled
-                token = CancelToken(turn_id)
-                token.cancel()
-            return token
-
-    def _cancel_all_locked(self) -> None:
-        for token in self._tokens.values():
-            token.cancel()
-        self._tokens.clear()

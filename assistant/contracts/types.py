@@ -105,7 +105,7 @@ class Sentence:
 
 @dataclass(frozen=True, slots=True)
 class TurnRequest:
-    """A user message for the orchestrator: typed text or a transcript."""
+    """A user message for the LLM stage: typed text or a transcript."""
 
     turn_id: int
     text: str

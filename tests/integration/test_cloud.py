@@ -12,8 +12,8 @@ import pytest
 from assistant.config import Config, build_config
 from assistant.contracts.errors import CloudError, ConfigError
 from assistant.contracts.turns import CancelToken
-from assistant.conversation import Conversation
-from assistant.router import RoutedLLM
+from assistant.pipeline.conversation import Conversation
+from assistant.pipeline.router import RoutedLLM
 from models.llm_openai import OpenAICompatibleLLM
 from tests.helpers import SAMPLE_QUESTION
 from tests.openai_server import REPLY, OpenAIServer
@@ -192,7 +192,7 @@ def test_cloud_speech_listens_answers_and_speaks_through_the_endpoint(tmp_path, 
 
 
 def test_cloud_speech_failures_fall_back_to_the_local_models(server, stt, tts):
-    from assistant.router import RoutedSTT, RoutedTTS
+    from assistant.pipeline.router import RoutedSTT, RoutedTTS
     from audio.files import read_audio
     from models.speech_openai import OpenAICompatibleSTT, OpenAICompatibleTTS
 

@@ -244,3 +244,42 @@ def test_a_spoken_question_through_the_virtual_room_gets_a_spoken_answer(pulse, 
     heard = stt.transcribe(spoken)
     assert wer([reply.text], [heard.text]) <= 0.35, (reply.text, heard.text)
     assert len(events.of(TranscriptFinal)) == 1, events.kinds()  # it did not answer itself
+
+
+@pytest.mark.timeout(180)
+def test_a_speaker_lost_mid_reply_is_reported_and_the_next_reply_opens_it_again(pulse, tts):
+    """A suspended sink stops the speaker's callbacks, as an unplugged device does: the turn ends with
+    output-device-lost instead of waiting forever for its audio to play, and the next reply reopens the speaker.
+    The language model is scripted (what it says does not matter); the voice and the devices are real."""
+    from assistant.config import Config
+    from assistant.contracts.events import ErrorOccurred, SpeakingStarted
+    from assistant.facade import Assistant
+    from audio.speaker import SpeakerSink
+    from tests.fakes import ScriptedLLM
+
+    with pulse.separate_speaker("va_out"):
+        sink = SpeakerSink()  # the default output: va_out for now
+        llm = ScriptedLLM(pieces=("One, two, three, four, five, six, seven, eight, nine, ten. ",) * 8, delay=0.0)
+        assistant = Assistant(Config(), llm=llm, tts=tts, sink=sink)
+        events = EventLog()
+        assistant.bus.subscribe(events)
+        try:
+            assert assistant.wait_ready(120) == []
+            turn = assistant.ask("count to eighty")
+            events.wait_for(SpeakingStarted, 60)
+            pulse.pactl("suspend-sink", "va_out", "1")
+            t_lost = time.monotonic()
+            ended = assistant.wait_turn(turn, 30)
+            assert ended is not None and ended.outcome == "error"
+            assert time.monotonic() - t_lost < 10
+            [error] = [e for e in events.of(ErrorOccurred) if e.turn_id == turn]
+            assert error.code == "output-device-lost", error.message
+            pulse.pactl("suspend-sink", "va_out", "0")
+            llm.pieces = ["Back again."]
+            again = assistant.ask("are you there?")
+            ended = assistant.wait_turn(again, 60)
+            assert ended is not None and ended.outcome == "completed"
+        finally:
+            pulse.pactl("suspend-sink", "va_out", "0")
+            assistant.shutdown()
+            sink.close()

@@ -18,6 +18,10 @@ from tests.helpers import SAMPLE_QUESTION, EventLog, noise
 class CountingLLM:
     """The real model, with its calls counted."""
 
+    runs_locally = False
+    quantized = False
+    static_cache = False
+
     def __init__(self, inner):
         self.inner, self.calls, self.prefills = inner, 0, 0
         self.started: list[float] = []  # when each stream() began
@@ -32,6 +36,10 @@ class CountingLLM:
 
     def count_tokens(self, messages):
         return self.inner.count_tokens(messages)
+
+    @property
+    def last_backend(self):
+        return self.name
 
     def prefill(self, messages):
         self.prefills += 1

@@ -12,7 +12,7 @@ from assistant.config import DEFAULT_SYSTEM_PROMPT
 from assistant.contracts.errors import ModelError
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
-from assistant.conversation import Conversation
+from assistant.pipeline.conversation import Conversation
 from models.llm_transformers import convert_gguf, converted_dir_for
 from models.resolver import BUNDLED_LLM_GGUF, join_bundled_gguf
 from tests.helpers import REPO, wait_until

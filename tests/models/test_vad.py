@@ -2,7 +2,7 @@ import numpy as np
 
 from assistant.config import VadConfig
 from assistant.contracts.types import AudioChunk
-from assistant.segmenter import Segmenter, SpeechSegment
+from assistant.pipeline.segmenter import Segmenter, SpeechSegment
 from audio.files import read_audio
 from tests.helpers import eval_clips, noise, tone, wer
 

@@ -3,7 +3,8 @@ import time
 
 from assistant.bus import EventBus
 from assistant.contracts.events import ErrorOccurred, TurnEnded
-from assistant.contracts.turns import CancelToken, TurnCounter
+from assistant.contracts.turns import CancelToken
+from assistant.pipeline.turns import TurnTracker
 from tests.helpers import wait_until
 
 
@@ -43,17 +44,17 @@ def test_events_from_many_threads_all_arrive():
 
 
 def test_a_new_turn_cancels_the_previous_one():
-    turns = TurnCounter()
-    first = turns.begin()
-    second = turns.begin()
+    turns = TurnTracker(EventBus())
+    first = turns.begin(0.0)
+    second = turns.begin(0.0)
     assert first.cancelled and not second.cancelled
     assert turns.is_current(second.turn_id) and second.turn_id > first.turn_id
 
 
 def test_interrupt_cancels_and_makes_the_turn_stale():
-    turns = TurnCounter()
-    token = turns.begin()
-    assert turns.interrupt() == token.turn_id
+    turns = TurnTracker(EventBus())
+    token = turns.begin(0.0)
+    assert turns.cancel_all() == [token.turn_id]
     assert token.cancelled and not turns.is_current(token.turn_id)
     assert turns.token(token.turn_id).cancelled  # an ended turn's token reads as cancelled
 

@@ -2,7 +2,7 @@ import pytest
 
 from assistant.contracts.errors import InputError
 from assistant.contracts.types import Role
-from assistant.conversation import CUT_OFF, Conversation
+from assistant.pipeline.conversation import CUT_OFF, Conversation
 
 
 def words(messages):

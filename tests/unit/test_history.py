@@ -20,7 +20,6 @@ from assistant.contracts.events import (
     TurnInterrupted,
 )
 from assistant.contracts.types import ChatMessage, Role
-from assistant.conversation import CUT_OFF, Conversation
 from assistant.history import (
     SCHEMA_VERSION,
     HistoryError,
@@ -30,6 +29,7 @@ from assistant.history import (
     history_messages,
     restore_conversation,
 )
+from assistant.pipeline.conversation import CUT_OFF, Conversation
 
 
 @pytest.fixture

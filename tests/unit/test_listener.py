@@ -2,6 +2,7 @@
 
 import queue
 import threading
+import time
 
 import numpy as np
 
@@ -11,8 +12,8 @@ from assistant.contracts.errors import AudioDeviceError
 from assistant.contracts.events import ErrorOccurred, ListeningStarted, ListeningStopped, SpeakingStarted, SpeechStarted
 from assistant.contracts.types import SAMPLE_RATE, AudioChunk
 from assistant.facade import Assistant
-from assistant.orchestrator import Listener
-from assistant.segmenter import Segmenter
+from assistant.pipeline.listener import Listener
+from assistant.pipeline.segmenter import Segmenter
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
 from tests.helpers import EventLog, wait_until
@@ -25,6 +26,8 @@ class LiveSource:
 
     name = "live"
     exhausted = False
+    realtime = True
+    hears_speaker = True
 
     def __init__(self) -> None:
         self.blocks: queue.Queue = queue.Queue()
@@ -105,6 +108,42 @@ def test_a_lost_microphone_is_reported_and_reopened_when_it_returns():
     assert wait_until(lambda: len(utterances) == 1, 5)  # and it listens again
     listener.stop()
     assert log.of(ListeningStopped)
+
+
+def test_listening_is_off_when_a_listener_that_cannot_open_its_device_says_it_stopped():
+    class Unplugged(LiveSource):
+        def start(self) -> None:
+            raise AudioDeviceError("no-input-device", "no such microphone")
+
+    assistant = Assistant(Config(), stt=ScriptedSTT(), llm=ScriptedLLM(), vad=EnergyVAD())
+    seen = []  # what a subscriber (the GUI) finds when it hears ListeningStopped, however late the listener runs
+    assistant.bus.subscribe(lambda e: seen.append(assistant.listening) if isinstance(e, ListeningStopped) else None)
+    listener = assistant.listen(Unplugged(), wake=True)
+    assert listener.done.wait(5)
+    assert seen == [False] and listener.error is not None
+
+
+def test_stop_listening_returns_at_once_and_the_listener_closes_its_source_on_its_own_thread():
+    class SlowToClose(LiveSource):
+        def stop(self) -> None:
+            closing.wait(5)  # a device whose stream takes seconds to close
+
+    closing = threading.Event()
+    assistant = Assistant(Config(), stt=ScriptedSTT(), llm=ScriptedLLM(), vad=EnergyVAD())
+    log = EventLog()
+    assistant.bus.subscribe(log)
+    source = SlowToClose()
+    listener = assistant.listen(source, wake=True)
+    source.feed(np.zeros(BLOCK, dtype=np.float32))
+    log.wait_for(ListeningStarted, 5)
+    t0 = time.monotonic()
+    assistant.stop_listening()
+    assert time.monotonic() - t0 < 0.5 and not assistant.listening
+    assert not log.of(ListeningStopped)  # still closing
+    closing.set()
+    log.wait_for(ListeningStopped, 5)
+    assert listener.done.wait(5)
+    assistant.shutdown()
 
 
 def test_finish_turns_what_was_said_so_far_into_an_utterance():

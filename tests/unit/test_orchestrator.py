@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 
+from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.contracts.errors import InputError
 from assistant.contracts.events import (
@@ -20,13 +21,19 @@ from assistant.contracts.events import (
     TurnEnded,
     TurnInterrupted,
 )
-from assistant.conversation import CUT_OFF
+from assistant.contracts.types import Sentence, TurnRequest, Utterance
 from assistant.facade import Assistant
-from assistant.orchestrator import Prefill
+from assistant.pipeline.conversation import CUT_OFF, Conversation
+from assistant.pipeline.llm import LlmStage
+from assistant.pipeline.stt import SttStage
+from assistant.pipeline.tts import EndOfReply, TtsStage
+from assistant.pipeline.turns import TurnTracker
+from assistant.pipeline.write_ahead import Prefill
 from audio.file_source import FileSource
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
 from tests.helpers import EventLog, wait_until
+from tests.stages import run_stage
 
 
 class Recorder(EventLog):
@@ -334,3 +341,53 @@ def test_settling_the_stage_ends_a_reply_written_ahead_for_words_that_never_beca
     assert assistant.llm_stage.settle(5)
     assert llm.asked[0][1].cancelled and assistant.llm_stage.drafts_taken == 0
     assistant.shutdown()
+
+
+# --- one stage alone (tests/stages.run_stage) ---------------------------------------------------------------
+
+
+def test_the_llm_stage_alone_sends_each_speakable_piece_then_the_end_of_the_reply():
+    bus = EventBus()
+    tracker = TurnTracker(bus)
+    turn = tracker.begin(time.monotonic()).turn_id
+    run = run_stage(lambda bus, out: LlmStage(bus, ScriptedLLM(delay=0.0), tracker, Conversation("", 1000, 100), out),
+                    [TurnRequest(turn, "capital of France?")], bus=bus)
+    assert run.outputs == [Sentence(turn, "The capital of France,", 0), Sentence(turn, "as you know, is Paris.", 1),
+                           Sentence(turn, "Bye.", 2), EndOfReply(turn)]
+    assert [e.text for e in run.of(SentenceReady)] == [s.text for s in run.outputs[:-1]]
+    assert run.of(ReplyFinished)[0].backend == "scripted-llm" and tracker.is_open(turn)  # the voice ends it
+
+
+def test_the_llm_stage_alone_drops_the_request_of_a_turn_that_has_ended():
+    bus = EventBus()
+    tracker = TurnTracker(bus)
+    turn = tracker.begin(time.monotonic()).turn_id
+    tracker.end(turn, "interrupted")
+    run = run_stage(lambda bus, out: LlmStage(bus, ScriptedLLM(delay=0.0), tracker, Conversation("", 1000, 100), out),
+                    [TurnRequest(turn, "capital of France?")], bus=bus)
+    assert run.outputs == [] and not run.of(ReplyStarted)
+
+
+def test_the_stt_stage_alone_hands_the_transcript_on_as_the_turn_s_question():
+    bus = EventBus()
+    tracker = TurnTracker(bus)
+    turn = tracker.begin(time.monotonic()).turn_id
+    utterance = Utterance(turn, speech_like(1.0), 0.0, 1.0, 1.1)
+    run = run_stage(lambda bus, out: SttStage(bus, ScriptedSTT("what is the capital of france"), tracker, out),
+                    [utterance], bus=bus)
+    [request] = run.outputs
+    assert (request.turn_id, request.text, request.by_voice) == (turn, "what is the capital of france", True)
+    assert [e.text for e in run.of(TranscriptFinal)] == ["what is the capital of france"]
+
+
+def test_the_tts_stage_alone_speaks_each_piece_and_ends_the_turn_once_it_was_heard():
+    bus = EventBus()
+    tracker = TurnTracker(bus)
+    turn = tracker.begin(time.monotonic()).turn_id
+    sink, tts = RecordingSink(), ToneTTS()
+    run = run_stage(lambda bus, _out: TtsStage(bus, tts, tracker, sink),
+                    [Sentence(turn, "Paris.", 0), Sentence(turn, "Bye now.", 1), EndOfReply(turn)], bus=bus)
+    assert tts.spoken == ["Paris.", "Bye now."] and len(sink.blocks) == 3
+    assert [type(e) for e in run.events if isinstance(e, (SpeakingStarted, SpeakingFinished, TurnEnded))] == [
+        SpeakingStarted, SpeakingFinished, TurnEnded]
+    assert run.of(TurnEnded)[0].outcome == "completed"

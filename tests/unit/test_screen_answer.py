@@ -18,7 +18,7 @@ from assistant.contracts.screen import ScreenImage, TextLine
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
 from assistant.facade import Assistant
-from assistant.router import RoutedLLM
+from assistant.pipeline.router import RoutedLLM
 from assistant.screen import screen_target_for
 from assistant.screen_answer import ScreenAnswerer, frame_screen_text, plan_backends
 from tests.fakes import ScriptedLLM

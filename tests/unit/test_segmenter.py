@@ -2,7 +2,14 @@ import numpy as np
 
 from assistant.config import VadConfig
 from assistant.contracts.types import AudioChunk
-from assistant.segmenter import Segmenter, SpeechPaused, SpeechResumed, SpeechSegment, SpeechStart, SpeechTooShort
+from assistant.pipeline.segmenter import (
+    Segmenter,
+    SpeechPaused,
+    SpeechResumed,
+    SpeechSegment,
+    SpeechStart,
+    SpeechTooShort,
+)
 from tests.fakes import EnergyVAD, speech_like
 
 
@@ -151,8 +158,8 @@ def test_a_hold_for_an_older_pause_changes_nothing():
 
 
 def test_awaiting_verdicts_a_pause_ends_the_turn_only_once_its_words_are_judged_finished():
-    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200))
-    seg.await_verdicts = True
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200),
+                    await_verdicts=True)
     out = feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))
     (paused,) = [e for e in out if isinstance(e, SpeechPaused)]
     # the end silence has run, but the recognizer is still at work on the speech so far: no end yet
@@ -163,8 +170,8 @@ def test_awaiting_verdicts_a_pause_ends_the_turn_only_once_its_words_are_judged_
 
 
 def test_awaiting_a_verdict_that_never_comes_ends_the_turn_at_the_longest_silence():
-    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200))
-    seg.await_verdicts = True
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200),
+                    await_verdicts=True)
     feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))
     assert not any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.9), t0=100.0))  # 1.1 s of silence
     assert any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.2), t0=100.9))
@@ -174,8 +181,7 @@ def test_the_segment_says_when_the_silence_alone_was_long_enough():
     # The bench's sequential baseline ends its turn there: it has no early transcript to wait for.
     now = [0.0]
     seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200),
-                    clock=lambda: now[0])
-    seg.await_verdicts = True
+                    clock=lambda: now[0], await_verdicts=True)
     out = feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))
     (paused,) = [e for e in out if isinstance(e, SpeechPaused)]
     now[0] = 1.0

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.sentences import SentenceSplitter, sounds_unfinished, speakable
+from assistant.pipeline.sentences import SentenceSplitter, sounds_unfinished, speakable
 
 
 def split_streaming(text: str, step: int = 1) -> list[str]:

@@ -1,12 +1,15 @@
 """The wake phrase matcher, the follow-up window and the always-listening orchestration, with scripted parts.
 The real models run the same paths in tests/integration/test_always_listening.py."""
 
+import queue
+import threading
 import time
 
 import numpy as np
 import pytest
 
-from assistant.config import Config
+from assistant.bus import EventBus
+from assistant.config import Config, ListenConfig
 from assistant.contracts.errors import ConfigError, ModelError
 from assistant.contracts.events import (
     AwaitingQuestion,
@@ -18,9 +21,11 @@ from assistant.contracts.events import (
     TurnEnded,
     WakeDetected,
 )
-from assistant.contracts.types import SAMPLE_RATE, Segment, Transcript
+from assistant.contracts.types import SAMPLE_RATE, Segment, Transcript, Utterance
 from assistant.facade import Assistant
-from assistant.wake import WakePhrase, WakeWindow
+from assistant.pipeline.listening import Listen, ListeningController, Spotted
+from assistant.pipeline.turns import TurnTracker
+from assistant.pipeline.wake import WakeMatch, WakePhrase, WakeWindow
 from audio.sinks import RecordingSink
 from tests.fakes import EnergyVAD, ScriptedLLM, ToneTTS, speech_like
 from tests.helpers import EventLog, wait_until
@@ -79,6 +84,7 @@ class SequenceSTT:
     """Hears the given transcripts, one per utterance; remembers the prompts it was given."""
 
     name = "sequence-stt"
+    device, compute_type, beam_size = "cpu", "n/a", 0
 
     def __init__(self, *texts):
         self.texts, self.prompts, self.seconds = list(texts), [], []
@@ -141,6 +147,7 @@ class PromptedSTT:
     """Hears ``prompted`` (with ``logprob``) when given the phrase as its prompt, ``plain`` without it."""
 
     name = "prompted-stt"
+    device, compute_type, beam_size = "cpu", "n/a", 0
 
     def __init__(self, prompted: str, logprob: float, plain: str) -> None:
         self.prompted, self.logprob, self.plain, self.prompts = prompted, logprob, plain, []
@@ -189,6 +196,7 @@ class PrefixSTT:
     prompt, without the phrase (the prompt reads as said already)."""
 
     name = "prefix-stt"
+    device, compute_type, beam_size = "cpu", "n/a", 0
 
     def __init__(self, phrase_s: float) -> None:
         self.phrase_s, self.calls = phrase_s, []
@@ -331,6 +339,7 @@ class BurstSpotter:
     second into each; nothing elsewhere."""
 
     name = "burst-spotter"
+    device = "cpu"
 
     def __init__(self, *bursts: int, fail: bool = False) -> None:
         self.bursts, self.fail = set(bursts), fail
@@ -403,3 +412,27 @@ def test_the_phrase_is_spotted_once_per_utterance_however_long_the_model_scores_
     assert log.wait_for(TranscriptFinal, 5).text == "tell me about the moon and the stars and the sea."
     assert len(log.of(WakeDetected)) == 1
     assistant.shutdown()
+
+
+def test_the_listening_state_changes_on_the_controller_s_thread_only():
+    bus, stt = EventBus(), queue.Queue()
+    tracker = TurnTracker(bus)
+    threads = []
+    bus.subscribe(lambda e: threads.append((type(e).__name__, threading.current_thread().name)))
+    controller = ListeningController(bus, tracker, stt, ListenConfig(), WakePhrase("hey assistant"),
+                                     begin_turn=lambda origin: tracker.begin(origin).turn_id,
+                                     interrupt=tracker.cancel_all)
+    controller.start()
+    try:
+        controller.put(Listen(wake=True, spotting=lambda: False))
+        controller.put(Spotted(0.9, time.monotonic(), in_speech=False))
+        phrase = Utterance(0, speech_like(0.5), 1.0, 1.5, 1.6, wake="candidate")
+        assert controller.wake_heard(phrase, WakeMatch("hey assistant", 1.0, "")) is None  # the phrase alone
+        question = Utterance(0, speech_like(1.0), 2.0, 3.0, 3.1, wake="candidate")
+        turn = controller.wake_heard(question, WakeMatch("hey assistant", 1.0, "what time is it"))
+        assert turn == tracker.current and tracker.is_open(turn)
+    finally:
+        controller.stop()
+    assert [name for name, _ in threads] == ["WakeDetected", "AwaitingQuestion", "WakeDetected", "AwaitingQuestion",
+                                             "WakeDetected", "SpeechEnded"]
+    assert {thread for _, thread in threads} == {"listening"}

@@ -26,6 +26,8 @@ class _Exchange:
 
 
 class Conversation:
+    """The exchanges so far, and the prompt for the next question (as much history as fits the context)."""
+
     _MAX_PENDING_CUTS = 16  # cuts for turns whose reply is not in yet; bounded in case one never comes
 
     def __init__(self, system_prompt: str, context_tokens: int, reply_tokens: int) -> None:

@@ -24,6 +24,8 @@ CONFIRM_BELOW_LOGPROB = -0.7
 
 @dataclass(frozen=True, slots=True)
 class WakeMatch:
+    """The wake phrase found at the start of a transcript, and the question after it."""
+
     heard: str  # the words taken for the phrase, as speech to text wrote them
     score: float  # 0..1: word-by-word likeness to the phrase
     question: str  # what followed the phrase ("" when it was said alone)
@@ -86,7 +88,7 @@ def _similarity(expected: str, heard: str) -> float:
 class WakeWindow:
     """When a question is taken without the phrase: for a while after the phrase alone, or after a reply.
 
-    Opened and read from different threads (the STT stage, the bus, the listener): a lock keeps it whole."""
+    The listening controller's, on its thread (the lock keeps it whole for a reader on another)."""
 
     def __init__(self, clock=time.monotonic) -> None:
         self.clock = clock

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 
 class RoutedLLM:
+    """A language model that answers with the local or the cloud backend, as the routing policy says."""
+
     def __init__(self, policy: str, local: LanguageModel | None, cloud: LanguageModel | None) -> None:
         if policy == "local" and cloud is not None:
             raise ValueError("a cloud model must not exist under the local-only policy")
@@ -41,7 +43,7 @@ class RoutedLLM:
 
     @property
     def device(self) -> str:
-        return str(getattr(self.backends[0], "device", "cpu")) if self.backends else "cpu"
+        return str(self.backends[0].device) if self.backends else "cpu"
 
     def load(self, progress: ProgressCallback | None = None) -> None:
         """Load every backend; one failing is fine while another can answer."""
@@ -61,19 +63,26 @@ class RoutedLLM:
         return sum(len(m.content) for m in messages) // 4
 
     @property
+    def quantized(self) -> bool:
+        return bool(self.backends) and self.backends[0].quantized
+
+    @property
+    def static_cache(self) -> bool:
+        return bool(self.backends) and self.backends[0].static_cache
+
+    @property
     def runs_locally(self) -> bool:
         """Whether the backend that answers first runs on this machine."""
         for backend in self.backends:
             if backend.name not in self._load_errors:
-                return bool(getattr(backend, "runs_locally", False))
+                return backend.runs_locally
         return False
 
     def prefill(self, messages: Sequence[ChatMessage]) -> None:
         """Prefill the prompt on the backend that will answer first, when it can (a local model)."""
         for backend in self.backends:
             if backend.name not in self._load_errors:
-                if hasattr(backend, "prefill"):
-                    backend.prefill(messages)
+                backend.prefill(messages)
                 return
 
     def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
@@ -120,7 +129,7 @@ class _RoutedSpeech:
     def __init__(self, policy: str, local, cloud) -> None:
         self.backends = _ordered(policy, local, cloud)
         self.name = self.backends[0].name
-        self.device = getattr(self.backends[0], "device", "cpu")
+        self.device = self.backends[0].device
         self.last_backend = self.name
 
     def load(self, progress: ProgressCallback | None = None) -> None:
@@ -136,6 +145,14 @@ class _RoutedSpeech:
 
 class RoutedSTT(_RoutedSpeech):
     """Speech to text by the same policy: the first backend that answers."""
+
+    @property
+    def compute_type(self) -> str:
+        return self.backends[0].compute_type
+
+    @property
+    def beam_size(self) -> int:
+        return self.backends[0].beam_size
 
     def transcribe(self, audio, *, language: str | None = None, prompt: str = ""):
         error: AssistantError | None = None

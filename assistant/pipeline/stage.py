@@ -13,10 +13,17 @@ from assistant.bus import EventBus
 from assistant.contracts.errors import AssistantError, ModelError
 from assistant.contracts.events import ErrorOccurred, ModelLoading, ModelProgress, ModelReady
 from assistant.contracts.ports import Loadable
+from assistant.pipeline.turns import TurnTracker
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
+
+
+class Setting:
+    """A message that changes how a stage works (not work for its model): taken even when the model failed to load."""
+
+    __slots__ = ()
 
 
 class Stage:
@@ -27,14 +34,15 @@ class Stage:
 
     role = "stage"
 
-    def __init__(self, bus: EventBus, model: Loadable | None, name: str | None = None) -> None:
+    def __init__(self, bus: EventBus, model: Loadable | None, name: str | None = None,
+                 after_load: Callable[[], None] | None = None, inbox: queue.Queue | None = None) -> None:
         self.bus = bus
         self.model = model
-        self.inbox: queue.Queue[Any] = queue.Queue()
+        self.inbox: queue.Queue[Any] = inbox if inbox is not None else queue.Queue()
         self.ready = threading.Event()
         self.load_error: AssistantError | None = None
         self.load_seconds: float | None = None
-        self.after_load: Callable[[], None] | None = None  # called on this thread once the load has ended
+        self.after_load = after_load  # called on this thread once the load has ended
         self._thread = threading.Thread(target=self._run, name=name or f"{self.role}-stage", daemon=True)
 
     def start(self) -> None:
@@ -45,13 +53,18 @@ class Stage:
             self.inbox.put(_STOP)
             self._thread.join(timeout)
 
+    @property
+    def running(self) -> bool:
+        """The stage's thread is alive (started and not stopped)."""
+        return self._thread.is_alive()
+
     def put(self, item: Any) -> None:
         self.inbox.put(item)
 
     def _load(self) -> None:
         if self.model is None:
             return
-        name = getattr(self.model, "name", self.role)
+        name = self.model.name
         self.bus.publish(ModelLoading(role=self.role, name=name))
         t0 = time.monotonic()
         try:
@@ -67,7 +80,7 @@ class Stage:
             return
         self.load_seconds = time.monotonic() - t0
         self.bus.publish(ModelReady(role=self.role, name=name, seconds=self.load_seconds,
-                                    device=str(getattr(self.model, "device", "cpu"))))
+                                    device=str(self.model.device)))
 
     def _run(self) -> None:
         try:
@@ -81,7 +94,7 @@ class Stage:
             if item is _STOP:
                 return
             try:
-                if self.load_error is not None:
+                if self.load_error is not None and not isinstance(item, Setting):
                     raise self.load_error
                 self.handle(item)
             except Exception as exc:
@@ -96,3 +109,19 @@ class Stage:
     def on_error(self, item: Any, error: AssistantError) -> None:
         self.bus.publish(ErrorOccurred(code=error.code, message=error.message,
                                        turn_id=getattr(item, "turn_id", None)))
+
+
+class TurnStage(Stage):
+    """A stage whose errors fail the turn they belong to."""
+
+    def __init__(self, bus: EventBus, model, tracker: TurnTracker, name: str | None = None,
+                 after_load: Callable[[], None] | None = None, inbox: queue.Queue | None = None) -> None:
+        super().__init__(bus, model, name, after_load, inbox)
+        self.tracker = tracker
+
+    def on_error(self, item, error: AssistantError) -> None:
+        turn_id = getattr(item, "turn_id", None)  # a message, not an adapter: not every message has a turn
+        if turn_id is not None and self.tracker.is_open(turn_id):
+            self.tracker.fail(turn_id, error)
+        else:
+            super().on_error(item, error)

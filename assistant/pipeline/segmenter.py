@@ -38,11 +38,15 @@ def acoustic_end(audio: np.ndarray, rate: int = SAMPLE_RATE) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class SpeechStart:
+    """Speech began at ``t_speech_start``."""
+
     t_speech_start: float
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class SpeechSegment:
+    """One stretch of speech, cut at the end of the turn (or at a pause, as a candidate)."""
+
     samples: np.ndarray
     t_speech_start: float
     t_speech_end: float  # the acoustic end of the user's speech
@@ -76,6 +80,8 @@ class SpeechResumed:
 
 @dataclass(frozen=True, slots=True)
 class SpeechTooShort:
+    """A burst shorter than ``min_speech_ms``: not speech."""
+
     duration: float
 
 
@@ -83,7 +89,10 @@ SegmenterEvent = SpeechStart | SpeechPaused | SpeechResumed | SpeechSegment | Sp
 
 
 class Segmenter:
-    def __init__(self, vad: VoiceActivityDetector, config: VadConfig, clock=time.monotonic) -> None:
+    """Finds the turns in a stream of audio: VAD frames in, speech events out (pure logic, one thread)."""
+
+    def __init__(self, vad: VoiceActivityDetector, config: VadConfig, clock=time.monotonic, *,
+                 await_verdicts: bool = False) -> None:
         self.vad = vad
         self.config = config
         self.clock = clock
@@ -103,14 +112,14 @@ class Segmenter:
         self._paused = False
         self._pause_end: int | None = None  # the acoustic end of the speech before the pause in progress (samples)
         self._pause_key: tuple | None = None  # the candidate of the pause in progress
-        self._hold_s = 0.0  # end silence for this pause, when its words sound unfinished (set from another thread)
+        self._hold_s = 0.0  # end silence for this pause, when its words sound unfinished
         self._verdict_pending = False  # this pause's words are being transcribed: finished or not is unknown
         self._t_silence_met: float | None = None
         # When on, a pause whose speech so far is being transcribed (SpeechPaused) ends the turn only once
         # ``judged`` says its words sound finished, or after ``unfinished_silence_ms``. It costs the answer
         # nothing: the turn's transcript is that very transcription. Without it, a recognizer slower than the
         # end silence cuts "what is the capital of ... France?" before the verdict can hold the turn.
-        self.await_verdicts = False
+        self.await_verdicts = await_verdicts
         self.last_probability = 0.0
 
     @property
@@ -124,8 +133,8 @@ class Segmenter:
 
     def judged(self, key: tuple, unfinished: bool) -> None:
         """The transcript of candidate ``key`` is in. When its words sound unfinished and the user is still
-        silent in that pause, the turn ends only after ``unfinished_silence_ms`` of silence. Called from the STT
-        thread: single attributes, each set atomically; a verdict on an older pause changes nothing."""
+        silent in that pause, the turn ends only after ``unfinished_silence_ms`` of silence. A verdict on an older
+        pause changes nothing."""
         if key == self._pause_key:
             if unfinished:
                 self._hold_s = self.config.unfinished_silence_ms / 1000

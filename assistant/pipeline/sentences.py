@@ -42,6 +42,8 @@ def speakable(text: str) -> str:
 
 
 class SentenceSplitter:
+    """Cuts a streamed reply into speakable pieces as its text comes in."""
+
     def __init__(self, *, first_clause_min_words: int = 3, first_phrase_min_words: int = 4,
                  long_piece_words: int = 10, max_chars: int = 240) -> None:
         """The first piece ends at a clause once it has ``first_clause_min_words`` words, or before a word that

@@ -1,0 +1,207 @@
+"""The LLM stage: writes the reply to each turn's question, hands its speakable pieces to the voice, and
+answers questions about the screen."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.bus import EventBus
+from assistant.contracts.errors import AssistantError, ConfigError
+from assistant.contracts.events import (
+    ErrorOccurred,
+    ModelLoading,
+    ModelProgress,
+    ModelReady,
+    ReplyDelta,
+    ReplyFinished,
+    ReplyStarted,
+    ScreenCaptured,
+    ScreenCaptureStarted,
+    ScreenRead,
+    SentenceReady,
+)
+from assistant.contracts.ports import LanguageModel, Loadable
+from assistant.contracts.screen import ScreenImage
+from assistant.contracts.types import ChatMessage, Role, Sentence, TurnRequest
+from assistant.pipeline.conversation import Conversation
+from assistant.pipeline.router import RoutedLLM
+from assistant.pipeline.sentences import SentenceSplitter
+from assistant.pipeline.stage import Setting, TurnStage
+from assistant.pipeline.tts import EndOfReply
+from assistant.pipeline.turns import TurnTracker
+from assistant.pipeline.write_ahead import Prefill, Settle, WriteAhead
+from assistant.screen_answer import ScreenAnswerer
+from assistant.timings import TurnTimings
+
+
+@dataclass(frozen=True, slots=True)
+class UseCapture(Setting):
+    """Capture the screen with ``capture(target)`` from now on (a front-end hides its own windows around it)."""
+
+    capture: Callable[[str], ScreenImage]
+
+
+class LlmStage(TurnStage):
+    """Owns the language model: a ``TurnRequest`` in, ``Sentence``s and an ``EndOfReply`` out to ``speech`` (the
+    TTS stage's inbox; None: the reply is not spoken)."""
+
+    role = "llm"
+
+    def __init__(self, bus: EventBus, llm: LanguageModel, tracker: TurnTracker, conversation: Conversation,
+                 speech: queue.Queue | None, screen: ScreenAnswerer | None = None,
+                 capture: Callable[[str], ScreenImage] | None = None,
+                 after_load: Callable[[], None] | None = None) -> None:
+        super().__init__(bus, llm, tracker, "llm-stage", after_load)
+        self.llm, self.conversation, self.speech = llm, conversation, speech
+        self.screen = screen  # answers questions about the screen or an image
+        if screen is not None:
+            screen.loader = self.load_model
+        self.capture = capture  # (target) -> ScreenImage; replaced by a front-end that hides its own windows
+        self._loaded: set[int] = set()
+        self.ahead = WriteAhead(llm, conversation, busy=lambda: not self.inbox.empty())
+
+    @property
+    def write_ahead(self) -> bool:
+        """Write the reply ahead, during the end-of-turn silence (a local model; off: prefill the prompt only)."""
+        return self.ahead.enabled
+
+    @write_ahead.setter
+    def write_ahead(self, on: bool) -> None:
+        self.ahead.enabled = on
+
+    @property
+    def drafts_taken(self) -> int:
+        """Turns whose reply was begun during the end-of-turn silence."""
+        return self.ahead.drafts_taken
+
+    def _load(self) -> None:
+        super()._load()
+        if self.load_error is None:  # the models loaded at start-up are not loaded again for screen questions
+            # A router (the core's own class, not an adapter) loaded its backends with it
+            parts = (self.llm.local, self.llm.cloud) if isinstance(self.llm, RoutedLLM) else ()
+            self._loaded |= {id(m) for m in (self.llm, *parts) if m is not None}
+
+    def load_model(self, role: str, model: Loadable) -> None:
+        """Load a model on first use (OCR, a VLM) on this thread, publishing the same events as start-up."""
+        if id(model) in self._loaded:
+            return
+        name = model.name
+        self.bus.publish(ModelLoading(role=role, name=name))
+        t0 = time.monotonic()
+        try:
+            model.load(lambda message, fraction: self.bus.publish(ModelProgress(role=role, message=message,
+                                                                                fraction=fraction)))
+        except AssistantError as exc:  # said once, here; the screen answerer may still fall back to another model
+            self.bus.publish(ErrorOccurred(code=exc.code, message=exc.message))
+            raise
+        self._loaded.add(id(model))
+        self.bus.publish(ModelReady(role=role, name=name, seconds=time.monotonic() - t0,
+                                    device=str(model.device)))
+
+    def _screen_prompt(self, request: TurnRequest, timings: TurnTimings):
+        """(model, messages, what to remember of the question) for a question about the screen or an image."""
+        if self.screen is None:
+            raise ConfigError("screen-unavailable", "questions about the screen are not set up in this front-end.")
+        image = request.image
+        if image is None:
+            if self.capture is None:
+                raise ConfigError("screen-unavailable", "this front-end cannot capture the screen.")
+            self.bus.publish(ScreenCaptureStarted(turn_id=request.turn_id, target=request.screen))
+            image = self.capture(request.screen)
+        timings.mark("capture")
+        self.bus.publish(ScreenCaptured(turn_id=request.turn_id, source=image.source, width=image.width,
+                                        height=image.height, capture_ms=round(image.capture_ms, 1)))
+        messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
+        messages[-1] = ChatMessage(Role.USER, request.text, images=(image,))
+        return self.screen, messages, f"{request.text} (asked about {image.source})"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.ahead.cancel()
+        super().stop(timeout)
+
+    def drop_draft(self, key: tuple) -> None:
+        """The user spoke again in the pause of candidate ``key``: its reply is not wanted (any thread)."""
+        self.ahead.drop(key)
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until any reply written ahead is gone and the model is free (any thread but this stage's)."""
+        done = threading.Event()
+        self.put(Settle(done))
+        return done.wait(timeout)
+
+    def handle(self, request: TurnRequest | Prefill | Settle | UseCapture) -> None:
+        if isinstance(request, UseCapture):
+            self.capture = request.capture
+            return
+        if isinstance(request, Settle):
+            self.ahead.discard()
+            request.done.set()
+            return
+        if isinstance(request, Prefill):
+            self.ahead.begin(request)
+            return
+        turn_id = request.turn_id
+        if not self.tracker.is_open(turn_id):
+            return  # stale; a reply being written ahead is for newer words, and stays
+        timings = self.tracker.timings(turn_id)
+        token = self.tracker.token(turn_id)
+        speak = request.speak and self.speech is not None
+        about_screen = request.image is not None or bool(request.screen)
+        draft = None
+        if about_screen:
+            self.ahead.discard()
+            model, messages, remembered = self._screen_prompt(request, timings)
+        else:
+            model, remembered = self.llm, request.text
+            messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
+            draft = self.ahead.take(messages, token)
+        self.bus.publish(ReplyStarted(turn_id=turn_id, backend=model.name, prompt=request.text))
+        splitter = SentenceSplitter()
+        parts: list[str] = []
+        sent: list[str] = []
+
+        def send(pieces: list[str]) -> None:
+            for piece in pieces:
+                timings.mark("first_sentence")
+                self.bus.publish(SentenceReady(turn_id=turn_id, index=len(sent), text=piece))
+                if speak:
+                    self.speech.put(Sentence(turn_id, piece, len(sent)))  # type: ignore[union-attr]
+                sent.append(piece)
+
+        read_reported = False
+        for delta in draft if draft is not None else model.stream(messages, cancel=token):
+            if about_screen and not read_reported:
+                read_reported = True
+                self._report_read(turn_id, timings)
+            timings.mark("llm_first_token")
+            parts.append(delta)
+            self.bus.publish(ReplyDelta(turn_id=turn_id, text=delta))
+            send(splitter.feed(delta))
+        cancelled = token.cancelled
+        if not cancelled:
+            send(splitter.flush())
+        reply = "".join(parts).strip()
+        self.conversation.add_exchange(remembered, reply, interrupted=cancelled, private=about_screen,
+                                       turn_id=turn_id, spoken=speak and request.by_voice)
+        if not self.tracker.is_open(turn_id):
+            return
+        timings.mark("reply_done")
+        backend = model.last_backend  # the router says who finished the answer
+        self.bus.publish(ReplyFinished(turn_id=turn_id, text=reply, backend=backend, cancelled=cancelled))
+        if speak:
+            self.speech.put(EndOfReply(turn_id))  # type: ignore[union-attr]
+        else:
+            self.tracker.end(turn_id, "completed")
+
+    def _report_read(self, turn_id: int, timings: TurnTimings) -> None:
+        read = self.screen.last_read if self.screen is not None else None
+        if read is not None:
+            lines, chars, seconds, finished_at = read
+            timings.mark("screen_read", finished_at)
+            self.bus.publish(ScreenRead(turn_id=turn_id, lines=lines, chars=chars, seconds=round(seconds, 3)))
+            self.screen.last_read = None  # type: ignore[union-attr]
+
