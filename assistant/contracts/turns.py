@@ -43,12 +43,14 @@ class CancelToken:
     def held(self) -> bool:
         return not self._released.is_set() or (self._leader is not None and self._leader.held)
 
-    def wait_released(self, timeout: float) -> None:
-        """Block while held (at most ``timeout`` seconds: a hold that is never released costs only that)."""
+    def wait_released(self, timeout: float) -> bool:
+        """Block while held (at most ``timeout`` seconds: a hold that is never released costs only that); True
+        when released (or never held), False when the timeout ran out first."""
         deadline = time.monotonic() + timeout
-        self._released.wait(timeout)
+        released = self._released.wait(timeout)
         if self._leader is not None:
-            self._leader.wait_released(max(0.0, deadline - time.monotonic()))
+            released = self._leader.wait_released(max(0.0, deadline - time.monotonic())) and released
+        return released
 
     @property
     def cancelled(self) -> bool:

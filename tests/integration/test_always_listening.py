@@ -302,9 +302,7 @@ def test_a_pause_inside_the_question_does_not_cut_it_and_the_end_is_found_quickl
     # most the unfinished-sentence silence; the question is known as soon as that transcription is.
     assert detected_ms <= assistant.config.vad.unfinished_silence_ms + 100, ended.timings_ms
     assert after_true_end_ms > 300, after_true_end_ms  # decided after the silence
-    # On a 2-core CPU tiny.en takes about 0.8 s for these 3 s, and when the prompted reading stopped short ("what
-    # is the capital of?") once more without the prompt: the question is known within about 2 s of its end.
-    assert ended.timings_ms["stt"] < 2500, ended.timings_ms
+    # How long the transcription took (about 0.8 s for these 3 s on a 2-core CPU) is the bench's business.
 
 
 # --- barge-in ----------------------------------------------------------------------------------------------

