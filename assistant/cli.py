@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from assistant import __version__
-from assistant.config import Config, config_path, load_config
+from assistant.config import Config, config_path, load_config, secure_app_folders
 from assistant.contracts.errors import AssistantError, InputError, NoSpeechError
 from assistant.contracts.events import (
     AwaitingQuestion,
@@ -127,6 +127,7 @@ def _emit_json(obj: dict) -> None:
 def setup(args) -> Config:
     """Load the settings named on the command line and keep the model libraries quiet and offline."""
     config = load_config(Path(args.config) if args.config else None)
+    secure_app_folders()  # the models cache and the data folder are the user's alone, as in the app
     if not config.models.allow_downloads:
         # Offline by policy: the hub libraries must not even try the network.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
