@@ -1,26 +1,45 @@
-"""The composition root: the only core module that reaches into ``audio/`` and ``models/``."""
+"""The composition root: the only core module that reaches into ``audio/``, ``models/`` and ``desktop/``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from assistant.bus import EventBus
 from assistant.config import Config
-from assistant.contracts.ports import AudioSink
+from assistant.contracts.ports import AudioSink, ScreenCapture
 from assistant.facade import Assistant
 from models import registry
 
 
+@dataclass(frozen=True)
+class Adapters:
+    """The adapters a front-end drives itself (the assistant gets its own from ``build_assistant``)."""
+
+    capture: ScreenCapture  # the screen: the desktop's capture
+
+
+def adapters() -> Adapters:
+    """This machine's adapters. Cheap: nothing is opened until used."""
+    from desktop.capture import DesktopCapture
+
+    return Adapters(capture=DesktopCapture())
+
+
 def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, sink: AudioSink | None = None,
-                    bus: EventBus | None = None) -> Assistant:
+                    bus: EventBus | None = None, capture: ScreenCapture | None = None) -> Assistant:
     """An Assistant wired to the configured backends. Nothing heavy happens here: models load when
-    ``start()`` runs the stages. Missing models or packages raise ``ConfigError`` now, with the fix."""
+    ``start()`` runs the stages. Missing models or packages raise ``ConfigError`` now, with the fix.
+    ``capture``: how the core captures the screen (default: the desktop's; a front-end may replace it)."""
     stt = create_stt(config) if listen else None
     vad = registry.create_vad(config) if listen else None
     llm = create_llm(config)
     tts = create_tts(config) if speak and sink is not None else None
-    return Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
-                     screen=create_screen_answerer(config, llm), echo=echo_canceller(sink),
-                     keep_recording=debug_recorder(config) if listen else None,
-                     spotter=wake_spotter(config) if listen else None)
+    assistant = Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
+                          screen=create_screen_answerer(config, llm), echo=echo_canceller(sink),
+                          keep_recording=debug_recorder(config) if listen else None,
+                          spotter=wake_spotter(config) if listen else None)
+    assistant.set_screen_capture((capture or adapters().capture).capture)
+    return assistant
 
 
 def wake_spotter(config: Config):

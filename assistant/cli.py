@@ -158,9 +158,7 @@ def cmd_ask(args) -> int:
     config = setup(args)
     image = ScreenImage.from_file(args.image) if args.image else None  # a bad file fails before models load
     if args.screen:  # what is on the screen now, not once the models have loaded
-        from assistant.capture import capture
-
-        image = capture(args.target or config.screen.target)
+        image = bootstrap.adapters().capture.capture(args.target or config.screen.target)
         if not args.quiet:
             sys.stderr.write(f"captured {image.source} ({image.width}x{image.height}, {image.capture_ms:.0f} ms)\n")
     speak = bool(args.speak or args.out)

@@ -52,13 +52,6 @@ from assistant.wake import WakeMatch, WakePhrase, WakeWindow
 log = logging.getLogger(__name__)
 
 
-def capture_screen(target: str) -> ScreenImage:
-    """The core's own capture (mss; the desktop portal on Wayland)."""
-    from assistant.capture import capture
-
-    return capture(target)
-
-
 class Assistant:
     def __init__(self, config: Config, *, bus: EventBus | None = None, stt: SpeechToText | None = None,
                  llm: LanguageModel | None = None, tts: TextToSpeech | None = None,
@@ -75,7 +68,7 @@ class Assistant:
         self.vad, self.sink = vad, sink
         self.tts_stage = TtsStage(self.bus, tts, self.tracker, self.turns, sink) if tts and sink else None
         self.llm_stage = (LlmStage(self.bus, llm, self.tracker, self.turns, self.conversation, self.tts_stage,
-                                   screen, capture_screen) if llm else None)
+                                   screen) if llm else None)
         language = None if config.stt.language == "auto" else config.stt.language
         self.stt_stage = SttStage(self.bus, stt, self.tracker, self.llm_stage, language) if stt else None
         self._attachment: ScreenImage | None = None  # asked about by the next question, typed or spoken
@@ -173,9 +166,9 @@ class Assistant:
     def attachment(self) -> ScreenImage | None:
         return self._attachment
 
-    def set_screen_capture(self, capture: Callable[[str], ScreenImage]) -> None:
-        """Replace how the screen is captured (a front-end hides its own windows around the capture).
-        ``capture(target)`` runs on the LLM stage's thread."""
+    def set_screen_capture(self, capture: Callable[..., ScreenImage]) -> None:
+        """Set how the screen is captured (bootstrap: the desktop's adapter; a front-end hides its own windows
+        around it). ``capture(target, cancel=token)`` runs on the LLM stage's thread."""
         if self.llm_stage is not None:
             self.llm_stage.capture = capture
 

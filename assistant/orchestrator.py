@@ -257,13 +257,13 @@ class LlmStage(TurnStage):
 
     def __init__(self, bus: EventBus, llm: LanguageModel, tracker: TurnTracker, turns: TurnCounter,
                  conversation: Conversation, tts_stage: TtsStage | None, screen: ScreenAnswerer | None = None,
-                 capture: Callable[[str], ScreenImage] | None = None) -> None:
+                 capture: Callable[..., ScreenImage] | None = None) -> None:
         super().__init__(bus, llm, tracker, "llm-stage")
         self.llm, self.turns, self.conversation, self.tts_stage = llm, turns, conversation, tts_stage
         self.screen = screen  # answers questions about the screen or an image
         if screen is not None:
             screen.loader = self.load_model
-        self.capture = capture  # (target) -> ScreenImage; replaced by a front-end that hides its own windows
+        self.capture = capture  # (target, cancel=token) -> ScreenImage; set by bootstrap, or by a front-end
         self._loaded: set[int] = set()
         # Write the reply ahead, during the end-of-turn silence (a local model; off: prefill the prompt only)
         self.write_ahead = True
@@ -303,7 +303,7 @@ class LlmStage(TurnStage):
             if self.capture is None:
                 raise ConfigError("screen-unavailable", "this front-end cannot capture the screen.")
             self.bus.publish(ScreenCaptureStarted(turn_id=request.turn_id, target=request.screen))
-            image = self.capture(request.screen)
+            image = self.capture(request.screen, cancel=self.turns.token(request.turn_id))  # an interrupt ends the wait
         timings.mark("capture")
         self.bus.publish(ScreenCaptured(turn_id=request.turn_id, source=image.source, width=image.width,
                                         height=image.height, capture_ms=round(image.capture_ms, 1)))

@@ -56,9 +56,10 @@ class DesktopApp(QObject):
     assistant_built = Signal(object, object, object)  # (assistant | None, sink | None, [AssistantError])
 
     def __init__(self, config: Config, *, config_error: AssistantError | None = None,
-                 history: HistoryStore | None = None) -> None:
+                 history: HistoryStore | None = None, adapters: bootstrap.Adapters | None = None) -> None:
         super().__init__()
         self.config = config
+        self.adapters = adapters or bootstrap.adapters()  # the screen capture (tests pass fakes)
         self.bus = EventBus()
         self.assistant = None
         self.sink = None
@@ -97,7 +98,7 @@ class DesktopApp(QObject):
         self.window = MainWindow(self.history_panel)
         self.launcher = LauncherWindow()
         self.tray = TrayIcon(self)
-        self.grabber = ScreenGrabber([self.window, self.launcher], self)
+        self.grabber = ScreenGrabber([self.window, self.launcher], self.adapters.capture, self)
         self.grabber.capturing.connect(self.tray.set_capturing)
         self.hotkeys: GlobalHotkeys | None = None
         self.level_timer = QTimer(self, interval=33)  # ~30 Hz, only while the microphone is open

@@ -1,4 +1,4 @@
-"""The ports the core drives. Adapters in ``audio/`` and ``models/`` implement them.
+"""The ports the core drives. Adapters in ``audio/``, ``models/`` and ``desktop/`` implement them.
 
 Adapters are cheap to construct and load their model on first use (``load()``), on the thread
 that owns them.
@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from assistant.contracts.screen import ScreenImage, TextLine
+from assistant.contracts.screen import ScreenImage, TextLine, WindowInfo
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import AudioChunk, ChatMessage, Transcript
 
@@ -103,3 +103,15 @@ class EchoCanceller(Protocol):
 
     def process(self, chunk: AudioChunk) -> AudioChunk | None:
         """The chunk without the echo; None while the echo cannot be told from the user (ignore the chunk)."""
+
+
+class ScreenCapture(Protocol):
+    """Takes pictures of the screen (``desktop/``): for questions about the screen, from the core or the UI."""
+
+    def capture(self, target: str = "screen", *, region: tuple[int, int, int, int] | None = None,
+                window: WindowInfo | None = None, pointer: tuple[int, int] | None = None,
+                cancel: CancelToken | None = None) -> ScreenImage:
+        """``target``: "screen", "all", "window" or "region"; raises CaptureError (``cancel``: an interrupt)."""
+
+    def active_window(self) -> WindowInfo | None:
+        """The window the user is working in, or None when there is none or the platform does not tell."""

@@ -68,7 +68,7 @@ def test_an_image_file_can_be_asked_about(tmp_path, window, xdisplay):  # noqa: 
 
     window("traceback")
     shot = tmp_path / "shot.png"
-    code = "import sys; from assistant.capture import capture; capture('screen').to_pil().save(sys.argv[1])"
+    code = "import sys; from desktop.capture import capture; capture('screen').to_pil().save(sys.argv[1])"
     subprocess.run([sys.executable, "-c", code, str(shot)], env=xdisplay.env, check=True, timeout=60)
     Image.open(shot).crop((150, 110, 1270, 650)).save(shot)  # the terminal window only
     result = answer_of(ask("--image", str(shot), "What is the exception type in this image?", env={}))

@@ -9,12 +9,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
 import pytest
 
-from assistant import capture
+from assistant.contracts.turns import CancelToken
+from desktop import capture
 from tests.helpers import REPO, wait_until
 from tests.xdisplay import xdisplay  # noqa: F401  (the fixture)
 
@@ -266,6 +268,27 @@ def test_on_wayland_the_desktop_portal_takes_the_screenshot(monkeypatch, tmp_pat
         region = capture.capture("region", region=(80, 0, 40, 90))
         assert region.width == 40 and is_red(region.pixels).all()
         assert "unknown on Wayland" in capture.capture("window").source
+    finally:
+        portal.kill()
+        portal.wait(10)
+
+
+def test_on_wayland_an_interrupt_ends_the_wait_for_the_portal(monkeypatch, tmp_path, session_bus):
+    portal = subprocess.Popen([sys.executable, "-m", "tests.fake_portal", str(tmp_path / "never.png"), "wait"],
+                              cwd=REPO, env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": session_bus},
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert portal.stdout.readline().strip() == "ready"
+        wayland(monkeypatch, session_bus)
+        token = CancelToken(1)
+        timer = threading.Timer(0.5, token.cancel)  # the user interrupts while the portal's dialog is open
+        timer.start()
+        t0 = time.monotonic()
+        with pytest.raises(capture.CaptureError) as info:
+            capture.DesktopCapture().capture("screen", cancel=token)
+        assert info.value.code == "screen-capture-cancelled"
+        assert 0.4 < time.monotonic() - t0 < 3  # at once, not after the portal's 60 s
+        timer.join()
     finally:
         portal.kill()
         portal.wait(10)

@@ -1,6 +1,9 @@
 """Screen questions' routing and prompting logic with scripted models (the real OCR, VLM, cloud and windows:
 tests/models/test_ocr.py, tests/models/test_vision.py, tests/e2e/test_screen.py)."""
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -167,7 +170,7 @@ def make_assistant(capture, llm=None, ocr=None, config=None):
 def test_asking_about_the_screen_captures_it_on_the_turn_and_says_so():
     targets = []
 
-    def capture(target):
+    def capture(target, **kwargs):
         targets.append(target)
         return image(source="window: Editor")
 
@@ -188,7 +191,7 @@ def test_asking_about_the_screen_captures_it_on_the_turn_and_says_so():
 def test_a_failed_capture_ends_the_turn_with_its_code():
     from assistant.contracts.errors import AssistantError
 
-    def capture(target):
+    def capture(target, **kwargs):
         raise AssistantError("screen-no-display", "no display to capture")
 
     assistant, log, llm = make_assistant(capture)
@@ -196,6 +199,28 @@ def test_a_failed_capture_ends_the_turn_with_its_code():
     ended = assistant.wait_turn(turn, 10)
     assert ended.outcome == "error"
     assert [e.code for e in log.of(ErrorOccurred)] == ["screen-no-display"]
+    assert llm.seen == []
+    assistant.shutdown()
+
+
+def test_an_interrupt_reaches_a_capture_that_waits_through_the_turns_token():
+    from assistant.contracts.errors import CaptureError
+
+    waiting = threading.Event()
+
+    def capture(target, *, cancel):  # like the desktop portal waiting for the user to answer its dialog
+        waiting.set()
+        if cancel.wait(10):
+            raise CaptureError("screen-capture-cancelled", "the screenshot was cancelled")
+        return image()
+
+    assistant, _, llm = make_assistant(capture)
+    turn = assistant.ask("What's on my screen?", speak=False, screen="screen")
+    assert waiting.wait(5)
+    t0 = time.monotonic()
+    assistant.interrupt()
+    ended = assistant.wait_turn(turn, 5)
+    assert ended is not None and ended.outcome != "completed" and time.monotonic() - t0 < 2
     assert llm.seen == []
     assistant.shutdown()
 
