@@ -20,13 +20,13 @@ import statistics
 import time
 from pathlib import Path
 
-from assistant.cli import TurnLog
 from assistant.config import Config, build_config
 from assistant.contracts.errors import InputError
 from assistant.contracts.turns import CancelToken
 from assistant.conversation import Conversation
 from assistant.sentences import SentenceSplitter
 from assistant.timings import VOICE_MARKS
+from assistant.turn_log import TurnLog
 
 BASELINE_MARKS = ("end_of_speech_detected", "stt", "llm_reply", "tts_all", "voice_to_voice")
 

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import sys
-import threading
 import time
 from importlib import resources
 from pathlib import Path
@@ -27,9 +26,7 @@ from assistant.contracts.events import (
     ListeningStarted,
     ListeningStopped,
     ModelProgress,
-    ReplyDelta,
     ReplyFinished,
-    ScreenCaptured,
     SpeechEnded,
     SpeechIgnored,
     SpeechStarted,
@@ -39,6 +36,7 @@ from assistant.contracts.events import (
 )
 from assistant.contracts.screen import ScreenImage
 from assistant.timings import SCREEN_MARKS, VOICE_MARKS
+from assistant.turn_log import TurnLog
 
 log = logging.getLogger("assistant")
 
@@ -76,47 +74,6 @@ class Progress:
         elif final:
             sys.stderr.write(text + "\n")
         sys.stderr.flush()
-
-
-class TurnLog:
-    """Collects what happened in the turns of one command, from the bus."""
-
-    def __init__(self, echo_reply: bool = False) -> None:
-        self.echo_reply = echo_reply
-        self.lock = threading.Lock()
-        self.transcripts: dict[int, str] = {}
-        self.replies: dict[int, str] = {}
-        self.backends: dict[int, str] = {}
-        self.ended: dict[int, TurnEnded] = {}
-        self.errors: list[ErrorOccurred] = []
-        self.speech_turns: list[int] = []
-        self.captures: dict[int, ScreenCaptured] = {}
-
-    def __call__(self, event: Event) -> None:
-        with self.lock:
-            if isinstance(event, SpeechEnded):
-                self.speech_turns.append(event.turn_id)
-            elif isinstance(event, TranscriptFinal):
-                self.transcripts[event.turn_id] = event.text
-            elif isinstance(event, ScreenCaptured):
-                self.captures[event.turn_id] = event
-            elif isinstance(event, ReplyDelta) and self.echo_reply:
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-            elif isinstance(event, ReplyFinished):
-                self.replies[event.turn_id] = event.text
-                self.backends[event.turn_id] = event.backend
-            elif isinstance(event, ErrorOccurred):
-                self.errors.append(event)
-            elif isinstance(event, TurnEnded):
-                self.ended[event.turn_id] = event
-
-    def raise_for(self, turn_id: int | None = None) -> None:
-        for err in self.errors:
-            if turn_id is None or err.turn_id in (None, turn_id):
-                if err.code == "no-speech":
-                    raise NoSpeechError(err.message)
-                raise AssistantError(err.code, err.message)
 
 
 def _emit_json(obj: dict) -> None:

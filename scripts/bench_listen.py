@@ -64,15 +64,15 @@ class Bench:
     """The models, loaded once; a fresh Assistant (own conversation, wake window, turn ids) per trial."""
 
     def __init__(self) -> None:
+        from assistant import bootstrap
         from assistant.config import Config
-        from models import registry
 
         base = Config()
         t0 = time.monotonic()
-        self.stt = registry.create_stt(base)
-        self.vad = registry.create_vad(base)
-        self.llm = registry.create_llm(base)
-        self.tts = registry.create_tts(base)
+        self.stt = bootstrap.local_stt(base)
+        self.vad = bootstrap.create_vad(base)
+        self.llm = bootstrap.local_llm(base)
+        self.tts = bootstrap.local_tts(base)
         for model in (self.stt, self.vad, self.llm, self.tts):
             model.load()
         self.load_s = time.monotonic() - t0

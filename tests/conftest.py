@@ -64,9 +64,9 @@ def tts(config):
 
 @pytest.fixture(scope="session")
 def llm(config):
-    from models.registry import create_llm
+    from assistant.bootstrap import local_llm
 
-    model = create_llm(config)
+    model = local_llm(config)
     model.load()
     return model
 

@@ -98,10 +98,10 @@ _piper_lock = threading.Lock()
 
 
 def _piper_samples(text: str, rate: float) -> np.ndarray:
+    from assistant.bootstrap import local_tts as create_tts
     from assistant.config import Config
     from assistant.contracts.turns import CancelToken
     from audio.resample import resample
-    from models.registry import create_tts
 
     with _piper_lock:
         tts = _piper_models.get(rate)

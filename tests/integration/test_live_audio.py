@@ -11,9 +11,9 @@ import pytest
 
 from assistant.contracts.errors import AudioDeviceError
 from assistant.contracts.types import SAMPLE_RATE
-from audio.devices import list_devices, measure_input_level, play_test_tone
+from audio.devices import list_devices, play_test_tone
 from audio.files import read_audio
-from audio.microphone import MicrophoneSource
+from audio.microphone import MicrophoneSource, measure_input_level
 from tests.helpers import EVAL_DIR, SAMPLE_QUESTION, EventLog, align, tone, wait_until, wer
 
 CLIP = EVAL_DIR / "librispeech_1089-134691-0001.wav"  # 5.4 s, "for a full hour he had paced up and down..."

@@ -103,9 +103,9 @@ def test_a_corrupt_gguf_is_reported_with_a_fix(tmp_path):
 def test_the_system_prompt_cache_changes_nothing_in_float(config):
     """On GPUs (float weights) the system prompt's KV cache is computed once and reused by every turn:
     greedy answers must be token for token the same as without it. (With int8 on the CPU it stays off.)"""
-    from models.registry import create_llm
+    from assistant.bootstrap import local_llm
 
-    llm = create_llm(config.replace("llm", quantize="none", max_new_tokens=12))
+    llm = local_llm(config.replace("llm", quantize="none", max_new_tokens=12))
     llm.load()
     conv = Conversation(config.llm.system_prompt, 2048, 12)
     messages = conv.messages_for("What is the capital of France?", llm.count_tokens)

@@ -37,9 +37,9 @@ _piper: list = []
 
 def say(text: str) -> np.ndarray:
     """``text`` in the bundled Piper voice, 16 kHz, peak 0.5 (a user speaking into the room)."""
+    from assistant.bootstrap import local_tts as create_tts
     from assistant.contracts.turns import CancelToken
     from audio.resample import resample
-    from models.registry import create_tts
 
     if not _piper:
         _piper.append(create_tts(Config()))
