@@ -6,30 +6,34 @@ from dataclasses import dataclass
 
 from assistant.bus import EventBus
 from assistant.config import Config
-from assistant.contracts.ports import AudioSink, ScreenCapture
+from assistant.contracts.ports import AudioIO, AudioSink, ScreenCapture
 from assistant.facade import Assistant
 from models import registry
 
 
 @dataclass(frozen=True)
 class Adapters:
-    """The adapters a front-end drives itself (the assistant gets its own from ``build_assistant``)."""
+    """The adapters a front-end drives itself (the assistant gets its own from ``build_assistant``): the CLI and
+    the UI reach audio/ and desktop/ only through this, and tests hand them fakes the same way."""
 
-    capture: ScreenCapture  # the screen: the desktop's capture
+    audio: AudioIO  # speakers, microphones, recordings, audio files, the sound devices
+    capture: ScreenCapture  # the screen
 
 
 def adapters() -> Adapters:
     """This machine's adapters. Cheap: nothing is opened until used."""
+    from audio.kit import AudioKit
     from desktop.capture import DesktopCapture
 
-    return Adapters(capture=DesktopCapture())
+    return Adapters(audio=AudioKit(), capture=DesktopCapture())
 
 
 def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, sink: AudioSink | None = None,
                     bus: EventBus | None = None, capture: ScreenCapture | None = None) -> Assistant:
     """An Assistant wired to the configured backends. Nothing heavy happens here: models load when
     ``start()`` runs the stages. Missing models or packages raise ``ConfigError`` now, with the fix.
-    ``capture``: how the core captures the screen (default: the desktop's; a front-end may replace it)."""
+    ``capture``: how the core captures the screen (default: the desktop's; a front-end may replace it). The
+    sink comes from ``adapters().audio``."""
     stt = create_stt(config) if listen else None
     vad = create_vad(config) if listen else None
     llm = create_llm(config)
@@ -241,44 +245,6 @@ def create_tts(config: Config):
     return RoutedTTS(config.cloud.policy, _local_or_none(local_tts, config, "cloud"), cloud_tts)
 
 
-def recording_sink(realtime: bool = False):
-    from audio.sinks import RecordingSink
-
-    return RecordingSink(realtime=realtime)
-
-
-def speaker_sink(device=None):
-    """The speaker, keeping a reference of what it played (the echo canceller subtracts it from the mic)."""
-    from audio.echo import PlaybackReference
-    from audio.speaker import SpeakerSink
-
-    return SpeakerSink(device, reference=PlaybackReference())
-
-
-def tee_sink(*sinks):
-    from audio.sinks import TeeSink
-
-    return TeeSink(*sinks)
-
-
-def file_source(path, *, max_seconds: float | None = None, realtime: bool = True):
-    from audio.file_source import FileSource
-
-    return FileSource(path, realtime=realtime, max_seconds=max_seconds)
-
-
-def read_audio(path, *, max_seconds: float | None = None):
-    from audio.files import read_audio as _read
-
-    return _read(path, 16000, max_seconds=max_seconds)
-
-
-def write_wav(path, samples, rate: int):
-    from audio.files import write_wav as _write
-
-    return _write(path, samples, rate)
-
-
 def model_inventory(config: Config, prepare: bool = False, progress=None) -> list[dict]:
     """What every model setting resolves to (``prepare``: download and convert what needs it)."""
     from models.inventory import describe_all
@@ -288,45 +254,3 @@ def model_inventory(config: Config, prepare: bool = False, progress=None) -> lis
         settings["vision"] = config.screen.vision_model
     return describe_all(settings, allow_downloads=config.models.allow_downloads, cache_dir=config.cache_dir,
                         ocr=config.screen.ocr, prepare=prepare, progress=progress)
-
-
-def audio_report() -> dict:
-    from audio.devices import audio_report as _report
-
-    return _report()
-
-
-def microphone_source(device: str = ""):
-    """The live microphone (``device``: "" for the system default, a name or an index), 16 kHz mono."""
-    from audio.microphone import MicrophoneSource
-
-    return MicrophoneSource(device or None)
-
-
-def list_audio_devices() -> dict:
-    """{"inputs": [...], "outputs": [...]}, each {"name", "index", "default"}; empty lists without PortAudio."""
-    from audio.devices import list_devices
-
-    return list_devices()
-
-
-def test_output_device(device: str = "") -> None:
-    """Play a short tone on ``device``; raises AudioDeviceError with the reason when it cannot."""
-    from audio.devices import play_test_tone
-
-    play_test_tone(device or None)
-
-
-def test_input_device(device: str = "", seconds: float = 1.0) -> float:
-    """Record ``seconds`` from ``device``; returns its peak level in dBFS (raises AudioDeviceError)."""
-    from audio.microphone import measure_input_level
-
-    return measure_input_level(device or None, seconds)
-
-
-def read_screen_text(config: Config, image) -> str:
-    """The text on ``image`` in reading order, read by the OCR model (for the self-test and tools)."""
-    from assistant.screen_text import layout_text
-
-    reader = create_ocr(config)
-    return layout_text(reader.read(image), image.width, image.height)

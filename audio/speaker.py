@@ -41,6 +41,26 @@ class SpeakerSink:
     IDLE_STOP_S = 2.0
 
     def __init__(self, device: str | int | None = None, *, reference: PlaybackReference | None = None) -> None:
+        """Cheap: PortAudio is opened by ``open()`` (or the first ``play()``)."""
+        self.device = device
+        self.rate = 0  # the device's own rate, once open
+        self._lock = threading.Lock()
+        self._blocks: collections.deque[np.ndarray] = collections.deque()
+        self._queued = 0
+        self._until = 0.0  # when the last sample handed to PortAudio will have been heard
+        self._idle_frames = 0
+        self._idle_stopped = False  # the callback ended the stream; the next play() starts it again
+        self._sd = None
+        self._stream = None
+        self.reference = reference  # public: bootstrap.echo_canceller finds it here
+        self.latency = 0.0  # set before the stream starts: the callback reads it
+
+    def open(self) -> SpeakerSink:
+        """Open and start the output stream (idempotent); raises AudioDeviceError when the speaker is missing or
+        cannot be opened."""
+        if self._stream is not None:
+            return self
+        device = self.device
         sd = import_sounddevice()
         try:
             info = sd.query_devices(device, "output")
@@ -48,23 +68,17 @@ class SpeakerSink:
             raise AudioDeviceError("no-output-device", f"no usable speaker{f' {device!r}' if device else ''}: "
                                    f"{exc}. Connect one, or write the reply to a file with --out.") from exc
         self.rate = int(info["default_samplerate"])
-        self._lock = threading.Lock()
-        self._blocks: collections.deque[np.ndarray] = collections.deque()
-        self._queued = 0
-        self._until = 0.0  # when the last sample handed to PortAudio will have been heard
-        self._idle_frames = 0
-        self._idle_stopped = False  # the callback ended the stream; the next play() starts it again
         self._sd = sd
-        self.reference = reference  # public: bootstrap.echo_canceller finds it here
-        self.latency = 0.0  # set before the stream starts: the callback reads it
         try:
-            self._stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32", device=device,
-                                           callback=self._callback, latency="low")
-            self.latency = float(self._stream.latency)
-            self._stream.start()
+            stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32", device=device,
+                                     callback=self._callback, latency="low")
+            self.latency = float(stream.latency)
+            stream.start()
         except sd.PortAudioError as exc:
             raise AudioDeviceError("output-device-failed", f"cannot open the speaker {info['name']!r}: {exc}")\
                 from exc
+        self._stream = stream
+        return self
 
     def _callback(self, outdata, frames, time_info, status) -> None:  # PortAudio's thread: copy only
         out = outdata[:, 0]
@@ -94,6 +108,7 @@ class SpeakerSink:
             raise self._sd.CallbackStop
 
     def play(self, samples: np.ndarray, sample_rate: int) -> float:
+        self.open()
         block = resample(samples, sample_rate, self.rate)
         with self._lock:
             ahead = self._queued / self.rate
@@ -133,4 +148,5 @@ class SpeakerSink:
 
     def close(self) -> None:
         self.flush()
-        self._stream.close()
+        if self._stream is not None:
+            self._stream.close()

@@ -27,9 +27,10 @@ def create_stt(model: str, *, allow_downloads: bool, device: str, compute_type: 
     from models.stt_faster_whisper import FasterWhisperSTT
 
     found = resolver.resolve_stt(model, allow_downloads)
-    path = found.path or resolver.download(found)
-    return FasterWhisperSTT(path, device=device, compute_type=compute_type, language=language, beam_size=beam_size,
-                            threads=threads, name=model)
+    # A model to download is fetched by load(), on the STT thread, with progress events.
+    return FasterWhisperSTT(found.path, prepare=lambda progress: resolver.download(found, progress), device=device,
+                            compute_type=compute_type, language=language, beam_size=beam_size, threads=threads,
+                            name=model)
 
 
 def create_cloud_llm(*, base_url: str, model: str, api_key: str | None, timeout_s: float,
@@ -76,7 +77,6 @@ def create_tts(*, backend: str, voice: str, espeak_voice: str, speaking_rate: fl
     try:
         need("piper", "tts", "piper-tts")
         model = resolver.resolve_tts(voice, allow_downloads)
-        path = model.path or resolver.download(model)
     except ConfigError as exc:
         # Only the bundled voice falls back: a voice the user chose that is missing is their error to fix.
         if voice != "bundled" or espeak_binary() is None:
@@ -85,7 +85,9 @@ def create_tts(*, backend: str, voice: str, espeak_voice: str, speaking_rate: fl
         return EspeakTTS(voice=espeak_voice, speaking_rate=speaking_rate)
     from models.tts_piper import PiperTTS
 
-    return PiperTTS(path, speaking_rate=speaking_rate, name=voice)
+    # A voice to download is fetched by load(), on the TTS thread, with progress events.
+    return PiperTTS(model.path, prepare=lambda progress: resolver.download(model, progress),
+                    speaking_rate=speaking_rate, name=voice)
 
 
 def create_cloud_speech(*, base_url: str, api_key: str | None, timeout_s: float, max_retries: int, stt_model: str,

@@ -118,7 +118,7 @@ def _feed_and_settle(assistant, events: EventLog, samples: np.ndarray, *, realti
     clock's time of the stream's first sample."""
     from assistant import bootstrap
 
-    source = bootstrap.file_source(la.pad(samples, lead_s), realtime=realtime)
+    source = bootstrap.adapters().audio.file_source(la.pad(samples, lead_s), realtime=realtime)
     listener = assistant.listen(source, wake=wake)
     listener.done.wait(timeout + len(samples) / la.RATE)
     events.until(_resolved, timeout)
@@ -323,12 +323,12 @@ class Room:
     def start_app(self, bench: Bench, **listen):
         from assistant import bootstrap
 
-        sink = bootstrap.speaker_sink()  # as the app: it keeps a reference of what it played for the echo canceller
+        sink = bootstrap.adapters().audio.speaker()  # as the app: keeps what it played, for the echo canceller
         echo = bootstrap.echo_canceller(sink)
         if echo is None:
             raise SystemExit("the speaker keeps no playback reference: the app would run half duplex")
         assistant, events = bench.assistant(sink=sink, echo=echo, **listen)
-        mic = bootstrap.microphone_source()
+        mic = bootstrap.adapters().audio.microphone()
         assistant.listen(mic, wake=True)  # the listener's thread opens the microphone: wait until sound flows
         if not events.until(lambda items: any(e.kind == "ListeningStarted" for e in items), 30) \
                 or not mic.wait_receiving(10):

@@ -42,7 +42,7 @@ def main() -> int:
         os.environ["DISPLAY"] = display.name
         os.environ.pop("WAYLAND_DISPLAY", None)
         config = setup(argparse.Namespace(config=None))
-        sink = bootstrap.recording_sink()
+        sink = bootstrap.adapters().audio.recorder()
         assistant = bootstrap.build_assistant(config, listen=False, speak=True, sink=sink)
         t0 = time.monotonic()
         errors = assistant.wait_ready()

@@ -59,7 +59,7 @@ class DesktopApp(QObject):
                  history: HistoryStore | None = None, adapters: bootstrap.Adapters | None = None) -> None:
         super().__init__()
         self.config = config
-        self.adapters = adapters or bootstrap.adapters()  # the screen capture (tests pass fakes)
+        self.adapters = adapters or bootstrap.adapters()  # audio and the screen capture (tests pass fakes)
         self.bus = EventBus()
         self.assistant = None
         self.sink = None
@@ -154,7 +154,7 @@ class DesktopApp(QObject):
         problems: list[AssistantError] = []
         sink = None
         try:
-            sink = bootstrap.speaker_sink(config.audio.output_device or None)
+            sink = self.adapters.audio.speaker(config.audio.output_device or None)
         except AssistantError as exc:
             reason = exc.message.split(". Connect one")[0]  # the CLI's advice (--out) does not apply here
             problems.append(AssistantError(exc.code, f"{reason}. Replies are shown as text only: connect a "
@@ -411,7 +411,7 @@ class DesktopApp(QObject):
         if mode == self.listen_mode and self.assistant.listening and not restart:
             return True
         try:
-            mic = bootstrap.microphone_source(self.config.audio.input_device)
+            mic = self.adapters.audio.microphone(self.config.audio.input_device)
             listener = self.assistant.listen(mic, wake=wake)
         except AssistantError as exc:
             self._report(exc.message, exc.code)

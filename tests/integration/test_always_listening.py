@@ -53,7 +53,7 @@ def make(models):
 
     def build(spotter=None, **listen):
         config = Config().replace("listen", **{"follow_up_s": 0.0, **listen})
-        sink = bootstrap.recording_sink(realtime=True)
+        sink = bootstrap.adapters().audio.recorder(realtime=True)
         assistant = Assistant(config, sink=sink, spotter=spotter, **models)
         events = EventLog()
         assistant.bus.subscribe(events)
@@ -68,7 +68,7 @@ def make(models):
 
 def _feed(assistant: Assistant, samples: np.ndarray, *, realtime: bool = True, lead_s: float = 0.3):
     """Play ``samples`` (after ``lead_s`` of silence) into the assistant in always-listening mode."""
-    source = bootstrap.file_source(la.pad(samples, lead_s), realtime=realtime)
+    source = bootstrap.adapters().audio.file_source(la.pad(samples, lead_s), realtime=realtime)
     listener = assistant.listen(source, wake=True)
     return source, listener
 

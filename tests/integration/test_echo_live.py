@@ -42,7 +42,7 @@ def test_the_assistant_does_not_hear_itself_but_hears_the_user_talk_over_it(puls
     reply = read_audio(REPLY, SAMPLE_RATE)
     user = read_audio(USER, SAMPLE_RATE) * 0.7  # a little quieter than the assistant in the room
     ref = PlaybackReference()
-    sink = SpeakerSink(reference=ref)  # the default output: va_sink, which the microphone hears
+    sink = SpeakerSink(reference=ref).open()  # the default output: va_sink, which the microphone hears
     mic = MicrophoneSource()
     suppressor = EchoSuppressor(ref)
     player_done = threading.Event()
@@ -120,7 +120,7 @@ def test_the_apps_speaker_comes_with_an_echo_canceller_that_follows_what_it_play
     barge-in (without it the app falls back to half duplex)."""
     from assistant import bootstrap
 
-    sink = bootstrap.speaker_sink()
+    sink = bootstrap.adapters().audio.speaker()
     try:
         suppressor = bootstrap.echo_canceller(sink)
         assert isinstance(suppressor, EchoSuppressor)
@@ -141,4 +141,4 @@ def test_the_apps_speaker_comes_with_an_echo_canceller_that_follows_what_it_play
         assert wait_until(all_of_it_recorded, 10)
     finally:
         sink.close()
-    assert bootstrap.echo_canceller(bootstrap.recording_sink()) is None  # a recording plays into no room
+    assert bootstrap.echo_canceller(bootstrap.adapters().audio.recorder()) is None  # a recording plays into no room

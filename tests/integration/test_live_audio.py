@@ -110,7 +110,7 @@ def test_the_speaker_knows_when_its_audio_will_have_been_heard(pulse):
     """``playing_until`` (half duplex relies on it) against the moment the microphone heard the audio end."""
     from audio.speaker import SpeakerSink
 
-    sink = SpeakerSink()
+    sink = SpeakerSink().open()
     mic = MicrophoneSource()
     mic.start()
     try:
@@ -213,14 +213,14 @@ def test_a_spoken_question_through_the_virtual_room_gets_a_spoken_answer(pulse, 
 
     question = read_audio(SAMPLE_QUESTION, SAMPLE_RATE)
     with pulse.separate_speaker() as speaker_monitor:
-        sink = bootstrap.speaker_sink()  # the default output: va_out for now
+        sink = bootstrap.adapters().audio.speaker()  # the default output: va_out for now
         assistant = bootstrap.build_assistant(Config(), sink=sink)
         events = EventLog()
         assistant.bus.subscribe(events)
         recorder = None
         try:
             assert assistant.wait_ready(300) == []
-            mic = bootstrap.microphone_source()
+            mic = bootstrap.adapters().audio.microphone()
             assistant.listen(mic)
             events.wait_for(ListeningStarted, 30)
             assert mic.wait_receiving(10), "the microphone delivered nothing within 10 s"

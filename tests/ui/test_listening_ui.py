@@ -74,7 +74,7 @@ def desktop(tmp_path, qapp):
 @pytest.fixture
 def voice_desktop(desktop, qtbot, stt, vad, pulse):
     """The app with an assistant on the real speech models, handed over the way a finished build is; the
-    microphone is the app's own (``bootstrap.microphone_source``) on the virtual PulseAudio room. ``listened``
+    microphone is the app's own (``bootstrap.adapters().audio.microphone``) on the virtual PulseAudio room. ``listened``
     records the keyword arguments of every ``assistant.listen`` call."""
     config = Config().replace("listen", follow_up_s=1.5)
     desktop.config = config

@@ -5,6 +5,7 @@ test_capture.py and tests/e2e/test_desktop_app.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt creates the QApplication
@@ -18,7 +19,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QWidget
 
 from assistant import secrets
-from assistant.bootstrap import Adapters
+from assistant.bootstrap import adapters
 from assistant.config import Config, load_config
 from assistant.contracts.errors import AssistantError
 from assistant.contracts.events import ScreenCaptured
@@ -240,7 +241,7 @@ def test_this_window_is_the_users_not_ours(qtbot, windows, screen):
 @pytest.fixture
 def desktop(tmp_path, qapp, screen):
     app = DesktopApp(Config(), history=HistoryStore(tmp_path / "history.sqlite3"),  # not started: no models
-                     adapters=Adapters(capture=screen))
+                     adapters=dataclasses.replace(adapters(), capture=screen))
     yield app
     if app.assistant is not None:
         app.assistant.shutdown()
