@@ -1,7 +1,7 @@
 """Benchmark: always-listening mode on the real offline models.
 
 Parts (each runnable alone with --only):
-  detection    wake-phrase detection rate over every voice and speed (tests/listen_audio.py), each phrase followed
+  detection    wake-phrase detection rate over every voice and speed (testkit/listen_audio.py), each phrase followed
                by a question in one breath, after a 0.8 s pause, and alone; and a few in noise (10 dB SNR)
   false-wakes  false wakes per hour over the eval clips, the hard negatives (both engines), the same in noise,
                and noise alone (music, typing, door slam, pink/white noise, silence)
@@ -38,8 +38,8 @@ os.environ.setdefault("ASSISTANT_DATA_DIR", tempfile.mkdtemp(prefix="bench-liste
 
 import numpy as np  # noqa: E402
 
-from tests import listen_audio as la  # noqa: E402
-from tests.helpers import EventLog, align, normalize, wer  # noqa: E402
+from testkit import listen_audio as la  # noqa: E402
+from testkit.helpers import EventLog, align, normalize, wer  # noqa: E402
 
 PARTS = ("detection", "false-wakes", "eot", "barge-in", "soak")
 MODEL_EVENTS = ("ModelLoading", "ModelReady", "ModelProgress")
@@ -298,11 +298,11 @@ def part_eot(bench: Bench) -> dict:
 
 
 class Room:
-    """A private PulseAudio (tests/pulse.py): the app's speaker plays into va_sink, whose monitor the app's
+    """A private PulseAudio (testkit/pulse.py): the app's speaker plays into va_sink, whose monitor the app's
     microphone va_mic hears, so the reply's own echo is in the microphone; the user plays into va_sink too."""
 
     def __init__(self) -> None:
-        from tests.pulse import PulseAudio
+        from testkit.pulse import PulseAudio
 
         self.root = Path(tempfile.mkdtemp(prefix="bench-listen-pulse-"))
         self.pulse = PulseAudio(self.root)
@@ -314,7 +314,7 @@ class Room:
     def __exit__(self, *exc) -> None:
         import shutil
 
-        from tests.pulse import refresh_portaudio
+        from testkit.pulse import refresh_portaudio
 
         self.pulse.stop()
         refresh_portaudio()

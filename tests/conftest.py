@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from testkit.helpers import REPO
 
-pytest_plugins = ["tests.pulse"]  # the `pulse` fixture: a private PulseAudio with a virtual mic and speaker
+pytest_plugins = ["testkit.pulse"]  # the `pulse` fixture: a private PulseAudio with a virtual mic and speaker
 
 # Before anything imports huggingface_hub: the tests never touch the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.helpers import EVAL_DIR, SAMPLE_QUESTION, eval_clips, normalize
+from testkit.helpers import EVAL_DIR, SAMPLE_QUESTION, eval_clips, normalize
 
 
 def run(*args, env=None, timeout=300):

@@ -13,9 +13,9 @@ import pytest
 
 from assistant import bootstrap
 from assistant.cli import sample_clip
+from testkit.helpers import normalize, wait_until, wer
+from testkit.xdisplay import LoggedProcess, xdisplay  # noqa: F401  (the fixture)
 from tests.e2e.test_desktop_app import LAUNCHER_TITLE, MAIN_TITLE
-from tests.helpers import normalize, wait_until, wer
-from tests.xdisplay import LoggedProcess, xdisplay  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.slow]
 QUESTION = "What is the capital of France?"

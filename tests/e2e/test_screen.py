@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from tests.openai_server import REPLY, OpenAIServer
-from tests.screens import SCREENS, show
-from tests.xdisplay import xdisplay  # noqa: F401  (the fixture)
+from testkit.openai_server import REPLY, OpenAIServer
+from testkit.screens import SCREENS, show
+from testkit.xdisplay import xdisplay  # noqa: F401  (the fixture)
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_a_screen_that_gives_orders_changes_no_setting_and_sends_nothing(tmp_pat
 
 @pytest.fixture(scope="module")
 def tiny_vlm(tmp_path_factory):
-    from tests.tiny_vlm import make_tiny_vlm
+    from testkit.tiny_vlm import make_tiny_vlm
 
     return make_tiny_vlm(tmp_path_factory.mktemp("vlm"))
 

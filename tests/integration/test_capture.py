@@ -17,8 +17,8 @@ import pytest
 
 from assistant.contracts.turns import CancelToken
 from desktop import capture
-from tests.helpers import REPO, wait_until
-from tests.xdisplay import xdisplay  # noqa: F401  (the fixture)
+from testkit.helpers import REPO, wait_until
+from testkit.xdisplay import xdisplay  # noqa: F401  (the fixture)
 
 RED = (255, 0, 0)
 
@@ -250,7 +250,7 @@ def test_on_wayland_the_desktop_portal_takes_the_screenshot(monkeypatch, tmp_pat
     pixels = np.zeros((90, 160, 3), np.uint8)
     pixels[:, 80:] = RED
     Image.fromarray(pixels).save(shot)
-    portal = subprocess.Popen([sys.executable, "-m", "tests.fake_portal", str(shot), str(code)], cwd=REPO,
+    portal = subprocess.Popen([sys.executable, "-m", "testkit.fake_portal", str(shot), str(code)], cwd=REPO,
                               env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": session_bus}, stdout=subprocess.PIPE,
                               text=True)
     try:
@@ -274,7 +274,7 @@ def test_on_wayland_the_desktop_portal_takes_the_screenshot(monkeypatch, tmp_pat
 
 
 def test_on_wayland_an_interrupt_ends_the_wait_for_the_portal(monkeypatch, tmp_path, session_bus):
-    portal = subprocess.Popen([sys.executable, "-m", "tests.fake_portal", str(tmp_path / "never.png"), "wait"],
+    portal = subprocess.Popen([sys.executable, "-m", "testkit.fake_portal", str(tmp_path / "never.png"), "wait"],
                               cwd=REPO, env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": session_bus},
                               stdout=subprocess.PIPE, text=True)
     try:

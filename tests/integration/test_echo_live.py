@@ -1,5 +1,5 @@
 """Barge-in on real (virtual) devices: the speaker plays a reply into the room the microphone hears
-(tests/pulse.py), the echo suppressor takes it out again with the speaker's own record of what it played,
+(testkit/pulse.py), the echo suppressor takes it out again with the speaker's own record of what it played,
 and the real Silero VAD listens to what is left: silence while the assistant speaks alone, the user as soon
 as they talk over it."""
 
@@ -17,7 +17,7 @@ from audio.echo import EchoSuppressor, PlaybackReference
 from audio.files import read_audio
 from audio.microphone import MicrophoneSource
 from audio.speaker import SpeakerSink
-from tests.helpers import EVAL_DIR, align, wait_until
+from testkit.helpers import EVAL_DIR, align, wait_until
 
 REPLY = EVAL_DIR / "ljspeech_LJ001-0001.wav"  # 9.7 s, the assistant's voice
 USER = EVAL_DIR / "librispeech_1089-134691-0001.wav"  # 5.4 s, another speaker

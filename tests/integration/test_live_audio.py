@@ -1,5 +1,5 @@
 """The microphone, the speaker and the device checks on real (virtual) devices: a private PulseAudio server
-whose speaker the microphone hears (tests/pulse.py). Nothing here is faked."""
+whose speaker the microphone hears (testkit/pulse.py). Nothing here is faked."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from assistant.contracts.types import SAMPLE_RATE
 from audio.devices import list_devices, play_test_tone
 from audio.files import read_audio
 from audio.microphone import MicrophoneSource, measure_input_level
-from tests.helpers import EVAL_DIR, SAMPLE_QUESTION, EventLog, align, tone, wait_until, wer
+from testkit.helpers import EVAL_DIR, SAMPLE_QUESTION, EventLog, align, tone, wait_until, wer
 
 CLIP = EVAL_DIR / "librispeech_1089-134691-0001.wav"  # 5.4 s, "for a full hour he had paced up and down..."
 

@@ -15,7 +15,7 @@ from assistant.contracts.types import ChatMessage, Role
 from assistant.conversation import Conversation
 from models.llm_transformers import convert_gguf, converted_dir_for
 from models.resolver import BUNDLED_LLM_GGUF, join_bundled_gguf
-from tests.helpers import REPO, wait_until
+from testkit.helpers import REPO, wait_until
 
 
 def ask(llm, question, history=None, system="You are a helpful assistant. Answer briefly."):

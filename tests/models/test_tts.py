@@ -9,7 +9,7 @@ from models import resolver
 from models.devices import cpu_cores
 from models.tts_espeak import EspeakTTS
 from models.tts_piper import PiperTTS
-from tests.helpers import normalize, wer
+from testkit.helpers import normalize, wer
 
 
 def speak(tts, text):

@@ -11,7 +11,7 @@ from assistant.contracts.screen import ScreenImage
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
 from models.vision_transformers import TransformersVLM
-from tests.tiny_vlm import make_tiny_vlm
+from testkit.tiny_vlm import make_tiny_vlm
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_a_broken_model_folder_says_which_folder_and_setting(tmp_path):
 def test_a_text_only_model_is_refused_as_not_a_vlm(tmp_path):
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
-    from tests.tiny_vlm import make_tiny_vlm
+    from testkit.tiny_vlm import make_tiny_vlm
 
     donor = make_tiny_vlm(tmp_path / "donor")
     folder = tmp_path / "text-only"

@@ -1,5 +1,5 @@
 """The openWakeWord path (listen.wake_model) through the real openwakeword package, on a tiny model set built in
-the test with openWakeWord's inputs and outputs (tests/tiny_wakeword.py: its "phrase" is any loud sound); and the
+the test with openWakeWord's inputs and outputs (testkit/tiny_wakeword.py: its "phrase" is any loud sound); and the
 failures a user can meet: missing feature models, a file that is no model, settings that name nothing."""
 
 import shutil
@@ -14,8 +14,8 @@ from assistant.contracts.errors import ConfigError, ModelError
 from audio.files import read_audio
 from audio.wake_openwakeword import OpenWakeWordSpotter
 from models import resolver
-from tests import tiny_wakeword
-from tests.helpers import EVAL_DIR
+from testkit import tiny_wakeword
+from testkit.helpers import EVAL_DIR
 
 
 @pytest.fixture(scope="module")

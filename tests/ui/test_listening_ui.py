@@ -2,7 +2,7 @@
 mute hotkey and the Listening settings (Qt offscreen).
 
 The assistant runs on the real speech models (faster-whisper, Silero VAD) and hears a real, virtual microphone:
-a private PulseAudio (tests/pulse.py) into which the test plays synthesized speech. Only the language model is
+a private PulseAudio (testkit/pulse.py) into which the test plays synthesized speech. Only the language model is
 scripted: what it answers does not matter here. The mute hotkey is pressed with xdotool on an Xvfb server, where
 pynput hears it as it would on a desktop."""
 
@@ -22,9 +22,9 @@ from assistant.config import Config
 from assistant.contracts.events import AwaitingQuestion, ListeningStarted, SpeechIgnored, TurnEnded, WakeDetected
 from assistant.facade import Assistant
 from assistant.history import HistoryStore
-from tests import tiny_wakeword
-from tests.fakes import ScriptedLLM
-from tests.xdisplay import xdisplay  # noqa: F401  (the fixture)
+from testkit import tiny_wakeword
+from testkit.fakes import ScriptedLLM
+from testkit.xdisplay import xdisplay  # noqa: F401  (the fixture)
 from ui.app import DesktopApp
 
 pytestmark = pytest.mark.timeout(300)

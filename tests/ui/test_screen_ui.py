@@ -27,7 +27,7 @@ from assistant.contracts.screen import ScreenImage, TextLine, WindowInfo
 from assistant.facade import Assistant
 from assistant.history import HistoryStore
 from assistant.screen_answer import ScreenAnswerer
-from tests.fakes import FakeCapture, ScriptedLLM
+from testkit.fakes import FakeCapture, ScriptedLLM
 from ui.app import DesktopApp
 from ui.region_picker import RegionPicker
 from ui.screen_grab import ScreenGrabber

@@ -4,7 +4,7 @@ import time
 from assistant.bus import EventBus
 from assistant.contracts.events import ErrorOccurred, TurnEnded
 from assistant.contracts.turns import CancelToken, TurnCounter
-from tests.helpers import wait_until
+from testkit.helpers import wait_until
 
 
 def test_a_failing_subscriber_does_not_stop_the_others():

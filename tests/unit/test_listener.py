@@ -14,8 +14,8 @@ from assistant.facade import Assistant
 from assistant.orchestrator import Listener
 from assistant.segmenter import Segmenter
 from audio.sinks import RecordingSink
-from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
-from tests.helpers import EventLog, wait_until
+from testkit.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
+from testkit.helpers import EventLog, wait_until
 
 BLOCK = 512
 

@@ -25,8 +25,8 @@ from assistant.facade import Assistant
 from assistant.orchestrator import Prefill
 from audio.file_source import FileSource
 from audio.sinks import RecordingSink
-from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
-from tests.helpers import EventLog, wait_until
+from testkit.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
+from testkit.helpers import EventLog, wait_until
 
 
 class Recorder(EventLog):

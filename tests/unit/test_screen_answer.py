@@ -24,8 +24,8 @@ from assistant.facade import Assistant
 from assistant.router import RoutedLLM
 from assistant.screen import screen_target_for
 from assistant.screen_answer import ScreenAnswerer, frame_screen_text, plan_backends
-from tests.fakes import ScriptedLLM
-from tests.helpers import EventLog
+from testkit.fakes import ScriptedLLM
+from testkit.helpers import EventLog
 
 
 class RecordingLLM(ScriptedLLM):
@@ -239,7 +239,7 @@ def test_a_vision_model_loads_on_first_use_with_loading_events():
 
 
 def test_an_attached_capture_is_what_the_next_question_typed_or_spoken_is_about():
-    from tests.fakes import EnergyVAD, ScriptedSTT, speech_like
+    from testkit.fakes import EnergyVAD, ScriptedSTT, speech_like
 
     llm = RecordingLLM("local")
     answerer = ScreenAnswerer([llm], FixedOCR([TextLine("Cancel", (5, 5, 40, 20))]))

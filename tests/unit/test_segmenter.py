@@ -3,7 +3,7 @@ import numpy as np
 from assistant.config import VadConfig
 from assistant.contracts.types import AudioChunk
 from assistant.segmenter import Segmenter, SpeechPaused, SpeechResumed, SpeechSegment, SpeechStart, SpeechTooShort
-from tests.fakes import EnergyVAD, speech_like
+from testkit.fakes import EnergyVAD, speech_like
 
 
 def feed(segmenter, audio, block=480, t0=100.0):

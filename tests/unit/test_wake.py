@@ -22,8 +22,8 @@ from assistant.contracts.types import SAMPLE_RATE, Segment, Transcript
 from assistant.facade import Assistant
 from assistant.wake import WakePhrase, WakeWindow
 from audio.sinks import RecordingSink
-from tests.fakes import EnergyVAD, ScriptedLLM, ToneTTS, speech_like
-from tests.helpers import EventLog, wait_until
+from testkit.fakes import EnergyVAD, ScriptedLLM, ToneTTS, speech_like
+from testkit.helpers import EventLog, wait_until
 from tests.unit.test_listener import LiveSource
 
 

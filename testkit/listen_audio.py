@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.helpers import REPO, eval_clips
+from testkit.helpers import REPO, eval_clips
 
 RATE = 16_000
 CACHE = Path(os.environ.get("ASSISTANT_LISTEN_FIXTURES") or REPO / ".cache" / "listen_fixtures")

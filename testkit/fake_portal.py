@@ -1,6 +1,6 @@
 """A stand-in for xdg-desktop-portal's Screenshot interface on a private session bus, for the Wayland test.
 
-``python -m tests.fake_portal PNG [CODE]`` owns org.freedesktop.portal.Desktop and answers every Screenshot
+``python -m testkit.fake_portal PNG [CODE]`` owns org.freedesktop.portal.Desktop and answers every Screenshot
 call the way the real portal does: the request's object path at once, then a Response signal on it with
 ``CODE`` (0 = success, 1 = cancelled by the user) and the file's URI; with ``CODE`` "wait" it never answers, like
 a portal whose dialog the user has not answered yet. Prints "ready" once it owns the name.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_until
+from testkit.helpers import wait_until
 
 
 def _need(tool: str, package: str) -> str:
