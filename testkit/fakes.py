@@ -28,6 +28,8 @@ class EnergyVAD:
 
 
 class ScriptedSTT:
+    """Hears the same text in whatever audio it is given."""
+
     name = "scripted-stt"
 
     def __init__(self, text="what is the capital of france"):
@@ -76,6 +78,8 @@ class ScriptedLLM:
 
 
 class ToneTTS:
+    """Speaks one short block of constant level per word, at 16 kHz (a reply with a known length)."""
+
     sample_rate = 16000
     name = "tone-tts"
 

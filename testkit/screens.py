@@ -16,6 +16,8 @@ from testkit.helpers import REPO
 
 @dataclass(frozen=True)
 class Question:
+    """A question about a test screen and the words a right answer contains."""
+
     text: str
     expect: tuple[str, ...]  # the answer must contain one of these (case-insensitive)
 
@@ -29,6 +31,8 @@ class Question:
 
 @dataclass(frozen=True)
 class TestScreen:
+    """A window of known text (a terminal, an editor or a dialog) shown for screen questions."""
+
     title: str
     kind: str  # "terminal" | "editor" | "dialog"
     body: str
