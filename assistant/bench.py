@@ -20,7 +20,6 @@ import statistics
 import time
 from pathlib import Path
 
-from assistant.cli import TurnLog
 from assistant.config import Config, build_config
 from assistant.contracts.errors import InputError
 from assistant.contracts.turns import CancelToken
@@ -28,6 +27,7 @@ from assistant.pipeline.conversation import Conversation
 from assistant.pipeline.router import RoutedLLM
 from assistant.pipeline.sentences import SentenceSplitter
 from assistant.timings import VOICE_MARKS
+from assistant.turn_log import TurnLog
 
 BASELINE_MARKS = ("end_of_speech_detected", "stt", "llm_reply", "tts_all", "voice_to_voice")
 
@@ -121,9 +121,10 @@ def run_bench(config: Config, clips: list[Path], runs: int = 3, progress=print, 
     noisy machine two separate runs differ by more than most changes do."""
     from assistant import bootstrap
 
+    adapters = bootstrap.adapters()
     variants = [("settings", config)] + ([(compare, compare_config(config, compare))] if compare else [])
     # A virtual speaker, reset before each question so one reply's audio never delays the next one's.
-    recorder = bootstrap.recording_sink(realtime=False)
+    recorder = adapters.audio.recorder(realtime=False)
     t0 = time.monotonic()
     assistant = bootstrap.build_assistant(config, listen=True, speak=True, sink=recorder)
     errors = assistant.wait_ready()
@@ -165,11 +166,12 @@ def _one_clip(assistant, recorder, turns: TurnLog, clip: Path, run: int, cold: b
     """One clip fed in real time as a fresh question: its row of timings, and the audio that was fed."""
     from assistant import bootstrap
 
+    adapters = bootstrap.adapters()
     assistant.conversation.clear()
     recorder.flush()
     first_block = len(recorder.blocks)
     before = len(turns.speech_turns)
-    source = bootstrap.file_source(clip, max_seconds=assistant.config.audio.max_voice_input_s)
+    source = adapters.audio.file_source(clip, max_seconds=assistant.config.audio.max_voice_input_s)
     assistant.listen(source).done.wait()
     new_turns = turns.speech_turns[before:]
     for turn_id in new_turns:

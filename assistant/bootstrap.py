@@ -1,31 +1,67 @@
-"""The composition root: the only core module that reaches into ``audio/`` and ``models/``."""
+"""The composition root: the only core module that reaches into ``audio/``, ``models/`` and ``desktop/``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from assistant.bus import EventBus
 from assistant.config import Config
-from assistant.contracts.ports import AudioSink
+from assistant.contracts.ports import AudioIO, AudioSink, ScreenCapture
 from assistant.facade import Assistant
 from models import registry
 
 
+@dataclass(frozen=True)
+class Adapters:
+    """The adapters a front-end drives itself (the assistant gets its own from ``build_assistant``): the CLI and
+    the UI reach audio/ and desktop/ only through this, and tests hand them fakes the same way."""
+
+    audio: AudioIO  # speakers, microphones, recordings, audio files, the sound devices
+    capture: ScreenCapture  # the screen
+
+
+def adapters() -> Adapters:
+    """This machine's adapters. Cheap: nothing is opened until used."""
+    from audio.kit import AudioKit
+    from desktop.capture import DesktopCapture
+
+    return Adapters(audio=AudioKit(), capture=DesktopCapture())
+
+
 def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, sink: AudioSink | None = None,
-                    bus: EventBus | None = None) -> Assistant:
+                    bus: EventBus | None = None, capture: ScreenCapture | None = None) -> Assistant:
     """An Assistant wired to the configured backends. Nothing heavy happens here: models load when
-    ``start()`` runs the stages. Missing models or packages raise ``ConfigError`` now, with the fix."""
+    ``start()`` runs the stages. Missing models or packages raise ``ConfigError`` now, with the fix.
+    ``capture``: how the core captures the screen (default: the desktop's; a front-end may replace it). The
+    sink comes from ``adapters().audio``."""
     stt = create_stt(config) if listen else None
-    vad = registry.create_vad(config) if listen else None
+    vad = create_vad(config) if listen else None
     llm = create_llm(config)
     tts = create_tts(config) if speak and sink is not None else None
-    return Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
-                     screen=create_screen_answerer(config, llm), echo=echo_canceller(sink),
-                     keep_recording=debug_recorder(config) if listen else None,
-                     spotter=wake_spotter(config) if listen else None)
+    assistant = Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
+                          screen=create_screen_answerer(config, llm), echo=echo_canceller(sink),
+                          keep_recording=debug_recorder(config) if listen else None,
+                          spotter=wake_spotter(config) if listen else None)
+    assistant.set_screen_capture((capture or adapters().capture).capture)
+    return assistant
 
 
 def wake_spotter(config: Config):
-    """The wake-word model of ``listen.wake_model`` (loaded when listening starts), or None."""
-    return registry.create_wake_spotter(config)
+    """The openWakeWord model of ``listen.wake_model``, or None when it is empty (the built-in detector listens for
+    the phrase in what speech to text hears). Resolved, and downloaded when allowed, on load."""
+    setting = config.listen.wake_model.strip()
+    if not setting:
+        return None
+    from audio.wake_openwakeword import FEATURE_MODELS, OpenWakeWordSpotter
+    from models import resolver
+
+    allow_downloads = config.models.allow_downloads
+
+    def prepare(progress):
+        model = resolver.resolve_wake(setting, allow_downloads)
+        return model.path or resolver.download(model, progress, companions=FEATURE_MODELS)
+
+    return OpenWakeWordSpotter(prepare=prepare)
 
 
 def echo_canceller(sink):
@@ -74,11 +110,11 @@ def create_screen_answerer(config: Config, llm):
     from assistant.screen_answer import ScreenAnswerer, plan_backends
 
     screen = config.screen
-    vlm = registry.create_vision(config) if screen.vision_model else None
+    vlm = create_vision(config) if screen.vision_model else None
     ocr = None
     if screen.ocr:
         try:
-            ocr = registry.create_ocr(config)
+            ocr = create_ocr(config)
         except ConfigError as exc:  # the text path is gone; a VLM or the cloud may still answer
             logging.getLogger(__name__).warning("%s", exc.message)
     backends = plan_backends(config.cloud.policy, config.cloud.screen_to_cloud, vlm=vlm, local=llm.local,
@@ -87,6 +123,38 @@ def create_screen_answerer(config: Config, llm):
         backends = [b for b in backends if b.supports_images]
     return ScreenAnswerer(backends, ocr, max_image_side=screen.max_image_side, max_text_chars=screen.max_text_chars,
                           token_budget=config.llm.context_tokens - config.llm.max_new_tokens)
+
+
+def create_vision(config: Config):
+    """The local vision-language model of ``screen.vision_model`` (loaded on first use)."""
+    llm = config.llm
+    return registry.create_vision(config.screen.vision_model, allow_downloads=config.models.allow_downloads,
+                                  device=llm.device, dtype=llm.dtype, max_new_tokens=llm.max_new_tokens,
+                                  temperature=llm.temperature, repetition_penalty=llm.repetition_penalty,
+                                  threads=llm.threads, first_token_timeout_s=llm.first_token_timeout_s,
+                                  max_image_side=config.screen.max_image_side)
+
+
+def create_ocr(config: Config):
+    """The screen's text reader (OCR)."""
+    return registry.create_ocr()
+
+
+def local_llm(config: Config):
+    """The in-process language model of ``llm.model``, without routing."""
+    llm = config.llm
+    return registry.create_llm(llm.model, allow_downloads=config.models.allow_downloads, cache_dir=config.cache_dir,
+                               device=llm.device, dtype=llm.dtype, quantize=llm.quantize,
+                               max_new_tokens=llm.max_new_tokens, temperature=llm.temperature,
+                               repetition_penalty=llm.repetition_penalty, threads=llm.threads,
+                               first_token_timeout_s=llm.first_token_timeout_s, context_tokens=llm.context_tokens)
+
+
+def _cloud_llm(config: Config, api_key: str | None):
+    cloud = config.cloud
+    return registry.create_cloud_llm(base_url=cloud.base_url, model=cloud.model, api_key=api_key,
+                                     timeout_s=cloud.timeout_s, first_token_timeout_s=cloud.first_token_timeout_s,
+                                     max_retries=cloud.max_retries, max_tokens=max(config.llm.max_new_tokens, 400))
 
 
 def create_llm(config: Config):
@@ -98,17 +166,17 @@ def create_llm(config: Config):
 
     policy = config.cloud.policy
     if policy == "local":
-        return RoutedLLM("local", registry.create_llm(config), None)
+        return RoutedLLM("local", local_llm(config), None)
     local_config = config.replace("llm", first_token_timeout_s=min(config.llm.first_token_timeout_s,
                                                                    config.cloud.local_first_token_timeout_s))
     try:
-        local = registry.create_llm(local_config)
+        local = local_llm(local_config)
     except AssistantError as exc:  # no local model here: the cloud answers alone
         import logging
 
         logging.getLogger(__name__).warning("local model unavailable (%s): the cloud answers", exc.message)
         local = None
-    return RoutedLLM(policy, local, registry.create_cloud_llm(config, cloud_api_key()))
+    return RoutedLLM(policy, local, _cloud_llm(config, cloud_api_key()))
 
 
 def _cloud_speech(config: Config):
@@ -117,7 +185,11 @@ def _cloud_speech(config: Config):
         return None, None
     from assistant.secrets import cloud_api_key
 
-    return registry.create_cloud_speech(config, cloud_api_key())
+    cloud = config.cloud
+    return registry.create_cloud_speech(base_url=cloud.base_url, api_key=cloud_api_key(), timeout_s=cloud.timeout_s,
+                                        max_retries=cloud.max_retries, stt_model=cloud.stt_model,
+                                        tts_model=cloud.tts_model, tts_voice=cloud.tts_voice,
+                                        speaking_rate=config.tts.speaking_rate)
 
 
 def _local_or_none(factory, config: Config, policy: str):
@@ -131,109 +203,54 @@ def _local_or_none(factory, config: Config, policy: str):
         return None  # the cloud speaks or listens instead
 
 
+def local_stt(config: Config):
+    """faster-whisper with ``stt.model``, without routing."""
+    stt = config.stt
+    return registry.create_stt(stt.model, allow_downloads=config.models.allow_downloads, device=stt.device,
+                               compute_type=stt.compute_type, language=stt.language, beam_size=stt.beam_size,
+                               threads=stt.threads)
+
+
 def create_stt(config: Config):
     cloud_stt, _ = _cloud_speech(config)
     if cloud_stt is None:
-        return registry.create_stt(config)
+        return local_stt(config)
     from assistant.pipeline.router import RoutedSTT
 
-    return RoutedSTT(config.cloud.policy, _local_or_none(registry.create_stt, config, "cloud"), cloud_stt)
+    return RoutedSTT(config.cloud.policy, _local_or_none(local_stt, config, "cloud"), cloud_stt)
 
 
 def create_vad(config: Config):
-    return registry.create_vad(config)
+    """Silero VAD with ``vad.model``."""
+    registry.need("onnxruntime", "vad", "onnxruntime")
+    from audio.vad_silero import SileroVAD
+    from models import resolver
+
+    return SileroVAD(resolver.resolve_vad(config.vad.model).path)  # type: ignore[arg-type]
+
+
+def local_tts(config: Config):
+    """Piper (or espeak-ng) with ``tts.voice``, without routing."""
+    tts = config.tts
+    return registry.create_tts(backend=tts.backend, voice=tts.voice, espeak_voice=tts.espeak_voice,
+                               speaking_rate=tts.speaking_rate, allow_downloads=config.models.allow_downloads)
 
 
 def create_tts(config: Config):
     _, cloud_tts = _cloud_speech(config)
     if cloud_tts is None:
-        return registry.create_tts(config)
+        return local_tts(config)
     from assistant.pipeline.router import RoutedTTS
 
-    return RoutedTTS(config.cloud.policy, _local_or_none(registry.create_tts, config, "cloud"), cloud_tts)
-
-
-def recording_sink(realtime: bool = False):
-    from audio.sinks import RecordingSink
-
-    return RecordingSink(realtime=realtime)
-
-
-def speaker_sink(device=None):
-    """The speaker, keeping a reference of what it played (the echo canceller subtracts it from the mic)."""
-    from audio.echo import PlaybackReference
-    from audio.speaker import SpeakerSink
-
-    return SpeakerSink(device, reference=PlaybackReference())
-
-
-def tee_sink(*sinks):
-    from audio.sinks import TeeSink
-
-    return TeeSink(*sinks)
-
-
-def file_source(path, *, max_seconds: float | None = None, realtime: bool = True):
-    from audio.file_source import FileSource
-
-    return FileSource(path, realtime=realtime, max_seconds=max_seconds)
-
-
-def read_audio(path, *, max_seconds: float | None = None):
-    from audio.files import read_audio as _read
-
-    return _read(path, 16000, max_seconds=max_seconds)
-
-
-def write_wav(path, samples, rate: int):
-    from audio.files import write_wav as _write
-
-    return _write(path, samples, rate)
+    return RoutedTTS(config.cloud.policy, _local_or_none(local_tts, config, "cloud"), cloud_tts)
 
 
 def model_inventory(config: Config, prepare: bool = False, progress=None) -> list[dict]:
+    """What every model setting resolves to (``prepare``: download and convert what needs it)."""
     from models.inventory import describe_all
 
-    return describe_all(config, prepare, progress)
-
-
-def audio_report() -> dict:
-    from audio.devices import audio_report as _report
-
-    return _report()
-
-
-def microphone_source(device: str = ""):
-    """The live microphone (``device``: "" for the system default, a name or an index), 16 kHz mono."""
-    from audio.microphone import MicrophoneSource
-
-    return MicrophoneSource(device or None)
-
-
-def list_audio_devices() -> dict:
-    """{"inputs": [...], "outputs": [...]}, each {"name", "index", "default"}; empty lists without PortAudio."""
-    from audio.devices import list_devices
-
-    return list_devices()
-
-
-def test_output_device(device: str = "") -> None:
-    """Play a short tone on ``device``; raises AudioDeviceError with the reason when it cannot."""
-    from audio.devices import play_test_tone
-
-    play_test_tone(device or None)
-
-
-def test_input_device(device: str = "", seconds: float = 1.0) -> float:
-    """Record ``seconds`` from ``device``; returns its peak level in dBFS (raises AudioDeviceError)."""
-    from audio.devices import measure_input_level
-
-    return measure_input_level(device or None, seconds)
-
-
-def read_screen_text(config: Config, image) -> str:
-    """The text on ``image`` in reading order, read by the OCR model (for the self-test and tools)."""
-    from assistant.screen_text import layout_text
-
-    reader = registry.create_ocr(config)
-    return layout_text(reader.read(image), image.width, image.height)
+    settings = {"stt": config.stt.model, "vad": config.vad.model, "llm": config.llm.model, "tts": config.tts.voice}
+    if config.screen.vision_model:
+        settings["vision"] = config.screen.vision_model
+    return describe_all(settings, allow_downloads=config.models.allow_downloads, cache_dir=config.cache_dir,
+                        ocr=config.screen.ocr, prepare=prepare, progress=progress)

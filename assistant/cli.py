@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import sys
-import threading
 import time
 from importlib import resources
 from pathlib import Path
@@ -27,9 +26,7 @@ from assistant.contracts.events import (
     ListeningStarted,
     ListeningStopped,
     ModelProgress,
-    ReplyDelta,
     ReplyFinished,
-    ScreenCaptured,
     SpeechEnded,
     SpeechIgnored,
     SpeechStarted,
@@ -39,6 +36,7 @@ from assistant.contracts.events import (
 )
 from assistant.contracts.screen import ScreenImage
 from assistant.timings import SCREEN_MARKS, VOICE_MARKS
+from assistant.turn_log import TurnLog
 
 log = logging.getLogger("assistant")
 
@@ -78,47 +76,6 @@ class Progress:
         sys.stderr.flush()
 
 
-class TurnLog:
-    """Collects what happened in the turns of one command, from the bus."""
-
-    def __init__(self, echo_reply: bool = False) -> None:
-        self.echo_reply = echo_reply
-        self.lock = threading.Lock()
-        self.transcripts: dict[int, str] = {}
-        self.replies: dict[int, str] = {}
-        self.backends: dict[int, str] = {}
-        self.ended: dict[int, TurnEnded] = {}
-        self.errors: list[ErrorOccurred] = []
-        self.speech_turns: list[int] = []
-        self.captures: dict[int, ScreenCaptured] = {}
-
-    def __call__(self, event: Event) -> None:
-        with self.lock:
-            if isinstance(event, SpeechEnded):
-                self.speech_turns.append(event.turn_id)
-            elif isinstance(event, TranscriptFinal):
-                self.transcripts[event.turn_id] = event.text
-            elif isinstance(event, ScreenCaptured):
-                self.captures[event.turn_id] = event
-            elif isinstance(event, ReplyDelta) and self.echo_reply:
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-            elif isinstance(event, ReplyFinished):
-                self.replies[event.turn_id] = event.text
-                self.backends[event.turn_id] = event.backend
-            elif isinstance(event, ErrorOccurred):
-                self.errors.append(event)
-            elif isinstance(event, TurnEnded):
-                self.ended[event.turn_id] = event
-
-    def raise_for(self, turn_id: int | None = None) -> None:
-        for err in self.errors:
-            if turn_id is None or err.turn_id in (None, turn_id):
-                if err.code == "no-speech":
-                    raise NoSpeechError(err.message)
-                raise AssistantError(err.code, err.message)
-
-
 def _emit_json(obj: dict) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
@@ -156,18 +113,17 @@ def _wait_ready(assistant) -> float:
 def cmd_ask(args) -> int:
     from assistant import bootstrap
 
+    adapters = bootstrap.adapters()
     config = setup(args)
     image = ScreenImage.from_file(args.image) if args.image else None  # a bad file fails before models load
     if args.screen:  # what is on the screen now, not once the models have loaded
-        from assistant.capture import capture
-
-        image = capture(args.target or config.screen.target)
+        image = adapters.capture.capture(args.target or config.screen.target)
         if not args.quiet:
             sys.stderr.write(f"captured {image.source} ({image.width}x{image.height}, {image.capture_ms:.0f} ms)\n")
     speak = bool(args.speak or args.out)
-    recorder = bootstrap.recording_sink() if args.out else None
-    sinks = [s for s in (bootstrap.speaker_sink() if args.speak else None, recorder) if s is not None]
-    sink = (sinks[0] if len(sinks) == 1 else bootstrap.tee_sink(*sinks)) if sinks else None
+    recorder = adapters.audio.recorder() if args.out else None
+    sinks = [s for s in (adapters.audio.speaker() if args.speak else None, recorder) if s is not None]
+    sink = (sinks[0] if len(sinks) == 1 else adapters.audio.tee(*sinks)) if sinks else None
     assistant = bootstrap.build_assistant(config, listen=False, speak=speak, sink=sink)
     turns = TurnLog(echo_reply=not args.json)
     assistant.bus.subscribe(turns)
@@ -187,7 +143,7 @@ def cmd_ask(args) -> int:
     reply = turns.replies.get(turn_id, "")
     if args.out:
         audio, rate = recorder.audio()  # type: ignore[union-attr]
-        bootstrap.write_wav(args.out, audio, rate)
+        adapters.audio.write_wav(args.out, audio, rate)
     if args.json:
         timings = {k: v for k, v in (ended.timings_ms if ended else {}).items() if k in SCREEN_MARKS}
         result = {"answer": reply, "backend": turns.backends.get(turn_id, ""), "timings_ms": timings,
@@ -204,6 +160,7 @@ def cmd_ask(args) -> int:
 def cmd_transcribe(args) -> int:
     from assistant import bootstrap
 
+    adapters = bootstrap.adapters()
     config = setup(args)
     stt = bootstrap.create_stt(config)
     vad = bootstrap.create_vad(config)
@@ -211,7 +168,7 @@ def cmd_transcribe(args) -> int:
     for file in args.files:
         t0 = time.monotonic()
         try:
-            audio = bootstrap.read_audio(file, max_seconds=config.audio.max_transcribe_s)
+            audio = adapters.audio.read(file, max_seconds=config.audio.max_transcribe_s)
             vad.load()
             if vad.speech_fraction(audio, config.vad.threshold) == 0.0:
                 raise NoSpeechError(f"No speech heard in {file}.")
@@ -246,10 +203,11 @@ def cmd_say(args) -> int:
     from assistant.contracts.turns import CancelToken
     from assistant.pipeline.sentences import SentenceSplitter
 
+    adapters = bootstrap.adapters()
     config = setup(args)
     if not args.text.strip():
         raise InputError("empty-text", "there is nothing to say: give some text.")
-    sink = bootstrap.recording_sink() if args.out else bootstrap.speaker_sink()
+    sink = adapters.audio.recorder() if args.out else adapters.audio.speaker()
     tts = bootstrap.create_tts(config)
     tts.load()
     splitter = SentenceSplitter()
@@ -260,7 +218,7 @@ def cmd_say(args) -> int:
         audio, rate = sink.audio()
         if len(audio) == 0:
             raise InputError("nothing-to-say", "the text has no words to speak.")
-        bootstrap.write_wav(args.out, audio, rate)
+        adapters.audio.write_wav(args.out, audio, rate)
     else:
         sink.wait_drained()
     return 0
@@ -271,9 +229,10 @@ def run_voice(config: Config, wav: str, *, out: str | None, timeline: str | None
     """Feed ``wav`` in real time through VAD and the whole streaming turn; returns the JSON result."""
     from assistant import bootstrap
 
-    source = bootstrap.file_source(wav, max_seconds=config.audio.max_voice_input_s)  # bad files fail here
-    recorder = bootstrap.recording_sink()
-    sink = bootstrap.tee_sink(bootstrap.speaker_sink(), recorder) if speak else recorder
+    adapters = bootstrap.adapters()
+    source = adapters.audio.file_source(wav, max_seconds=config.audio.max_voice_input_s)  # bad files fail here
+    recorder = adapters.audio.recorder()
+    sink = adapters.audio.tee(adapters.audio.speaker(), recorder) if speak else recorder
     assistant = bootstrap.build_assistant(config, listen=True, speak=True, sink=sink)
     turns = TurnLog()
     assistant.bus.subscribe(turns)
@@ -297,10 +256,10 @@ def run_voice(config: Config, wav: str, *, out: str | None, timeline: str | None
     timings = {k: v for k, v in (ended.timings_ms if ended else {}).items() if k in VOICE_MARKS}
     if out:
         audio, rate = recorder.audio()
-        bootstrap.write_wav(out, audio, rate)
+        adapters.audio.write_wav(out, audio, rate)
     if timeline:
         rate = recorder.blocks[0][2] if recorder.blocks else 16000
-        bootstrap.write_wav(timeline, recorder.timeline(source.fed, rate), rate)
+        adapters.audio.write_wav(timeline, recorder.timeline(source.fed, rate), rate)
     return {
         "transcript": turns.transcripts.get(turn_id, ""),
         "reply": turns.replies.get(turn_id, ""),
@@ -383,14 +342,15 @@ def cmd_listen(args) -> int:
     """Always-listening mode on the microphone, or on a file played in as if it were the microphone."""
     from assistant import bootstrap
 
+    adapters = bootstrap.adapters()
     config = setup(args)
     if args.input:
-        source = bootstrap.file_source(args.input, max_seconds=config.audio.max_transcribe_s)
+        source = adapters.audio.file_source(args.input, max_seconds=config.audio.max_transcribe_s)
     else:
-        source = bootstrap.microphone_source(config.audio.input_device)
-    recorder = bootstrap.recording_sink(realtime=True)  # paces replies as a speaker would (barge-in needs that)
+        source = adapters.audio.microphone(config.audio.input_device)
+    recorder = adapters.audio.recorder(realtime=True)  # paces replies as a speaker would (barge-in needs that)
     speak = args.speak or not args.input
-    sink = bootstrap.tee_sink(bootstrap.speaker_sink(config.audio.output_device or None), recorder) if speak \
+    sink = adapters.audio.tee(adapters.audio.speaker(config.audio.output_device or None), recorder) if speak \
         else recorder
     assistant = bootstrap.build_assistant(config, listen=True, speak=True, sink=sink)
     assistant.bus.subscribe(Progress(not args.json))
@@ -418,7 +378,7 @@ def cmd_listen(args) -> int:
         assistant.shutdown()
     if args.out:
         audio, rate = recorder.audio()
-        bootstrap.write_wav(args.out, audio, rate)
+        adapters.audio.write_wav(args.out, audio, rate)
     return 0
 
 
@@ -443,12 +403,14 @@ def _screen_reading_check(config: Config) -> tuple[str, bool, str]:
     from PIL import Image, ImageDraw, ImageFont
 
     from assistant import bootstrap
+    from assistant.screen_text import layout_text
 
     image = Image.new("RGB", (640, 160), "white")
     ImageDraw.Draw(image).text((30, 60), "Save changes before closing?", fill="black",
                                font=ImageFont.load_default(size=28))
     try:
-        text = bootstrap.read_screen_text(config, ScreenImage(np.asarray(image, dtype=np.uint8)))
+        shot = ScreenImage(np.asarray(image, dtype=np.uint8))
+        text = layout_text(bootstrap.create_ocr(config).read(shot), shot.width, shot.height)
     except AssistantError as exc:
         return "screen text read", False, f"[{exc.code}] {exc.message}"
     return "screen text read", "save changes" in text.lower(), repr(text)
@@ -462,11 +424,12 @@ def cmd_self_test(args) -> int:
 
     from assistant import bootstrap
 
+    adapters = bootstrap.adapters()
     config = setup(args)
     with tempfile.TemporaryDirectory(prefix="assistant-self-test-") as tmp:
         out = Path(tmp) / "reply.wav"
         result = run_voice(config, str(sample_clip()), out=str(out), timeline=None, speak=False, quiet=args.quiet)
-        reply_audio = bootstrap.read_audio(out)
+        reply_audio = adapters.audio.read(out)
     heard = result["transcript"].lower()
     rms = float(np.sqrt(np.mean(reply_audio ** 2))) if len(reply_audio) else 0.0
     checks = [

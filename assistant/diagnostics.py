@@ -47,7 +47,7 @@ def doctor_report(config: Config) -> dict:
         system["torch"] = (False, "not installed")
         problems.append("install torch (pip install torch) for the local language model")
 
-    audio = bootstrap.audio_report()
+    audio = bootstrap.adapters().audio.report()
     audio_items: dict[str, tuple[bool, str]] = {}
     if not audio["portaudio"]:
         audio_items["PortAudio"] = (False, audio["error"])

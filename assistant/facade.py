@@ -47,13 +47,6 @@ from assistant.screen_answer import ScreenAnswerer
 log = logging.getLogger(__name__)
 
 
-def capture_screen(target: str) -> ScreenImage:
-    """The core's own capture (mss; the desktop portal on Wayland)."""
-    from assistant.capture import capture
-
-    return capture(target)
-
-
 class Assistant:
     """The core as front-ends see it: commands that return at once, and everything else as events on ``bus``."""
 
@@ -80,7 +73,7 @@ class Assistant:
         self._released_after_load = False
         self._load_lock = threading.Lock()
         self.pipeline = build_pipeline(config, self.bus, stt=stt, llm=llm, tts=tts, sink=sink, screen=screen,
-                                       capture=capture_screen, screen_for=self._screen_for,
+                                       screen_for=self._screen_for,
                                        on_judged=self._on_judged, wake=self.wake, begin_turn=self._begin_turn,
                                        interrupt=self.interrupt, keep_recording=keep_recording,
                                        after_load=self._after_stage_load)
@@ -161,9 +154,9 @@ class Assistant:
     def attachment(self) -> ScreenImage | None:
         return self._attachment.value
 
-    def set_screen_capture(self, capture: Callable[[str], ScreenImage]) -> None:
-        """Replace how the screen is captured (a front-end hides its own windows around the capture).
-        ``capture(target)`` runs on the LLM stage's thread."""
+    def set_screen_capture(self, capture: Callable[..., ScreenImage]) -> None:
+        """Set how the screen is captured (bootstrap: the desktop's adapter; a front-end hides its own windows
+        around it). ``capture(target, cancel=token)`` runs on the LLM stage's thread."""
         if self.llm_stage is not None:
             self.llm_stage.put(UseCapture(capture))
 

@@ -22,11 +22,10 @@ class FileSource:
 
     def __init__(self, audio: Path | str | np.ndarray, *, realtime: bool = True, block_ms: float = 32.0,
                  tail_silence_s: float = 1.5, max_seconds: float | None = None) -> None:
-        if isinstance(audio, np.ndarray):
-            self.samples, self.name = audio.astype(np.float32), "samples"
-        else:
-            self.samples = read_audio(audio, SAMPLE_RATE, max_seconds=max_seconds)
-            self.name = str(audio)
+        """Cheap: a file is read by ``open()`` (or ``start()``)."""
+        self._audio, self._max_seconds = audio, max_seconds
+        self.samples: np.ndarray | None = audio.astype(np.float32) if isinstance(audio, np.ndarray) else None
+        self.name = "samples" if isinstance(audio, np.ndarray) else str(audio)
         self.realtime = realtime
         self.block = int(SAMPLE_RATE * block_ms / 1000)
         self.tail = np.zeros(int(SAMPLE_RATE * tail_silence_s), dtype=np.float32)
@@ -36,7 +35,14 @@ class FileSource:
         self._finished = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def open(self) -> FileSource:
+        """Read the file (idempotent); raises InputError when it is missing or not audio."""
+        if self.samples is None:
+            self.samples = read_audio(self._audio, SAMPLE_RATE, max_seconds=self._max_seconds)
+        return self
+
     def start(self) -> None:
+        self.open()
         if self._thread is None:
             self._thread = threading.Thread(target=self._feed, name="file-source", daemon=True)
             self._thread.start()

@@ -241,3 +241,24 @@ class MicrophoneSource:
             self._lost = lost
         log.warning("%s", lost.message)
         raise lost
+
+
+def measure_input_level(device: str | int | None = None, seconds: float = 1.0) -> float:
+    """Record ``seconds`` from ``device`` and return its peak level in dBFS (-120.0 for digital silence).
+
+    Raises AudioDeviceError when the microphone is missing, cannot be opened, or delivers nothing."""
+    mic = MicrophoneSource(device)
+    mic.start()
+    try:
+        wanted = int(seconds * 16000)
+        got, peak = 0, 0.0
+        while got < wanted:
+            chunk = mic.read(0.5)  # no audio at all, a stall or a lost device raise AudioDeviceError here
+            if chunk is None:
+                continue
+            got += len(chunk.samples)
+            if len(chunk.samples):
+                peak = max(peak, float(np.max(np.abs(chunk.samples))))
+    finally:
+        mic.stop()
+    return 20 * math.log10(peak) if peak > 1e-6 else -120.0

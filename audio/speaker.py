@@ -47,14 +47,10 @@ class SpeakerSink:
 
     def __init__(self, device: str | int | None = None, *, reference: PlaybackReference | None = None,
                  stall_timeout_s: float = 2.0) -> None:
-        sd = import_sounddevice()
-        try:
-            info = sd.query_devices(device, "output")
-        except (ValueError, sd.PortAudioError) as exc:
-            raise AudioDeviceError("no-output-device", f"no usable speaker{f' {device!r}' if device else ''}: "
-                                   f"{exc}. Connect one, or write the reply to a file with --out.") from exc
-        self.rate = int(info["default_samplerate"])
-        self.device, self.stall_timeout_s, self._name = device, stall_timeout_s, info["name"]
+        """Cheap: PortAudio is opened by ``open()`` (or the first ``play()``)."""
+        self.device, self.stall_timeout_s = device, stall_timeout_s
+        self.rate = 0  # the device's own rate, once open
+        self._name = str(device or "default")
         self._lost = False  # the stream went away: the next play() opens a new one
         self._last_callback = time.monotonic()  # or when the stream was (re)started, before its first callback
         self._called_back = False  # since the stream was (re)started
@@ -65,10 +61,26 @@ class SpeakerSink:
         self._until = 0.0  # when the last sample handed to PortAudio will have been heard
         self._idle_frames = 0
         self._idle_stopped = False  # the callback ended the stream; the next play() starts it again
-        self._sd = sd
+        self._sd = None
+        self._stream = None
         self.reference = reference  # public: bootstrap.echo_canceller finds it here
         self.latency = 0.0  # set before the stream starts: the callback reads it
+
+    def open(self) -> SpeakerSink:
+        """Open and start the output stream (idempotent); raises AudioDeviceError when the speaker is missing or
+        cannot be opened."""
+        if self._stream is not None:
+            return self
+        device = self.device
+        sd = import_sounddevice()
+        try:
+            info = sd.query_devices(device, "output")
+        except (ValueError, sd.PortAudioError) as exc:
+            raise AudioDeviceError("no-output-device", f"no usable speaker{f' {device!r}' if device else ''}: "
+                                   f"{exc}. Connect one, or write the reply to a file with --out.") from exc
+        self.rate, self._name, self._sd = int(info["default_samplerate"]), info["name"], sd
         self._stream = self._open()
+        return self
 
     def _open(self):
         sd = self._sd
@@ -113,7 +125,9 @@ class SpeakerSink:
             raise self._sd.CallbackStop
 
     def play(self, samples: np.ndarray, sample_rate: int) -> float:
-        if self._lost:
+        if self._stream is None:
+            self.open()
+        elif self._lost:
             self._reopen()
         else:
             self._check()
@@ -189,6 +203,8 @@ class SpeakerSink:
 
     def close(self) -> None:
         self.flush()
+        if self._stream is None:
+            return
         if self._lost:
             _close_aside(self._stream)
         else:

@@ -1,4 +1,5 @@
-"""What every model setting resolves to, for ``assistant models`` and ``assistant doctor``."""
+"""What every model setting resolves to, for ``assistant models`` and ``assistant doctor``. Given plain settings:
+the composition root (assistant.bootstrap) reads them from the config."""
 
 from __future__ import annotations
 
@@ -6,27 +7,18 @@ import importlib
 import importlib.util
 from pathlib import Path
 
-from assistant.config import Config
 from assistant.contracts.errors import AssistantError
 from models import resolver
 
-_SETTING = {"stt": "stt.model", "vad": "vad.model", "llm": "llm.model", "tts": "tts.voice",
-            "vision": "screen.vision_model"}
 
-
-def _setting(config: Config, role: str) -> str:
-    section, key = _SETTING[role].split(".")
-    return getattr(getattr(config, section), key)
-
-
-def _bundled_llm_rows(config: Config, row: dict) -> dict:
+def _bundled_llm_rows(cache_dir: Path, row: dict) -> dict:
     from models.llm_transformers import converted_dir_for
 
     parts = [Path(importlib.import_module(m).get_part_path()) for m in resolver.BUNDLED_LLM_PARTS]
     row["size_mb"] = sum(p.stat().st_size for p in parts) / 1e6
-    joined = config.cache_dir / "llm" / resolver.BUNDLED_LLM_GGUF
+    joined = cache_dir / "llm" / resolver.BUNDLED_LLM_GGUF
     if joined.is_file():
-        converted = converted_dir_for(joined, config.cache_dir)
+        converted = converted_dir_for(joined, cache_dir)
         ready = (converted / ".complete").is_file()
         row["place"] = str(converted if ready else joined)
         row["prepared"] = ready
@@ -39,11 +31,12 @@ def _bundled_llm_rows(config: Config, row: dict) -> dict:
     return row
 
 
-def describe(config: Config, role: str, prepare: bool = False, progress=None) -> dict:
-    setting = _setting(config, role)
+def describe(role: str, setting: str, *, allow_downloads: bool, cache_dir: Path, prepare: bool = False,
+             progress=None) -> dict:
+    """What ``setting`` (the model setting of ``role``) resolves to; with ``prepare``, downloaded or converted."""
     row: dict = {"role": role, "setting": setting}
     try:
-        model = resolver.RESOLVERS[role](setting, config.models.allow_downloads)
+        model = resolver.RESOLVERS[role](setting, allow_downloads)
     except AssistantError as exc:
         return {**row, "status": "missing", "detail": exc.message.split(": ", 1)[0], "fix": exc.message,
                 "code": exc.code}
@@ -57,17 +50,17 @@ def describe(config: Config, role: str, prepare: bool = False, progress=None) ->
         if prepare:
             from models.llm_transformers import convert_gguf
 
-            convert_gguf(resolver.join_bundled_gguf(config.cache_dir, progress), config.cache_dir, progress)
-        row = _bundled_llm_rows(config, row)
+            convert_gguf(resolver.join_bundled_gguf(cache_dir, progress), cache_dir, progress)
+        row = _bundled_llm_rows(cache_dir, row)
     else:
         row["place"] = str(model.path)
         row["size_mb"] = (model.size_bytes or 0) / 1e6
     return row
 
 
-def describe_ocr(config: Config) -> dict:
-    """The screen's text reader: RapidOCR ships its models in its wheel."""
-    row: dict = {"role": "ocr", "setting": f"screen.ocr = {str(config.screen.ocr).lower()}"}
+def describe_ocr(enabled: bool) -> dict:
+    """The screen's text reader (``enabled``: screen.ocr): RapidOCR ships its models in its wheel."""
+    row: dict = {"role": "ocr", "setting": f"screen.ocr = {str(enabled).lower()}"}
     spec = importlib.util.find_spec("rapidocr")
     if spec is None or spec.origin is None:
         return {**row, "status": "missing", "detail": "rapidocr is not installed", "code": "ocr-missing-dependency",
@@ -77,6 +70,8 @@ def describe_ocr(config: Config) -> dict:
             "place": str(folder), "size_mb": resolver.path_size(folder) / 1e6 if folder.exists() else 0.0}
 
 
-def describe_all(config: Config, prepare: bool = False, progress=None) -> list[dict]:
-    roles = ["stt", "vad", "llm", "tts", *(["vision"] if config.screen.vision_model else [])]
-    return [*(describe(config, role, prepare, progress) for role in roles), describe_ocr(config)]
+def describe_all(settings: dict[str, str], *, allow_downloads: bool, cache_dir: Path, ocr: bool,
+                 prepare: bool = False, progress=None) -> list[dict]:
+    """``settings``: {role: model setting} for the roles to describe, in order; then the OCR row."""
+    return [*(describe(role, setting, allow_downloads=allow_downloads, cache_dir=cache_dir, prepare=prepare,
+                       progress=progress) for role, setting in settings.items()), describe_ocr(ocr)]

@@ -1,5 +1,6 @@
-"""Builds each backend from the settings: resolves its model, imports its library lazily, and turns
-anything missing into an error that says what to install or change."""
+"""Builds each backend from plain settings (the composition root, assistant.bootstrap, reads them from the
+config): resolves its model, imports its library lazily, and turns anything missing into an error that says what
+to install or change."""
 
 from __future__ import annotations
 
@@ -7,147 +8,122 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from assistant.config import Config
 from assistant.contracts.errors import ConfigError
 from models import resolver
 
 log = logging.getLogger(__name__)
 
 
-def _need(module: str, role: str, package: str) -> None:
+def need(module: str, role: str, package: str) -> None:
+    """Raise ConfigError "<role>-missing-dependency" when ``module`` cannot be imported."""
     if importlib.util.find_spec(module) is None:
         raise ConfigError(f"{role}-missing-dependency", f"the {role} backend needs the '{package}' package "
                           f"(pip install {package}).")
 
 
-def create_stt(config: Config):
-    _need("faster_whisper", "stt", "faster-whisper")
+def create_stt(model: str, *, allow_downloads: bool, device: str, compute_type: str, language: str | None,
+               beam_size: int, threads: int):
+    need("faster_whisper", "stt", "faster-whisper")
     from models.stt_faster_whisper import FasterWhisperSTT
 
-    model = resolver.resolve_stt(config.stt.model, config.models.allow_downloads)
-    path = model.path or resolver.download(model)
-    return FasterWhisperSTT(path, device=config.stt.device, compute_type=config.stt.compute_type,
-                            language=config.stt.language, beam_size=config.stt.beam_size,
-                            threads=config.stt.threads, name=config.stt.model)
+    found = resolver.resolve_stt(model, allow_downloads)
+    # A model to download is fetched by load(), on the STT thread, with progress events.
+    return FasterWhisperSTT(found.path, prepare=lambda progress: resolver.download(found, progress), device=device,
+                            compute_type=compute_type, language=language, beam_size=beam_size, threads=threads,
+                            name=model)
 
 
-def create_vad(config: Config):
-    _need("onnxruntime", "vad", "onnxruntime")
-    from audio.vad_silero import SileroVAD
-
-    model = resolver.resolve_vad(config.vad.model)
-    return SileroVAD(model.path)  # type: ignore[arg-type]
-
-
-def create_wake_spotter(config: Config):
-    """The openWakeWord model of ``listen.wake_model``, or None when it is empty (the built-in detector listens for
-    the phrase in what speech to text hears). Resolved, and downloaded when allowed, on load."""
-    setting = config.listen.wake_model.strip()
-    if not setting:
-        return None
-    from audio.wake_openwakeword import OpenWakeWordSpotter
-
-    def prepare(progress) -> Path:
-        model = resolver.resolve_wake(setting, config.models.allow_downloads)
-        return model.path or resolver.download(model, progress)
-
-    return OpenWakeWordSpotter(prepare=prepare)
-
-
-def create_cloud_llm(config: Config, api_key: str | None):
+def create_cloud_llm(*, base_url: str, model: str, api_key: str | None, timeout_s: float,
+                     first_token_timeout_s: float, max_retries: int, max_tokens: int):
     """The OpenAI-compatible model. Called only when cloud.policy is not "local"."""
-    _need("openai", "cloud", "openai")
+    need("openai", "cloud", "openai")
     from models.llm_openai import OpenAICompatibleLLM
 
-    cloud = config.cloud
-    return OpenAICompatibleLLM(base_url=cloud.base_url, model=cloud.model, api_key=api_key,
-                               timeout_s=cloud.timeout_s, first_token_timeout_s=cloud.first_token_timeout_s,
-                               max_retries=cloud.max_retries, max_tokens=max(config.llm.max_new_tokens, 400))
+    return OpenAICompatibleLLM(base_url=base_url, model=model, api_key=api_key, timeout_s=timeout_s,
+                               first_token_timeout_s=first_token_timeout_s, max_retries=max_retries,
+                               max_tokens=max_tokens)
 
 
-def create_llm(config: Config):
-    _need("torch", "llm", "torch")
-    _need("transformers", "llm", "transformers")
+def create_llm(model: str, *, allow_downloads: bool, cache_dir: Path, device: str, dtype: str, quantize: str,
+               max_new_tokens: int, temperature: float, repetition_penalty: float, threads: int,
+               first_token_timeout_s: float, context_tokens: int):
+    need("torch", "llm", "torch")
+    need("transformers", "llm", "transformers")
     from models.llm_transformers import TransformersLLM, convert_gguf
 
-    model = resolver.resolve_llm(config.llm.model, config.models.allow_downloads)
-    cache_dir = config.cache_dir
+    found = resolver.resolve_llm(model, allow_downloads)
 
     def prepare(progress) -> Path:
-        if model.source == "offline-pack":
+        if found.source == "offline-pack":
             return convert_gguf(resolver.join_bundled_gguf(cache_dir, progress), cache_dir, progress)
-        path = model.path or resolver.download(model, progress)
+        path = found.path or resolver.download(found, progress)
         return convert_gguf(path, cache_dir, progress) if path.suffix == ".gguf" else path
 
-    llm = config.llm
-    return TransformersLLM(name="local:" + (config.llm.model if model.source != "offline-pack" else
+    return TransformersLLM(name="local:" + (model if found.source != "offline-pack" else
                                             "qwen2.5-coder-0.5b-instruct"),
-                           device=llm.device, dtype=llm.dtype, quantize=llm.quantize,
-                           max_new_tokens=llm.max_new_tokens, temperature=llm.temperature,
-                           repetition_penalty=llm.repetition_penalty, threads=llm.threads,
-                           first_token_timeout_s=llm.first_token_timeout_s, prepare=prepare,
-                           context_tokens=llm.context_tokens)
+                           device=device, dtype=dtype, quantize=quantize,
+                           max_new_tokens=max_new_tokens, temperature=temperature,
+                           repetition_penalty=repetition_penalty, threads=threads,
+                           first_token_timeout_s=first_token_timeout_s, prepare=prepare,
+                           context_tokens=context_tokens)
 
 
-def create_tts(config: Config):
+def create_tts(*, backend: str, voice: str, espeak_voice: str, speaking_rate: float, allow_downloads: bool):
     """Piper with the configured voice; espeak-ng when Piper or its voice is missing and espeak-ng is there."""
     from models.tts_espeak import EspeakTTS, espeak_binary
 
-    tts = config.tts
-    if tts.backend == "espeak":
-        return EspeakTTS(voice=tts.espeak_voice, speaking_rate=tts.speaking_rate)
+    if backend == "espeak":
+        return EspeakTTS(voice=espeak_voice, speaking_rate=speaking_rate)
     try:
-        _need("piper", "tts", "piper-tts")
-        model = resolver.resolve_tts(tts.voice, config.models.allow_downloads)
-        path = model.path or resolver.download(model)
+        need("piper", "tts", "piper-tts")
+        model = resolver.resolve_tts(voice, allow_downloads)
     except ConfigError as exc:
         # Only the bundled voice falls back: a voice the user chose that is missing is their error to fix.
-        if tts.voice != "bundled" or espeak_binary() is None:
+        if voice != "bundled" or espeak_binary() is None:
             raise
         log.warning("Piper is unavailable (%s); speaking with espeak-ng instead", exc.message)
-        return EspeakTTS(voice=tts.espeak_voice, speaking_rate=tts.speaking_rate)
+        return EspeakTTS(voice=espeak_voice, speaking_rate=speaking_rate)
     from models.tts_piper import PiperTTS
 
-    return PiperTTS(path, speaking_rate=tts.speaking_rate, name=tts.voice)
+    # A voice to download is fetched by load(), on the TTS thread, with progress events.
+    return PiperTTS(model.path, prepare=lambda progress: resolver.download(model, progress),
+                    speaking_rate=speaking_rate, name=voice)
 
 
-def create_cloud_speech(config: Config, api_key: str | None):
+def create_cloud_speech(*, base_url: str, api_key: str | None, timeout_s: float, max_retries: int, stt_model: str,
+                        tts_model: str, tts_voice: str, speaking_rate: float):
     """(stt, tts) through the endpoint's audio API. Called only when the policy allows the cloud."""
-    _need("openai", "cloud", "openai")
+    need("openai", "cloud", "openai")
     from models.speech_openai import OpenAICompatibleSTT, OpenAICompatibleTTS
 
-    cloud = config.cloud
-    common = {"base_url": cloud.base_url, "api_key": api_key, "timeout_s": cloud.timeout_s,
-              "max_retries": cloud.max_retries}
-    return (OpenAICompatibleSTT(model=cloud.stt_model, **common),
-            OpenAICompatibleTTS(model=cloud.tts_model, voice=cloud.tts_voice, speaking_rate=config.tts.speaking_rate,
-                                **common))
+    common = {"base_url": base_url, "api_key": api_key, "timeout_s": timeout_s, "max_retries": max_retries}
+    return (OpenAICompatibleSTT(model=stt_model, **common),
+            OpenAICompatibleTTS(model=tts_model, voice=tts_voice, speaking_rate=speaking_rate, **common))
 
 
-def create_vision(config: Config):
-    """The local vision-language model of ``screen.vision_model`` (resolved, and downloaded when allowed, on
-    load: a missing one then says so and screen questions fall back to OCR)."""
-    _need("torch", "vision", "torch")
-    _need("transformers", "vision", "transformers")
+def create_vision(setting: str, *, allow_downloads: bool, device: str, dtype: str, max_new_tokens: int,
+                  temperature: float, repetition_penalty: float, threads: int, first_token_timeout_s: float,
+                  max_image_side: int):
+    """The local vision-language model ``setting`` (resolved, and downloaded when allowed, on load: a missing
+    one then says so and screen questions fall back to OCR)."""
+    need("torch", "vision", "torch")
+    need("transformers", "vision", "transformers")
     from models.vision_transformers import TransformersVLM
 
-    setting = config.screen.vision_model
-
     def prepare(progress) -> Path:
-        model = resolver.resolve_vision(setting, config.models.allow_downloads)
+        model = resolver.resolve_vision(setting, allow_downloads)
         return model.path or resolver.download(model, progress)
 
-    llm = config.llm
-    return TransformersVLM(setting, name=f"vision:{setting}", device=llm.device, dtype=llm.dtype,
-                           max_new_tokens=llm.max_new_tokens, temperature=llm.temperature,
-                           repetition_penalty=llm.repetition_penalty, threads=llm.threads,
-                           first_token_timeout_s=max(llm.first_token_timeout_s, 120.0),
-                           max_image_side=config.screen.max_image_side, prepare=prepare)
+    return TransformersVLM(setting, name=f"vision:{setting}", device=device, dtype=dtype,
+                           max_new_tokens=max_new_tokens, temperature=temperature,
+                           repetition_penalty=repetition_penalty, threads=threads,
+                           first_token_timeout_s=max(first_token_timeout_s, 120.0),
+                           max_image_side=max_image_side, prepare=prepare)
 
 
-def create_ocr(config: Config):
+def create_ocr():
     """RapidOCR with the PP-OCR models its wheel ships (nothing to download)."""
-    _need("rapidocr", "ocr", "rapidocr")
+    need("rapidocr", "ocr", "rapidocr")
     from models.ocr_rapidocr import RapidOcrReader
 
     return RapidOcrReader()

@@ -263,8 +263,9 @@ RESOLVERS: dict[str, Callable[[str, bool], ResolvedModel]] = {
 }
 
 
-def download(model: ResolvedModel, progress: Progress | None = None) -> Path:
-    """Fetch a ``download`` model from the hub into its cache, reporting progress."""
+def download(model: ResolvedModel, progress: Progress | None = None, *, companions: tuple[str, ...] = ()) -> Path:
+    """Fetch a ``download`` model from the hub into its cache, reporting progress; ``companions``: more files of
+    its repository that it needs beside it (an openWakeWord classifier's feature models)."""
     if model.path is not None:
         return model.path
     from huggingface_hub import hf_hub_download, snapshot_download
@@ -276,11 +277,8 @@ def download(model: ResolvedModel, progress: Progress | None = None) -> Path:
             path = Path(hf_hub_download(model.repo_id, model.filename))
             if model.role == "tts":  # a Piper voice needs its config too
                 hf_hub_download(model.repo_id, f"{model.filename}.json")
-            if model.role == "wake":  # and an openWakeWord classifier its feature models
-                from audio.wake_openwakeword import FEATURE_MODELS
-
-                for name in FEATURE_MODELS:
-                    hf_hub_download(model.repo_id, name)
+            for name in companions:
+                hf_hub_download(model.repo_id, name)
             return path
         return Path(snapshot_download(model.repo_id))
     except Exception as exc:

@@ -83,10 +83,14 @@ def _short_window_whisper_class():
 class FasterWhisperSTT:
     """Owns a WhisperModel. Construct anywhere; ``load()`` and ``transcribe()`` on the owner thread."""
 
-    def __init__(self, model_path: Path, *, device: str = "auto", compute_type: str = "auto",
-                 language: str | None = "en", beam_size: int = 5, threads: int = 0, name: str = "") -> None:
-        self.model_path = Path(model_path)
-        self.name = name or self.model_path.name
+    def __init__(self, model_path: Path | None = None, *, device: str = "auto", compute_type: str = "auto",
+                 language: str | None = "en", beam_size: int = 5, threads: int = 0, name: str = "",
+                 prepare=None) -> None:
+        """``prepare`` (instead of ``model_path``) is called on load, with a progress callback, to produce the
+        model's folder (a download)."""
+        self.model_path = Path(model_path) if model_path else None
+        self._prepare = prepare
+        self.name = name or (self.model_path.name if self.model_path else "whisper")
         self._device_pref = device
         self._compute_pref = compute_type
         self.language = None if language in (None, "auto") else language
@@ -110,6 +114,8 @@ class FasterWhisperSTT:
         self.compute_type = self._compute_pref
         if self.compute_type == "auto":
             self.compute_type = "float16" if self.device == "cuda" else "int8"
+        if self.model_path is None and self._prepare is not None:
+            self.model_path = Path(self._prepare(progress))
         if progress:
             progress(f"loading {self.name} on {self.device} ({self.compute_type})", None)
         try:

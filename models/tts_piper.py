@@ -32,22 +32,39 @@ class PiperTTS:
 
     device = "cpu"  # what the ready event has always said, CUDA or not
 
-    def __init__(self, model_path: Path, *, speaking_rate: float = 1.0, use_cuda: bool = False,
-                 name: str = "") -> None:
-        self.model_path = Path(model_path)
-        self.name = name or self.model_path.stem
+    def __init__(self, model_path: Path | None = None, *, speaking_rate: float = 1.0, use_cuda: bool = False,
+                 name: str = "", prepare=None) -> None:
+        """``prepare`` (instead of ``model_path``) is called on load, with a progress callback, to produce the
+        voice's .onnx file (a download; its .json beside it)."""
+        self.model_path = Path(model_path) if model_path else None
+        self._prepare = prepare
+        self.name = name or (self.model_path.stem if self.model_path else "piper")
         self.speaking_rate = speaking_rate
         self.use_cuda = use_cuda
         self._voice = None
         self._config = None
         self._sessions: tuple = ()  # CPU: (half the cores, every core); see load()
-        self.sample_rate = 22050
-        try:  # known before load, so sinks and files can be set up early
-            import json
+        self._sample_rate: int | None = None  # read from the voice's JSON when first asked: construction reads nothing
 
-            self.sample_rate = int(json.loads(Path(f"{self.model_path}.json").read_text())["audio"]["sample_rate"])
-        except (OSError, KeyError, ValueError):
-            pass
+    @property
+    def sample_rate(self) -> int:
+        """The voice's rate, known before load (from its JSON file), so sinks and files can be set up early."""
+        if self._sample_rate is None:
+            if self.model_path is None:
+                return 22050  # Piper's usual rate until the voice is fetched (load() sets the real one)
+            self._sample_rate = 22050
+            try:
+                import json
+
+                config = json.loads(Path(f"{self.model_path}.json").read_text())
+                self._sample_rate = int(config["audio"]["sample_rate"])
+            except (OSError, KeyError, ValueError):
+                pass
+        return self._sample_rate
+
+    @sample_rate.setter
+    def sample_rate(self, rate: int) -> None:
+        self._sample_rate = rate
 
     def load(self, progress: ProgressCallback | None = None) -> None:
         if self._voice is not None:
@@ -60,6 +77,8 @@ class PiperTTS:
                 from exc
         except Exception as exc:  # installed, but broken (a file of its own missing, say)
             raise library_error(exc, "the voice") from exc
+        if self.model_path is None and self._prepare is not None:
+            self.model_path = Path(self._prepare(progress))
         if progress:
             progress(f"loading voice {self.name}", None)
         try:

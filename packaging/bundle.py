@@ -50,7 +50,7 @@ def hiddenimports() -> list[str]:
     # Screen capture and OCR pick their platform code and engines at run time.
     names += collect_submodules("mss") + collect_submodules("jeepney") + collect_submodules("rapidocr")
     # The app's own modules that are reached through lazy imports (the registry, bootstrap).
-    for package in ("models", "audio", "ui", "assistant"):
+    for package in ("models", "audio", "desktop", "ui", "assistant"):
         names += collect_submodules(package)
     # pynput picks its backend at import time by platform (and cannot even be imported without a display, so
     # its backends are named here rather than collected); keyring finds its backends through entry points.

@@ -22,8 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.helpers import wait_until  # noqa: E402
-from tests.xdisplay import LoggedProcess, virtual_display  # noqa: E402
+from testkit.helpers import wait_until  # noqa: E402
+from testkit.xdisplay import LoggedProcess, virtual_display  # noqa: E402
 
 MAIN, LAUNCHER = "^Voice Assistant$", "^Voice Assistant launcher$"
 

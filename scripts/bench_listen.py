@@ -1,7 +1,7 @@
 """Benchmark: always-listening mode on the real offline models.
 
 Parts (each runnable alone with --only):
-  detection    wake-phrase detection rate over every voice and speed (tests/listen_audio.py), each phrase followed
+  detection    wake-phrase detection rate over every voice and speed (testkit/listen_audio.py), each phrase followed
                by a question in one breath, after a 0.8 s pause, and alone; and a few in noise (10 dB SNR)
   false-wakes  false wakes per hour over the eval clips, the hard negatives (both engines), the same in noise,
                and noise alone (music, typing, door slam, pink/white noise, silence)
@@ -38,8 +38,8 @@ os.environ.setdefault("ASSISTANT_DATA_DIR", tempfile.mkdtemp(prefix="bench-liste
 
 import numpy as np  # noqa: E402
 
-from tests import listen_audio as la  # noqa: E402
-from tests.helpers import EventLog, align, normalize, wer  # noqa: E402
+from testkit import listen_audio as la  # noqa: E402
+from testkit.helpers import EventLog, align, normalize, wer  # noqa: E402
 
 PARTS = ("detection", "false-wakes", "eot", "barge-in", "soak")
 MODEL_EVENTS = ("ModelLoading", "ModelReady", "ModelProgress")
@@ -64,15 +64,15 @@ class Bench:
     """The models, loaded once; a fresh Assistant (own conversation, wake window, turn ids) per trial."""
 
     def __init__(self) -> None:
+        from assistant import bootstrap
         from assistant.config import Config
-        from models import registry
 
         base = Config()
         t0 = time.monotonic()
-        self.stt = registry.create_stt(base)
-        self.vad = registry.create_vad(base)
-        self.llm = registry.create_llm(base)
-        self.tts = registry.create_tts(base)
+        self.stt = bootstrap.local_stt(base)
+        self.vad = bootstrap.create_vad(base)
+        self.llm = bootstrap.local_llm(base)
+        self.tts = bootstrap.local_tts(base)
         for model in (self.stt, self.vad, self.llm, self.tts):
             model.load()
         self.load_s = time.monotonic() - t0
@@ -118,7 +118,7 @@ def _feed_and_settle(assistant, events: EventLog, samples: np.ndarray, *, realti
     clock's time of the stream's first sample."""
     from assistant import bootstrap
 
-    source = bootstrap.file_source(la.pad(samples, lead_s), realtime=realtime)
+    source = bootstrap.adapters().audio.file_source(la.pad(samples, lead_s), realtime=realtime)
     listener = assistant.listen(source, wake=wake)
     listener.done.wait(timeout + len(samples) / la.RATE)
     events.until(_resolved, timeout)
@@ -298,11 +298,11 @@ def part_eot(bench: Bench) -> dict:
 
 
 class Room:
-    """A private PulseAudio (tests/pulse.py): the app's speaker plays into va_sink, whose monitor the app's
+    """A private PulseAudio (testkit/pulse.py): the app's speaker plays into va_sink, whose monitor the app's
     microphone va_mic hears, so the reply's own echo is in the microphone; the user plays into va_sink too."""
 
     def __init__(self) -> None:
-        from tests.pulse import PulseAudio
+        from testkit.pulse import PulseAudio
 
         self.root = Path(tempfile.mkdtemp(prefix="bench-listen-pulse-"))
         self.pulse = PulseAudio(self.root)
@@ -314,7 +314,7 @@ class Room:
     def __exit__(self, *exc) -> None:
         import shutil
 
-        from tests.pulse import refresh_portaudio
+        from testkit.pulse import refresh_portaudio
 
         self.pulse.stop()
         refresh_portaudio()
@@ -323,12 +323,12 @@ class Room:
     def start_app(self, bench: Bench, **listen):
         from assistant import bootstrap
 
-        sink = bootstrap.speaker_sink()  # as the app: it keeps a reference of what it played for the echo canceller
+        sink = bootstrap.adapters().audio.speaker()  # as the app: keeps what it played, for the echo canceller
         echo = bootstrap.echo_canceller(sink)
         if echo is None:
             raise SystemExit("the speaker keeps no playback reference: the app would run half duplex")
         assistant, events = bench.assistant(sink=sink, echo=echo, **listen)
-        mic = bootstrap.microphone_source()
+        mic = bootstrap.adapters().audio.microphone()
         assistant.listen(mic, wake=True)  # the listener's thread opens the microphone: wait until sound flows
         if not events.until(lambda items: any(e.kind == "ListeningStarted" for e in items), 30) \
                 or not mic.wait_receiving(10):

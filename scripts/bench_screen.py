@@ -1,4 +1,4 @@
-"""Benchmark: questions about the screen on the test screens (tests/screens.py), with the real models.
+"""Benchmark: questions about the screen on the test screens (testkit/screens.py), with the real models.
 
 Starts Xvfb (1920x1080), opens each test window, asks each of its questions about the full screen through the
 same path as the app (capture -> OCR or VLM -> LLM -> TTS into a recording sink), and prints the accuracy and the
@@ -32,9 +32,9 @@ def main() -> int:
     from assistant import bootstrap
     from assistant.cli import setup
     from assistant.contracts.events import ErrorOccurred, ReplyFinished, ScreenCaptured, ScreenRead
-    from tests.helpers import EventLog
-    from tests.screens import SCREENS, show
-    from tests.xdisplay import virtual_display
+    from testkit.helpers import EventLog
+    from testkit.screens import SCREENS, show
+    from testkit.xdisplay import virtual_display
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     rows = []
@@ -42,7 +42,7 @@ def main() -> int:
         os.environ["DISPLAY"] = display.name
         os.environ.pop("WAYLAND_DISPLAY", None)
         config = setup(argparse.Namespace(config=None))
-        sink = bootstrap.recording_sink()
+        sink = bootstrap.adapters().audio.recorder()
         assistant = bootstrap.build_assistant(config, listen=False, speak=True, sink=sink)
         t0 = time.monotonic()
         errors = assistant.wait_ready()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from assistant.config import NOT_SETTINGS
-from tests.helpers import REPO
+from testkit.helpers import REPO
 
-pytest_plugins = ["tests.pulse"]  # the `pulse` fixture: a private PulseAudio with a virtual mic and speaker
+pytest_plugins = ["testkit.pulse"]  # the `pulse` fixture: a private PulseAudio with a virtual mic and speaker
 
 # Before anything imports huggingface_hub: the tests never touch the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -102,9 +102,9 @@ def tts(config):
 
 @pytest.fixture(scope="session")
 def llm(config):
-    from models.registry import create_llm
+    from assistant.bootstrap import local_llm
 
-    model = create_llm(config)
+    model = local_llm(config)
     model.load()
     return model
 

@@ -15,6 +15,7 @@ import logging
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
+from assistant import bootstrap
 from assistant.bus import EventBus
 from assistant.config import Config, config_path
 from assistant.contracts.errors import AssistantError, ui_message
@@ -42,9 +43,10 @@ class DesktopApp(QObject):
     """The controller. Widgets emit what the user wants; the core's events come back through the bridge."""
 
     def __init__(self, config: Config, *, config_error: AssistantError | None = None,
-                 history: HistoryStore | None = None) -> None:
+                 history: HistoryStore | None = None, adapters: bootstrap.Adapters | None = None) -> None:
         super().__init__()
         self.config = config
+        self.adapters = adapters or bootstrap.adapters()  # audio and the screen capture (tests pass fakes)
         self.bus = EventBus()
         self.assistant = None
         self.sink = None
@@ -60,13 +62,13 @@ class DesktopApp(QObject):
         self.window = MainWindow(self.history_panel)
         self.launcher = LauncherWindow()
         self.tray = TrayIcon(self)
-        self.grabber = ScreenGrabber([self.window, self.launcher], self)
+        self.grabber = ScreenGrabber([self.window, self.launcher], self.adapters.capture, self)
         self.grabber.capturing.connect(self.tray.set_capturing)
         self.hotkeys: GlobalHotkeys | None = None
         self.indicators = Indicators(self.window, self.launcher, self.tray)
         self.listening = ListeningModes(self)
         self.screen = ScreenFlow(self)
-        self.builder = AssistantBuilder(self.bus, self)
+        self.builder = AssistantBuilder(self.bus, self.adapters, self)
         self.tray.set_wake_phrase(config.listen.wake_phrase)
 
         self.bridge.event.connect(self._on_event)

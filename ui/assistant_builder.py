@@ -20,9 +20,9 @@ class AssistantBuilder(QObject):
 
     built = Signal(object, object, object)  # ((generation, assistant | None), sink | None, [AssistantError])
 
-    def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
+    def __init__(self, bus: EventBus, adapters: bootstrap.Adapters, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.bus = bus
+        self.bus, self.adapters = bus, adapters
         self.generation = 0
 
     def build(self, config: Config) -> None:
@@ -42,7 +42,7 @@ class AssistantBuilder(QObject):
         problems: list[AssistantError] = []
         sink = None
         try:
-            sink = bootstrap.speaker_sink(config.audio.output_device or None)
+            sink = self.adapters.audio.speaker(config.audio.output_device or None)
         except AssistantError as exc:
             reason = ui_message(exc.code, exc.message).rstrip(".")  # the CLI's advice (--out) does not apply here
             problems.append(AssistantError(exc.code, f"{reason}. Replies are shown as text only: connect a "

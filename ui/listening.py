@@ -79,7 +79,7 @@ class ListeningModes(QObject):
         if mode == self.listen_mode and assistant.listening and not restart:
             return True
         try:
-            mic = bootstrap.microphone_source(app.config.audio.input_device)
+            mic = app.adapters.audio.microphone(app.config.audio.input_device)
             listener = assistant.listen(mic, wake=wake)
         except AssistantError as exc:
             app.report(exc.message, exc.code)

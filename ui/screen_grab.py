@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterable
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
-from assistant import capture
 from assistant.contracts.errors import AssistantError
-from assistant.contracts.screen import ScreenImage
+from assistant.contracts.ports import ScreenCapture
+from assistant.contracts.screen import ScreenImage, WindowInfo
+from assistant.contracts.turns import CancelToken
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,14 @@ class ScreenGrabber(QObject):
     """Captures the screen with the app's windows out of the way; says when a capture starts and ends."""
 
     capturing = Signal(bool)
-    _requested = Signal(str, object)  # (target, reply box), from the core's thread
+    _requested = Signal(str, object, object)  # (target, reply box, cancel token), from the core's thread
     _taken = Signal(object, object, object)  # (done, image, error), from the capture thread
 
-    def __init__(self, windows: list[QWidget], parent: QObject | None = None) -> None:
+    def __init__(self, windows: list[QWidget], capture: ScreenCapture, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.windows = windows
-        self.remembered_window: capture.WindowInfo | None = None  # the user's window before the launcher opened
+        self.capture = capture  # the desktop's capture adapter (composed in assistant.bootstrap)
+        self.remembered_window: WindowInfo | None = None  # the user's window before the launcher opened
         self._active = 0  # captures under way (one set of hidden windows serves them all)
         self._hidden: list[QWidget] = []
         self._keep_hidden: set[int] = set()
@@ -61,9 +63,9 @@ class ScreenGrabber(QObject):
     def _ours(self) -> set[int]:
         return {int(w.internalWinId()) for w in self.windows if w.internalWinId()}
 
-    def _users_window(self) -> capture.WindowInfo | None:
+    def _users_window(self) -> WindowInfo | None:
         """The active window unless it is one of ours (then None)."""
-        window = capture.active_window()
+        window = self.capture.active_window()
         return None if window is None or window.handle in self._ours() else window
 
     def remember_active_window(self) -> None:
@@ -73,9 +75,10 @@ class ScreenGrabber(QObject):
             self.remembered_window = window
 
     def grab(self, target: str, done: Done, *, region: tuple[int, int, int, int] | None = None,
-             keep_hidden: Iterable[QWidget] = ()) -> None:
+             keep_hidden: Iterable[QWidget] = (), cancel: CancelToken | None = None) -> None:
         """Capture ``target`` without blocking the GUI thread; ``done(image, error)`` is called on it afterwards,
-        once our windows are back (those in ``keep_hidden`` stay hidden: the caller shows them its own way)."""
+        once our windows are back (those in ``keep_hidden`` stay hidden: the caller shows them its own way).
+        ``cancel`` ends a wait for the desktop portal (an interrupted turn)."""
         window = None
         if target == "window":
             # "this window" is the user's: the active one now, or the one active before our launcher opened.
@@ -95,7 +98,7 @@ class ScreenGrabber(QObject):
         def take() -> None:  # on a worker thread
             image, error = None, None
             try:
-                image = capture.capture(target, window=window, region=region)
+                image = self.capture.capture(target, window=window, region=region, cancel=cancel)
             except AssistantError as exc:
                 error = exc
             except Exception as exc:  # a platform failure we did not foresee: still a coded, visible error
@@ -120,22 +123,23 @@ class ScreenGrabber(QObject):
             self.capturing.emit(False)
         done(image, error)
 
-    def capture_for_core(self, target: str, timeout_s: float = CORE_TIMEOUT_S) -> ScreenImage:
+    def capture_for_core(self, target: str, timeout_s: float = CORE_TIMEOUT_S, *,
+                         cancel: CancelToken | None = None) -> ScreenImage:
         """The core's capture: called on the LLM stage's thread, it waits while the GUI thread takes the shot and
-        re-raises the capture's error here."""
+        re-raises the capture's error here (``cancel``: the turn's token, which an interrupt cancels)."""
         if threading.current_thread() is threading.main_thread():  # never wait for ourselves
             raise AssistantError("screen-capture-failed", "the screen capture was requested on the GUI thread.")
         box: dict = {"done": threading.Event()}
-        self._requested.emit(target, box)
+        self._requested.emit(target, box, cancel)
         if not box["done"].wait(timeout_s):
             raise AssistantError("screen-capture-failed", "the screen capture did not finish in time.")
         if box["error"] is not None:
             raise box["error"]
         return box["image"]
 
-    def _on_requested(self, target: str, box: dict) -> None:
+    def _on_requested(self, target: str, box: dict, cancel: CancelToken | None) -> None:
         def done(image, error) -> None:
             box["image"], box["error"] = image, error
             box["done"].set()
 
-        self.grab(target, done)
+        self.grab(target, done, cancel=cancel)

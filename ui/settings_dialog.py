@@ -741,7 +741,7 @@ class SettingsDialog(QDialog):
         device = _device_value(self.output_combo)
         self.output_test_button.setEnabled(False)
         _status(self.output_status, "Playing a test tone…")
-        self._run(lambda report: bootstrap.test_output_device(device),
+        self._run(lambda report: bootstrap.adapters().audio.test_output(device),
                   lambda _, error: self._output_tested(device, error))
 
     def _output_tested(self, device: str, error: BaseException | None) -> None:
@@ -755,7 +755,7 @@ class SettingsDialog(QDialog):
         device = _device_value(self.input_combo)
         self.input_test_button.setEnabled(False)
         _status(self.input_status, "Recording for 1 s — say something…")
-        self._run(lambda report: bootstrap.test_input_device(device, 1.0), self._input_tested)
+        self._run(lambda report: bootstrap.adapters().audio.test_input(device, 1.0), self._input_tested)
 
     def _input_tested(self, peak: Any, error: BaseException | None) -> None:
         self.input_test_button.setEnabled(True)
@@ -829,9 +829,9 @@ class SettingsDialog(QDialog):
 
 def _list_devices() -> dict:
     """The device listing, plus why it is empty when it is (the listing itself does not say)."""
-    listing = dict(bootstrap.list_audio_devices())
+    listing = dict(bootstrap.adapters().audio.devices())
     if not listing.get("inputs") or not listing.get("outputs"):
-        report = bootstrap.audio_report()
+        report = bootstrap.adapters().audio.report()
         if report.get("error"):
             listing["problem"] = report["error"]
         else:

@@ -1,2 +1,2 @@
 """The core's contracts: the data types, ports (Protocols), errors and events that adapters (``audio/``,
-``models/``) and front-ends (``ui/``) may import. Nothing in here imports the rest of the core."""
+``models/``, ``desktop/``) and front-ends (``ui/``) may import. Nothing in here imports the rest of the core."""

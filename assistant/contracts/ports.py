@@ -1,4 +1,4 @@
-"""The ports the core drives. Adapters in ``audio/`` and ``models/`` implement them.
+"""The ports the core drives. Adapters in ``audio/``, ``models/`` and ``desktop/`` implement them.
 
 Adapters are cheap to construct and load their model on first use (``load()``), on the thread
 that owns them.
@@ -7,11 +7,12 @@ that owns them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from assistant.contracts.screen import ScreenImage, TextLine
+from assistant.contracts.screen import ScreenImage, TextLine, WindowInfo
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import AudioChunk, ChatMessage, Transcript
 
@@ -129,3 +130,59 @@ class EchoCanceller(Protocol):
 
     def process(self, chunk: AudioChunk) -> AudioChunk | None:
         """The chunk without the echo; None while the echo cannot be told from the user (ignore the chunk)."""
+
+
+class ScreenCapture(Protocol):
+    """Takes pictures of the screen (``desktop/``): for questions about the screen, from the core or the UI."""
+
+    def capture(self, target: str = "screen", *, region: tuple[int, int, int, int] | None = None,
+                window: WindowInfo | None = None, pointer: tuple[int, int] | None = None,
+                cancel: CancelToken | None = None) -> ScreenImage:
+        """``target``: "screen", "all", "window" or "region"; raises CaptureError (``cancel``: an interrupt)."""
+
+    def active_window(self) -> WindowInfo | None:
+        """The window the user is working in, or None when there is none or the platform does not tell."""
+
+
+class RecordingSink(AudioSink, Protocol):
+    """A sink that keeps what it played: the reply as one array, or laid out against what was heard."""
+
+    def audio(self, rate: int | None = None) -> tuple[np.ndarray, int]: ...
+
+    def timeline(self, fed: list[AudioChunk], rate: int) -> np.ndarray: ...
+
+
+class AudioIO(Protocol):
+    """The machine's audio for front-ends (``audio/``): sources and sinks to build an assistant with, audio files,
+    and the sound devices. Raises AudioDeviceError (a device) or InputError (a file) with the reason."""
+
+    def speaker(self, device: str | int | None = None) -> AudioSink:
+        """The speaker, opened now."""
+
+    def recorder(self, realtime: bool = False) -> RecordingSink: ...
+
+    def tee(self, *sinks: AudioSink) -> AudioSink: ...
+
+    def microphone(self, device: str | int | None = "") -> AudioSource:
+        """The live microphone ("": the system default), opened by ``start()``."""
+
+    def file_source(self, path: Path | str | np.ndarray, *, max_seconds: float | None = None,
+                    realtime: bool = True) -> AudioSource:
+        """A file fed like a microphone, read now."""
+
+    def read(self, path: Path | str, *, max_seconds: float | None = None) -> np.ndarray:
+        """An audio file as 16 kHz mono float32."""
+
+    def write_wav(self, path: Path | str, samples: np.ndarray, rate: int) -> Path: ...
+
+    def devices(self) -> dict:
+        """{"inputs": [...], "outputs": [...]}, each {"name", "index", "default"}."""
+
+    def report(self) -> dict:
+        """PortAudio's presence and version, and the devices' names."""
+
+    def test_output(self, device: str | int | None = "") -> None:
+        """Play a short tone on ``device``."""
+
+    def test_input(self, device: str | int | None = "", seconds: float = 1.0) -> float:
+        """The peak level heard from ``device`` in ``seconds``, in dBFS."""

@@ -98,3 +98,33 @@ class TextLine:
     text: str
     box: tuple[float, float, float, float]
     score: float = 1.0
+
+
+CAPTURE_TARGETS = ("screen", "all", "window", "region")  # what a ScreenCapture can take
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """One monitor, in the virtual desktop's coordinates (the union of all monitors)."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+    primary: bool = False
+    name: str = ""
+
+    def contains(self, x: int, y: int) -> bool:
+        return self.left <= x < self.left + self.width and self.top <= y < self.top + self.height
+
+
+@dataclass(frozen=True)
+class WindowInfo:
+    """A top-level window with its frame, in the virtual desktop's coordinates."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+    title: str = ""
+    handle: int | None = None  # X11 window id, Windows HWND, macOS window number

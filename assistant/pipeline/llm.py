@@ -40,9 +40,10 @@ from assistant.timings import TurnTimings
 
 @dataclass(frozen=True, slots=True)
 class UseCapture(Setting):
-    """Capture the screen with ``capture(target)`` from now on (a front-end hides its own windows around it)."""
+    """Capture the screen with ``capture(target, cancel=token)`` from now on (a front-end hides its own windows
+    around it)."""
 
-    capture: Callable[[str], ScreenImage]
+    capture: Callable[..., ScreenImage]
 
 
 class LlmStage(TurnStage):
@@ -53,14 +54,14 @@ class LlmStage(TurnStage):
 
     def __init__(self, bus: EventBus, llm: LanguageModel, tracker: TurnTracker, conversation: Conversation,
                  speech: queue.Queue | None, screen: ScreenAnswerer | None = None,
-                 capture: Callable[[str], ScreenImage] | None = None,
+                 capture: Callable[..., ScreenImage] | None = None,
                  after_load: Callable[[], None] | None = None) -> None:
         super().__init__(bus, llm, tracker, "llm-stage", after_load)
         self.llm, self.conversation, self.speech = llm, conversation, speech
         self.screen = screen  # answers questions about the screen or an image
         if screen is not None:
             screen.loader = self.load_model
-        self.capture = capture  # (target) -> ScreenImage; replaced by a front-end that hides its own windows
+        self.capture = capture  # (target, cancel=token) -> ScreenImage; set by bootstrap, or by a front-end
         self._loaded: set[int] = set()
         self.ahead = WriteAhead(llm, conversation, busy=lambda: not self.inbox.empty())
 
@@ -111,7 +112,7 @@ class LlmStage(TurnStage):
             if self.capture is None:
                 raise ConfigError("screen-unavailable", "this front-end cannot capture the screen.")
             self.bus.publish(ScreenCaptureStarted(turn_id=request.turn_id, target=request.screen))
-            image = self.capture(request.screen)
+            image = self.capture(request.screen, cancel=self.tracker.token(request.turn_id))  # an interrupt ends it
         timings.mark("capture")
         self.bus.publish(ScreenCaptured(turn_id=request.turn_id, source=image.source, width=image.width,
                                         height=image.height, capture_ms=round(image.capture_ms, 1)))

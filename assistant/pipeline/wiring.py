@@ -74,7 +74,7 @@ class Pipeline:
 
 def build_pipeline(config: Config, bus: EventBus, *, stt: SpeechToText | None, llm: LanguageModel | None,
                    tts: TextToSpeech | None, sink: AudioSink | None, screen: ScreenAnswerer | None,
-                   capture: Callable[[str], ScreenImage],
+                   capture: Callable[..., ScreenImage] | None = None,
                    screen_for: Callable[[str], tuple[ScreenImage | None, str]] | None,
                    on_judged: Callable[[tuple, bool], None] | None, wake: WakePhrase,
                    begin_turn: Callable[[float], int], interrupt: Callable[[], Any],

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.helpers import EVAL_DIR, SAMPLE_QUESTION, eval_clips, normalize
+from testkit.helpers import EVAL_DIR, SAMPLE_QUESTION, eval_clips, normalize
 
 
 def run(*args, env=None, timeout=300):
@@ -248,12 +248,12 @@ def test_the_app_without_a_display_says_so_and_runs_the_demo_turn(tmp_path):
 
 
 def _piper_16k(text: str) -> np.ndarray:
+    from assistant import bootstrap
     from assistant.config import Config
     from assistant.contracts.turns import CancelToken
     from audio.resample import resample
-    from models import registry
 
-    tts = registry.create_tts(Config())
+    tts = bootstrap.local_tts(Config())
     tts.load()
     return resample(np.concatenate(list(tts.synthesize(text, cancel=CancelToken(0)))), tts.sample_rate, 16000)
 

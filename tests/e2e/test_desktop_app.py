@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, wait_until
-from tests.xdisplay import LoggedProcess, xdisplay  # noqa: F401  (the fixture)
+from testkit.helpers import REPO, wait_until
+from testkit.xdisplay import LoggedProcess, xdisplay  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -126,7 +126,7 @@ def test_a_typed_question_is_answered_and_stored(app, xdisplay, home, artifacts)
 
 
 def test_the_screen_hotkey_asks_about_the_window_behind_the_app(app, xdisplay, home, artifacts):  # noqa: F811
-    from tests.screens import show
+    from testkit.screens import show
 
     dialog = show("dialog", xdisplay.env, left=100, top=80)  # under the main window: the capture must not see ours
     try:

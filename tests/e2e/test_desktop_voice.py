@@ -13,9 +13,9 @@ import pytest
 
 from assistant import bootstrap
 from assistant.cli import sample_clip
+from testkit.helpers import normalize, wait_until, wer
+from testkit.xdisplay import LoggedProcess, xdisplay  # noqa: F401  (the fixture)
 from tests.e2e.test_desktop_app import LAUNCHER_TITLE, MAIN_TITLE
-from tests.helpers import normalize, wait_until, wer
-from tests.xdisplay import LoggedProcess, xdisplay  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.slow]
 QUESTION = "What is the capital of France?"
@@ -56,7 +56,7 @@ def voice_app(room, xdisplay, tmp_path_factory):  # noqa: F811
 def test_a_spoken_question_gets_a_spoken_answer(voice_app, room, xdisplay, stt, artifacts):  # noqa: F811
     proc, home, env = voice_app
     pulse, speaker_monitor = room
-    question = bootstrap.read_audio(sample_clip())
+    question = bootstrap.adapters().audio.read(sample_clip())
     speaker = pulse.record(speaker_monitor)
     try:
         done = subprocess.run([sys.executable, "-m", "ui.entry", "toggle", "listen"], env=env, capture_output=True,
@@ -90,7 +90,7 @@ def test_push_to_talk_on_the_global_hotkey(voice_app, room, xdisplay):  # noqa: 
     try:
         assert wait_until(lambda: sum("listening on" in line for line in proc.lines) > listening_lines, 30), \
             proc.output()
-        pulse.play_into_mic(bootstrap.read_audio(sample_clip()), 16000)
+        pulse.play_into_mic(bootstrap.adapters().audio.read(sample_clip()), 16000)
     finally:
         xdisplay.xdotool("keyup", "ctrl+alt+v", check=True)  # released: what was said is answered at once
     assert wait_until(lambda: len(voice_turns(home)) == before + 1, 120, interval=0.2), proc.output()

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from tests.openai_server import REPLY, OpenAIServer
-from tests.screens import SCREENS, show
-from tests.xdisplay import xdisplay  # noqa: F401  (the fixture)
+from testkit.openai_server import REPLY, OpenAIServer
+from testkit.screens import SCREENS, show
+from testkit.xdisplay import xdisplay  # noqa: F401  (the fixture)
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_an_image_file_can_be_asked_about(tmp_path, window, xdisplay):  # noqa: 
 
     window("traceback")
     shot = tmp_path / "shot.png"
-    code = "import sys; from assistant.capture import capture; capture('screen').to_pil().save(sys.argv[1])"
+    code = "import sys; from desktop.capture import capture; capture('screen').to_pil().save(sys.argv[1])"
     subprocess.run([sys.executable, "-c", code, str(shot)], env=xdisplay.env, check=True, timeout=60)
     Image.open(shot).crop((150, 110, 1270, 650)).save(shot)  # the terminal window only
     result = answer_of(ask("--image", str(shot), "What is the exception type in this image?", env={}))
@@ -143,7 +143,7 @@ def test_a_screen_that_gives_orders_changes_no_setting_and_sends_nothing(tmp_pat
 
 @pytest.fixture(scope="module")
 def tiny_vlm(tmp_path_factory):
-    from tests.tiny_vlm import make_tiny_vlm
+    from testkit.tiny_vlm import make_tiny_vlm
 
     return make_tiny_vlm(tmp_path_factory.mktemp("vlm"))
 

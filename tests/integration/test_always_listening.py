@@ -1,7 +1,7 @@
 """Always-listening mode on the real offline models: the wake phrase, plain speech and noise that must not wake
 it, the follow-up window, the end of turn, and barge-in.
 
-Streams come from tests/listen_audio.py (synthesized wake phrases in several voices and speeds, the recorded eval
+Streams come from testkit/listen_audio.py (synthesized wake phrases in several voices and speeds, the recorded eval
 clips, hard negatives, generated noise). They are fed through the whole assistant, from a file source (a fixed
 stream) or a scripted microphone (a user who speaks on cue, after an event); the reply "plays" on a real-time
 recording sink. Neither source hears the speaker, so there is no echo here: scripts/bench_listen.py measures
@@ -30,9 +30,9 @@ from assistant.contracts.events import (
     WakeDetected,
 )
 from assistant.facade import Assistant
-from tests import listen_audio as la
-from tests import tiny_wakeword
-from tests.helpers import EventLog, normalize, wer
+from testkit import listen_audio as la
+from testkit import tiny_wakeword
+from testkit.helpers import EventLog, normalize, wer
 
 pytestmark = [pytest.mark.slow]
 
@@ -53,7 +53,7 @@ def make(models):
 
     def build(spotter=None, **listen):
         config = Config().replace("listen", **{"follow_up_s": 0.0, **listen})
-        sink = bootstrap.recording_sink(realtime=True)
+        sink = bootstrap.adapters().audio.recorder(realtime=True)
         assistant = Assistant(config, sink=sink, spotter=spotter, **models)
         events = EventLog()
         assistant.bus.subscribe(events)
@@ -68,7 +68,7 @@ def make(models):
 
 def _feed(assistant: Assistant, samples: np.ndarray, *, realtime: bool = True, lead_s: float = 0.3):
     """Play ``samples`` (after ``lead_s`` of silence) into the assistant in always-listening mode."""
-    source = bootstrap.file_source(la.pad(samples, lead_s), realtime=realtime)
+    source = bootstrap.adapters().audio.file_source(la.pad(samples, lead_s), realtime=realtime)
     listener = assistant.listen(source, wake=True)
     return source, listener
 

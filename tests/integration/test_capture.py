@@ -9,14 +9,16 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
 import pytest
 
-from assistant import capture
-from tests.helpers import REPO, wait_until
-from tests.xdisplay import xdisplay  # noqa: F401  (the fixture)
+from assistant.contracts.turns import CancelToken
+from desktop import capture
+from testkit.helpers import REPO, wait_until
+from testkit.xdisplay import xdisplay  # noqa: F401  (the fixture)
 
 RED = (255, 0, 0)
 
@@ -210,21 +212,19 @@ def wayland(monkeypatch, bus: str) -> None:
 
 def test_on_wayland_without_a_portal_the_message_says_what_to_install(monkeypatch, tmp_path):
     wayland(monkeypatch, f"unix:path={tmp_path}/no-bus")
-    t0 = time.monotonic()
     with pytest.raises(capture.CaptureError) as info:
         capture.capture("screen")
-    assert time.monotonic() - t0 < 3
     assert info.value.code == "screen-capture-unavailable"
+    assert "no answer" not in info.value.message  # said at once, not after waiting out the portal's timeout
     assert "xdg-desktop-portal" in info.value.message and "X11 session" in info.value.message
     assert capture.active_window() is None and capture.monitors() == []
 
 
 def test_on_wayland_a_session_bus_without_the_portal_is_said_at_once(monkeypatch, session_bus):
     wayland(monkeypatch, session_bus)
-    t0 = time.monotonic()
     with pytest.raises(capture.CaptureError) as info:
         capture.capture("window")
-    assert time.monotonic() - t0 < 3
+    assert "no answer" not in info.value.message  # said at once, not after waiting out the portal's timeout
     assert info.value.code == "screen-capture-unavailable" and "xdg-desktop-portal" in info.value.message
 
 
@@ -248,7 +248,7 @@ def test_on_wayland_the_desktop_portal_takes_the_screenshot(monkeypatch, tmp_pat
     pixels = np.zeros((90, 160, 3), np.uint8)
     pixels[:, 80:] = RED
     Image.fromarray(pixels).save(shot)
-    portal = subprocess.Popen([sys.executable, "-m", "tests.fake_portal", str(shot), str(code)], cwd=REPO,
+    portal = subprocess.Popen([sys.executable, "-m", "testkit.fake_portal", str(shot), str(code)], cwd=REPO,
                               env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": session_bus}, stdout=subprocess.PIPE,
                               text=True)
     try:
@@ -266,6 +266,28 @@ def test_on_wayland_the_desktop_portal_takes_the_screenshot(monkeypatch, tmp_pat
         region = capture.capture("region", region=(80, 0, 40, 90))
         assert region.width == 40 and is_red(region.pixels).all()
         assert "unknown on Wayland" in capture.capture("window").source
+    finally:
+        portal.kill()
+        portal.wait(10)
+
+
+def test_on_wayland_an_interrupt_ends_the_wait_for_the_portal(monkeypatch, tmp_path, session_bus):
+    portal = subprocess.Popen([sys.executable, "-m", "testkit.fake_portal", str(tmp_path / "never.png"), "wait"],
+                              cwd=REPO, env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": session_bus},
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert portal.stdout.readline().strip() == "ready"
+        wayland(monkeypatch, session_bus)
+        token = CancelToken(1)
+        timer = threading.Timer(0.5, token.cancel)  # the user interrupts while the portal's dialog is open
+        timer.start()
+        t0 = time.monotonic()
+        with pytest.raises(capture.CaptureError) as info:
+            capture.DesktopCapture().capture("screen", cancel=token)
+        assert info.value.code == "screen-capture-cancelled"
+        assert time.monotonic() - t0 > 0.4  # it waited for the portal until the interrupt...
+        assert info.value.message.endswith("was interrupted.")  # ...which ended it (not the 60 s timeout)
+        timer.join()
     finally:
         portal.kill()
         portal.wait(10)

@@ -15,8 +15,8 @@ from assistant.contracts.turns import CancelToken
 from assistant.pipeline.conversation import Conversation
 from assistant.pipeline.router import RoutedLLM
 from models.llm_openai import OpenAICompatibleLLM
-from tests.helpers import SAMPLE_QUESTION
-from tests.openai_server import REPLY, OpenAIServer
+from testkit.helpers import SAMPLE_QUESTION
+from testkit.openai_server import REPLY, OpenAIServer
 
 
 @pytest.fixture

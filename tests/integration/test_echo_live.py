@@ -1,5 +1,5 @@
 """Barge-in on real (virtual) devices: the speaker plays a reply into the room the microphone hears
-(tests/pulse.py), the echo suppressor takes it out again with the speaker's own record of what it played,
+(testkit/pulse.py), the echo suppressor takes it out again with the speaker's own record of what it played,
 and the real Silero VAD listens to what is left: silence while the assistant speaks alone, the user as soon
 as they talk over it."""
 
@@ -17,7 +17,7 @@ from audio.echo import EchoSuppressor, PlaybackReference
 from audio.files import read_audio
 from audio.microphone import MicrophoneSource
 from audio.speaker import SpeakerSink
-from tests.helpers import EVAL_DIR, align, wait_until
+from testkit.helpers import EVAL_DIR, align, wait_until
 
 REPLY = EVAL_DIR / "ljspeech_LJ001-0001.wav"  # 9.7 s, the assistant's voice
 USER = EVAL_DIR / "librispeech_1089-134691-0001.wav"  # 5.4 s, another speaker
@@ -42,7 +42,7 @@ def test_the_assistant_does_not_hear_itself_but_hears_the_user_talk_over_it(puls
     reply = read_audio(REPLY, SAMPLE_RATE)
     user = read_audio(USER, SAMPLE_RATE) * 0.7  # a little quieter than the assistant in the room
     ref = PlaybackReference()
-    sink = SpeakerSink(reference=ref)  # the default output: va_sink, which the microphone hears
+    sink = SpeakerSink(reference=ref).open()  # the default output: va_sink, which the microphone hears
     mic = MicrophoneSource()
     suppressor = EchoSuppressor(ref)
     player_done = threading.Event()
@@ -120,7 +120,7 @@ def test_the_apps_speaker_comes_with_an_echo_canceller_that_follows_what_it_play
     barge-in (without it the app falls back to half duplex)."""
     from assistant import bootstrap
 
-    sink = bootstrap.speaker_sink()
+    sink = bootstrap.adapters().audio.speaker()
     try:
         suppressor = bootstrap.echo_canceller(sink)
         assert isinstance(suppressor, EchoSuppressor)
@@ -141,4 +141,4 @@ def test_the_apps_speaker_comes_with_an_echo_canceller_that_follows_what_it_play
         assert wait_until(all_of_it_recorded, 10)
     finally:
         sink.close()
-    assert bootstrap.echo_canceller(bootstrap.recording_sink()) is None  # a recording plays into no room
+    assert bootstrap.echo_canceller(bootstrap.adapters().audio.recorder()) is None  # a recording plays into no room

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from assistant.history import HistoryStore
-from tests.helpers import REPO
+from testkit.helpers import REPO
 
 CHILD = textwrap.dedent("""
     import sys

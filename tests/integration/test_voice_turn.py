@@ -12,7 +12,7 @@ from assistant.contracts.types import ChatMessage, Role
 from assistant.facade import Assistant
 from audio.file_source import FileSource
 from audio.sinks import RecordingSink
-from tests.helpers import SAMPLE_QUESTION, EventLog, noise
+from testkit.helpers import SAMPLE_QUESTION, EventLog, noise
 
 
 class CountingLLM:

@@ -7,7 +7,7 @@ from assistant.contracts.types import Segment
 from audio.files import read_audio
 from models.resolver import resolve_stt
 from models.stt_faster_whisper import is_likely_hallucination
-from tests.helpers import eval_clips, noise, normalize, tone, wer
+from testkit.helpers import eval_clips, noise, normalize, tone, wer
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_a_short_question_is_encoded_without_the_window_padding(stt, clips):
 def test_when_the_short_window_hears_nothing_sure_the_whole_window_decides(stt):
     """Music the VAD let through reads "you" (no_speech_prob 0.89) on the short window: dropped as a likely
     hallucination, so the whole 30 s window is asked, and it hears nothing either."""
-    from tests.listen_audio import music
+    from testkit.listen_audio import music
 
     audio = music(5.0)
     text, frames = _encoder_inputs(stt, audio)

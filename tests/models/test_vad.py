@@ -4,7 +4,7 @@ from assistant.config import VadConfig
 from assistant.contracts.types import AudioChunk
 from assistant.pipeline.segmenter import Segmenter, SpeechSegment
 from audio.files import read_audio
-from tests.helpers import eval_clips, noise, tone, wer
+from testkit.helpers import eval_clips, noise, tone, wer
 
 
 def test_real_speech_is_speech_and_noise_is_not(vad):

@@ -1,7 +1,6 @@
 """The local vision-language model path with a tiny randomly initialised VLM saved to disk in the test:
 load, preprocess the image, generate, stream, cancel; and its failures."""
 
-import time
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ from assistant.contracts.screen import ScreenImage
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
 from models.vision_transformers import TransformersVLM
-from tests.tiny_vlm import make_tiny_vlm
+from testkit.tiny_vlm import make_tiny_vlm
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +62,10 @@ def test_cancelling_stops_the_answer_within_a_token(tiny):
     model = TransformersVLM(tiny, name="tiny", max_new_tokens=400)
     token = CancelToken(1)
     pieces = []
-    t0 = time.monotonic()
     for piece in model.stream(question(screen((0, 255, 0))), cancel=token):
         pieces.append(piece)
         token.cancel()
-    assert 1 <= len(pieces) <= 2 and time.monotonic() - t0 < 60
+    assert 1 <= len(pieces) <= 2  # of up to 400
 
 
 def test_a_text_only_question_works_too(vlm):
@@ -85,7 +83,7 @@ def test_a_broken_model_folder_says_which_folder_and_setting(tmp_path):
 def test_a_text_only_model_is_refused_as_not_a_vlm(tmp_path):
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
-    from tests.tiny_vlm import make_tiny_vlm
+    from testkit.tiny_vlm import make_tiny_vlm
 
     donor = make_tiny_vlm(tmp_path / "donor")
     folder = tmp_path / "text-only"

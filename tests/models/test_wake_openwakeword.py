@@ -1,5 +1,5 @@
 """The openWakeWord path (listen.wake_model) through the real openwakeword package, on a tiny model set built in
-the test with openWakeWord's inputs and outputs (tests/tiny_wakeword.py: its "phrase" is any loud sound); and the
+the test with openWakeWord's inputs and outputs (testkit/tiny_wakeword.py: its "phrase" is any loud sound); and the
 failures a user can meet: missing feature models, a file that is no model, settings that name nothing."""
 
 import shutil
@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant import bootstrap
 from assistant.config import Config
 from assistant.contracts.errors import ConfigError, ModelError
 from audio.files import read_audio
 from audio.wake_openwakeword import OpenWakeWordSpotter
-from models import registry, resolver
-from tests import tiny_wakeword
-from tests.helpers import EVAL_DIR
+from models import resolver
+from testkit import tiny_wakeword
+from testkit.helpers import EVAL_DIR
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +63,8 @@ def test_a_file_that_is_no_model_is_reported(wake_model, tmp_path):
 
 
 def test_the_setting_resolves_a_local_model_and_refuses_what_is_not_one(wake_model, tmp_path, monkeypatch):
-    assert registry.create_wake_spotter(Config()) is None  # off by default: the built-in detector
-    spotter = registry.create_wake_spotter(Config().replace("listen", wake_model=str(wake_model)))
+    assert bootstrap.wake_spotter(Config()) is None  # off by default: the built-in detector
+    spotter = bootstrap.wake_spotter(Config().replace("listen", wake_model=str(wake_model)))
     spotter.load()
     assert spotter.model_path == wake_model
     with pytest.raises(ConfigError, match=r"not an openWakeWord \.onnx model file"):

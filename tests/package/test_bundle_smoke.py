@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from testkit.helpers import REPO
 
 sys.path.insert(0, str(REPO / "packaging"))
 import bundle

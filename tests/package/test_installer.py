@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, wait_until
-from tests.xdisplay import LoggedProcess, xdisplay  # noqa: F401  (the fixture)
+from testkit.helpers import REPO, wait_until
+from testkit.xdisplay import LoggedProcess, xdisplay  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.timeout(1800), pytest.mark.package]
 

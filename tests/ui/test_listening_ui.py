@@ -2,7 +2,7 @@
 mute hotkey and the Listening settings (Qt offscreen).
 
 The assistant runs on the real speech models (faster-whisper, Silero VAD) and hears a real, virtual microphone:
-a private PulseAudio (tests/pulse.py) into which the test plays synthesized speech. Only the language model is
+a private PulseAudio (testkit/pulse.py) into which the test plays synthesized speech. Only the language model is
 scripted: what it answers does not matter here. The mute hotkey is pressed with xdotool on an Xvfb server, where
 pynput hears it as it would on a desktop."""
 
@@ -22,9 +22,9 @@ from assistant.config import Config
 from assistant.contracts.events import AwaitingQuestion, ListeningStarted, SpeechIgnored, TurnEnded, WakeDetected
 from assistant.facade import Assistant
 from assistant.history import HistoryStore
-from tests import tiny_wakeword
-from tests.fakes import ScriptedLLM
-from tests.xdisplay import xdisplay  # noqa: F401  (the fixture)
+from testkit import tiny_wakeword
+from testkit.fakes import ScriptedLLM
+from testkit.xdisplay import xdisplay  # noqa: F401  (the fixture)
 from ui.app import DesktopApp
 
 pytestmark = pytest.mark.timeout(300)
@@ -37,9 +37,9 @@ _piper: list = []
 
 def say(text: str) -> np.ndarray:
     """``text`` in the bundled Piper voice, 16 kHz, peak 0.5 (a user speaking into the room)."""
+    from assistant.bootstrap import local_tts as create_tts
     from assistant.contracts.turns import CancelToken
     from audio.resample import resample
-    from models.registry import create_tts
 
     if not _piper:
         _piper.append(create_tts(Config()))
@@ -74,7 +74,7 @@ def desktop(tmp_path, qapp):
 @pytest.fixture
 def voice_desktop(desktop, qtbot, stt, vad, pulse):
     """The app with an assistant on the real speech models, handed over the way a finished build is; the
-    microphone is the app's own (``bootstrap.microphone_source``) on the virtual PulseAudio room. ``listened``
+    microphone is the app's own (``bootstrap.adapters().audio.microphone``) on the virtual PulseAudio room. ``listened``
     records the keyword arguments of every ``assistant.listen`` call."""
     config = Config().replace("listen", follow_up_s=1.5)
     desktop.config = config

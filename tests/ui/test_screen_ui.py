@@ -5,6 +5,7 @@ test_capture.py and tests/e2e/test_desktop_app.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt creates the QApplication
@@ -17,15 +18,16 @@ import shiboken6
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QWidget
 
-from assistant import capture, secrets
+from assistant import secrets
+from assistant.bootstrap import adapters
 from assistant.config import Config, load_config
 from assistant.contracts.errors import AssistantError
 from assistant.contracts.events import ScreenCaptured
-from assistant.contracts.screen import ScreenImage, TextLine
+from assistant.contracts.screen import ScreenImage, TextLine, WindowInfo
 from assistant.facade import Assistant
 from assistant.history import HistoryStore
 from assistant.screen_answer import ScreenAnswerer
-from tests.fakes import ScriptedLLM
+from testkit.fakes import FakeCapture, ScriptedLLM
 from ui.app import DesktopApp
 from ui.region_picker import RegionPicker
 from ui.screen_grab import ScreenGrabber
@@ -123,6 +125,12 @@ def test_a_right_click_cancels(qtbot, picker_of):
 
 
 @pytest.fixture
+def screen():
+    """The capture adapter the grabber and the app are given (each test says what it shows)."""
+    return FakeCapture()
+
+
+@pytest.fixture
 def windows(qtbot):
     shown = []
     for title in ("main", "launcher"):
@@ -152,8 +160,8 @@ def run_on_worker(qtbot, call) -> dict:
     return outcome
 
 
-def test_the_core_captures_from_its_thread_with_our_windows_out_of_the_way(qtbot, windows, monkeypatch):
-    grabber = ScreenGrabber(windows)
+def test_the_core_captures_from_its_thread_with_our_windows_out_of_the_way(qtbot, windows, screen):
+    grabber = ScreenGrabber(windows, screen)
     seen = {}
 
     def fake_capture(target, **kwargs):
@@ -161,7 +169,7 @@ def test_the_core_captures_from_its_thread_with_our_windows_out_of_the_way(qtbot
         seen["gui thread"] = threading.current_thread() is threading.main_thread()
         return blocks(64, 48, source="screen")
 
-    monkeypatch.setattr(capture, "capture", fake_capture)
+    screen.shoot = fake_capture
     indicator = []
     grabber.capturing.connect(indicator.append)
     outcome = run_on_worker(qtbot, lambda: grabber.capture_for_core("screen"))
@@ -172,20 +180,20 @@ def test_the_core_captures_from_its_thread_with_our_windows_out_of_the_way(qtbot
     assert indicator == [True, False] and not grabber.busy
 
 
-def test_a_failed_capture_reaches_the_core_with_its_code(qtbot, windows, monkeypatch):
-    grabber = ScreenGrabber(windows)
+def test_a_failed_capture_reaches_the_core_with_its_code(qtbot, windows, screen):
+    grabber = ScreenGrabber(windows, screen)
 
     def failing(target, **kwargs):
         raise AssistantError("screen-capture-unavailable", "the desktop portal is not running")
 
-    monkeypatch.setattr(capture, "capture", failing)
+    screen.shoot = failing
     outcome = run_on_worker(qtbot, lambda: grabber.capture_for_core("screen"))
     assert outcome["error"].code == "screen-capture-unavailable" and "value" not in outcome
     assert all(w.isVisible() for w in windows)
 
 
-def test_overlapping_captures_all_miss_our_windows_and_bring_them_back_once(qtbot, windows, monkeypatch):
-    grabber = ScreenGrabber(windows)
+def test_overlapping_captures_all_miss_our_windows_and_bring_them_back_once(qtbot, windows, screen):
+    grabber = ScreenGrabber(windows, screen)
     release = threading.Event()
     visible = []
 
@@ -194,7 +202,7 @@ def test_overlapping_captures_all_miss_our_windows_and_bring_them_back_once(qtbo
         release.wait(WAIT_MS / 1000)
         return blocks(32, 24, source=target)
 
-    monkeypatch.setattr(capture, "capture", slow_capture)
+    screen.shoot = slow_capture
     results = []
     grabber.grab("screen", lambda image, error: results.append(image.source))
     grabber.grab("all", lambda image, error: results.append(image.source))
@@ -205,24 +213,23 @@ def test_overlapping_captures_all_miss_our_windows_and_bring_them_back_once(qtbo
     assert sorted(results) == ["all", "screen"] and all(w.isVisible() for w in windows)
 
 
-def test_this_window_is_the_users_not_ours(qtbot, windows, monkeypatch):
-    grabber = ScreenGrabber(windows)
-    users = capture.WindowInfo(10, 20, 300, 200, "Editor", handle=4242)
-    ours = capture.WindowInfo(0, 0, 560, 120, "launcher", handle=int(windows[1].winId()))
-    active = {"now": users}
-    monkeypatch.setattr(capture, "active_window", lambda: active["now"])
+def test_this_window_is_the_users_not_ours(qtbot, windows, screen):
+    grabber = ScreenGrabber(windows, screen)
+    users = WindowInfo(10, 20, 300, 200, "Editor", handle=4242)
+    ours = WindowInfo(0, 0, 560, 120, "launcher", handle=int(windows[1].winId()))
+    screen.window = users
     calls = []
-    monkeypatch.setattr(capture, "capture", lambda target, **kw: calls.append((target, kw["window"])) or blocks(8, 8))
+    screen.shoot = lambda target, **kw: calls.append((target, kw["window"])) or blocks(8, 8)
 
     grabber.remember_active_window()  # the launcher is about to open over the editor
-    active["now"] = ours  # ... and now it has the focus
+    screen.window = ours  # ... and now it has the focus
     grabber.remember_active_window()  # a second hotkey press: our own window is never remembered
     done = []
     grabber.grab("window", lambda image, error: done.append(error))
     qtbot.waitUntil(lambda: bool(done), timeout=WAIT_MS)
     assert calls == [("window", users)]
 
-    grabber.remembered_window, active["now"] = None, None  # nothing known: the screen it is
+    grabber.remembered_window, screen.window = None, None  # nothing known: the screen it is
     grabber.grab("window", lambda image, error: done.append(error))
     qtbot.waitUntil(lambda: len(done) == 2, timeout=WAIT_MS)
     assert calls[1] == ("screen", None) and done == [None, None]
@@ -232,8 +239,9 @@ def test_this_window_is_the_users_not_ours(qtbot, windows, monkeypatch):
 
 
 @pytest.fixture
-def desktop(tmp_path, qapp):
-    app = DesktopApp(Config(), history=HistoryStore(tmp_path / "history.sqlite3"))  # not started: no models
+def desktop(tmp_path, qapp, screen):
+    app = DesktopApp(Config(), history=HistoryStore(tmp_path / "history.sqlite3"),  # not started: no models
+                     adapters=dataclasses.replace(adapters(), capture=screen))
     yield app
     if app.assistant is not None:
         app.assistant.shutdown()
@@ -244,15 +252,14 @@ def desktop(tmp_path, qapp):
     app.tray.hide()
 
 
-def test_the_screen_hotkey_attaches_a_capture_and_shows_it_in_the_launcher(qtbot, desktop, monkeypatch):
+def test_the_screen_hotkey_attaches_a_capture_and_shows_it_in_the_launcher(qtbot, desktop, screen):
     tooltips = []
 
     def fake_capture(target, **kwargs):
         tooltips.append(desktop.tray.icon.toolTip())
         return ScreenImage(blocks(1920, 1080).pixels, source=target)
 
-    monkeypatch.setattr(capture, "capture", fake_capture)
-    monkeypatch.setattr(capture, "active_window", lambda: None)
+    screen.shoot = fake_capture
     desktop.ask_about_screen("screen", listen=False)  # what the screen hotkey does
     qtbot.waitUntil(lambda: desktop.attachment is not None, timeout=WAIT_MS)
     assert tooltips == ["Voice Assistant: capturing the screen"]  # the indicator was up during the capture
@@ -268,12 +275,11 @@ def test_the_screen_hotkey_attaches_a_capture_and_shows_it_in_the_launcher(qtbot
     assert launcher.chip_thumb.pixmap().isNull()  # nothing of the capture is kept
 
 
-def test_a_capture_failure_is_shown_where_the_user_looks(qtbot, desktop, monkeypatch):
+def test_a_capture_failure_is_shown_where_the_user_looks(qtbot, desktop, screen):
     def failing(target, **kwargs):
         raise AssistantError("screen-no-display", "there is no display to capture")
 
-    monkeypatch.setattr(capture, "capture", failing)
-    monkeypatch.setattr(capture, "active_window", lambda: None)
+    screen.shoot = failing
     desktop.ask_about_screen("screen", listen=False)
     qtbot.waitUntil(lambda: desktop.launcher.isVisible(), timeout=WAIT_MS)
     assert "no display to capture" in desktop.launcher.question.text()
@@ -324,11 +330,10 @@ def captured_events(desktop) -> list[ScreenCaptured]:
     return events
 
 
-def test_a_question_asked_with_the_chip_is_about_that_capture(qtbot, ready_desktop, monkeypatch):
+def test_a_question_asked_with_the_chip_is_about_that_capture(qtbot, ready_desktop, screen):
     desktop = ready_desktop
     shot = blocks(64, 48, source="screen")
-    monkeypatch.setattr(capture, "capture", lambda target, **kwargs: shot)
-    monkeypatch.setattr(capture, "active_window", lambda: None)
+    screen.shoot = lambda target, **kwargs: shot
     events = captured_events(desktop)
     desktop.ask_about_screen("screen", listen=False)
     qtbot.waitUntil(lambda: desktop.launcher.chip.isVisible(), timeout=WAIT_MS)
@@ -350,7 +355,7 @@ def test_a_question_asked_with_the_chip_is_about_that_capture(qtbot, ready_deskt
 
 
 def test_a_spoken_screen_question_captures_through_the_app_with_its_windows_hidden(qtbot, ready_desktop,
-                                                                                   monkeypatch):
+                                                                                   screen):
     desktop = ready_desktop
     desktop.window.show()
     desktop.launcher.popup()
@@ -360,7 +365,7 @@ def test_a_spoken_screen_question_captures_through_the_app_with_its_windows_hidd
         visible.append((desktop.window.isVisible(), desktop.launcher.isVisible()))
         return blocks(40, 30, source=target)
 
-    monkeypatch.setattr(capture, "capture", fake_capture)
+    screen.shoot = fake_capture
     events = captured_events(desktop)
     # What a transcript like "what's on my screen?" makes the core do: capture on its LLM thread.
     turn = desktop.assistant.ask("What's on my screen?", speak=False, screen="screen")
@@ -371,21 +376,21 @@ def test_a_spoken_screen_question_captures_through_the_app_with_its_windows_hidd
     assert desktop.llm.seen[-1][-1].images[0].width == 40
 
 
-def test_a_failed_core_capture_is_reported_in_the_banner(qtbot, ready_desktop, monkeypatch):
+def test_a_failed_core_capture_is_reported_in_the_banner(qtbot, ready_desktop, screen):
     desktop = ready_desktop
 
     def failing(target, **kwargs):
         raise AssistantError("screen-capture-unavailable", "install xdg-desktop-portal to capture on Wayland")
 
-    monkeypatch.setattr(capture, "capture", failing)
+    screen.shoot = failing
     desktop.assistant.ask("What's on my screen?", speak=False, screen="screen")
     qtbot.waitUntil(lambda: desktop.window.banner_code == "screen-capture-unavailable", timeout=WAIT_MS)
     assert "xdg-desktop-portal" in desktop.window.banner_text.text()
 
 
-def test_a_picked_region_is_attached_and_shown(qtbot, ready_desktop, monkeypatch):
+def test_a_picked_region_is_attached_and_shown(qtbot, ready_desktop, screen):
     desktop = ready_desktop
-    monkeypatch.setattr(capture, "capture", lambda target, **kwargs: blocks(source="all screens"))
+    screen.shoot = lambda target, **kwargs: blocks(source="all screens")
     desktop.launcher.popup()
     desktop.launcher.region_button.click()
     qtbot.waitUntil(lambda: desktop.picker is not None and desktop.picker.isVisible(), timeout=WAIT_MS)

@@ -4,7 +4,7 @@ from assistant.bus import EventBus
 from assistant.contracts.events import ErrorOccurred, TurnEnded
 from assistant.contracts.turns import CancelToken
 from assistant.pipeline.turns import TurnTracker
-from tests.helpers import wait_until
+from testkit.helpers import wait_until
 
 
 def test_a_failing_subscriber_does_not_stop_the_others():

@@ -17,7 +17,7 @@ from assistant.config import VadConfig
 from assistant.contracts.types import AudioChunk
 from audio.echo import EchoSuppressor, PlaybackReference
 from audio.files import read_audio
-from tests.helpers import EVAL_DIR
+from testkit.helpers import EVAL_DIR
 
 R = 16000
 T0 = 1000.0  # the monotonic time the first reply sample is heard

@@ -11,8 +11,8 @@ from assistant.config import Config
 from assistant.contracts.events import TurnEnded
 from assistant.facade import Assistant
 from audio.sinks import RecordingSink
-from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS
-from tests.helpers import EventLog, wait_until
+from testkit.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS
+from testkit.helpers import EventLog, wait_until
 
 
 def _rss_mb() -> float:

@@ -31,9 +31,9 @@ from assistant.pipeline.turns import TurnTracker
 from assistant.pipeline.write_ahead import Prefill
 from audio.file_source import FileSource
 from audio.sinks import RecordingSink
-from tests.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
-from tests.helpers import EventLog, wait_until
-from tests.stages import run_stage
+from testkit.fakes import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, speech_like
+from testkit.helpers import EventLog, wait_until
+from testkit.stages import run_stage
 
 
 class Recorder(EventLog):

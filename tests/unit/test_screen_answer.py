@@ -1,6 +1,8 @@
 """Screen questions' routing and prompting logic with scripted models (the real OCR, VLM, cloud and windows:
 tests/models/test_ocr.py, tests/models/test_vision.py, tests/e2e/test_screen.py)."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -21,8 +23,8 @@ from assistant.facade import Assistant
 from assistant.pipeline.router import RoutedLLM
 from assistant.screen import screen_target_for
 from assistant.screen_answer import ScreenAnswerer, frame_screen_text, plan_backends
-from tests.fakes import ScriptedLLM
-from tests.helpers import EventLog
+from testkit.fakes import ScriptedLLM
+from testkit.helpers import EventLog
 
 
 class RecordingLLM(ScriptedLLM):
@@ -167,7 +169,7 @@ def make_assistant(capture, llm=None, ocr=None, config=None):
 def test_asking_about_the_screen_captures_it_on_the_turn_and_says_so():
     targets = []
 
-    def capture(target):
+    def capture(target, **kwargs):
         targets.append(target)
         return image(source="window: Editor")
 
@@ -188,7 +190,7 @@ def test_asking_about_the_screen_captures_it_on_the_turn_and_says_so():
 def test_a_failed_capture_ends_the_turn_with_its_code():
     from assistant.contracts.errors import AssistantError
 
-    def capture(target):
+    def capture(target, **kwargs):
         raise AssistantError("screen-no-display", "no display to capture")
 
     assistant, log, llm = make_assistant(capture)
@@ -196,6 +198,27 @@ def test_a_failed_capture_ends_the_turn_with_its_code():
     ended = assistant.wait_turn(turn, 10)
     assert ended.outcome == "error"
     assert [e.code for e in log.of(ErrorOccurred)] == ["screen-no-display"]
+    assert llm.seen == []
+    assistant.shutdown()
+
+
+def test_an_interrupt_reaches_a_capture_that_waits_through_the_turns_token():
+    from assistant.contracts.errors import CaptureError
+
+    waiting = threading.Event()
+
+    def capture(target, *, cancel):  # like the desktop portal waiting for the user to answer its dialog
+        waiting.set()
+        if cancel.wait(10):
+            raise CaptureError("screen-capture-cancelled", "the screenshot was cancelled")
+        return image()
+
+    assistant, _, llm = make_assistant(capture)
+    turn = assistant.ask("What's on my screen?", speak=False, screen="screen")
+    assert waiting.wait(5)
+    assistant.interrupt()
+    ended = assistant.wait_turn(turn, 8)  # the capture would wait 10 s for its dialog without the interrupt
+    assert ended is not None and ended.outcome != "completed"
     assert llm.seen == []
     assistant.shutdown()
 
@@ -214,7 +237,7 @@ def test_a_vision_model_loads_on_first_use_with_loading_events():
 
 
 def test_an_attached_capture_is_what_the_next_question_typed_or_spoken_is_about():
-    from tests.fakes import EnergyVAD, ScriptedSTT, speech_like
+    from testkit.fakes import EnergyVAD, ScriptedSTT, speech_like
 
     llm = RecordingLLM("local")
     answerer = ScreenAnswerer([llm], FixedOCR([TextLine("Cancel", (5, 5, 40, 20))]))

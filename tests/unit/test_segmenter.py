@@ -10,7 +10,7 @@ from assistant.pipeline.segmenter import (
     SpeechStart,
     SpeechTooShort,
 )
-from tests.fakes import EnergyVAD, speech_like
+from testkit.fakes import EnergyVAD, speech_like
 
 
 def feed(segmenter, audio, block=480, t0=100.0):

@@ -27,8 +27,8 @@ from assistant.pipeline.listening import Listen, ListeningController, Spotted
 from assistant.pipeline.turns import TurnTracker
 from assistant.pipeline.wake import WakeMatch, WakePhrase, WakeWindow
 from audio.sinks import RecordingSink
-from tests.fakes import EnergyVAD, ScriptedLLM, ToneTTS, speech_like
-from tests.helpers import EventLog, wait_until
+from testkit.fakes import EnergyVAD, ScriptedLLM, ToneTTS, speech_like
+from testkit.helpers import EventLog, wait_until
 from tests.unit.test_listener import LiveSource
 
 

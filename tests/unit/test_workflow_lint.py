@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import REPO
+from testkit.helpers import REPO
 
 BIN = Path(sys.executable).parent  # check-jsonschema and zizmor are dev dependencies, installed beside Python
 WORKFLOWS = sorted(str(path) for path in (REPO / ".github" / "workflows").glob("*.yml"))

@@ -6,7 +6,7 @@ that records the sink's monitor (the virtual microphone), both the defaults. Wha
 can then be heard by the microphone. PortAudio (sounddevice) sees the server as its ``pulse`` and ``default``
 ALSA devices.
 
-Enable it for a test module with ``pytest_plugins = ["tests.pulse"]`` in ``tests/conftest.py``.
+Enable it for a test module with ``pytest_plugins = ["testkit.pulse"]`` in ``tests/conftest.py``.
 The fixture fails (it does not skip) when PulseAudio is not installed: CI installs it
 (``scripts/install_system_deps.sh``).
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import wait_until
+from testkit.helpers import wait_until
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Test screens: real windows with known content, shown on an X server, and questions whose answers they hold.
 
-``python -m tests.screens KIND`` opens one window (a terminal with a traceback, an editor with a paragraph,
+``python -m testkit.screens KIND`` opens one window (a terminal with a traceback, an editor with a paragraph,
 a dialog with buttons...) at a fixed place and prints "ready" once it is painted. Used by the screen tests
 and by ``scripts/bench_screen.py``.
 """
@@ -11,11 +11,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from tests.helpers import REPO
+from testkit.helpers import REPO
 
 
 @dataclass(frozen=True)
 class Question:
+    """A question about a test screen and the words a right answer contains."""
+
     text: str
     expect: tuple[str, ...]  # the answer must contain one of these (case-insensitive)
 
@@ -29,6 +31,8 @@ class Question:
 
 @dataclass(frozen=True)
 class TestScreen:
+    """A window of known text (a terminal, an editor or a dialog) shown for screen questions."""
+
     title: str
     kind: str  # "terminal" | "editor" | "dialog"
     body: str
@@ -98,7 +102,7 @@ SCREENS: dict[str, TestScreen] = {
 
 def show(kind: str, env: dict, *, left: int = 160, top: int = 120, width: int = 1100, height: int = 520):
     """Start the window of ``SCREENS[kind]`` on the display in ``env``; returns the process once "ready"."""
-    proc = subprocess.Popen([sys.executable, "-m", "tests.screens", kind, str(left), str(top), str(width),
+    proc = subprocess.Popen([sys.executable, "-m", "testkit.screens", kind, str(left), str(top), str(width),
                              str(height)], cwd=REPO, env={**env, "QT_QPA_PLATFORM": "xcb"},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()  # type: ignore[union-attr]

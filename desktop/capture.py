@@ -16,42 +16,19 @@ import contextlib
 import os
 import sys
 import time
-import uuid
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 
 from assistant.contracts.errors import CaptureError
-from assistant.contracts.screen import ScreenImage
+from assistant.contracts.screen import CAPTURE_TARGETS, Monitor, ScreenImage, WindowInfo
+from assistant.contracts.turns import CancelToken
+from desktop.portal import portal_screenshot
 
-__all__ = ["TARGETS", "CaptureError", "Monitor", "WindowInfo", "active_window", "capture", "monitors",
-           "pointer_position"]
+__all__ = ["TARGETS", "CaptureError", "DesktopCapture", "Monitor", "WindowInfo", "active_window", "capture",
+           "monitors", "pointer_position"]
 
-TARGETS = ("screen", "all", "window", "region")
-
-
-@dataclass(frozen=True)
-class Monitor:
-    left: int
-    top: int
-    width: int
-    height: int
-    primary: bool = False
-    name: str = ""
-
-    def contains(self, x: int, y: int) -> bool:
-        return self.left <= x < self.left + self.width and self.top <= y < self.top + self.height
-
-
-@dataclass(frozen=True)
-class WindowInfo:
-    left: int
-    top: int
-    width: int
-    height: int
-    title: str = ""
-    handle: int | None = None  # X11 window id, Windows HWND, macOS window number
+TARGETS = CAPTURE_TARGETS
 
 
 def _wayland() -> bool:
@@ -311,7 +288,8 @@ def _platform_scale(box: dict, width: int) -> float | None:
 
 
 def capture(target: str = "screen", *, region: tuple[int, int, int, int] | None = None,
-            window: WindowInfo | None = None, pointer: tuple[int, int] | None = None) -> ScreenImage:
+            window: WindowInfo | None = None, pointer: tuple[int, int] | None = None,
+            cancel: CancelToken | None = None) -> ScreenImage:
     """Capture ``target``:
 
     - "screen": the monitor under ``pointer`` (else under the mouse pointer, else the primary one);
@@ -323,10 +301,11 @@ def capture(target: str = "screen", *, region: tuple[int, int, int, int] | None 
 
     On Wayland the desktop portal takes a screenshot of the whole desktop (it may ask the user first): a region
     is cropped from it; the portal does not say which window is active, so "window" gives the whole screenshot
-    and its ``source`` says so.
+    and its ``source`` says so. The portal may wait for the user: ``cancel`` (the turn's token) stops the wait.
 
     Raises CaptureError: "screen-no-display", "screen-capture-failed", "screen-region-offscreen",
-    "screen-no-active-window", and on Wayland "screen-capture-unavailable" or "screen-capture-cancelled";
+    "screen-no-active-window", and on Wayland "screen-capture-unavailable" or "screen-capture-cancelled" (also
+    when ``cancel`` was cancelled while the portal was asked);
     ValueError for an unknown target or a region target without a region.
     """
     if target not in TARGETS:
@@ -336,7 +315,7 @@ def capture(target: str = "screen", *, region: tuple[int, int, int, int] | None 
     _check_display()
     t0 = time.monotonic()
     if _wayland():
-        image = _portal_screenshot()
+        image = portal_screenshot(cancel=cancel)
         if target == "region":
             image = image.crop(*region)
         elif target == "window":
@@ -392,70 +371,13 @@ def capture(target: str = "screen", *, region: tuple[int, int, int, int] | None 
     return ScreenImage(pixels, source=source, scale=scale, capture_ms=(time.monotonic() - t0) * 1000)
 
 
-# --- Wayland: the desktop portal ----------------------------------------------------------------------------
+class DesktopCapture:
+    """The ScreenCapture port on this machine's desktop: mss, Xlib, Win32, Quartz, or the Wayland portal."""
 
-_UNAVAILABLE = ("cannot capture the screen on this Wayland session: the desktop portal (xdg-desktop-portal) is not "
-                "running or refused ({why}). Install xdg-desktop-portal and your desktop's backend "
-                "(xdg-desktop-portal-gnome, -kde or -wlr), or log in with an X11 session.")
-_REQUEST = "org.freedesktop.portal.Request"
+    def capture(self, target: str = "screen", *, region: tuple[int, int, int, int] | None = None,
+                window: WindowInfo | None = None, pointer: tuple[int, int] | None = None,
+                cancel: CancelToken | None = None) -> ScreenImage:
+        return capture(target, region=region, window=window, pointer=pointer, cancel=cancel)
 
-
-def _portal_screenshot(timeout_s: float = 60.0) -> ScreenImage:
-    """org.freedesktop.portal.Screenshot on the session bus: the desktop takes the screenshot (it may ask the
-    user first, hence the long timeout) and answers with a Response signal on a request object."""
-    try:
-        from jeepney import DBusAddress, MatchRule, new_method_call
-        from jeepney.io.blocking import open_dbus_connection
-        from jeepney.low_level import HeaderFields
-    except ImportError as exc:
-        raise CaptureError("screen-capture-unavailable", _UNAVAILABLE.format(why="the jeepney package is "
-                           "missing")) from exc
-    try:
-        connection = open_dbus_connection(bus="SESSION")
-    except Exception as exc:
-        raise CaptureError("screen-capture-unavailable", _UNAVAILABLE.format(why=f"no session bus: {exc}")) from exc
-    bus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus", interface="org.freedesktop.DBus")
-
-    def listen(path: str) -> None:
-        rule = MatchRule(type="signal", interface=_REQUEST, member="Response", path=path)
-        connection.send_and_get_reply(new_method_call(bus, "AddMatch", "s", (rule.serialise(),)), timeout=5)
-
-    with connection:
-        token = "assistant_" + uuid.uuid4().hex[:12]
-        sender = connection.unique_name.lstrip(":").replace(".", "_")
-        request_path = f"/org/freedesktop/portal/desktop/request/{sender}/{token}"
-        portal = DBusAddress("/org/freedesktop/portal/desktop", bus_name="org.freedesktop.portal.Desktop",
-                             interface="org.freedesktop.portal.Screenshot")
-        try:
-            # Listen on the request's path before asking, so a fast portal cannot answer before we listen.
-            listen(request_path)
-            with connection.filter(MatchRule(type="signal", interface=_REQUEST, member="Response")) as responses:
-                reply = connection.send_and_get_reply(new_method_call(
-                    portal, "Screenshot", "sa{sv}", ("", {"handle_token": ("s", token),
-                                                          "interactive": ("b", False)})), timeout=10)
-                if reply.header.message_type.name == "error":
-                    raise CaptureError("screen-capture-unavailable", _UNAVAILABLE.format(why=str(reply.body)))
-                paths = {request_path, reply.body[0]}
-                if reply.body[0] != request_path:  # a portal older than handle_token: its own request path
-                    listen(reply.body[0])
-                deadline = time.monotonic() + timeout_s
-                while True:
-                    message = connection.recv_until_filtered(responses, timeout=max(0.0, deadline - time.monotonic()))
-                    if message.header.fields.get(HeaderFields.path) in paths:
-                        break
-        except CaptureError:
-            raise
-        except TimeoutError as exc:
-            raise CaptureError("screen-capture-unavailable", _UNAVAILABLE.format(why="no answer")) from exc
-        except Exception as exc:
-            raise CaptureError("screen-capture-unavailable", _UNAVAILABLE.format(why=str(exc))) from exc
-    code, results = message.body
-    if code == 1:
-        raise CaptureError("screen-capture-cancelled", "the screenshot was cancelled.")
-    if code != 0 or "uri" not in results:
-        raise CaptureError("screen-capture-unavailable", _UNAVAILABLE.format(why=f"response {code}"))
-    from urllib.parse import unquote, urlparse
-
-    # The file is the portal's (often in the user's Pictures folder): read it, never delete it.
-    image = ScreenImage.from_file(Path(unquote(urlparse(results["uri"][1]).path)))
-    return replace(image, source="screen")
+    def active_window(self) -> WindowInfo | None:
+        return active_window()

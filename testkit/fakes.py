@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from assistant.contracts.errors import ModelError
+from assistant.contracts.errors import AssistantError, ModelError
 from assistant.contracts.types import Transcript
 
 
@@ -34,6 +34,8 @@ class EnergyVAD:
 
 
 class ScriptedSTT:
+    """Hears the same text in whatever audio it is given."""
+
     name = "scripted-stt"
     device = "cpu"
     compute_type = "n/a"
@@ -95,6 +97,8 @@ class ScriptedLLM:
 
 
 class ToneTTS:
+    """Speaks one short block of constant level per word, at 16 kHz (a reply with a known length)."""
+
     sample_rate = 16000
     name = "tone-tts"
     device = "cpu"
@@ -116,3 +120,22 @@ class ToneTTS:
 
 def speech_like(seconds: float, rate: int = 16000) -> np.ndarray:
     return (0.2 * np.sin(2 * np.pi * 220 * np.arange(int(seconds * rate)) / rate)).astype(np.float32)
+
+
+class FakeCapture:
+    """A ScreenCapture port whose pictures and active window the test sets: ``shoot(target, **kwargs)`` takes
+    each picture (by default it fails, as with no display), ``window`` is the active window."""
+
+    def __init__(self, shoot=None, window=None) -> None:
+        self.shoot = shoot or self._no_display
+        self.window = window
+
+    @staticmethod
+    def _no_display(target, **kwargs):
+        raise AssistantError("screen-no-display", "there is no display to capture (a fake capture)")
+
+    def capture(self, target="screen", **kwargs):
+        return self.shoot(target, **kwargs)
+
+    def active_window(self):
+        return self.window

@@ -20,6 +20,8 @@ REPLY = "The capital of France is Paris. It is known for the Eiffel Tower and fi
 
 
 class OpenAIServer:
+    """The server: chat completions and speech on loopback, each request behaving as ``script`` says."""
+
     def __init__(self, reply: str = REPLY) -> None:
         self.reply = reply
         self.script: list[str] = []

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.helpers import REPO, eval_clips
+from testkit.helpers import REPO, eval_clips
 
 RATE = 16_000
 CACHE = Path(os.environ.get("ASSISTANT_LISTEN_FIXTURES") or REPO / ".cache" / "listen_fixtures")
@@ -98,10 +98,10 @@ _piper_lock = threading.Lock()
 
 
 def _piper_samples(text: str, rate: float) -> np.ndarray:
+    from assistant.bootstrap import local_tts as create_tts
     from assistant.config import Config
     from assistant.contracts.turns import CancelToken
     from audio.resample import resample
-    from models.registry import create_tts
 
     with _piper_lock:
         tts = _piper_models.get(rate)

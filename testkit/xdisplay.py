@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_until
+from testkit.helpers import wait_until
 
 
 def _need(tool: str, package: str) -> str:
@@ -24,6 +24,8 @@ def _need(tool: str, package: str) -> str:
 
 
 class XDisplay:
+    """A private Xvfb display: its name, an environment that points at it, and xdotool on it."""
+
     def __init__(self, number: int) -> None:
         self.name = f":{number}"
         self.env = {**os.environ, "DISPLAY": self.name}
