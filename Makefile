@@ -40,7 +40,7 @@ run: install
 	$(BIN)/assistant app
 
 test: install lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 
 # The inner loop: every test that loads no real model and opens no device (tests/conftest.py marks the rest slow).
 test-fast: install lint
