@@ -14,7 +14,7 @@ import soxr
 from assistant.contracts.errors import AudioDeviceError
 from assistant.contracts.types import SAMPLE_RATE, AudioChunk
 from audio.devices import find_device
-from audio.speaker import import_sounddevice
+from audio.speaker import close_stream_aside, import_sounddevice
 
 log = logging.getLogger(__name__)
 
@@ -147,26 +147,10 @@ class MicrophoneSource:
         self.level = 0.0
 
     @staticmethod
-    def _close(capture: _Capture, wait: float = 1.0) -> None:
-        """Close the stream on a helper thread. Closing a stream whose sound server was killed sometimes
-        never returns (seen about once in five runs here, inside PortAudio's ALSA/PulseAudio path); the caller
-        must not hang with it, and a new stream opens fine meanwhile."""
-        stream = capture.stream
-        if stream is None:
-            return
-
-        def close() -> None:
-            try:
-                stream.close(ignore_errors=True)
-            except Exception as exc:  # a stream whose server died can fail to close; it is gone either way
-                log.debug("closing the microphone stream failed: %s", exc)
-
-        closer = threading.Thread(target=close, name="microphone-close", daemon=True)
-        closer.start()
-        closer.join(wait)
-        if closer.is_alive():
-            log.warning("the microphone stream did not close within %.1f s; leaving it to close in the background",
-                        wait)
+    def _close(capture: _Capture) -> None:
+        """Close the stream without hanging on a sound server that went away."""
+        if capture.stream is not None:
+            close_stream_aside(capture.stream, "microphone")
 
     def wait_receiving(self, timeout: float) -> bool:
         """True once the device has delivered its first block since ``start()`` (it can take 0.2-2 s)."""

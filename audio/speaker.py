@@ -29,6 +29,24 @@ def import_sounddevice():
     return sd
 
 
+def close_stream_aside(stream, what: str, wait: float = 1.0) -> None:
+    """Close a PortAudio stream on a helper thread. Closing one whose sound server was killed sometimes never
+    returns (seen about once in five runs here, inside PortAudio's ALSA/PulseAudio path); the caller must not hang
+    with it, and a new stream opens fine meanwhile. ``what``: "microphone" or "speaker", for the log."""
+
+    def close() -> None:
+        try:
+            stream.close(ignore_errors=True)
+        except Exception as exc:  # a stream whose server died can fail to close; it is gone either way
+            log.debug("closing the %s stream failed: %s", what, exc)
+
+    closer = threading.Thread(target=close, name=f"{what}-close", daemon=True)
+    closer.start()
+    closer.join(wait)
+    if closer.is_alive():
+        log.warning("the %s stream did not close within %.1f s; leaving it to close in the background", what, wait)
+
+
 class SpeakerSink:
     """Plays float32 mono blocks on an output device at the device's own rate (resampled here).
 
@@ -196,7 +214,7 @@ class SpeakerSink:
 
     def _reopen(self) -> None:
         """Open the device again after it was lost (on the next play): a new stream, the old one closed aside."""
-        _close_aside(self._stream)
+        close_stream_aside(self._stream, "speaker")
         self._stream = self._open()  # raises output-device-failed while the device is still gone
         self._lost = False
         log.info("speaker %r reopened", self._name)
@@ -206,21 +224,6 @@ class SpeakerSink:
         if self._stream is None:
             return
         if self._lost:
-            _close_aside(self._stream)
+            close_stream_aside(self._stream, "speaker")
         else:
             self._stream.close()
-
-
-def _close_aside(stream, wait: float = 1.0) -> None:
-    """Close a stream on a helper thread: closing one whose sound server went away can hang inside PortAudio (as
-    the microphone's can); the caller must not hang with it."""
-
-    def close() -> None:
-        try:
-            stream.close(ignore_errors=True)
-        except Exception as exc:  # a stream whose server died can fail to close; it is gone either way
-            log.debug("closing the speaker stream failed: %s", exc)
-
-    closer = threading.Thread(target=close, name="speaker-close", daemon=True)
-    closer.start()
-    closer.join(wait)
