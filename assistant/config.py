@@ -42,6 +42,8 @@ def _choice(key: str, value: str, choices: tuple[str, ...]) -> None:
 
 @dataclass(frozen=True)
 class SttConfig:
+    """Speech-to-text settings (the [stt] section)."""
+
     model: str = "bundled"  # "bundled" (offline pack), a local folder, or a faster-whisper size / hub id
     device: str = "auto"  # auto | cpu | cuda
     compute_type: str = "auto"  # auto | int8 | int8_float16 | float16 | float32
@@ -61,6 +63,8 @@ class SttConfig:
 
 @dataclass(frozen=True)
 class VadConfig:
+    """Voice activity and end-of-turn settings (the [vad] section)."""
+
     model: str = "bundled"  # "bundled" (Silero VAD from the silero-vad package) or a path to an .onnx
     threshold: float = 0.5  # speech probability that starts speech
     end_silence_ms: int = 400  # silence that ends the turn
@@ -92,6 +96,8 @@ class VadConfig:
 
 @dataclass(frozen=True)
 class LlmConfig:
+    """Language-model settings (the [llm] section)."""
+
     model: str = "bundled"  # "bundled", a local folder or .gguf file, or a Hugging Face chat model id
     device: str = "auto"  # auto | cpu | cuda | mps
     dtype: str = "auto"  # auto | float32 | bfloat16 | float16
@@ -125,6 +131,8 @@ class LlmConfig:
 
 @dataclass(frozen=True)
 class TtsConfig:
+    """Speech-output settings (the [tts] section)."""
+
     backend: str = "piper"  # piper | espeak
     voice: str = "bundled"  # "bundled" (en_US-joe-medium) or a path to a Piper .onnx voice
     speaking_rate: float = 1.0  # 1.0 normal, 1.2 faster, 0.8 slower
@@ -139,6 +147,8 @@ class TtsConfig:
 
 @dataclass(frozen=True)
 class ModelsConfig:
+    """Where models come from: downloads allowed, the cache folder (the [models] section)."""
+
     allow_downloads: bool = False  # fetch hub models (with progress) when they are not on disk
     cache_dir: str = ""  # "" = the platform cache folder
 
@@ -184,6 +194,8 @@ class CloudConfig:
 
 @dataclass(frozen=True)
 class AudioConfig:
+    """Microphone, speaker and duplex settings (the [audio] section)."""
+
     input_device: str = ""  # "" = the system's default microphone; else a device name (or its start) or index
     output_device: str = ""  # "" = the system's default speaker
     half_duplex: bool = True  # ignore the microphone while the assistant speaks (no echo without a headset)
@@ -244,6 +256,8 @@ def check_hotkey(key: str, value: str) -> None:
 
 @dataclass(frozen=True)
 class UiConfig:
+    """Desktop-app settings: hotkeys, launcher, tray (the [ui] section)."""
+
     toggle_hotkey: str = "<ctrl>+<alt>+<space>"  # shows or hides the launcher
     push_to_talk_hotkey: str = "<ctrl>+<alt>+v"  # hold to talk; "" = off
     launcher_listens: bool = True  # the launcher starts listening at once (else it waits for typing)
@@ -288,11 +302,15 @@ class ScreenConfig:
 
 @dataclass(frozen=True)
 class PrivacyConfig:
+    """What is kept on disk (the [privacy] section)."""
+
     save_history: bool = True  # keep conversations in the local history database
 
 
 @dataclass(frozen=True)
 class Config:
+    """All settings, immutable; ``replace`` makes a changed copy."""
+
     stt: SttConfig = field(default_factory=SttConfig)
     vad: VadConfig = field(default_factory=VadConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)

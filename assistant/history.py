@@ -57,6 +57,8 @@ def default_history_path() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class ConversationSummary:
+    """A stored conversation as the history list shows it."""
+
     id: int
     title: str
     created_at: datetime  # timezone-aware, UTC
@@ -66,6 +68,8 @@ class ConversationSummary:
 
 @dataclass(frozen=True, slots=True)
 class StoredTurn:
+    """One stored turn: question, answer, outcome, backend and timings."""
+
     id: int
     conversation_id: int
     turn_id: int  # the core's turn id (unique per run of the app, not across runs)

@@ -44,6 +44,8 @@ class _CloudAudio:
 
 
 class OpenAICompatibleSTT(_CloudAudio):
+    """Speech to text on an OpenAI-compatible endpoint (/audio/transcriptions)."""
+
     @property
     def name(self) -> str:
         return f"cloud:{self.model}"
@@ -60,6 +62,8 @@ class OpenAICompatibleSTT(_CloudAudio):
 
 
 class OpenAICompatibleTTS(_CloudAudio):
+    """Speech output from an OpenAI-compatible endpoint (/audio/speech)."""
+
     def __init__(self, *, voice: str = "alloy", speaking_rate: float = 1.0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.voice, self.speaking_rate = voice, speaking_rate

@@ -21,6 +21,8 @@ def espeak_binary() -> str | None:
 
 
 class EspeakTTS:
+    """Speech output with espeak-ng: the fallback voice when Piper is not installed."""
+
     sample_rate = 22050
     device = "cpu"
 

@@ -16,6 +16,8 @@ def _now() -> float:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
+    """Something that happened in the core, stamped with its monotonic time ``t``."""
+
     t: float = field(default_factory=_now)
 
     @property
@@ -30,12 +32,16 @@ class Event:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelLoading(Event):
+    """A model (``role``: stt, llm, tts...) started loading."""
+
     role: str
     name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelProgress(Event):
+    """A model's loading progress: a message and the fraction done, when known."""
+
     role: str
     message: str
     fraction: float | None = None  # None when the total is unknown
@@ -43,6 +49,8 @@ class ModelProgress(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelReady(Event):
+    """A model is loaded and warm, after ``seconds``, on ``device``."""
+
     role: str
     name: str
     seconds: float
@@ -51,21 +59,29 @@ class ModelReady(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ListeningStarted(Event):
+    """The microphone (or a file played as one) is being listened to."""
+
     source: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ListeningStopped(Event):
+    """Listening ended and its source is closed."""
+
     source: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpeechStarted(Event):
+    """The VAD heard speech begin."""
+
     t_speech_start: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpeechEnded(Event):
+    """The end of turn: the user's speech for ``turn_id`` ended at ``t_speech_end``."""
+
     turn_id: int
     t_speech_end: float
     duration: float
@@ -115,6 +131,8 @@ class BargedIn(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TranscriptFinal(Event):
+    """What the user said in ``turn_id``, as transcribed."""
+
     turn_id: int
     text: str
     seconds: float
@@ -130,6 +148,8 @@ class ScreenCaptureStarted(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScreenCaptured(Event):
+    """The screen (or an image) the turn asks about was captured."""
+
     turn_id: int
     source: str  # "screen", "window: <title>", "region", "file: <name>"
     width: int
@@ -149,6 +169,8 @@ class ScreenRead(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReplyStarted(Event):
+    """The model began the reply to ``turn_id`` on ``backend``."""
+
     turn_id: int
     backend: str
     prompt: str
@@ -156,12 +178,16 @@ class ReplyStarted(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReplyDelta(Event):
+    """More text of the reply, as it is written."""
+
     turn_id: int
     text: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReplyFinished(Event):
+    """The whole reply text (``cancelled`` when it was cut short)."""
+
     turn_id: int
     text: str
     backend: str
@@ -170,6 +196,8 @@ class ReplyFinished(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SentenceReady(Event):
+    """A speakable piece of the reply went to the voice."""
+
     turn_id: int
     index: int
     text: str
@@ -177,21 +205,29 @@ class SentenceReady(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpeakingStarted(Event):
+    """The reply's first sound went to the speaker."""
+
     turn_id: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpeakingFinished(Event):
+    """The reply's last sound was handed to the speaker."""
+
     turn_id: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TurnInterrupted(Event):
+    """The turn was stopped (Stop, a new question, barge-in)."""
+
     turn_id: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorOccurred(Event):
+    """An error with a catalog ``code`` and a message the user can act on."""
+
     code: str
     message: str
     turn_id: int | None = None

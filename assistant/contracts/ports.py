@@ -21,6 +21,8 @@ ProgressCallback = Callable[[str, float | None], None]
 
 @runtime_checkable
 class Loadable(Protocol):
+    """A model adapter: cheap to construct, loaded (and warmed) by ``load()`` on its owner thread."""
+
     name: str
 
     @property
@@ -32,6 +34,8 @@ class Loadable(Protocol):
 
 
 class SpeechToText(Loadable, Protocol):
+    """Speech to text: 16 kHz float32 audio in, a Transcript out."""
+
     compute_type: str  # the decoding precision ("int8", "float16"; "n/a" where it does not apply), for the bench
     beam_size: int  # the decoding beam (0 where it does not apply), for the bench
 
@@ -40,6 +44,8 @@ class SpeechToText(Loadable, Protocol):
 
 
 class LanguageModel(Loadable, Protocol):
+    """A chat model that streams its reply text and can be cancelled by its turn's token."""
+
     supports_images: bool
     runs_locally: bool  # on this machine: a reply written ahead of its turn costs nothing but its time
     last_backend: str  # who wrote (the end of) the last reply: the model itself, or a router's backend
@@ -62,12 +68,16 @@ class TextRecognizer(Loadable, Protocol):
 
 
 class TextToSpeech(Loadable, Protocol):
+    """Text to speech: yields float32 mono blocks at ``sample_rate``."""
+
     sample_rate: int
 
     def synthesize(self, text: str, *, cancel: CancelToken) -> Iterator[np.ndarray]: ...
 
 
 class VoiceActivityDetector(Loadable, Protocol):
+    """Voice activity: the probability of speech in each block."""
+
     frame_samples: int  # samples per frame at 16 kHz
 
     def reset(self) -> None: ...
@@ -79,6 +89,8 @@ class VoiceActivityDetector(Loadable, Protocol):
 
 
 class AudioSource(Protocol):
+    """Where heard audio comes from (a microphone, a file played in real time)."""
+
     name: str
     realtime: bool  # delivers audio as fast as it is spoken (a microphone), not as fast as it can be read
     hears_speaker: bool  # in a room with the speaker: the assistant's own voice comes back in
@@ -96,6 +108,8 @@ class AudioSource(Protocol):
 
 
 class AudioSink(Protocol):
+    """Where the reply's audio goes (a speaker, a recording)."""
+
     def play(self, samples: np.ndarray, sample_rate: int) -> float:
         """Enqueue audio; never blocks long. Returns when its first sample will be heard (monotonic)."""
 

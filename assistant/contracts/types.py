@@ -59,6 +59,8 @@ class SpeculativeUtterance:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
+    """A stretch of a transcript with its times in the audio."""
+
     text: str
     start: float
     end: float
@@ -69,6 +71,8 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class Transcript:
+    """What speech to text heard: the text, its segments and language."""
+
     text: str
     language: str = "en"
     segments: tuple[Segment, ...] = ()
@@ -77,6 +81,8 @@ class Transcript:
 
 
 class Role(StrEnum):
+    """Who speaks in a chat message."""
+
     SYSTEM = "system"
     USER = "user"
     ASSISTANT = "assistant"
@@ -84,6 +90,8 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
+    """One message of a conversation, optionally with an image."""
+
     role: Role
     content: str
     images: tuple[ScreenImage, ...] = ()  # shown to a model that sees images (a VLM, or the cloud if allowed)
