@@ -6,7 +6,7 @@
 #   make lock                                      # re-resolve everything at today's newest versions
 #   make lock TORCH_LINKS=/path/to/wheels          # where the CPU build of torch is found (see below)
 #
-# On Linux the lock takes the CPU build of torch (torch==X+cpu): it is a tenth of the CUDA build's size,
+# On Linux the lock takes the CPU build of torch (torch==X+cpu): 754 MB installed, not the CUDA build's several GB,
 # and PyTorch publishes it on its own index, not on PyPI. TORCH_LINKS points uv at it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
