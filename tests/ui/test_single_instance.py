@@ -10,8 +10,6 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from ui.single_instance import InstanceServer, server_name
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="Unix socket files")
-
 
 @pytest.fixture
 def runtime_dir(monkeypatch):

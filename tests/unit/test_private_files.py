@@ -8,8 +8,6 @@ import pytest
 from assistant.config import Config, load_config, save_config, secure_app_folders
 from assistant.history import HistoryStore
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
-
 
 def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
