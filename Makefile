@@ -25,9 +25,10 @@ $(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
 	$(PIP) check
 	touch $@
 
-# Re-resolves the locks at today's newest versions within pyproject.toml's ranges (then run `make test`).
+# Adds to the locks what pyproject.toml gained, keeping the other pins; UPGRADE=1 re-resolves everything at
+# the newest versions within its ranges (then run `make test`).
 lock: $(STAMP)
-	UV=$(BIN)/uv TORCH_LINKS=$(TORCH_LINKS) bash scripts/lock.sh
+	UV=$(BIN)/uv TORCH_LINKS=$(TORCH_LINKS) UPGRADE=$(UPGRADE) bash scripts/lock.sh
 
 system-deps:
 	bash scripts/install_system_deps.sh
@@ -39,12 +40,17 @@ install: system-deps $(STAMP)
 run: install
 	$(BIN)/assistant app
 
+# Two workers (pytest-xdist), each kept to its own share of the cores (tests/conftest.py), taking the next test
+# as they go (worksteal); TEST_WORKERS=1 runs the suite in one process.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist worksteal)
+
 test: install lint
-	$(BIN)/python -m pytest --durations=25
+	$(BIN)/python -m pytest $(XDIST) --durations=25
 
 # The inner loop: every test that loads no real model and opens no device (tests/conftest.py marks the rest slow).
 test-fast: install lint
-	$(BIN)/python -m pytest -m "not slow and not package"
+	$(BIN)/python -m pytest $(XDIST) -m "not slow and not package"
 
 # Builds the installer (OFFLINE_PACK=1), installs it into a scratch home, runs its self-test and its window.
 # On success it records what the installer was built from (.ci/run runs this again when that changes).

@@ -41,10 +41,27 @@ def close_stream_aside(stream, what: str, wait: float = 1.0) -> None:
             log.debug("closing the %s stream failed: %s", what, exc)
 
     closer = threading.Thread(target=close, name=f"{what}-close", daemon=True)
+    with _closers_lock:
+        _closers[:] = [t for t in _closers if t.is_alive()] + [closer]
     closer.start()
     closer.join(wait)
     if closer.is_alive():
         log.warning("the %s stream did not close within %.1f s; leaving it to close in the background", what, wait)
+
+
+_closers: list[threading.Thread] = []  # streams being closed aside
+_closers_lock = threading.Lock()
+
+
+def streams_closed(timeout: float) -> bool:
+    """Wait up to ``timeout`` s for the streams being closed aside; False when one is still closing. PortAudio
+    must not be re-initialized before (terminating it under a closing stream aborts the process)."""
+    deadline = time.monotonic() + timeout
+    with _closers_lock:
+        closing = list(_closers)
+    for closer in closing:
+        closer.join(max(0.0, deadline - time.monotonic()))
+    return not any(t.is_alive() for t in closing)
 
 
 class SpeakerSink:

@@ -46,6 +46,15 @@ def convert_gguf(gguf: Path, cache_dir: Path, progress: ProgressCallback | None 
     target = converted_dir_for(gguf, cache_dir)
     if (target / _COMPLETE).is_file():
         return target
+    from models.resolver import cache_lock
+
+    with cache_lock(target):  # another process converting the same file: wait for it and use its folder
+        if not (target / _COMPLETE).is_file():
+            _convert(gguf, target, progress)
+    return target
+
+
+def _convert(gguf: Path, target: Path, progress: ProgressCallback | None) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -79,7 +88,6 @@ def convert_gguf(gguf: Path, cache_dir: Path, progress: ProgressCallback | None 
         else:
             os.environ["TQDM_DISABLE"] = quiet_bars
     log.info("converted %s in %.1f s", gguf, time.monotonic() - t0)
-    return target
 
 
 class TransformersLLM:

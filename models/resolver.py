@@ -301,6 +301,22 @@ def join_bundled_gguf(cache_dir: Path, progress: Progress | None = None) -> Path
     if target.is_file() and target.stat().st_size == total:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    # one joiner at a time (the app and the CLI, or parallel test workers): the others wait and use its file
+    with cache_lock(target):
+        if target.is_file() and target.stat().st_size == total:
+            return target
+        _join(parts, target, total, progress)
+    return target
+
+
+def cache_lock(target: Path):
+    """An inter-process lock beside ``target`` in the model cache, held while it is written."""
+    from filelock import FileLock
+
+    return FileLock(f"{target}.lock", mode=0o600)
+
+
+def _join(parts: list[Path], target: Path, total: int, progress: Progress | None) -> None:
     tmp = target.with_suffix(f".part-{os.getpid()}")
     done = 0
     try:
@@ -319,4 +335,3 @@ def join_bundled_gguf(cache_dir: Path, progress: Progress | None = None) -> Path
         os.replace(tmp, target)  # atomic: a crash mid-join never leaves a half file under the final name
     finally:
         tmp.unlink(missing_ok=True)
-    return target

@@ -3,7 +3,8 @@
 # pinned with hashes, one file per platform. `make run`, `make test` and `make package` install from them;
 # pyproject.toml keeps its ranges for people who install the package into an environment of their own.
 #
-#   make lock                                      # re-resolve everything at today's newest versions
+#   make lock                                      # add what pyproject.toml gained; keep every other pin
+#   make lock UPGRADE=1                            # re-resolve everything at today's newest versions
 #   make lock TORCH_LINKS=/path/to/wheels          # where the CPU build of torch is found (see below)
 #
 # On Linux the lock takes the CPU build of torch (torch==X+cpu): 754 MB installed, not the CUDA build's several GB,
@@ -14,13 +15,17 @@ cd "$(dirname "$0")/.."
 : "${TORCH_LINKS:=https://download.pytorch.org/whl/cpu/torch/}"
 TORCH_PIN="torch==2.13.0"          # the torch the app is built and tested with (keep in step with the Makefile)
 
-constraints=$(mktemp)
-trap 'rm -f "$constraints"' EXIT
+# at a fixed relative path: uv names it in the locks' annotations, which must not change from run to run
+constraints=build/lock-constraints.txt
+mkdir -p build
 echo "$TORCH_PIN" > "$constraints"
 
 compile() {  # platform-tag output-file [extra uv options]
   local platform=$1 out=$2
   shift 2
+  # uv keeps the pins of the output file it is given (its preferences) unless told to upgrade
+  rm -f "$out.tmp"
+  if [ "${UPGRADE:-0}" = 1 ]; then set -- "$@" --upgrade; elif [ -f "$out" ]; then cp "$out" "$out.tmp"; fi
   "$UV" pip compile pyproject.toml --extra offline --extra wakeword --extra dev \
     --python-version 3.11 --python-platform "$platform" --generate-hashes --constraint "$constraints" \
     --custom-compile-command "make lock" --no-header --quiet "$@" -o "$out.tmp"

@@ -49,6 +49,14 @@ def refresh_portaudio() -> None:
     it is initialized, and the pulse devices exist only while the server runs. Closes every open stream."""
     sd = sys.modules.get("sounddevice")
     if sd is not None:
+        from audio.speaker import streams_closed
+
+        # Terminating PortAudio under a stream of the killed server that is still closing on its helper thread
+        # (now and then stuck for good inside libpulse) aborts the process. Then the device list stays as it is:
+        # it was made while a server ran on the same socket, and a stream opened later connects afresh.
+        if not streams_closed(5.0):
+            log.warning("a stream of the previous sound server is still closing: PortAudio not re-initialized")
+            return
         sd._terminate()
         sd._initialize()
 

@@ -142,14 +142,20 @@ def virtual_display(fail=pytest.fail):
     xvfb = _need("Xvfb", "xvfb")
     _need("xdotool", "xdotool")
     _need("xdpyinfo", "x11-utils")
-    number = 90 + os.getpid() % 100
-    while Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
-        number += 1
+    # -displayfd: Xvfb takes the first free display number itself (atomically, by its lock file) and writes it
+    # to the pipe, so parallel test workers and a developer's own X servers never race for one.
     # -noreset: by default Xvfb resets when its last client leaves (the readiness probe below), and a client
     # connecting during that reset (the tray host) finds no display
-    server = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "-noreset"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    display = XDisplay(number)
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-screen", "0", "1920x1080x24", "-nolisten", "tcp",
+                               "-noreset"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write_end,))
+    os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        number = announced.readline().strip()  # written once the server listens; "" if it died first
+    if not number.isdigit():
+        server.kill()
+        fail(f"Xvfb did not start (exit status {server.wait(10)})")
+    display = XDisplay(int(number))
     ready = wait_until(lambda: subprocess.run(["xdpyinfo"], env=display.env, capture_output=True).returncode == 0,
                        20, interval=0.1)
     if not ready:

@@ -35,6 +35,19 @@ SLOW_FIXTURES = {"stt", "vad", "tts", "llm", "pulse", "xdisplay"}
 TESTS = Path(__file__).parent
 
 
+def pytest_configure(config):
+    """A parallel test worker (pytest-xdist, `make test`) keeps to a core of its own, and so does everything it
+    starts (the app's processes, PulseAudio, Xvfb): the models size their thread pools to it, and a test that
+    listens in real time is never starved by the other worker's model."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if worker.startswith("gw") and count > 1 and len(cores) >= count:
+        share = len(cores) // count
+        index = int(worker[2:]) % count  # a worker replacing a crashed one (gw2, ...) takes a share too
+        os.sched_setaffinity(0, cores[index * share:(index + 1) * share])
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         where = Path(str(item.path)).relative_to(TESTS)
