@@ -40,10 +40,10 @@ install: system-deps $(STAMP)
 run: install
 	$(BIN)/assistant app
 
-# Two workers (pytest-xdist), each kept to its own share of the cores (tests/conftest.py), taking the next test
-# as they go (worksteal); TEST_WORKERS=1 runs the suite in one process.
+# Two workers (pytest-xdist): the real-time tests on the first, at full priority, the rest beside them at a
+# lower priority (testkit/parallel.py); TEST_WORKERS=1 runs the suite in one process.
 TEST_WORKERS ?= 2
-XDIST = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist worksteal)
+XDIST = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
 
 test: install lint
 	$(BIN)/python -m pytest $(XDIST) --durations=25

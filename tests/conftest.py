@@ -10,6 +10,7 @@ import pytest
 
 from assistant.config import NOT_SETTINGS
 from testkit.helpers import REPO
+from testkit.parallel import REALTIME_FILES, RealtimeFirstScheduling, lower_priority_unless_first
 
 pytest_plugins = ["testkit.pulse"]  # the `pulse` fixture: a private PulseAudio with a virtual mic and speaker
 
@@ -36,16 +37,15 @@ TESTS = Path(__file__).parent
 
 
 def pytest_configure(config):
-    """A parallel test worker (pytest-xdist, `make test`) keeps to a core of its own, and so does everything it
-    starts (the app's processes, PulseAudio, Xvfb): the models size their thread pools to it, and a test that
-    listens in real time is never starved by the other worker's model."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if worker.startswith("gw") and count > 1 and len(cores) >= count:
-        share = len(cores) // count
-        index = int(worker[2:]) % count  # a worker replacing a crashed one (gw2, ...) takes a share too
-        os.sched_setaffinity(0, cores[index * share:(index + 1) * share])
+    """In parallel runs (`make test`), every worker but the first runs at a lower priority: testkit/parallel.py."""
+    lower_priority_unless_first()
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` with the real-time tests kept on the first worker (testkit/parallel.py)."""
+    if config.getoption("dist") == "loadgroup":
+        return RealtimeFirstScheduling(config, log)
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
@@ -55,6 +55,9 @@ def pytest_collection_modifyitems(config, items):
         if (where.parts[0] in SLOW_FOLDERS or where.as_posix() in SLOW_FILES or test in SLOW_FILES
                 or SLOW_FIXTURES.intersection(item.fixturenames)):
             item.add_marker(pytest.mark.slow)
+        if "pulse" in item.fixturenames and f"tests/{where.as_posix()}" not in REALTIME_FILES:
+            raise pytest.UsageError(f"{test} uses the PulseAudio room: list its file in testkit/parallel.py's "
+                                    "REALTIME_FILES, so that it runs on the worker kept for real-time tests")
 
 
 @pytest.fixture(autouse=True)

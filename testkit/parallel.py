@@ -1,0 +1,64 @@
+"""How `make test` shares the machine between its two pytest-xdist workers.
+
+The tests that listen or play in real time (PulseAudio, audio fed at the speed of speech) form one group that
+runs on the first worker, at normal priority, before anything else there. Every other worker runs at a lower
+priority (nice 10), and so does everything it starts: a model answering on it yields the cores whenever a
+real-time test needs them, and takes them whenever that test waits for the clock. A real-time test therefore
+sees the machine as it would in a serial run, whatever else is busy, while the rest of the suite runs beside it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from xdist.scheduler import LoadGroupScheduling as LoadScheduling
+
+REALTIME = "realtime"  # the work unit of the real-time tests
+# Timed by the clock: real audio devices (the PulseAudio room), or audio fed at the speed of speech.
+REALTIME_FILES = ("tests/integration/test_always_listening.py", "tests/integration/test_voice_turn.py",
+                  "tests/integration/test_echo_live.py", "tests/integration/test_live_audio.py",
+                  "tests/ui/test_listening_ui.py", "tests/e2e/test_desktop_voice.py")
+FIRST = "gw0"  # the worker that runs them, at normal priority
+LOW_PRIORITY = 10
+
+
+def lower_priority_unless_first() -> None:
+    """In a worker other than the first: drop this process's priority (new threads and processes inherit it)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker and worker != FIRST and hasattr(os, "nice"):
+        os.nice(LOW_PRIORITY)
+
+
+class RealtimeFirstScheduling(LoadScheduling):
+    """``--dist loadgroup`` with one group: the real-time tests, which go to the first worker, first, and to no
+    other; every other test is a unit of its own."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return REALTIME if nodeid.split("::", 1)[0] in REALTIME_FILES else nodeid
+
+    def _takes_realtime(self, node) -> bool:
+        return node.gateway.id == FIRST or all(n.gateway.id != FIRST for n in self.nodes)  # gw0 crashed: anyone
+
+    def _next_scope(self, node) -> str | None:
+        if REALTIME in self.workqueue and self._takes_realtime(node):
+            return REALTIME
+        return next((scope for scope in self.workqueue if scope != REALTIME), None)
+
+    def _assign_work_unit(self, node) -> None:
+        scope = self._next_scope(node)
+        if scope is None:
+            return  # only the real-time group is left, and it is not this worker's
+        work_unit = self.workqueue.pop(scope)
+        self.assigned_work.setdefault(node, {})[scope] = work_unit
+        collection = self.registered_collections[node]
+        node.send_runtest_some([collection.index(nodeid) for nodeid, done in work_unit.items() if not done])
+
+    def _reschedule(self, node) -> None:
+        if node.shutting_down:
+            return
+        if self._next_scope(node) is None:
+            if self._pending_of(self.assigned_work.get(node, {})) == 0:
+                node.shutdown()
+            return
+        if self._pending_of(self.assigned_work[node]) <= 2:
+            self._assign_work_unit(node)
