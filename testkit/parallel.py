@@ -1,10 +1,12 @@
 """How `make test` shares the machine between its two pytest-xdist workers.
 
 The tests that listen or play in real time (PulseAudio, audio fed at the speed of speech) form one group that
-runs on the first worker, at normal priority, before anything else there. Every other worker runs at a lower
+runs on the first worker, at normal priority, before anything else there. The other worker runs at a lower
 priority (nice 10), and so does everything it starts: a model answering on it yields the cores whenever a
 real-time test needs them, and takes them whenever that test waits for the clock. A real-time test therefore
 sees the machine as it would in a serial run, whatever else is busy, while the rest of the suite runs beside it.
+Once the real-time group is over, the first worker lowers its priority too, so the two share alike what the
+machine gives them (on a machine kept busy by something else, that is its share, not the whole of it).
 """
 
 from __future__ import annotations
@@ -22,11 +24,23 @@ FIRST = "gw0"  # the worker that runs them, at normal priority
 LOW_PRIORITY = 10
 
 
-def lower_priority_unless_first() -> None:
-    """In a worker other than the first: drop this process's priority (new threads and processes inherit it)."""
+def lower_priority(nodeid: str | None = None) -> None:
+    """Drop this worker's priority (new threads and processes inherit it): at start in every worker but the first;
+    in the first, at its first test that is not a real-time one (the real-time unit, taken first, is over), so
+    both workers share what the machine gives them alike from then on. Outside a parallel run, nothing."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if worker and worker != FIRST and hasattr(os, "nice"):
-        os.nice(LOW_PRIORITY)
+    global _lowered
+    if _lowered or not worker or not hasattr(os, "nice"):
+        return
+    if nodeid is None and worker == FIRST:
+        return
+    if nodeid is not None and nodeid.split("::", 1)[0] in REALTIME_FILES:
+        return
+    os.nice(LOW_PRIORITY)
+    _lowered = True
+
+
+_lowered = False
 
 
 class RealtimeFirstScheduling(LoadScheduling):

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.config import NOT_SETTINGS
 from testkit.helpers import REPO
-from testkit.parallel import REALTIME_FILES, RealtimeFirstScheduling, lower_priority_unless_first
+from testkit.parallel import REALTIME_FILES, RealtimeFirstScheduling, lower_priority
 
 pytest_plugins = ["testkit.pulse"]  # the `pulse` fixture: a private PulseAudio with a virtual mic and speaker
 
@@ -38,7 +38,12 @@ TESTS = Path(__file__).parent
 
 def pytest_configure(config):
     """In parallel runs (`make test`), every worker but the first runs at a lower priority: testkit/parallel.py."""
-    lower_priority_unless_first()
+    lower_priority()
+
+
+def pytest_runtest_setup(item):
+    """... and the first one too, once its real-time tests are over."""
+    lower_priority(item.nodeid)
 
 
 def pytest_xdist_make_scheduler(config, log):
