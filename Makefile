@@ -40,9 +40,10 @@ install: system-deps $(STAMP)
 run: install
 	$(BIN)/assistant app
 
-# Two workers (pytest-xdist): the real-time tests on the first, at full priority, the rest beside them at a
-# lower priority (testkit/parallel.py); TEST_WORKERS=1 runs the suite in one process.
-TEST_WORKERS ?= 2
+# TEST_WORKERS=2: two pytest-xdist workers, the real-time tests on the first at full priority, the rest beside them
+# at a lower priority (testkit/parallel.py): about 9.5 min instead of 15 here, but not yet reliable on a machine
+# kept busy by something else (see the README), so one process is the default.
+TEST_WORKERS ?= 1
 XDIST = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
 
 test: install lint
