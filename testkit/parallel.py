@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from xdist.scheduler import LoadGroupScheduling as LoadScheduling
+from xdist.scheduler import LoadScopeScheduling
 
 REALTIME = "realtime"  # the work unit of the real-time tests
 # Timed by the clock: real audio devices (the PulseAudio room), or audio fed at the speed of speech.
@@ -22,14 +22,15 @@ REALTIME_FILES = ("tests/integration/test_always_listening.py", "tests/integrati
                   "tests/ui/test_listening_ui.py", "tests/e2e/test_desktop_voice.py")
 FIRST = "gw0"  # the worker that runs them, at normal priority
 LOW_PRIORITY = 10
+_lowered = False  # this worker's priority is down already
 
 
 def lower_priority(nodeid: str | None = None) -> None:
     """Drop this worker's priority (new threads and processes inherit it): at start in every worker but the first;
     in the first, at its first test that is not a real-time one (the real-time unit, taken first, is over), so
     both workers share what the machine gives them alike from then on. Outside a parallel run, nothing."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     global _lowered
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if _lowered or not worker or not hasattr(os, "nice"):
         return
     if nodeid is None and worker == FIRST:
@@ -40,10 +41,7 @@ def lower_priority(nodeid: str | None = None) -> None:
     _lowered = True
 
 
-_lowered = False
-
-
-class RealtimeFirstScheduling(LoadScheduling):
+class RealtimeFirstScheduling(LoadScopeScheduling):
     """``--dist loadgroup`` with one group: the real-time tests, which go to the first worker, first, and to no
     other; every other test is a unit of its own."""
 
