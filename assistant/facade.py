@@ -63,6 +63,7 @@ class Assistant:
         self._listener: Listener | None = None
         self._retired: list[Listener] = []  # listeners told to stop that may still be closing their source
         self._started = False
+        self._closed = False  # shut down: nothing new starts (a late event must not reopen the microphone)
         # Always-listening mode: the phrase, and what the speaker's echo is cleaned by. The state of that mode is
         # the listening controller's (pipeline.listening), on its own thread.
         self.wake = WakePhrase(config.listen.wake_phrase, config.listen.sensitivity)
@@ -115,6 +116,8 @@ class Assistant:
         return [s.load_error for s in self.stages if s.load_error is not None]
 
     def shutdown(self) -> None:
+        """Stop listening and every stage; the assistant takes no new work after it."""
+        self._closed = True
         if self.tracker.open_turns():
             self.interrupt()
         for listener in [*self._retired, self._listener]:
@@ -171,6 +174,8 @@ class Assistant:
         it at once and becomes the next question; the assistant's own voice is taken out of the microphone
         against what the speaker played (``echo``), and where it cannot be told apart the microphone is
         ignored while the reply plays (half duplex). With ``listen.headphones`` nothing is suppressed."""
+        if self._closed:
+            raise AssistantError("assistant-closed", "The assistant has been shut down; it listens no more.")
         if self.vad is None or self.stt_stage is None or self.listening_controller is None:
             raise ConfigError("voice-unavailable", "listening needs a voice activity detector and speech to text.")
         self.start()

@@ -43,10 +43,12 @@ def lower_priority(nodeid: str | None = None) -> None:
 
 class RealtimeFirstScheduling(LoadScopeScheduling):
     """``--dist loadgroup`` with one group: the real-time tests, which go to the first worker, first, and to no
-    other; every other test is a unit of its own."""
+    other; every other test file is a unit of its own (its module fixtures, such as a running app whose tests
+    follow one another, stay on one worker)."""
 
     def _split_scope(self, nodeid: str) -> str:
-        return REALTIME if nodeid.split("::", 1)[0] in REALTIME_FILES else nodeid
+        path = nodeid.split("::", 1)[0]
+        return REALTIME if path in REALTIME_FILES else path
 
     def _takes_realtime(self, node) -> bool:
         return node.gateway.id == FIRST or all(n.gateway.id != FIRST for n in self.nodes)  # gw0 crashed: anyone

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+import threading
+import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -74,8 +78,12 @@ def _fast_tests_load_no_model(request, monkeypatch):
     from models import resolver
 
     reached = []
+    before = set(threading.enumerate()) - {threading.main_thread()}
 
     def refuse(*args, **kwargs):
+        if threading.current_thread() in before:  # not this test's doing: say whose thread it is
+            raise AssertionError(f"thread {threading.current_thread().name!r}, left by an earlier test, loads a "
+                                 f"real model during {request.node.nodeid}")
         reached.append(args)
         raise AssertionError(f"{request.node.nodeid} loads a real model: mark it slow (pytest.mark.slow)")
 
@@ -85,6 +93,34 @@ def _fast_tests_load_no_model(request, monkeypatch):
     yield
     # also when a model thread swallowed the error above
     assert not reached, f"{request.node.nodeid} loads a real model {reached[0]}: mark it slow (pytest.mark.slow)"
+
+
+# The threads the core and the app start for a model or an assistant. One left running after its tests goes on
+# loading a model inside the next ones (a stage's stop() gives a load in progress 5 s, then lets it end alone).
+PIPELINE_THREADS = ("listener", "listening", "build-assistant")
+THREAD_LEFTOVER_WAIT_S = 300  # a model loading on a machine kept busy
+
+
+def _pipeline_thread(thread: threading.Thread) -> bool:
+    return thread.name.endswith("-stage") or thread.name in PIPELINE_THREADS or thread.name.startswith("settings-")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_pipeline_thread_outlives_its_module(request):
+    """The threads a test file started end with it (after its module fixtures, which may build an app in the
+    background): waited for here, and the file's last test fails if one never ends."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + THREAD_LEFTOVER_WAIT_S
+    left = [t for t in threading.enumerate() if t not in before and _pipeline_thread(t)]
+    for thread in left:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t for t in left if t.is_alive()]
+    frames = sys._current_frames()
+    where = "".join(f"\n--- {t.name}\n" + "".join(traceback.format_stack(frames[t.ident])) for t in stuck
+                    if t.ident in frames)
+    assert not stuck, (f"{request.node.nodeid} left threads running {THREAD_LEFTOVER_WAIT_S} s after it: "
+                       f"{[t.name for t in stuck]}{where}")
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,7 @@ class ListeningModes(QObject):
         # "wake" (always listening: only speech that starts with the wake phrase is answered). None: none runs.
         self.listen_mode: str | None = None
         self.muted = False
+        self.stopped = False  # the app is quitting: nothing reopens the microphone
         self.always_listening = False  # the user's choice (tray); kept across turns, mutes and rebuilds
         self.mic_lost = False  # the microphone went away; the listener reopens it when it is back
         self.mic_live = False
@@ -152,7 +153,7 @@ class ListeningModes(QObject):
     def resume_always_listening(self) -> None:
         """Start the wake-phrase listener when always listening is on and nothing holds it back."""
         assistant = self.app.assistant
-        if not self.always_listening or self.muted or assistant is None:
+        if not self.always_listening or self.muted or assistant is None or self.stopped:
             return  # muted: it resumes on unmute; no assistant yet: once one is built
         if assistant.listening and self.listen_mode is not None:
             return  # already on, or a question is being listened for: it resumes when that is over
@@ -172,7 +173,10 @@ class ListeningModes(QObject):
             self.start_listening(wake=True, restart=True)
 
     def stop(self) -> None:
+        """The app quits: the level meter stops, and always listening resumes no more."""
+        self.stopped = True
         self.level_timer.stop()
+        self.awake_timer.stop()
 
     # --- what the core says --------------------------------------------------------------------------
 

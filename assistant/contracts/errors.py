@@ -193,6 +193,7 @@ _ENTRIES = (
     ErrorCode("history-unavailable", _C.HISTORY, "The history database cannot be used; the assistant works "
               "without it."),
     # the desktop app
+    ErrorCode("assistant-closed", _C.APP, "The assistant was shut down (the app is quitting or rebuilding it)."),
     ErrorCode("mic-muted", _C.APP, "The microphone is muted from the tray."),
     ErrorCode("voice-not-ready", _C.APP, "Speech recognition is still loading or not available."),
     # command-line tools

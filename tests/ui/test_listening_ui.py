@@ -59,16 +59,10 @@ HEAR_MS = 60_000  # speech played into the room, heard, transcribed and answered
 def desktop(tmp_path, qapp):
     app = DesktopApp(Config(), history=HistoryStore(tmp_path / "history.sqlite3"))  # not started: built below
     yield app
-    if app.hotkeys is not None:
-        app.hotkeys.stop()
-    if app.assistant is not None:
-        app.assistant.stop_listening()
-        app.assistant.shutdown()
-    app.bridge.close()
+    app.shutdown()
     app.launcher.hide()
     app.window.quitting = True
     app.window.close()
-    app.tray.hide()
 
 
 @pytest.fixture

@@ -4,10 +4,11 @@ import queue
 import threading
 
 import numpy as np
+import pytest
 
 from assistant.bus import EventBus
 from assistant.config import Config, VadConfig
-from assistant.contracts.errors import AudioDeviceError
+from assistant.contracts.errors import AssistantError, AudioDeviceError
 from assistant.contracts.events import ErrorOccurred, ListeningStarted, ListeningStopped, SpeakingStarted, SpeechStarted
 from assistant.contracts.types import SAMPLE_RATE, AudioChunk
 from assistant.facade import Assistant
@@ -117,9 +118,24 @@ def test_listening_is_off_when_a_listener_that_cannot_open_its_device_says_it_st
     assistant = Assistant(Config(), stt=ScriptedSTT(), llm=ScriptedLLM(), vad=EnergyVAD())
     seen = []  # what a subscriber (the GUI) finds when it hears ListeningStopped, however late the listener runs
     assistant.bus.subscribe(lambda e: seen.append(assistant.listening) if isinstance(e, ListeningStopped) else None)
-    listener = assistant.listen(Unplugged(), wake=True)
-    assert listener.done.wait(5)
-    assert seen == [False] and listener.error is not None
+    try:
+        listener = assistant.listen(Unplugged(), wake=True)
+        assert listener.done.wait(5)
+        assert seen == [False] and listener.error is not None
+    finally:
+        assistant.shutdown()
+
+
+def test_an_assistant_shut_down_opens_no_microphone_again():
+    # A front-end's late reaction (always listening resuming on a ListeningStopped queued before the quit) must
+    # not leave a listener reading the microphone of an assistant whose stages are gone.
+    assistant = Assistant(Config(), stt=ScriptedSTT(), llm=ScriptedLLM(), vad=EnergyVAD())
+    first = assistant.listen(LiveSource(), wake=True)
+    assistant.shutdown()
+    assert first.done.is_set()
+    with pytest.raises(AssistantError) as refused:
+        assistant.listen(LiveSource(), wake=True)
+    assert refused.value.code == "assistant-closed" and not assistant.listening
 
 
 def test_stop_listening_returns_at_once_and_the_listener_closes_its_source_on_its_own_thread():
