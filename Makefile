@@ -40,10 +40,9 @@ install: system-deps $(STAMP)
 run: install
 	$(BIN)/assistant app
 
-# TEST_WORKERS=2: two pytest-xdist workers, the real-time tests on the first at full priority, the rest beside them
-# at a lower priority (testkit/parallel.py): about 9.5 min instead of 15 here, but not yet reliable on a machine
-# kept busy by something else (see the README), so one process is the default.
-TEST_WORKERS ?= 1
+# Three pytest-xdist workers: the real-time tests on the first at full priority, the rest beside them at a lower
+# priority (testkit/parallel.py); about 8.5 min on 2 cores instead of 15 in one process (TEST_WORKERS=1).
+TEST_WORKERS ?= 3
 XDIST = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
 
 test: install lint

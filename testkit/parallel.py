@@ -1,12 +1,13 @@
-"""How `make test` shares the machine between its two pytest-xdist workers.
+"""How `make test` shares the machine between its pytest-xdist workers.
 
 The tests that listen or play in real time (PulseAudio, audio fed at the speed of speech) form one group that
-runs on the first worker, at normal priority, before anything else there. The other worker runs at a lower
-priority (nice 10), and so does everything it starts: a model answering on it yields the cores whenever a
+runs on the first worker, at normal priority, before anything else there. The other workers run at a lower
+priority (nice 10), and so does everything they start: a model answering there yields the cores whenever a
 real-time test needs them, and takes them whenever that test waits for the clock. A real-time test therefore
 sees the machine as it would in a serial run, whatever else is busy, while the rest of the suite runs beside it.
-Once the real-time group is over, the first worker lowers its priority too, so the two share alike what the
-machine gives them (on a machine kept busy by something else, that is its share, not the whole of it).
+Once the real-time group is over, the first worker lowers its priority too, so all share alike what the machine
+gives them (on a machine kept busy by something else, that is their share, not the whole of it). Every other test
+file is a unit of its own, so its module fixtures are built once, on one worker.
 """
 
 from __future__ import annotations
