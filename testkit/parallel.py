@@ -12,15 +12,25 @@ file is a unit of its own, so its module fixtures are built once, on one worker.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
 
 from xdist.scheduler import LoadScopeScheduling
+
+try:
+    import fcntl
+except ImportError:  # Windows: no pausing, the workers just share the machine
+    fcntl = None
 
 REALTIME = "realtime"  # the work unit of the real-time tests
 # Timed by the clock: real audio devices (the PulseAudio room), or audio fed at the speed of speech.
 REALTIME_FILES = ("tests/integration/test_always_listening.py", "tests/integration/test_voice_turn.py",
                   "tests/integration/test_echo_live.py", "tests/integration/test_live_audio.py",
                   "tests/ui/test_listening_ui.py", "tests/e2e/test_desktop_voice.py")
+# Of those, the ones that measure audio processed while it plays (the echo suppressor following the speaker): the
+# other workers pause between their tests while one runs, so it sees the machine a serial run would give it.
+EXCLUSIVE_FILES = ("tests/integration/test_echo_live.py",)
 FIRST = "gw0"  # the worker that runs them, at normal priority
 LOW_PRIORITY = 10
 _lowered = False  # this worker's priority is down already
@@ -40,6 +50,29 @@ def lower_priority(nodeid: str | None = None) -> None:
         return
     os.nice(LOW_PRIORITY)
     _lowered = True
+
+
+@contextlib.contextmanager
+def worker_slot(nodeid: str, lock_dir: Path):
+    """Hold the workers' lock while one test runs: shared for most tests, exclusive for ``EXCLUSIVE_FILES`` (it
+    waits for the tests in progress on the other workers to end, and they start no new one until it is over).
+    A gate taken before the lock keeps new shared holders from starving an exclusive one. Outside a parallel
+    run, nothing."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") or fcntl is None:
+        yield
+        return
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    exclusive = nodeid.split("::", 1)[0] in EXCLUSIVE_FILES
+    with open(lock_dir / "test-workers.gate", "a") as gate, open(lock_dir / "test-workers.lock", "a") as lock:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class RealtimeFirstScheduling(LoadScopeScheduling):

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.config import NOT_SETTINGS
 from testkit.helpers import REPO
-from testkit.parallel import REALTIME_FILES, RealtimeFirstScheduling, lower_priority
+from testkit.parallel import REALTIME_FILES, RealtimeFirstScheduling, lower_priority, worker_slot
 
 pytest_plugins = ["testkit.pulse"]  # the `pulse` fixture: a private PulseAudio with a virtual mic and speaker
 
@@ -48,6 +48,13 @@ def pytest_configure(config):
 def pytest_runtest_setup(item):
     """... and the first one too, once its real-time tests are over."""
     lower_priority(item.nodeid)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Each test runs in its worker's slot; the echo tests have the machine to themselves (testkit/parallel.py)."""
+    with worker_slot(item.nodeid, REPO / "build"):
+        yield
 
 
 def pytest_xdist_make_scheduler(config, log):
