@@ -52,7 +52,8 @@ def pytest_runtest_setup(item):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    """Each test runs in its worker's slot; the echo tests have the machine to themselves (testkit/parallel.py)."""
+    """Each test runs in its worker's slot; the tests that measure recorded sound have the machine to themselves
+    (testkit/parallel.py)."""
     with worker_slot(item.nodeid, REPO / "build"):
         yield
 
