@@ -38,6 +38,10 @@ LOW_PRIORITY = 10
 _lowered = False  # this worker's priority is down already
 
 
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
 def lower_priority(nodeid: str | None = None) -> None:
     """Drop this worker's priority (new threads and processes inherit it): at start in every worker but the first;
     in the first, at its first test that is not a real-time one (the real-time unit, taken first, is over), so
@@ -48,7 +52,7 @@ def lower_priority(nodeid: str | None = None) -> None:
         return
     if nodeid is None and worker == FIRST:
         return
-    if nodeid is not None and nodeid.split("::", 1)[0] in REALTIME_FILES:
+    if nodeid is not None and _file_of(nodeid) in REALTIME_FILES:
         return
     os.nice(LOW_PRIORITY)
     _lowered = True
@@ -64,7 +68,7 @@ def worker_slot(nodeid: str, lock_dir: Path):
         yield
         return
     lock_dir.mkdir(parents=True, exist_ok=True)
-    exclusive = nodeid.split("::", 1)[0] in EXCLUSIVE_FILES
+    exclusive = _file_of(nodeid) in EXCLUSIVE_FILES
     with open(lock_dir / "test-workers.gate", "a") as gate, open(lock_dir / "test-workers.lock", "a") as lock:
         fcntl.flock(gate, fcntl.LOCK_EX)
         try:
@@ -83,7 +87,7 @@ class RealtimeFirstScheduling(LoadScopeScheduling):
     follow one another, stay on one worker)."""
 
     def _split_scope(self, nodeid: str) -> str:
-        path = nodeid.split("::", 1)[0]
+        path = _file_of(nodeid)
         return REALTIME if path in REALTIME_FILES else path
 
     def _takes_realtime(self, node) -> bool:

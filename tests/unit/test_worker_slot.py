@@ -13,7 +13,7 @@ OTHER = "tests/unit/test_other.py::test_y"
 def test_an_exclusive_test_waits_for_the_tests_in_progress_and_others_wait_for_it(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
     order: list[str] = []
-    in_other, other_may_end = threading.Event(), threading.Event()
+    in_other, other_may_end, late_started = threading.Event(), threading.Event(), threading.Event()
 
     def other_test() -> None:  # a test on another worker, in progress when the echo test comes
         with worker_slot(OTHER, tmp_path):
@@ -27,8 +27,6 @@ def test_an_exclusive_test_waits_for_the_tests_in_progress_and_others_wait_for_i
             late.start()  # a test the other worker starts meanwhile waits until the echo test is over
             late_started.wait(0.5)
             order.append("echo ends")
-
-    late_started = threading.Event()
 
     def late_test() -> None:
         with worker_slot(OTHER, tmp_path):
