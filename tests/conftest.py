@@ -117,9 +117,14 @@ def _no_pipeline_thread_outlives_its_module(request):
     """The threads a test file started end with it (after its module fixtures, which may build an app in the
     background): waited for here, and the file's last test fails if one never ends."""
     before = set(threading.enumerate())
+    failed_before = request.session.testsfailed
     yield
-    deadline = time.monotonic() + THREAD_LEFTOVER_WAIT_S
     left = [t for t in threading.enumerate() if t not in before and _pipeline_thread(t)]
+    if request.session.testsfailed > failed_before:
+        # A test of this file failed halfway, before it stopped what it started: that failure is the one to
+        # read, and waiting out threads it left idle would only add minutes and a second report.
+        return
+    deadline = time.monotonic() + THREAD_LEFTOVER_WAIT_S
     for thread in left:
         thread.join(max(0.0, deadline - time.monotonic()))
     stuck = [t for t in left if t.is_alive()]
