@@ -218,7 +218,8 @@ def models_setup(assistant) -> dict:
         llm = llm.local  # the local model behind the cloud router
     return {
         "stt": {"name": stt.name, "device": stt.device, "compute_type": stt.compute_type, "beam_size": stt.beam_size},
-        "llm": {"name": llm.name, "device": llm.device, "int8": llm.quantized, "static_cache": llm.static_cache},
+        "llm": {"name": llm.name, "runtime": llm.runtime, "device": llm.device, "int8": llm.quantized,
+                "static_cache": llm.static_cache},
         "tts": {"name": tts.name},
     }
 

@@ -147,7 +147,8 @@ def local_llm(config: Config):
                                device=llm.device, dtype=llm.dtype, quantize=llm.quantize,
                                max_new_tokens=llm.max_new_tokens, temperature=llm.temperature,
                                repetition_penalty=llm.repetition_penalty, threads=llm.threads,
-                               first_token_timeout_s=llm.first_token_timeout_s, context_tokens=llm.context_tokens)
+                               first_token_timeout_s=llm.first_token_timeout_s, context_tokens=llm.context_tokens,
+                               runtime=llm.runtime)
 
 
 def _cloud_llm(config: Config, api_key: str | None):
@@ -247,10 +248,16 @@ def create_tts(config: Config):
 
 def model_inventory(config: Config, prepare: bool = False, progress=None) -> list[dict]:
     """What every model setting resolves to (``prepare``: download and convert what needs it)."""
+    from assistant.contracts.errors import ConfigError
     from models.inventory import describe_all
 
     settings = {"stt": config.stt.model, "vad": config.vad.model, "llm": config.llm.model, "tts": config.tts.voice}
     if config.screen.vision_model:
         settings["vision"] = config.screen.vision_model
+    llm = config.llm
+    try:
+        runtime = registry.choose_llm_runtime(llm.runtime, llm.model, llm.device, llm.quantize)
+    except ConfigError:
+        runtime = "transformers"  # the model's own row says what is wrong when it is built
     return describe_all(settings, allow_downloads=config.models.allow_downloads, cache_dir=config.cache_dir,
-                        ocr=config.screen.ocr, prepare=prepare, progress=progress)
+                        ocr=config.screen.ocr, prepare=prepare, progress=progress, llm_runtime=runtime)

@@ -98,7 +98,8 @@ class VadConfig:
 class LlmConfig:
     """Language-model settings (the [llm] section)."""
 
-    model: str = "bundled"  # "bundled", a local folder or .gguf file, or a Hugging Face chat model id
+    model: str = "bundled"  # "bundled", "bundled-1.5b", a local folder or .gguf file, or a Hugging Face chat model id
+    runtime: str = "auto"  # auto (CTranslate2 for a GGUF on the CPU, else transformers) | ctranslate2 | transformers
     device: str = "auto"  # auto | cpu | cuda | mps
     dtype: str = "auto"  # auto | float32 | bfloat16 | float16
     quantize: str = "auto"  # auto (int8 on CPU) | int8 | none
@@ -112,6 +113,7 @@ class LlmConfig:
 
     def __post_init__(self) -> None:
         _check(bool(self.model.strip()), "llm.model", "must not be empty", self.model)
+        _choice("llm.runtime", self.runtime, ("auto", "ctranslate2", "transformers"))
         _choice("llm.device", self.device, ("auto", "cpu", "cuda", "mps"))
         _choice("llm.dtype", self.dtype, ("auto", "float32", "bfloat16", "float16"))
         _choice("llm.quantize", self.quantize, ("auto", "int8", "none"))

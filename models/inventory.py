@@ -11,29 +11,36 @@ from assistant.contracts.errors import AssistantError
 from models import resolver
 
 
-def _bundled_llm_rows(cache_dir: Path, row: dict) -> dict:
-    from models.llm_transformers import converted_dir_for
+def _bundled_llm_rows(cache_dir: Path, row: dict, setting: str, runtime: str) -> dict:
+    """An offline pack's row: its parts, or the joined GGUF, or the folder converted for ``runtime``."""
+    pack = resolver.llm_pack(setting) or resolver.LLM_PACKS["bundled"]
+    if runtime == "ctranslate2":
+        from models.llm_ctranslate2 import converted_dir_for
+    else:
+        from models.llm_transformers import converted_dir_for
 
-    parts = [Path(importlib.import_module(m).get_part_path()) for m in resolver.BUNDLED_LLM_PARTS]
+    parts = [Path(importlib.import_module(m).get_part_path()) for m in pack.modules]
     row["size_mb"] = sum(p.stat().st_size for p in parts) / 1e6
-    joined = cache_dir / "llm" / resolver.BUNDLED_LLM_GGUF
+    joined = cache_dir / "llm" / pack.gguf
     if joined.is_file():
         converted = converted_dir_for(joined, cache_dir)
         ready = (converted / ".complete").is_file()
         row["place"] = str(converted if ready else joined)
         row["prepared"] = ready
         if not ready:
-            row["note"] = "GGUF joined; converted for transformers on first use (about a minute)"
+            row["note"] = f"GGUF joined; converted for {runtime} on first use (about a minute)"
     else:
         row["place"] = str(parts[0].parent.parent.parent)
         row["prepared"] = False
-        row["note"] = "six GGUF parts; joined and converted into the model cache on first use (about a minute)"
+        row["note"] = f"{len(parts)} GGUF parts; joined and converted into the model cache on first use (about a " \
+                      "minute)"
     return row
 
 
 def describe(role: str, setting: str, *, allow_downloads: bool, cache_dir: Path, prepare: bool = False,
-             progress=None) -> dict:
-    """What ``setting`` (the model setting of ``role``) resolves to; with ``prepare``, downloaded or converted."""
+             progress=None, llm_runtime: str = "ctranslate2") -> dict:
+    """What ``setting`` (the model setting of ``role``) resolves to; with ``prepare``, downloaded or converted
+    (a chat model for ``llm_runtime``, the runtime that will run it)."""
     row: dict = {"role": role, "setting": setting}
     try:
         model = resolver.RESOLVERS[role](setting, allow_downloads)
@@ -48,10 +55,12 @@ def describe(role: str, setting: str, *, allow_downloads: bool, cache_dir: Path,
             row.update(status="hub-cache", place=str(path), size_mb=resolver.path_size(path) / 1e6)
     elif role == "llm" and model.source == "offline-pack":
         if prepare:
-            from models.llm_transformers import convert_gguf
-
-            convert_gguf(resolver.join_bundled_gguf(cache_dir, progress), cache_dir, progress)
-        row = _bundled_llm_rows(cache_dir, row)
+            if llm_runtime == "ctranslate2":
+                from models.llm_ctranslate2 import convert
+            else:
+                from models.llm_transformers import convert_gguf as convert
+            convert(resolver.join_bundled_gguf(cache_dir, progress, setting), cache_dir, progress)
+        row = _bundled_llm_rows(cache_dir, row, setting, llm_runtime)
     else:
         row["place"] = str(model.path)
         row["size_mb"] = (model.size_bytes or 0) / 1e6
@@ -71,7 +80,8 @@ def describe_ocr(enabled: bool) -> dict:
 
 
 def describe_all(settings: dict[str, str], *, allow_downloads: bool, cache_dir: Path, ocr: bool,
-                 prepare: bool = False, progress=None) -> list[dict]:
+                 prepare: bool = False, progress=None, llm_runtime: str = "ctranslate2") -> list[dict]:
     """``settings``: {role: model setting} for the roles to describe, in order; then the OCR row."""
     return [*(describe(role, setting, allow_downloads=allow_downloads, cache_dir=cache_dir, prepare=prepare,
-                       progress=progress) for role, setting in settings.items()), describe_ocr(ocr)]
+                       progress=progress, llm_runtime=llm_runtime) for role, setting in settings.items()),
+            describe_ocr(ocr)]

@@ -95,6 +95,7 @@ class TransformersLLM:
 
     supports_images = False
     runs_locally = True  # a reply may be written ahead of its turn: it costs only this machine's time
+    runtime = "transformers"
 
     def __init__(self, model_dir: Path | None = None, *, name: str = "", device: str = "auto",
                  dtype: str = "auto", quantize: str = "auto", max_new_tokens: int = 160,

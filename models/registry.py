@@ -46,26 +46,60 @@ def create_cloud_llm(*, base_url: str, model: str, api_key: str | None, timeout_
 
 def create_llm(model: str, *, allow_downloads: bool, cache_dir: Path, device: str, dtype: str, quantize: str,
                max_new_tokens: int, temperature: float, repetition_penalty: float, threads: int,
-               first_token_timeout_s: float, context_tokens: int):
-    need("torch", "llm", "torch")
+               first_token_timeout_s: float, context_tokens: int, runtime: str = "auto"):
+    """The local chat model on its runtime: CTranslate2 for a GGUF on the CPU (``runtime`` auto), transformers
+    for a GPU, a Hugging Face model id, unquantized weights, or when asked for."""
     need("transformers", "llm", "transformers")
+    found = resolver.resolve_llm(model, allow_downloads)
+    pack = resolver.llm_pack(model) if found.source == "offline-pack" else None
+    name = "local:" + (pack.model if pack else model)
+    if choose_llm_runtime(runtime, model, device, quantize) == "ctranslate2":
+        need("ctranslate2", "llm", "ctranslate2")
+        from models import llm_ctranslate2
+
+        def prepare_ct2(progress) -> Path:
+            return llm_ctranslate2.convert(_llm_source(found, cache_dir, progress), cache_dir, progress)
+
+        return llm_ctranslate2.CTranslate2LLM(name=name, max_new_tokens=max_new_tokens, temperature=temperature,
+                                              repetition_penalty=repetition_penalty, threads=threads,
+                                              first_token_timeout_s=first_token_timeout_s, prepare=prepare_ct2)
+    need("torch", "llm", "torch")
     from models.llm_transformers import TransformersLLM, convert_gguf
 
-    found = resolver.resolve_llm(model, allow_downloads)
-
     def prepare(progress) -> Path:
-        if found.source == "offline-pack":
-            return convert_gguf(resolver.join_bundled_gguf(cache_dir, progress), cache_dir, progress)
-        path = found.path or resolver.download(found, progress)
+        path = _llm_source(found, cache_dir, progress)
         return convert_gguf(path, cache_dir, progress) if path.suffix == ".gguf" else path
 
-    return TransformersLLM(name="local:" + (model if found.source != "offline-pack" else
-                                            "qwen2.5-coder-0.5b-instruct"),
-                           device=device, dtype=dtype, quantize=quantize,
+    return TransformersLLM(name=name, device=device, dtype=dtype, quantize=quantize,
                            max_new_tokens=max_new_tokens, temperature=temperature,
                            repetition_penalty=repetition_penalty, threads=threads,
                            first_token_timeout_s=first_token_timeout_s, prepare=prepare,
                            context_tokens=context_tokens)
+
+
+def _llm_source(found, cache_dir: Path, progress) -> Path:
+    """The model's GGUF file or transformers folder on disk (joined from the pack, or downloaded, first)."""
+    if found.source == "offline-pack":
+        return resolver.join_bundled_gguf(cache_dir, progress, found.setting)
+    return found.path or resolver.download(found, progress)
+
+
+def choose_llm_runtime(runtime: str, model: str, device: str, quantize: str) -> str:
+    """The runtime that runs ``llm.model`` = ``model``: ``runtime`` (llm.runtime) unless "auto"."""
+    if runtime != "auto":
+        if runtime == "ctranslate2" and (device in ("cuda", "mps") or quantize == "none"):
+            raise ConfigError("config-invalid", "llm.runtime ctranslate2 runs int8 on the CPU: set llm.device to "
+                              "cpu or auto and llm.quantize to auto or int8, or llm.runtime to transformers.")
+        return runtime
+    gguf = resolver.llm_pack(model) is not None or model.lower().endswith(".gguf")  # a pack, a file, repo:file
+    if not gguf or quantize == "none" or device in ("cuda", "mps"):
+        return "transformers"
+    if device == "auto":
+        from models.devices import torch_device
+
+        if torch_device("auto") != "cpu":
+            return "transformers"  # a GPU: transformers runs it there (bfloat16, a static cache, CUDA graphs)
+    return "ctranslate2"
 
 
 def create_tts(*, backend: str, voice: str, espeak_voice: str, speaking_rate: float, allow_downloads: bool):

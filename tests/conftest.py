@@ -36,7 +36,7 @@ for name in [k for k in os.environ if k.startswith("ASSISTANT_") and k not in NO
 SLOW_FOLDERS = {"models", "integration", "e2e", "package"}
 SLOW_FILES = {"ui/test_app.py", "ui/test_listening_ui.py",  # the whole desktop app on the real models
               "ui/test_settings_dialog.py::test_closing_the_dialog_during_a_download_does_not_crash"}  # joins the GGUF
-SLOW_FIXTURES = {"stt", "vad", "tts", "llm", "pulse", "xdisplay"}
+SLOW_FIXTURES = {"stt", "vad", "tts", "llm", "transformers_llm", "pulse", "xdisplay"}
 TESTS = Path(__file__).parent
 
 
@@ -171,9 +171,20 @@ def tts(config):
 
 @pytest.fixture(scope="session")
 def llm(config):
+    """The product's local model: the bundled one, on the CPU runtime the settings choose (CTranslate2)."""
     from assistant.bootstrap import local_llm
 
     model = local_llm(config)
+    model.load()
+    return model
+
+
+@pytest.fixture(scope="session")
+def transformers_llm(config):
+    """The bundled model on the transformers runtime (the GPU path's, and llm.runtime = transformers)."""
+    from assistant.bootstrap import local_llm
+
+    model = local_llm(config.replace("llm", runtime="transformers"))
     model.load()
     return model
 

@@ -71,6 +71,11 @@ class RoutedLLM:
         return bool(self.backends) and self.backends[0].static_cache
 
     @property
+    def runtime(self) -> str:
+        """The first backend's runtime ("ctranslate2", "transformers", ...)."""
+        return getattr(self.backends[0], "runtime", "") if self.backends else ""
+
+    @property
     def runs_locally(self) -> bool:
         """Whether the backend that answers first runs on this machine."""
         for backend in self.backends:

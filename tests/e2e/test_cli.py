@@ -193,8 +193,8 @@ def test_bench_prints_stage_figures_a_baseline_and_a_plot(tmp_path):
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["completed"] == 2 and result["hardware"]["cpu_cores"] >= 1
-    assert result["models"]["llm"] == {"name": "local:qwen2.5-coder-0.5b-instruct", "device": "cpu", "int8": True,
-                                       "static_cache": False}
+    assert result["models"]["llm"] == {"name": "local:qwen2.5-coder-0.5b-instruct", "runtime": "ctranslate2",
+                                       "device": "cpu", "int8": True, "static_cache": False}
     assert result["models"]["stt"]["compute_type"] == "int8"
     streaming, sequential = result["stages_ms"], result["sequential_ms"]
     assert streaming["voice_to_voice"]["n"] == 1 and streaming["voice_to_voice"]["cold"] is not None
@@ -289,3 +289,4 @@ def test_listen_on_a_missing_file_or_a_bad_setting_fails_cleanly(tmp_path, files
     assert_clean_failure(run("listen", "--in", str(tmp_path / "nope.wav")), "audio-file-missing", 4)
     assert_clean_failure(run("listen", "--in", str(files["silence"]), env={"ASSISTANT_LISTEN_WAKE_PHRASE": "1 2"}),
                          "config-invalid", 3)
+

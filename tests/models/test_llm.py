@@ -1,4 +1,5 @@
-"""The offline pack's Qwen2.5-Coder-0.5B-Instruct through transformers, on the CPU."""
+"""The offline pack's Qwen2.5-Coder-0.5B-Instruct on the CPU: on CTranslate2 (the product's CPU runtime) and on
+transformers (the GPU path's, run here on the CPU)."""
 
 import os
 import threading
@@ -17,6 +18,14 @@ from models.resolver import BUNDLED_LLM_GGUF, join_bundled_gguf
 from testkit.helpers import REPO, wait_until
 
 
+@pytest.fixture(params=["ctranslate2", "transformers"])
+def each_llm(request, llm, transformers_llm):
+    """The behaviour every runtime owes the pipeline, checked on each."""
+    model = llm if request.param == "ctranslate2" else transformers_llm
+    assert model.runtime == request.param
+    return model
+
+
 def ask(llm, question, history=None, system="You are a helpful assistant. Answer briefly."):
     conv = Conversation(system, 2048, 160)
     for q, a in history or []:
@@ -24,16 +33,19 @@ def ask(llm, question, history=None, system="You are a helpful assistant. Answer
     return "".join(llm.stream(conv.messages_for(question, llm.count_tokens), cancel=CancelToken(1)))
 
 
-def test_answers_a_simple_question(llm):
+def test_answers_a_simple_question(each_llm):
+    llm = each_llm
     assert "paris" in ask(llm, "What is the capital of France?").lower()
 
 
-def test_uses_the_conversation_so_far(llm):
+def test_uses_the_conversation_so_far(each_llm):
+    llm = each_llm
     history = [("My name is Ada and I live in Lisbon.", "Nice to meet you, Ada!")]
     assert "ada" in ask(llm, "What is my name?", history).lower()
 
 
-def test_a_long_reply_does_not_fall_into_a_loop(llm):
+def test_a_long_reply_does_not_fall_into_a_loop(each_llm):
+    llm = each_llm
     # Greedy decoding without the repetition penalty told this story as "a tale of the dragon, a tale of the
     # dragon, ..." until max_new_tokens, and the voice would have read all of it.
     words = ask(llm, "Tell me a long story about a dragon.", system=DEFAULT_SYSTEM_PROMPT).lower().split()
@@ -41,22 +53,25 @@ def test_a_long_reply_does_not_fall_into_a_loop(llm):
     assert len(words) > 15 and max(grams.values()) <= 2, grams.most_common(3)
 
 
-def test_streams_in_pieces(llm):
+def test_streams_in_pieces(each_llm):
+    llm = each_llm
     pieces = list(llm.stream([ChatMessage(Role.USER, "Count from one to ten in words.")], cancel=CancelToken(1)))
     assert len(pieces) > 3
 
 
-def test_cancel_stops_generation_within_a_token(llm):
+def test_cancel_stops_generation_within_a_token(each_llm):
+    llm = each_llm
     token = CancelToken(1)
     pieces = []
     for piece in llm.stream([ChatMessage(Role.USER, "Write a long story about a dragon.")], cancel=token):
         pieces.append(piece)
         if len(pieces) == 3:
             token.cancel()
-    assert len(pieces) == 3  # the iterator ended at once: generation saw the StoppingCriteria
+    assert len(pieces) == 3  # the iterator ended at once: generation saw the stop
 
 
-def test_a_held_turn_waits_between_tokens_and_then_gives_the_same_reply(llm):
+def test_a_held_turn_waits_between_tokens_and_then_gives_the_same_reply(each_llm):
+    llm = each_llm
     """While the first spoken piece is synthesized the turn's token is held: generation waits at its next token."""
     messages = [ChatMessage(Role.USER, "Count from one to ten in words.")]
     expected = "".join(llm.stream(messages, cancel=CancelToken(1)))
@@ -73,7 +88,8 @@ def test_a_held_turn_waits_between_tokens_and_then_gives_the_same_reply(llm):
     assert "".join(got) == expected and len(got) > 3
 
 
-def test_runs_int8_on_the_cpu(llm):
+def test_runs_int8_on_the_cpu(each_llm):
+    llm = each_llm
     assert llm.device == "cpu" and llm.quantized
 
 
@@ -101,7 +117,7 @@ def test_the_system_prompt_cache_changes_nothing_in_float(config):
     greedy answers must be token for token the same as without it. (With int8 on the CPU it stays off.)"""
     from assistant.bootstrap import local_llm
 
-    llm = local_llm(config.replace("llm", quantize="none", max_new_tokens=12))
+    llm = local_llm(config.replace("llm", quantize="none", max_new_tokens=12, runtime="transformers"))
     llm.load()
     conv = Conversation(config.llm.system_prompt, 2048, 12)
     messages = conv.messages_for("What is the capital of France?", llm.count_tokens)
@@ -113,7 +129,8 @@ def test_the_system_prompt_cache_changes_nothing_in_float(config):
     assert cached == [plain, plain]
 
 
-def test_each_token_is_handed_on_as_soon_as_it_is_decoded(llm):
+def test_each_token_is_handed_on_as_soon_as_it_is_decoded(transformers_llm):
+    llm = transformers_llm
     # transformers' TextIteratorStreamer holds a "." back until the next word begins; the sentence splitter, and
     # so the first audio, would wait a token longer for every sentence end.
     import torch
@@ -136,7 +153,8 @@ def test_each_token_is_handed_on_as_soon_as_it_is_decoded(llm):
     assert "".join(streamer) == ""  # the end: nothing was held back
 
 
-def test_decoding_with_the_reused_static_cache_gives_the_same_replies(llm):
+def test_decoding_with_the_reused_static_cache_gives_the_same_replies(transformers_llm):
+    llm = transformers_llm
     # On CUDA every turn decodes with one static cache (compiled into a CUDA graph there); the cache logic
     # itself runs here on the CPU: emptied between turns, the same greedy replies as the dynamic cache.
     from models.llm_transformers import TransformersLLM
@@ -152,7 +170,8 @@ def test_decoding_with_the_reused_static_cache_gives_the_same_replies(llm):
     assert ask(static, too_long + "How many words was that?")
 
 
-def test_a_prefilled_prompt_starts_from_its_first_token_with_the_same_reply(llm):
+def test_a_prefilled_prompt_starts_from_its_first_token_with_the_same_reply(transformers_llm):
+    llm = transformers_llm
     """The voice path prefills the question's prompt during the end-of-turn silence. The turn then starts from
     the first reply token, and the reply is token for token the one the model gives without it (in int8 too:
     the prompt is computed in one piece, as generate() computes it)."""
@@ -192,3 +211,61 @@ def test_a_broken_library_is_named_and_the_model_is_not_blamed(config, tmp_path)
     assert done.stdout.startswith("library-broken "), done.stdout + done.stderr[-2000:]
     assert "the installed library kernels 0." in done.stdout and "Cannot load dependency data" in done.stdout
     assert "Reinstall the offline pack" not in done.stdout
+
+
+def test_the_cpu_runtime_keeps_its_int8_conversion_and_reuses_it(config, llm):
+    from models.llm_ctranslate2 import convert, converted_dir_for
+
+    gguf = join_bundled_gguf(config.cache_dir)
+    folder = converted_dir_for(gguf, config.cache_dir)
+    assert llm.model_dir == folder and (folder / ".complete").is_file()
+    weights = folder / "model.bin"
+    before = weights.stat().st_mtime_ns
+    assert convert(gguf, config.cache_dir) == folder
+    assert weights.stat().st_mtime_ns == before  # not converted again
+
+
+def test_a_crashed_conversion_is_done_again_not_loaded(tmp_path, config):
+    """A folder without its completion mark is what a crash mid-conversion leaves: it is rebuilt."""
+    from models.llm_ctranslate2 import convert, converted_dir_for
+
+    gguf = tmp_path / BUNDLED_LLM_GGUF
+    gguf.symlink_to(join_bundled_gguf(config.cache_dir))
+    half = converted_dir_for(gguf, tmp_path / "cache")
+    half.mkdir(parents=True)
+    (half / "model.bin").write_bytes(b"half")
+    assert convert(gguf, tmp_path / "cache") == half
+    assert (half / ".complete").is_file() and (half / "model.bin").stat().st_size > 100_000_000
+
+
+def test_the_cpu_runtime_names_a_corrupt_gguf_and_leaves_nothing_half_made(tmp_path):
+    from models.llm_ctranslate2 import convert
+
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\x00" * 1000)
+    with pytest.raises(ModelError) as err:
+        convert(bad, tmp_path / "cache")
+    assert err.value.code == "model-corrupt" and "llm.model" in err.value.message
+    assert not any((tmp_path / "cache").rglob("model.bin"))
+
+
+def test_the_cpu_runtime_s_system_prompt_cache_changes_no_reply(llm):
+    """The system prompt's state is computed once and reused by every turn: the replies are token for token
+    those computed without it."""
+    conv = Conversation(DEFAULT_SYSTEM_PROMPT, 2048, 160)
+    for question in ("What is the capital of France?", "How many legs does a spider have?"):
+        messages = conv.messages_for(question, llm.count_tokens)
+        llm.reuse_system_prompt = False
+        try:
+            plain = "".join(llm.stream(messages, cancel=CancelToken(1)))
+        finally:
+            llm.reuse_system_prompt = True
+        assert [("".join(llm.stream(messages, cancel=CancelToken(1)))) for _ in range(2)] == [plain, plain]
+
+
+def test_the_cpu_runtime_continues_a_reply_another_backend_broke_off(llm):
+    """A final assistant message is a reply to continue, not a new one: the cloud's stream broke off midway."""
+    messages = [ChatMessage(Role.SYSTEM, DEFAULT_SYSTEM_PROMPT), ChatMessage(Role.USER, "What is the capital of "
+                "France?"), ChatMessage(Role.ASSISTANT, "The capital of France is")]
+    rest = "".join(llm.stream(messages, cancel=CancelToken(1)))
+    assert "paris" in rest.lower() and not rest.lower().lstrip().startswith("the capital")
