@@ -511,6 +511,26 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_eval(args) -> int:
+    from assistant.answer_eval import evaluate, format_table, load_questions
+
+    config = setup(args)
+    questions = load_questions(Path(args.questions) if args.questions else None, args.category)
+    questions = questions[: args.limit or None]
+    say = (lambda m: None) if args.quiet else (lambda m: sys.stderr.write(m + "\n"))  # stdout: the result
+    results = []
+    for model in args.model or [config.llm.model]:
+        for runtime in args.runtime or [config.llm.runtime]:
+            backend = config.replace("llm", model=model, runtime=runtime)
+            say(f"asking {len(questions)} questions of {model} ({runtime} runtime)")
+            results.append(evaluate(backend, questions, progress=say))
+    if args.json:
+        _emit_json({"questions": len(questions), "results": results})
+    else:
+        sys.stdout.write(format_table(results) + "\n")
+    return 0
+
+
 def cmd_config(args) -> int:
     if args.action == "path":
         sys.stdout.write(f"{Path(args.config) if args.config else config_path()}\n")
@@ -601,6 +621,17 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
                    "alternating with the settings as they are, and report the paired differences per stage")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("eval", help="answer quality over a question set, per model: accuracy and first-token "
+                       "latency")
+    p.add_argument("--questions", help="a JSON-lines question set (default: the bundled everyday set)")
+    p.add_argument("--category", action="append", help="only this category (repeatable)")
+    p.add_argument("--model", action="append", help="an llm.model to evaluate (repeatable; default: the settings')")
+    p.add_argument("--runtime", action="append", choices=("auto", "ctranslate2", "transformers"),
+                   help="an llm.runtime to evaluate each model on (repeatable; default: the settings')")
+    p.add_argument("--limit", type=int, default=0, help="ask only the first N questions")
+    p.add_argument("--json", action="store_true", help="one JSON object with every answer")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("models", help="what each model setting resolves to")
     p.add_argument("--json", action="store_true")

@@ -199,6 +199,9 @@ _ENTRIES = (
     # command-line tools
     ErrorCode("bench-clips-missing", _C.TOOL, "assistant bench found no clips to run."),
     ErrorCode("bench-compare-invalid", _C.TOOL, "assistant bench --compare has a malformed setting."),
+    ErrorCode("eval-questions-missing", _C.TOOL, "assistant eval found no question set, or no questions in it."),
+    ErrorCode("eval-questions-invalid", _C.TOOL, "A line of the question set is not a valid question."),
+    ErrorCode("eval-category-unknown", _C.TOOL, "assistant eval --category names a category the set does not have."),
     ErrorCode("output-folder-missing", _C.TOOL, "The folder for an output file does not exist."),
     ErrorCode("output-unwritable", _C.TOOL, "An output file cannot be written."),
 )

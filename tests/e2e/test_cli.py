@@ -290,3 +290,30 @@ def test_listen_on_a_missing_file_or_a_bad_setting_fails_cleanly(tmp_path, files
     assert_clean_failure(run("listen", "--in", str(files["silence"]), env={"ASSISTANT_LISTEN_WAKE_PHRASE": "1 2"}),
                          "config-invalid", 3)
 
+
+def test_eval_scores_the_real_model_on_the_question_set(tmp_path):
+    """`assistant eval` on the bundled model: every answer is scored by the set's own patterns, with its latency."""
+    from assistant.answer_eval import load_questions
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in [
+        {"id": "facts-1", "category": "facts", "question": "What is the capital of France?", "accept": ["paris"],
+         "source": "test"},
+        {"id": "facts-2", "category": "facts", "question": "What is the capital of France?", "accept": ["madrid"],
+         "source": "test: a pattern no right answer matches"},
+        {"id": "arithmetic-1", "category": "arithmetic", "question": "What is two plus two?",
+         "accept": [r"\b4\b", "four"], "source": "computed"}]) + "\n")
+    proc = run("eval", "--questions", str(questions), "--json", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    [result] = out["results"]
+    assert out["questions"] == 3 and result["runtime"] == "auto" and result["of"] == 3
+    by_id = {q.id: q for q in load_questions(questions)}
+    for answer in result["answers"]:
+        assert answer["right"] == by_id[answer["id"]].is_right(answer["reply"])
+        assert 0 < answer["first_token_ms"] <= answer["reply_ms"] and answer["backend"].startswith("local:")
+    right = {a["id"]: a["right"] for a in result["answers"]}
+    assert right["facts-1"] and not right["facts-2"] and result["right"] == sum(right.values())
+    table = run("eval", "--questions", str(questions), "--category", "arithmetic", timeout=600)
+    assert table.returncode == 0 and "/1" in table.stdout and "arithmetic" in table.stdout, table.stderr
+    assert_clean_failure(run("eval", "--questions", str(tmp_path / "none.jsonl")), "eval-questions-missing", 4)

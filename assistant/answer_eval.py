@@ -1,0 +1,148 @@
+"""``assistant eval``: answer quality over a fixed question set, per backend, with first-token latency.
+
+The question set (assistant/data/eval/questions.jsonl, its README says how it was made) holds everyday questions
+with accepted-answer patterns: a reply is right when an ``accept`` pattern matches and no ``reject`` pattern does.
+Each question is asked on its own, with the configured system prompt, as a typed question: the same prompt a turn
+gets, without history. The set is a measure, never a target: prompts are not tuned to single questions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from assistant.config import Config
+from assistant.contracts.errors import InputError
+from assistant.contracts.turns import CancelToken
+from assistant.pipeline.conversation import Conversation
+
+CATEGORIES = ("facts", "arithmetic", "units", "phrases", "advice", "instructions", "reasoning", "code")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    category: str
+    question: str
+    accept: tuple[str, ...]
+    reject: tuple[str, ...] = ()
+    source: str = ""
+
+    def is_right(self, reply: str) -> bool:
+        """Right when some accept pattern matches and no reject pattern does (case-insensitive, anywhere)."""
+        found = lambda patterns: any(re.search(p, reply, re.IGNORECASE) for p in patterns)  # noqa: E731
+        return found(self.accept) and not found(self.reject)
+
+
+def default_questions() -> Path:
+    return Path(str(resources.files("assistant") / "data" / "eval" / "questions.jsonl"))
+
+
+def load_questions(path: Path | None = None, categories: list[str] | None = None) -> list[Question]:
+    """The questions in a JSON-lines file (default: the repository's set), optionally of some categories only."""
+    path = path or default_questions()
+    if not path.is_file():
+        raise InputError("eval-questions-missing", f"no question set at {path}; pass one with --questions.")
+    questions = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            question = Question(item["id"], item["category"], item["question"], tuple(item["accept"]),
+                                tuple(item.get("reject", ())), item.get("source", ""))
+            for pattern in (*question.accept, *question.reject):
+                re.compile(pattern)
+        except (ValueError, KeyError, TypeError, re.error) as exc:
+            raise InputError("eval-questions-invalid", f"{path}, line {n}: {exc}. Each line is a JSON object "
+                             "with id, category, question and accept (a list of regular expressions).") from exc
+        questions.append(question)
+    if categories:
+        unknown = set(categories) - {q.category for q in questions}
+        if unknown:
+            raise InputError("eval-category-unknown", f"no questions of category {', '.join(sorted(unknown))} in "
+                             f"{path}; its categories: {', '.join(sorted({q.category for q in questions}))}.")
+        questions = [q for q in questions if q.category in categories]
+    if not questions:
+        raise InputError("eval-questions-missing", f"{path} holds no questions.")
+    return questions
+
+
+def backend_label(config: Config) -> str:
+    llm = config.llm
+    return f"{llm.model} ({llm.runtime} runtime, {config.cloud.policy} policy)"
+
+
+def evaluate(config: Config, questions: list[Question], progress: Callable[[str], None] = lambda m: None,
+             build_llm=None) -> dict:
+    """Ask every question of the language model ``config`` describes; returns its accuracy, per category, the
+    first-token latencies and every answer. ``build_llm`` (tests): makes the model instead of the bootstrap."""
+    from assistant import bootstrap
+
+    llm = (build_llm or bootstrap.create_llm)(config)
+    t0 = time.monotonic()
+    llm.load(lambda message, fraction: progress(message) if fraction is None else None)
+    load_s = time.monotonic() - t0
+    answers = []
+    for n, question in enumerate(questions, 1):
+        conversation = Conversation(config.llm.system_prompt, config.llm.context_tokens, config.llm.max_new_tokens)
+        messages = conversation.messages_for(question.question, llm.count_tokens)
+        start = time.monotonic()
+        first = None
+        pieces = []
+        for piece in llm.stream(messages, cancel=CancelToken(n)):
+            if first is None:
+                first = time.monotonic() - start
+            pieces.append(piece)
+        reply = "".join(pieces).strip()
+        right = question.is_right(reply)
+        answers.append({"id": question.id, "category": question.category, "question": question.question,
+                        "reply": reply, "right": right, "backend": getattr(llm, "last_backend", ""),
+                        "first_token_ms": round((first if first is not None else time.monotonic() - start) * 1000,
+                                                1),
+                        "reply_ms": round((time.monotonic() - start) * 1000, 1)})
+        progress(f"{n}/{len(questions)} {'right' if right else 'WRONG'} {question.id}: {reply[:80]!r}")
+    firsts = [a["first_token_ms"] for a in answers]
+    by_category = {}
+    for category in sorted({a["category"] for a in answers}, key=_category_order):
+        some = [a for a in answers if a["category"] == category]
+        by_category[category] = {"right": sum(a["right"] for a in some), "of": len(some)}
+    return {"backend": backend_label(config), "model": config.llm.model, "runtime": config.llm.runtime,
+            "policy": config.cloud.policy, "load_s": round(load_s, 2), "right": sum(a["right"] for a in answers),
+            "of": len(answers), "accuracy": round(sum(a["right"] for a in answers) / len(answers), 4),
+            "first_token_ms": {"median": round(statistics.median(firsts), 1), "p90": round(_p90(firsts), 1)},
+            "reply_ms_median": round(statistics.median(a["reply_ms"] for a in answers), 1),
+            "by_category": by_category, "answers": answers}
+
+
+def _category_order(category: str) -> tuple[int, str]:
+    return (CATEGORIES.index(category) if category in CATEGORIES else len(CATEGORIES), category)
+
+
+def _p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def format_table(results: list[dict]) -> str:
+    """One row per backend: accuracy, first-token latency, load time; then accuracy per category."""
+    lines = [f"{'backend':58} {'right':>9} {'acc':>6} {'first tok med/p90 ms':>21} {'load s':>7}"]
+    for r in results:
+        lines.append(f"{r['backend'][:58]:58} {r['right']:>4}/{r['of']:<4} {r['accuracy'] * 100:5.1f}% "
+                     f"{r['first_token_ms']['median']:>10.0f}/{r['first_token_ms']['p90']:<10.0f} {r['load_s']:>7.1f}")
+    categories = sorted({c for r in results for c in r["by_category"]}, key=_category_order)
+    lines.append("")
+    lines.append(f"{'per category':58} " + " ".join(f"{c[:8]:>8}" for c in categories))
+    for r in results:
+        cells = []
+        for c in categories:
+            cell = r["by_category"].get(c)
+            cells.append(f"{cell['right']:>3}/{cell['of']:<4}" if cell else f"{'-':>8}")
+        lines.append(f"{r['backend'][:58]:58} " + " ".join(cells))
+    return "\n".join(lines)
