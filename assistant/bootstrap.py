@@ -140,11 +140,11 @@ def create_ocr(config: Config):
     return registry.create_ocr()
 
 
-def local_llm(config: Config):
-    """The in-process language model of ``llm.model``, without routing."""
+def local_llm(config: Config, model: str = ""):
+    """The in-process language model of ``llm.model`` (or ``model``), without routing."""
     llm = config.llm
-    return registry.create_llm(llm.model, allow_downloads=config.models.allow_downloads, cache_dir=config.cache_dir,
-                               device=llm.device, dtype=llm.dtype, quantize=llm.quantize,
+    return registry.create_llm(model or llm.model, allow_downloads=config.models.allow_downloads,
+                               cache_dir=config.cache_dir, device=llm.device, dtype=llm.dtype, quantize=llm.quantize,
                                max_new_tokens=llm.max_new_tokens, temperature=llm.temperature,
                                repetition_penalty=llm.repetition_penalty, threads=llm.threads,
                                first_token_timeout_s=llm.first_token_timeout_s, context_tokens=llm.context_tokens,
@@ -166,8 +166,9 @@ def create_llm(config: Config):
     from assistant.secrets import cloud_api_key
 
     policy = config.cloud.policy
+    big, routing = _big_llm(config), config.llm.routing
     if policy == "local":
-        return RoutedLLM("local", local_llm(config), None)
+        return RoutedLLM("local", local_llm(config), None, big, routing)
     local_config = config.replace("llm", first_token_timeout_s=min(config.llm.first_token_timeout_s,
                                                                    config.cloud.local_first_token_timeout_s))
     try:
@@ -177,7 +178,24 @@ def create_llm(config: Config):
 
         logging.getLogger(__name__).warning("local model unavailable (%s): the cloud answers", exc.message)
         local = None
-    return RoutedLLM(policy, local, _cloud_llm(config, cloud_api_key()))
+    return RoutedLLM(policy, local, _cloud_llm(config, cloud_api_key()), big, routing)
+
+
+def _big_llm(config: Config):
+    """The bigger local model for hard questions (``llm.big_model``), or None. One that cannot be built (its pack
+    is not installed, say) leaves the small model to answer everything: said in the log and in `assistant models`."""
+    from assistant.contracts.errors import AssistantError
+
+    if not config.llm.big_model:
+        return None
+    try:
+        return local_llm(config, config.llm.big_model)
+    except AssistantError as exc:
+        import logging
+
+        logging.getLogger(__name__).warning("the bigger model is unavailable (%s): the small one answers every "
+                                            "question", exc.message)
+        return None
 
 
 def _cloud_speech(config: Config):
@@ -252,6 +270,8 @@ def model_inventory(config: Config, prepare: bool = False, progress=None) -> lis
     from models.inventory import describe_all
 
     settings = {"stt": config.stt.model, "vad": config.vad.model, "llm": config.llm.model, "tts": config.tts.voice}
+    if config.llm.big_model:
+        settings["llm-big"] = config.llm.big_model
     if config.screen.vision_model:
         settings["vision"] = config.screen.vision_model
     llm = config.llm

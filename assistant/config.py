@@ -100,6 +100,8 @@ class LlmConfig:
 
     model: str = "bundled"  # "bundled", "bundled-1.5b", a local folder or .gguf file, or a Hugging Face chat model id
     runtime: str = "auto"  # auto (CTranslate2 for a GGUF on the CPU, else transformers) | ctranslate2 | transformers
+    big_model: str = ""  # a bigger local model for hard questions ("bundled-1.5b", a path, a hub id); "": none
+    routing: str = "by-difficulty"  # by-difficulty (hard questions to big_model, else the cloud under "auto") | off
     device: str = "auto"  # auto | cpu | cuda | mps
     dtype: str = "auto"  # auto | float32 | bfloat16 | float16
     quantize: str = "auto"  # auto (int8 on CPU) | int8 | none
@@ -114,6 +116,9 @@ class LlmConfig:
     def __post_init__(self) -> None:
         _check(bool(self.model.strip()), "llm.model", "must not be empty", self.model)
         _choice("llm.runtime", self.runtime, ("auto", "ctranslate2", "transformers"))
+        _choice("llm.routing", self.routing, ("by-difficulty", "off"))
+        _check(self.big_model == self.big_model.strip(), "llm.big_model", "must not start or end with spaces",
+               self.big_model)
         _choice("llm.device", self.device, ("auto", "cpu", "cuda", "mps"))
         _choice("llm.dtype", self.dtype, ("auto", "float32", "bfloat16", "float16"))
         _choice("llm.quantize", self.quantize, ("auto", "int8", "none"))

@@ -42,8 +42,9 @@ def describe(role: str, setting: str, *, allow_downloads: bool, cache_dir: Path,
     """What ``setting`` (the model setting of ``role``) resolves to; with ``prepare``, downloaded or converted
     (a chat model for ``llm_runtime``, the runtime that will run it)."""
     row: dict = {"role": role, "setting": setting}
+    kind = "llm" if role == "llm-big" else role  # the bigger chat model resolves as the chat model does
     try:
-        model = resolver.RESOLVERS[role](setting, allow_downloads)
+        model = resolver.RESOLVERS[kind](setting, allow_downloads)
     except AssistantError as exc:
         return {**row, "status": "missing", "detail": exc.message.split(": ", 1)[0], "fix": exc.message,
                 "code": exc.code}
@@ -53,7 +54,7 @@ def describe(role: str, setting: str, *, allow_downloads: bool, cache_dir: Path,
         if prepare:
             path = resolver.download(model, progress)
             row.update(status="hub-cache", place=str(path), size_mb=resolver.path_size(path) / 1e6)
-    elif role == "llm" and model.source == "offline-pack":
+    elif kind == "llm" and model.source == "offline-pack":
         if prepare:
             if llm_runtime == "ctranslate2":
                 from models.llm_ctranslate2 import convert

@@ -192,6 +192,9 @@ class LlmStage(TurnStage):
             return
         timings.mark("reply_done")
         backend = model.last_backend  # the router says who finished the answer
+        chosen = getattr(model, "last_route", None)
+        if chosen is not None:  # tiered: which tier answered, and why ("big: arithmetic")
+            backend = f"{backend} ({chosen})"
         self.bus.publish(ReplyFinished(turn_id=turn_id, text=reply, backend=backend, cancelled=cancelled))
         if speak:
             self.speech.put(EndOfReply(turn_id))  # type: ignore[union-attr]

@@ -8,6 +8,12 @@
 
 A stream that breaks half-way goes on with the other backend, which continues the reply where it
 stopped instead of starting over. ``last_backend`` says who produced (the end of) each answer.
+
+Tiered (``llm.routing = "by-difficulty"``, with a bigger model to send hard questions to): each question is
+classified in microseconds (assistant.pipeline.difficulty); an easy one goes to the small local model, a hard one
+to the bigger model (``llm.big_model``, local; else the cloud model when the policy allows it). A reply of the small
+model that begins by declining is dropped before a word of it is spoken and the bigger model answers instead.
+``last_route`` says which tier answered and why.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from assistant.contracts.errors import AssistantError
 from assistant.contracts.ports import LanguageModel, ProgressCallback
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
+from assistant.pipeline.difficulty import Route, declines, route
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +33,24 @@ log = logging.getLogger(__name__)
 class RoutedLLM:
     """A language model that answers with the local or the cloud backend, as the routing policy says."""
 
-    def __init__(self, policy: str, local: LanguageModel | None, cloud: LanguageModel | None) -> None:
+    def __init__(self, policy: str, local: LanguageModel | None, cloud: LanguageModel | None,
+                 big: LanguageModel | None = None, routing: str = "off") -> None:
+        """``big``: a bigger local model for hard questions; ``routing``: "by-difficulty" sends them to it (or,
+        without one, to the cloud model when the policy is "auto"), "off" does not."""
         if policy == "local" and cloud is not None:
             raise ValueError("a cloud model must not exist under the local-only policy")
         self.policy = policy
-        self.local, self.cloud = local, cloud
+        self.local, self.cloud, self.big = local, cloud, big
         self.backends: list[LanguageModel] = _ordered(policy, local, cloud)
+        if big is not None:
+            self.backends.append(big)  # loaded with the others; the last resort when it is not routed to
+        # The model hard questions go to: the local big one, else the cloud's under "auto" ("cloud" asks it first
+        # anyway); none when there is nothing bigger than the small model, or routing is off.
+        self.harder = None if routing != "by-difficulty" or local is None else \
+            big if big is not None else cloud if policy == "auto" else None
         self.name = self.backends[0].name if self.backends else "none"
         self.last_backend = self.name
+        self.last_route: Route | None = None  # the tier that answered the last question, and why
         self.fallbacks: list[tuple[str, str]] = []  # (backend, error code) of the last turn
         self._load_errors: dict[str, AssistantError] = {}
 
@@ -77,7 +94,10 @@ class RoutedLLM:
 
     @property
     def runs_locally(self) -> bool:
-        """Whether the backend that answers first runs on this machine."""
+        """Whether the backend that answers first runs on this machine (and, tiered, a hard question's too: a reply
+        written ahead of its turn must not send words to the cloud that may never become a question)."""
+        if self.harder is not None and not self.harder.runs_locally:
+            return False
         for backend in self.backends:
             if backend.name not in self._load_errors:
                 return backend.runs_locally
@@ -85,16 +105,59 @@ class RoutedLLM:
 
     def prefill(self, messages: Sequence[ChatMessage]) -> None:
         """Prefill the prompt on the backend that will answer first, when it can (a local model)."""
-        for backend in self.backends:
+        chosen = self._route(messages)
+        for backend in self._order(chosen.tier if chosen else None):
             if backend.name not in self._load_errors:
                 backend.prefill(messages)
                 return
 
+    def _route(self, messages: Sequence[ChatMessage]) -> Route | None:
+        if self.harder is None or self.harder.name in self._load_errors or not messages \
+                or messages[-1].role != Role.USER:
+            return None
+        return route(messages[-1].content, self.count_tokens(messages))
+
+    def _order(self, tier: str | None) -> list[LanguageModel]:
+        """The backends to try, in order, for a question of ``tier``."""
+        if tier == "big" and self.harder is not None:
+            return [self.harder, *(b for b in self.backends if b is not self.harder)]
+        if tier is not None and self.big is not None:
+            return [b for b in self.backends if b is not self.big] + [self.big]
+        return list(self.backends)
+
     def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
         self.fallbacks = []
+        chosen = self._route(messages)
+        self.last_route = chosen
+        if chosen is not None and chosen.tier == "small":
+            # The small model's reply is held while its first words could still be a refusal; one that declines
+            # is dropped, unheard, and the bigger model answers.
+            held, small = "", self._stream(messages, cancel, self._order("small"))
+            for piece in small:
+                held += piece
+                verdict = declines(held)
+                if verdict is None:
+                    continue
+                if verdict:
+                    small.close()
+                    if cancel.cancelled:
+                        return
+                    self.last_route = Route("big", "declined")
+                    yield from self._stream(messages, cancel, self._order("big"))
+                    return
+                yield held
+                yield from small
+                return
+            if held:
+                yield held
+            return
+        yield from self._stream(messages, cancel, self._order(chosen.tier if chosen else None))
+
+    def _stream(self, messages: Sequence[ChatMessage], cancel: CancelToken,
+                order: list[LanguageModel]) -> Iterator[str]:
         produced = ""
         error: AssistantError | None = None
-        for backend in self.backends:
+        for backend in order:
             if backend.name in self._load_errors:
                 self.fallbacks.append((backend.name, self._load_errors[backend.name].code))
                 error = self._load_errors[backend.name]
