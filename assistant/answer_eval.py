@@ -76,7 +76,8 @@ def load_questions(path: Path | None = None, categories: list[str] | None = None
 
 def backend_label(config: Config) -> str:
     llm = config.llm
-    return f"{llm.model} ({llm.runtime} runtime, {config.cloud.policy} policy)"
+    routed = f" + {llm.big_model} for hard questions" if llm.big_model and llm.routing != "off" else ""
+    return f"{llm.model}{routed} ({llm.runtime} runtime, {config.cloud.policy} policy)"
 
 
 def evaluate(config: Config, questions: list[Question], progress: Callable[[str], None] = lambda m: None,
@@ -102,8 +103,10 @@ def evaluate(config: Config, questions: list[Question], progress: Callable[[str]
             pieces.append(piece)
         reply = "".join(pieces).strip()
         right = question.is_right(reply)
+        chosen = getattr(llm, "last_route", None)
         answers.append({"id": question.id, "category": question.category, "question": question.question,
                         "reply": reply, "right": right, "backend": getattr(llm, "last_backend", ""),
+                        "route": str(chosen) if chosen else "",
                         "first_token_ms": round((first if first is not None else time.monotonic() - start) * 1000,
                                                 1),
                         "reply_ms": round((time.monotonic() - start) * 1000, 1)})
@@ -113,7 +116,14 @@ def evaluate(config: Config, questions: list[Question], progress: Callable[[str]
     for category in sorted({a["category"] for a in answers}, key=_category_order):
         some = [a for a in answers if a["category"] == category]
         by_category[category] = {"right": sum(a["right"] for a in some), "of": len(some)}
+    tiers = {}
+    for tier in sorted({a["route"].split(":")[0] for a in answers if a["route"]}):
+        some = [a for a in answers if a["route"].startswith(tier + ":")]
+        tiers[tier] = {"share": round(len(some) / len(answers), 4), "right": sum(a["right"] for a in some),
+                       "of": len(some), "first_token_ms_median": round(statistics.median(
+                           a["first_token_ms"] for a in some), 1)}
     return {"backend": backend_label(config), "model": config.llm.model, "runtime": config.llm.runtime,
+            "big_model": config.llm.big_model if config.llm.routing != "off" else "", "tiers": tiers,
             "policy": config.cloud.policy, "load_s": round(load_s, 2), "right": sum(a["right"] for a in answers),
             "of": len(answers), "accuracy": round(sum(a["right"] for a in answers) / len(answers), 4),
             "first_token_ms": {"median": round(statistics.median(firsts), 1), "p90": round(_p90(firsts), 1)},
@@ -145,4 +155,12 @@ def format_table(results: list[dict]) -> str:
             cell = r["by_category"].get(c)
             cells.append(f"{cell['right']:>3}/{cell['of']:<4}" if cell else f"{'-':>8}")
         lines.append(f"{r['backend'][:58]:58} " + " ".join(cells))
+    routed = [r for r in results if r.get("tiers")]
+    if routed:
+        lines.append("")
+        lines.append(f"{'routed: per tier':58} {'share':>6} {'right':>9} {'first tok med ms':>17}")
+        for r in routed:
+            for tier, t in r["tiers"].items():
+                lines.append(f"{(r['backend'][:48] + ' ' + tier):58} {t['share'] * 100:5.1f}% "
+                             f"{t['right']:>4}/{t['of']:<4} {t['first_token_ms_median']:>17.0f}")
     return "\n".join(lines)

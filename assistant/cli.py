@@ -521,9 +521,11 @@ def cmd_eval(args) -> int:
     results = []
     for model in args.model or [config.llm.model]:
         for runtime in args.runtime or [config.llm.runtime]:
-            backend = config.replace("llm", model=model, runtime=runtime)
-            say(f"asking {len(questions)} questions of {model} ({runtime} runtime)")
-            results.append(evaluate(backend, questions, progress=say))
+            for big in args.big_model or [config.llm.big_model]:
+                backend = config.replace("llm", model=model, runtime=runtime, big_model="" if big == "none" else big)
+                say(f"asking {len(questions)} questions of {model} ({runtime} runtime)"
+                    + (f", hard ones of {backend.llm.big_model}" if backend.llm.big_model else ""))
+                results.append(evaluate(backend, questions, progress=say))
     if args.json:
         _emit_json({"questions": len(questions), "results": results})
     else:
@@ -629,6 +631,8 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     p.add_argument("--model", action="append", help="an llm.model to evaluate (repeatable; default: the settings')")
     p.add_argument("--runtime", action="append", choices=("auto", "ctranslate2", "transformers"),
                    help="an llm.runtime to evaluate each model on (repeatable; default: the settings')")
+    p.add_argument("--big-model", action="append", help="an llm.big_model to route hard questions to (repeatable; "
+                   "\"none\": the model alone; default: the settings')")
     p.add_argument("--limit", type=int, default=0, help="ask only the first N questions")
     p.add_argument("--json", action="store_true", help="one JSON object with every answer")
     p.set_defaults(func=cmd_eval)
