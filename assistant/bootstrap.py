@@ -264,6 +264,15 @@ def create_tts(config: Config):
     return RoutedTTS(config.cloud.policy, _local_or_none(local_tts, config, "cloud"), cloud_tts)
 
 
+def local_servers() -> list[tuple[str, str]]:
+    """(label, llm.model setting) for every model of the chat servers running on this machine's default ports
+    (Ollama, LM Studio, llama.cpp's server, vLLM)."""
+    from models.llm_server import find_servers
+
+    return [(f"{found.kind}: {model}", setting) for found in find_servers()
+            for model, setting in zip(found.models, found.settings(), strict=True)]
+
+
 def model_inventory(config: Config, prepare: bool = False, progress=None) -> list[dict]:
     """What every model setting resolves to (``prepare``: download and convert what needs it)."""
     from assistant.contracts.errors import ConfigError

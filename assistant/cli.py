@@ -452,8 +452,12 @@ def cmd_models(args) -> int:
 
     config = setup(args)
     rows = describe_models(config, prepare=args.prepare, progress=Progress(not args.quiet))
+    from assistant.bootstrap import local_servers
+
+    servers = local_servers()
     if args.json:
-        _emit_json({"models": rows})
+        _emit_json({"models": rows, "local_servers": [{"label": label, "setting": setting}
+                                                      for label, setting in servers]})
     else:
         for row in rows:
             size = f"{row['size_mb']:.0f} MB" if row.get("size_mb") is not None else "-"
@@ -465,6 +469,8 @@ def cmd_models(args) -> int:
                 sys.stdout.write(f"     note: {row['note']}\n")
             if row.get("fix"):
                 sys.stdout.write(f"     fix: {row['fix']}\n")
+        for label, setting in servers:
+            sys.stdout.write(f"server {label}: set llm.model or llm.big_model to {setting}\n")
     return 0 if all(r["status"] != "missing" for r in rows) else 5
 
 

@@ -43,6 +43,14 @@ def describe(role: str, setting: str, *, allow_downloads: bool, cache_dir: Path,
     (a chat model for ``llm_runtime``, the runtime that will run it)."""
     row: dict = {"role": role, "setting": setting}
     kind = "llm" if role == "llm-big" else role  # the bigger chat model resolves as the chat model does
+    if kind == "llm" and setting.startswith(("http://", "https://")):
+        from models import llm_server
+
+        try:
+            return {**row, "status": "local-server", **llm_server.describe(setting)}
+        except AssistantError as exc:
+            return {**row, "status": "missing", "detail": exc.message.split(": ", 1)[0], "fix": exc.message,
+                    "code": exc.code}
     try:
         model = resolver.RESOLVERS[kind](setting, allow_downloads)
     except AssistantError as exc:

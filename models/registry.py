@@ -49,6 +49,11 @@ def create_llm(model: str, *, allow_downloads: bool, cache_dir: Path, device: st
                first_token_timeout_s: float, context_tokens: int, runtime: str = "auto"):
     """The local chat model on its runtime: CTranslate2 for a GGUF on the CPU (``runtime`` auto), transformers
     for a GPU, a Hugging Face model id, unquantized weights, or when asked for."""
+    from models import llm_server
+
+    if llm_server.is_server_setting(model):  # a server on this machine: Ollama, LM Studio, llama.cpp, vLLM
+        return llm_server.create(model, max_new_tokens=max_new_tokens, temperature=temperature,
+                                 context_tokens=context_tokens, first_token_timeout_s=first_token_timeout_s)
     need("transformers", "llm", "transformers")
     found = resolver.resolve_llm(model, allow_downloads)
     pack = resolver.llm_pack(model) if found.source == "offline-pack" else None
@@ -86,6 +91,8 @@ def _llm_source(found, cache_dir: Path, progress) -> Path:
 
 def choose_llm_runtime(runtime: str, model: str, device: str, quantize: str) -> str:
     """The runtime that runs ``llm.model`` = ``model``: ``runtime`` (llm.runtime) unless "auto"."""
+    if model.startswith(("http://", "https://")):
+        return "server"  # a model server on this machine runs it
     if runtime != "auto":
         if runtime == "ctranslate2" and (device in ("cuda", "mps") or quantize == "none"):
             raise ConfigError("config-invalid", "llm.runtime ctranslate2 runs int8 on the CPU: set llm.device to "

@@ -105,3 +105,12 @@ def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
             return False
         time.sleep(interval)
     return True
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (now)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -3,7 +3,12 @@
 It speaks the real wire protocol (JSON, server-sent events for streaming, OpenAI-shaped errors), so the
 official ``openai`` client talks to it exactly as to a real endpoint. Each request takes the next
 behaviour from ``script`` (then "ok"): "ok", "401", "429", "500", "slow" (first token after
-``slow_s``), "break" (the connection dies after a few tokens).
+``slow_s``), "break" (the connection dies after a few tokens), "forever" (streams and never ends),
+"html" (a web page answers instead of the API).
+
+With ``ollama=True`` it also speaks Ollama's own API as Ollama does (/api/version, /api/tags, /api/generate,
+and /api/chat streaming one JSON object per line), for the failure cases of a local server; the tests of a real
+one run llama.cpp's server.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ REPLY = "The capital of France is Paris. It is known for the Eiffel Tower and fi
 class OpenAIServer:
     """The server: chat completions and speech on loopback, each request behaving as ``script`` says."""
 
-    def __init__(self, reply: str = REPLY) -> None:
+    def __init__(self, reply: str = REPLY, ollama: bool = False, models: tuple[str, ...] = ("test-model",)) -> None:
         self.reply = reply
+        self.ollama, self.models = ollama, models
         self.script: list[str] = []
         self.requests: list[dict] = []
         self.slow_s = 3.0
@@ -36,6 +42,17 @@ class OpenAIServer:
             def log_message(self, *args):
                 pass
 
+            def do_GET(self):
+                server.requests.append({"path": self.path, "auth": "", "body": b""})
+                if self.path == "/v1/models":
+                    return self._json({"object": "list", "data": [{"id": m, "object": "model"} for m in
+                                                                  server.models]})
+                if server.ollama and self.path == "/api/version":
+                    return self._json({"version": "0.9.0"})
+                if server.ollama and self.path == "/api/tags":
+                    return self._json({"models": [{"name": m} for m in server.models]})
+                return self._error(404)
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
@@ -44,6 +61,12 @@ class OpenAIServer:
                 behaviour = server.script.pop(0) if server.script else "ok"
                 if behaviour in ("401", "429", "500"):
                     return self._error(int(behaviour))
+                if behaviour == "html":
+                    return self._page()
+                if server.ollama and self.path == "/api/generate":
+                    return self._json({"model": json.loads(body)["model"], "response": "", "done": True})
+                if server.ollama and self.path == "/api/chat":
+                    return self._ollama_chat(json.loads(body), behaviour)
                 if self.path.endswith("/chat/completions"):
                     return self._chat(json.loads(body), behaviour)
                 if self.path.endswith("/audio/transcriptions"):
@@ -63,6 +86,46 @@ class OpenAIServer:
                     self.send_header("Retry-After", "0")
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _page(self):
+                data = b"<html><body>It works!</body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _ollama_chat(self, request, behaviour):
+                server.last_chat = request
+                if request["model"] not in server.models:
+                    data = json.dumps({"error": f"model '{request['model']}' not found"}).encode()
+                    self.send_response(404)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                words = server.reply.split(" ")
+                i = 0
+                try:
+                    while i < len(words) or behaviour == "forever":
+                        word = words[i % len(words)]
+                        line = {"model": request["model"], "message": {"role": "assistant",
+                                                                        "content": (" " if i else "") + word},
+                                "done": False}
+                        self.wfile.write((json.dumps(line) + "\n").encode())
+                        self.wfile.flush()
+                        i += 1
+                        time.sleep(0.005)
+                    self.wfile.write((json.dumps({"model": request["model"], "message": {"role": "assistant",
+                                      "content": ""}, "done": True}) + "\n").encode())
+                    self.wfile.flush()
+                except OSError:
+                    pass  # the client stopped reading
 
             def _json(self, obj):
                 data = json.dumps(obj).encode()
@@ -101,6 +164,8 @@ class OpenAIServer:
                 if behaviour == "slow":
                     time.sleep(server.slow_s)
                 words = server.reply.split(" ")
+                if behaviour == "forever":
+                    words = words * 10_000  # a server that never says the answer is complete
                 for i, word in enumerate(words):
                     if behaviour == "break" and i == 4:
                         self.wfile.flush()
