@@ -22,7 +22,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -216,6 +216,7 @@ class SettingsDialog(QDialog):
         self._run(lambda report: _list_devices(), self._devices_listed)
         self._run(lambda report: self._keyring_state(), self._key_state_known)
         self._run(lambda report: bootstrap.model_inventory(config), self._inventory_checked)
+        self._run(lambda report: bootstrap.local_servers(), self._servers_found)
 
     # --- public API ---------------------------------------------------------------------------------
 
@@ -696,6 +697,25 @@ class SettingsDialog(QDialog):
             self.download_status.setStyleSheet("")
             self.download_status.setText("All models are ready.")
 
+    def _servers_found(self, servers: Any, error: BaseException | None) -> None:
+        """The models of the chat servers running here (Ollama, LM Studio, ...), offered in the models' menus."""
+        for key in ("llm.model", "llm.big_model"):
+            button = self.browse_buttons.get(key)
+            if button is None or button.menu() is None:
+                continue
+            menu, edit = button.menu(), self.field(key)
+            first = menu.actions()[0] if menu.actions() else None
+            entries = servers or []
+            if not entries:
+                note = QAction("No Ollama or LM Studio server is running here", menu)
+                note.setEnabled(False)
+                menu.insertAction(first, note)
+            for label, setting in entries:
+                action = QAction(f"Running here: {label}", menu)
+                action.triggered.connect(lambda _=False, v=setting, e=edit: self._choose_preset(e, v))
+                menu.insertAction(first, action)
+            menu.insertSeparator(first)
+
     def _choose_preset(self, edit: QLineEdit, value: str) -> None:
         """Put a preset in its field and say at once what it resolves to (an offline pack may be missing)."""
         edit.setText(value)
@@ -860,8 +880,8 @@ def _list_devices() -> dict:
                                   "the sound devices.")
     return listing
 
-_STATUS = {"offline-pack": "bundled (offline pack)", "local": "local file", "hub-cache": "downloaded",
-           "download": "downloaded on first use"}
+_STATUS = {"offline-pack": "bundled (offline pack)", "local-server": "local server", "local": "local file",
+           "hub-cache": "downloaded", "download": "downloaded on first use"}
 
 
 def _html(text: str) -> str:

