@@ -184,6 +184,7 @@ def _one_clip(assistant, recorder, turns: TurnLog, clip: Path, run: int, cold: b
         row.update(ok[-1].timings_ms)
         row["transcript"] = turns.transcripts.get(ok[-1].turn_id, "")
         row["reply"] = turns.replies.get(ok[-1].turn_id, "")
+        row["backend"] = turns.backends.get(ok[-1].turn_id, "")
         if len(new_turns) == 1:  # with two turns, the silence between their replies is not inside one
             row["reply_gap_ms"] = round(reply_gap_s(recorder.blocks[first_block:]) * 1000, 1)
     return row, source.samples
@@ -239,6 +240,9 @@ def summarize(samples: list[dict], load_s: float, baselines: list[dict] | None =
     result = {"hardware": hardware(), "models_load_s": round(load_s, 2), "stages_ms": _stages(samples, VOICE_MARKS),
               "turns": len(samples), "completed": sum(1 for s in samples if s["outcome"] == "completed"),
               "samples": samples}
+    tiers = _tiers(samples)
+    if tiers:
+        result["tiers"] = tiers
     gaps = [s["reply_gap_ms"] for s in samples if "reply_gap_ms" in s and not s["cold"]]
     if gaps:
         result["reply_gap_ms"] = {"median": round(statistics.median(gaps), 1), "p95": round(percentile(gaps, 0.95), 1),
@@ -253,6 +257,18 @@ def summarize(samples: list[dict], load_s: float, baselines: list[dict] | None =
     return result
 
 
+def _tiers(samples: list[dict]) -> dict:
+    """Routed (a bigger model for hard questions): each tier's share of the warm turns and its voice to voice."""
+    warm = [s for s in samples if not s["cold"] and "voice_to_voice" in s]
+    by_tier: dict[str, list[float]] = {}
+    for s in warm:
+        tier = s.get("backend", "").rpartition("(")[2].partition(":")[0]  # "local:x (big: arithmetic)" -> big
+        if tier in ("small", "big"):
+            by_tier.setdefault(tier, []).append(s["voice_to_voice"])
+    return {tier: {"share": round(len(v) / len(warm), 3), "n": len(v),
+                   "voice_to_voice_median": round(statistics.median(v), 1)} for tier, v in sorted(by_tier.items())}
+
+
 def format_table(result: dict) -> str:
     lines = [f"hardware: {result['hardware']}", *([f"models: {result['models']}"] if "models" in result else []),
              f"models loaded in {result['models_load_s']} s; "
@@ -261,6 +277,9 @@ def format_table(result: dict) -> str:
     for key, row in result["stages_ms"].items():
         cold = f"{row['cold']:.0f}" if row["cold"] is not None else "-"
         lines.append(f"{key:<32}{row['median']:>9.0f}{row['p95']:>9.0f}{cold:>9}{row['n']:>5}")
+    for tier, row in result.get("tiers", {}).items():
+        lines.append(f"routed to the {tier} model: {row['share'] * 100:.0f}% of turns ({row['n']}), voice to voice "
+                     f"median {row['voice_to_voice_median']:.0f} ms")
     if "reply_gap_ms" in result:
         gap = result["reply_gap_ms"]
         lines.append(f"silence inside replies (the voice waiting for its next piece): median {gap['median']:.0f} ms, "

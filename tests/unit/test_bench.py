@@ -85,3 +85,19 @@ def test_paired_differences_leave_out_the_cold_turns_and_missing_marks():
     table = format_table({**summarize([dict(b, outcome="completed", clip="c", run=0) for b in base], 1.0),
                           "compare": result})
     assert "with vad.x=1, paired median difference over 3 clips" in table and "-150" in table
+
+
+def test_a_routed_run_reports_each_tier_s_share_and_voice_to_voice():
+    def turn(v2v, backend, cold=False):
+        return {"clip": "a", "run": 0, "cold": cold, "outcome": "completed", "voice_to_voice": v2v,
+                "backend": backend}
+
+    small, big = "local:qwen-0.5b (small: short question)", "local:qwen-1.5b (big: arithmetic)"
+    samples = [turn(2000.0, big, cold=True), turn(700.0, small), turn(800.0, small), turn(1000.0, big),
+               turn(1200.0, big), turn(1100.0, big)]
+    tiers = summarize(samples, load_s=1.0)["tiers"]
+    assert tiers == {"big": {"share": 0.6, "n": 3, "voice_to_voice_median": 1100.0},
+                     "small": {"share": 0.4, "n": 2, "voice_to_voice_median": 750.0}}
+    assert "routed to the big model: 60% of turns (3), voice to voice median 1100 ms" in \
+        format_table(summarize(samples, load_s=1.0))
+    assert "tiers" not in summarize([turn(700.0, "local:qwen-0.5b")], load_s=1.0)  # not routed: nothing to split
