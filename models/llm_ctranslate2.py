@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 _COMPLETE = ".complete"  # written last: a folder without it is a crashed conversion
 _MAX_HOLD_S = 1.0  # the longest a turn's generation waits for its first spoken piece's synthesis
 _DONE = object()
+_MAX_SYSTEM_PROMPTS = 4  # system prompts whose state is kept (the assistant uses two: plain and about the screen)
 
 
 def converted_dir_for(source: Path, cache_dir: Path) -> Path:
@@ -142,6 +143,7 @@ class CTranslate2LLM:
         self.first_token_timeout_s = first_token_timeout_s
         self._prepare = prepare
         self.reuse_system_prompt = True  # keep the system prompt's state between turns (off: for A/B checks)
+        self._system_prompts: set[tuple[int, ...]] = set()  # those whose state the runtime keeps
         self._generator = None
         self._tokenizer = None
         self._end_tokens: list[int] = []
@@ -202,7 +204,16 @@ class CTranslate2LLM:
         system = list(self._tokenizer.apply_chat_template(  # type: ignore[union-attr]
             [messages[0].as_dict()], add_generation_prompt=False, return_dict=False))
         n = len(system)
-        return n if len(ids) > n and ids[:n] == system else 0
+        if len(ids) <= n or ids[:n] != system:
+            return 0
+        # The runtime keeps one state per system prompt for good: only a few are kept, so that a prompt that
+        # changes every turn cannot grow memory without end.
+        key = tuple(system)
+        if key not in self._system_prompts:
+            if len(self._system_prompts) >= _MAX_SYSTEM_PROMPTS:
+                return 0
+            self._system_prompts.add(key)
+        return n
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         self.load()
