@@ -23,9 +23,14 @@ def ask(router, question):
 
 
 @pytest.mark.parametrize(("question", "tier", "reason"), [
-    ("Hello there!", "small", "short question"),
-    ("What's the capital of Italy?", "small", "short question"),
-    ("Tell me a joke.", "small", "short question"),
+    ("Hello there!", "small", "chat"),
+    ("Thanks, that's great.", "small", "chat"),
+    ("Tell me a joke.", "small", "chat"),
+    ("How are you today?", "small", "chat"),
+    ("I'm back.", "small", "chat"),
+    ("What's the capital of Italy?", "big", "knowledge"),
+    ("Who wrote Romeo and Juliet", "big", "knowledge"),
+    ("Tell me about the Eiffel Tower.", "big", "knowledge"),
     ("What is seventeen times three?", "big", "arithmetic"),
     ("How many kilometers is 5 miles?", "big", "arithmetic"),
     ("What's 20 degrees Celsius in Fahrenheit?", "big", "units"),
@@ -43,12 +48,12 @@ def test_questions_are_told_apart_by_their_kind(question, tier, reason):
 
 def test_length_alone_makes_a_question_hard():
     assert route("word " * 40).reason == "long question"
-    assert route("What's the capital of Italy?", prompt_tokens=5000).reason == "long conversation"
+    assert route("Hello!", prompt_tokens=5000).reason == "long conversation"
 
 
-def test_numbers_without_a_calculation_stay_small():
-    assert route("Who won the world cup in 1998?").tier == "small"
-    assert route("How old is the universe?").tier == "small"  # no number: a lookup, not a calculation
+def test_numbers_without_a_calculation_are_knowledge_not_arithmetic():
+    assert route("Who won the world cup in 1998?").reason == "knowledge"
+    assert route("How old is the universe?").reason == "knowledge"  # no number: a lookup, not a calculation
 
 
 @pytest.mark.parametrize(("start", "verdict"), [
@@ -63,8 +68,8 @@ def test_a_refusal_is_told_from_its_first_words(start, verdict):
 def test_easy_questions_go_to_the_small_model_and_hard_ones_to_the_big_one():
     small, big = Named("local:small", ["Rome."]), Named("local:big", ["Fifty-one."])
     router = RoutedLLM("local", small, None, big, "by-difficulty")
-    assert ask(router, "What's the capital of Italy?") == "Rome." and router.last_backend == "local:small"
-    assert str(router.last_route) == "small: short question"
+    assert ask(router, "Hello!") == "Rome." and router.last_backend == "local:small"
+    assert str(router.last_route) == "small: chat"
     assert ask(router, "What is seventeen times three?") == "Fifty-one." and router.last_backend == "local:big"
     assert str(router.last_route) == "big: arithmetic"
     assert (small.calls, big.calls) == (1, 1)
@@ -74,7 +79,7 @@ def test_a_refusal_of_the_small_model_is_never_heard_and_the_big_one_answers():
     small = Named("local:small", ["I'm", " sorry,", " I don't", " know."])
     big = Named("local:big", ["It is", " Canberra."])
     router = RoutedLLM("local", small, None, big, "by-difficulty")
-    pieces = list(router.stream([ChatMessage(Role.USER, "Capital of Australia?")], cancel=CancelToken(1)))
+    pieces = list(router.stream([ChatMessage(Role.USER, "Good morning!")], cancel=CancelToken(1)))
     assert "".join(pieces) == "It is Canberra." and str(router.last_route) == "big: declined"
     assert small.produced < len(small.pieces)  # stopped as soon as the refusal was plain
 
@@ -82,7 +87,7 @@ def test_a_refusal_of_the_small_model_is_never_heard_and_the_big_one_answers():
 def test_a_reply_that_only_starts_like_a_refusal_is_given_whole():
     small = Named("local:small", ["I", " think", " it's", " Rome."])
     router = RoutedLLM("local", small, None, Named("local:big", ["x"]), "by-difficulty")
-    assert ask(router, "Capital of Italy?") == "I think it's Rome." and router.last_backend == "local:small"
+    assert ask(router, "Hi there") == "I think it's Rome." and router.last_backend == "local:small"
 
 
 def test_a_big_model_that_fails_leaves_the_small_one_to_answer():
@@ -95,7 +100,7 @@ def test_without_a_big_model_the_auto_policy_sends_hard_questions_to_the_cloud_a
     small, cloud = Named("local:small", ["Rome."]), Named("cloud:m", ["Fifty-one."], runs_locally=False)
     router = RoutedLLM("auto", small, cloud, None, "by-difficulty")
     assert ask(router, "What is 17 times 3?") == "Fifty-one." and router.last_backend == "cloud:m"
-    assert ask(router, "What's the capital of Italy?") == "Rome."
+    assert ask(router, "Thank you!") == "Rome."
     assert not router.runs_locally  # a draft of words heard so far must not go to the cloud
 
 
