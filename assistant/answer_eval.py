@@ -75,8 +75,10 @@ def load_questions(path: Path | None = None, categories: list[str] | None = None
 
 
 def backend_label(config: Config) -> str:
-    llm = config.llm
-    routed = f" + {llm.big_model} for hard questions" if llm.big_model and llm.routing != "off" else ""
+    from assistant.bootstrap import big_model_of
+
+    llm, big = config.llm, big_model_of(config)
+    routed = f" + {big} for questions" if big else ""
     return f"{llm.model}{routed} ({llm.runtime} runtime, {config.cloud.policy} policy)"
 
 
@@ -85,6 +87,7 @@ def evaluate(config: Config, questions: list[Question], progress: Callable[[str]
     """Ask every question of the language model ``config`` describes; returns its accuracy, per category, the
     first-token latencies and every answer. ``build_llm`` (tests): makes the model instead of the bootstrap."""
     from assistant import bootstrap
+    from assistant.bootstrap import big_model_of
 
     llm = (build_llm or bootstrap.create_llm)(config)
     t0 = time.monotonic()
@@ -123,7 +126,7 @@ def evaluate(config: Config, questions: list[Question], progress: Callable[[str]
                        "of": len(some), "first_token_ms_median": round(statistics.median(
                            a["first_token_ms"] for a in some), 1)}
     return {"backend": backend_label(config), "model": config.llm.model, "runtime": config.llm.runtime,
-            "big_model": config.llm.big_model if config.llm.routing != "off" else "", "tiers": tiers,
+            "big_model": big_model_of(config), "tiers": tiers,
             "policy": config.cloud.policy, "load_s": round(load_s, 2), "right": sum(a["right"] for a in answers),
             "of": len(answers), "accuracy": round(sum(a["right"] for a in answers) / len(answers), 4),
             "first_token_ms": {"median": round(statistics.median(firsts), 1), "p90": round(_p90(firsts), 1)},

@@ -181,15 +181,21 @@ def create_llm(config: Config):
     return RoutedLLM(policy, local, _cloud_llm(config, cloud_api_key()), big, routing)
 
 
+def big_model_of(config: Config) -> str:
+    """The model setting questions are routed to ("" when none: no bigger model, or routing off)."""
+    return registry.big_llm_setting(config.llm.big_model) if config.llm.routing != "off" else ""
+
+
 def _big_llm(config: Config):
     """The bigger local model for hard questions (``llm.big_model``), or None. One that cannot be built (its pack
     is not installed, say) leaves the small model to answer everything: said in the log and in `assistant models`."""
     from assistant.contracts.errors import AssistantError
 
-    if not config.llm.big_model:
+    setting = big_model_of(config)
+    if not setting:
         return None
     try:
-        return local_llm(config, config.llm.big_model)
+        return local_llm(config, setting)
     except AssistantError as exc:
         import logging
 
@@ -279,8 +285,8 @@ def model_inventory(config: Config, prepare: bool = False, progress=None) -> lis
     from models.inventory import describe_all
 
     settings = {"stt": config.stt.model, "vad": config.vad.model, "llm": config.llm.model, "tts": config.tts.voice}
-    if config.llm.big_model:
-        settings["llm-big"] = config.llm.big_model
+    if registry.big_llm_setting(config.llm.big_model):
+        settings["llm-big"] = registry.big_llm_setting(config.llm.big_model)
     if config.screen.vision_model:
         settings["vision"] = config.screen.vision_model
     llm = config.llm

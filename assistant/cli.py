@@ -530,7 +530,7 @@ def cmd_eval(args) -> int:
             for big in args.big_model or [config.llm.big_model]:
                 backend = config.replace("llm", model=model, runtime=runtime, big_model="" if big == "none" else big)
                 say(f"asking {len(questions)} questions of {model} ({runtime} runtime)"
-                    + (f", hard ones of {backend.llm.big_model}" if backend.llm.big_model else ""))
+                    + (f", routed to {backend.llm.big_model}" if backend.llm.big_model else ""))
                 results.append(evaluate(backend, questions, progress=say))
     if args.json:
         _emit_json({"questions": len(questions), "results": results})

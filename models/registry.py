@@ -168,3 +168,10 @@ def create_ocr():
     from models.ocr_rapidocr import RapidOcrReader
 
     return RapidOcrReader()
+
+
+def big_llm_setting(setting: str) -> str:
+    """``llm.big_model`` as a model setting: "auto" is the 1.5B offline pack when it is installed, else none."""
+    if setting == "auto":
+        return "bundled-1.5b" if resolver.pack_installed("bundled-1.5b") else ""
+    return setting

@@ -73,6 +73,12 @@ def llm_pack(setting: str) -> LlmPack | None:
     """The offline pack that ``setting`` names, if any."""
     return next((pack for pack in LLM_PACKS.values() if setting in pack.aliases), None)
 
+
+def pack_installed(setting: str) -> bool:
+    """Whether every part of the offline pack ``setting`` names is installed (nothing is read or joined)."""
+    pack = llm_pack(setting)
+    return pack is not None and all(_package_available(m) for m in pack.modules)
+
 # Settings the offline pack satisfies, per role.
 PACK_ALIASES = {
     "stt": {"bundled", "tiny.en", "Systran/faster-whisper-tiny.en"},

@@ -30,6 +30,9 @@ os.environ["ASSISTANT_DATA_DIR"] = tempfile.mkdtemp(prefix="assistant-test-data-
 # Every setting override (ASSISTANT_<SECTION>_<KEY>, any section), so a developer's own never changes a test.
 for name in [k for k in os.environ if k.startswith("ASSISTANT_") and k not in NOT_SETTINGS]:
     del os.environ[name]
+# The bundled small model answers alone, whether or not this machine has the 1.5B pack (llm.big_model "auto"
+# would route to it): the same models as CI. Routing has tests of its own.
+os.environ["ASSISTANT_LLM_BIG_MODEL"] = ""
 
 # Test tiers: `slow` marks every test that loads a real model or opens a device (PulseAudio, an X server), by
 # where it lives or by the fixtures it uses; `make test-fast` runs the rest, `make test` everything.

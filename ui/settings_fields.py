@@ -67,10 +67,11 @@ FIELDS: tuple[Field, ...] = (
           presets=(("Offline: Qwen2.5-Coder 0.5B (fastest)", "bundled"),
                    ("Offline: Qwen2.5-Coder 1.5B (right more often, slower; its own pack)", "bundled-1.5b"))),
     Field("llm.big_model", "models", "model", "Bigger model for hard questions",
-          placeholder="empty: none; \"bundled-1.5b\", a local path, or a Hugging Face id",
+          placeholder="auto, empty (none), \"bundled-1.5b\", a local path, a server, or a Hugging Face id",
           tooltip="Arithmetic, conversions, reasoning, code, how-to and long conversations go to this model; the "
           "language model above answers the rest, sooner", browse="file+folder:GGUF model (*.gguf)",
-          presets=(("Offline: Qwen2.5-Coder 1.5B (its own pack)", "bundled-1.5b"), ("None", ""))),
+          presets=(("Automatic: the offline 1.5B model when its pack is installed", "auto"),
+                   ("Offline: Qwen2.5-Coder 1.5B (its own pack)", "bundled-1.5b"), ("None", ""))),
     Field("llm.routing", "models", "choice", "Hard questions", ("routing_combo",),
           choices=(("To the bigger model (or the cloud model, under \"auto\")", "by-difficulty"),
                    ("Answered by the language model above like the others", "off"))),

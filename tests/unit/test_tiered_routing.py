@@ -145,3 +145,17 @@ def test_a_missing_big_model_is_named_and_the_small_one_answers(monkeypatch, cap
     monkeypatch.setattr(bootstrap, "local_llm", build)
     router = bootstrap.create_llm(Config().replace("llm", big_model="bundled-1.5b"))
     assert router.big is None and router.harder is None and "bundled-1.5b" in caplog.text
+
+
+def test_auto_routes_to_the_bigger_offline_model_only_where_its_pack_is_installed(monkeypatch):
+    from assistant.bootstrap import big_model_of
+    from assistant.config import Config
+    from models import registry, resolver
+
+    monkeypatch.setattr(resolver, "pack_installed", lambda setting: True)
+    assert registry.big_llm_setting("auto") == "bundled-1.5b" and big_model_of(Config()) == "bundled-1.5b"
+    assert big_model_of(Config().replace("llm", routing="off")) == ""
+    monkeypatch.setattr(resolver, "pack_installed", lambda setting: False)
+    assert registry.big_llm_setting("auto") == "" and big_model_of(Config()) == ""
+    assert big_model_of(Config().replace("llm", big_model="http://127.0.0.1:11434#qwen2.5:7b")) == \
+        "http://127.0.0.1:11434#qwen2.5:7b"
