@@ -99,7 +99,7 @@ class LlmConfig:
     """Language-model settings (the [llm] section)."""
 
     model: str = "bundled"  # "bundled", "bundled-1.5b", a local folder or .gguf file, or a Hugging Face chat model id
-    runtime: str = "auto"  # auto (CTranslate2 for a GGUF on the CPU, else transformers) | ctranslate2 | transformers
+    runtime: str = "auto"  # auto (CTranslate2: a GGUF on the CPU but the bundled 0.5B) | ctranslate2 | transformers
     big_model: str = "auto"  # the model for questions: auto (the 1.5B pack when installed), "" (none), a setting
     routing: str = "by-difficulty"  # by-difficulty (hard questions to big_model, else the cloud under "auto") | off
     device: str = "auto"  # auto | cpu | cuda | mps

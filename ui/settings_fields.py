@@ -76,7 +76,7 @@ FIELDS: tuple[Field, ...] = (
           choices=(("To the bigger model (or the cloud model, under \"auto\")", "by-difficulty"),
                    ("Answered by the language model above like the others", "off"))),
     Field("llm.runtime", "models", "choice", "Language model runtime", ("llm_runtime_combo",),
-          choices=(("Automatic: CTranslate2 for a GGUF on the CPU, else transformers", "auto"),
+          choices=(("Automatic: CTranslate2 for a bigger GGUF on the CPU, else transformers", "auto"),
                    ("CTranslate2 (int8, CPU)", "ctranslate2"), ("transformers (GPU, any model)", "transformers"))),
     Field("tts.voice", "models", "model", "Voice (Piper)", placeholder=_MODEL_PLACEHOLDER,
           browse="ONNX model (*.onnx)"),

@@ -19,9 +19,9 @@ from testkit.helpers import REPO, wait_until
 
 
 @pytest.fixture(params=["ctranslate2", "transformers"])
-def each_llm(request, llm, transformers_llm):
+def each_llm(request, llm, ct2_llm):
     """The behaviour every runtime owes the pipeline, checked on each."""
-    model = llm if request.param == "ctranslate2" else transformers_llm
+    model = ct2_llm if request.param == "ctranslate2" else llm
     assert model.runtime == request.param
     return model
 
@@ -117,7 +117,7 @@ def test_the_system_prompt_cache_changes_nothing_in_float(config):
     greedy answers must be token for token the same as without it. (With int8 on the CPU it stays off.)"""
     from assistant.bootstrap import local_llm
 
-    llm = local_llm(config.replace("llm", quantize="none", max_new_tokens=12, runtime="transformers"))
+    llm = local_llm(config.replace("llm", quantize="none", max_new_tokens=12))
     llm.load()
     conv = Conversation(config.llm.system_prompt, 2048, 12)
     messages = conv.messages_for("What is the capital of France?", llm.count_tokens)
@@ -129,8 +129,7 @@ def test_the_system_prompt_cache_changes_nothing_in_float(config):
     assert cached == [plain, plain]
 
 
-def test_each_token_is_handed_on_as_soon_as_it_is_decoded(transformers_llm):
-    llm = transformers_llm
+def test_each_token_is_handed_on_as_soon_as_it_is_decoded(llm):
     # transformers' TextIteratorStreamer holds a "." back until the next word begins; the sentence splitter, and
     # so the first audio, would wait a token longer for every sentence end.
     import torch
@@ -153,8 +152,7 @@ def test_each_token_is_handed_on_as_soon_as_it_is_decoded(transformers_llm):
     assert "".join(streamer) == ""  # the end: nothing was held back
 
 
-def test_decoding_with_the_reused_static_cache_gives_the_same_replies(transformers_llm):
-    llm = transformers_llm
+def test_decoding_with_the_reused_static_cache_gives_the_same_replies(llm):
     # On CUDA every turn decodes with one static cache (compiled into a CUDA graph there); the cache logic
     # itself runs here on the CPU: emptied between turns, the same greedy replies as the dynamic cache.
     from models.llm_transformers import TransformersLLM
@@ -170,8 +168,7 @@ def test_decoding_with_the_reused_static_cache_gives_the_same_replies(transforme
     assert ask(static, too_long + "How many words was that?")
 
 
-def test_a_prefilled_prompt_starts_from_its_first_token_with_the_same_reply(transformers_llm):
-    llm = transformers_llm
+def test_a_prefilled_prompt_starts_from_its_first_token_with_the_same_reply(llm):
     """The voice path prefills the question's prompt during the end-of-turn silence. The turn then starts from
     the first reply token, and the reply is token for token the one the model gives without it (in int8 too:
     the prompt is computed in one piece, as generate() computes it)."""
@@ -213,7 +210,8 @@ def test_a_broken_library_is_named_and_the_model_is_not_blamed(config, tmp_path)
     assert "Reinstall the offline pack" not in done.stdout
 
 
-def test_the_cpu_runtime_keeps_its_int8_conversion_and_reuses_it(config, llm):
+def test_the_cpu_runtime_keeps_its_int8_conversion_and_reuses_it(config, ct2_llm):
+    llm = ct2_llm
     from models.llm_ctranslate2 import convert, converted_dir_for
 
     gguf = join_bundled_gguf(config.cache_dir)
@@ -225,17 +223,27 @@ def test_the_cpu_runtime_keeps_its_int8_conversion_and_reuses_it(config, llm):
     assert weights.stat().st_mtime_ns == before  # not converted again
 
 
-def test_a_crashed_conversion_is_done_again_not_loaded(tmp_path, config):
-    """A folder without its completion mark is what a crash mid-conversion leaves: it is rebuilt."""
-    from models.llm_ctranslate2 import convert, converted_dir_for
+def test_a_crashed_conversion_is_done_again_not_loaded(tmp_path, ct2_llm):
+    """A folder without its completion mark is what a crash mid-conversion leaves: it is rebuilt, not loaded. (A
+    two-layer model of the bundled one's shape and vocabulary, converted for real in seconds.)"""
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
-    gguf = tmp_path / BUNDLED_LLM_GGUF
-    gguf.symlink_to(join_bundled_gguf(config.cache_dir))
-    half = converted_dir_for(gguf, tmp_path / "cache")
+    from models.llm_ctranslate2 import CTranslate2LLM, convert, converted_dir_for
+
+    tokenizer = AutoTokenizer.from_pretrained(ct2_llm.model_dir / "tokenizer", local_files_only=True)
+    source = tmp_path / "tiny-qwen"
+    shape = Qwen2Config(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                        num_attention_heads=4, num_key_value_heads=2)
+    Qwen2ForCausalLM(shape).save_pretrained(source)
+    tokenizer.save_pretrained(source)
+    half = converted_dir_for(source, tmp_path / "cache")
     half.mkdir(parents=True)
     (half / "model.bin").write_bytes(b"half")
-    assert convert(gguf, tmp_path / "cache") == half
-    assert (half / ".complete").is_file() and (half / "model.bin").stat().st_size > 100_000_000
+    assert convert(source, tmp_path / "cache") == half
+    assert (half / ".complete").is_file() and (half / "model.bin").stat().st_size > 1_000_000
+    tiny = CTranslate2LLM(half, max_new_tokens=3)
+    tiny.load()
+    assert isinstance("".join(tiny.stream([ChatMessage(Role.USER, "Hi")], cancel=CancelToken(1))), str)
 
 
 def test_the_cpu_runtime_names_a_corrupt_gguf_and_leaves_nothing_half_made(tmp_path):
@@ -249,7 +257,8 @@ def test_the_cpu_runtime_names_a_corrupt_gguf_and_leaves_nothing_half_made(tmp_p
     assert not any((tmp_path / "cache").rglob("model.bin"))
 
 
-def test_the_cpu_runtime_s_system_prompt_cache_changes_no_reply(llm):
+def test_the_cpu_runtime_s_system_prompt_cache_changes_no_reply(ct2_llm):
+    llm = ct2_llm
     """The system prompt's state is computed once and reused by every turn: the replies are token for token
     those computed without it."""
     conv = Conversation(DEFAULT_SYSTEM_PROMPT, 2048, 160)
@@ -263,7 +272,8 @@ def test_the_cpu_runtime_s_system_prompt_cache_changes_no_reply(llm):
         assert [("".join(llm.stream(messages, cancel=CancelToken(1)))) for _ in range(2)] == [plain, plain]
 
 
-def test_the_cpu_runtime_continues_a_reply_another_backend_broke_off(llm):
+def test_the_cpu_runtime_continues_a_reply_another_backend_broke_off(ct2_llm):
+    llm = ct2_llm
     """A final assistant message is a reply to continue, not a new one: the cloud's stream broke off midway."""
     messages = [ChatMessage(Role.SYSTEM, DEFAULT_SYSTEM_PROMPT), ChatMessage(Role.USER, "What is the capital of "
                 "France?"), ChatMessage(Role.ASSISTANT, "The capital of France is")]
