@@ -285,14 +285,17 @@ def model_inventory(config: Config, prepare: bool = False, progress=None) -> lis
     from models.inventory import describe_all
 
     settings = {"stt": config.stt.model, "vad": config.vad.model, "llm": config.llm.model, "tts": config.tts.voice}
-    if registry.big_llm_setting(config.llm.big_model):
-        settings["llm-big"] = registry.big_llm_setting(config.llm.big_model)
+    if big_model_of(config):
+        settings["llm-big"] = big_model_of(config)
     if config.screen.vision_model:
         settings["vision"] = config.screen.vision_model
     llm = config.llm
-    try:
-        runtime = registry.choose_llm_runtime(llm.runtime, llm.model, llm.device, llm.quantize)
-    except ConfigError:
-        runtime = "transformers"  # the model's own row says what is wrong when it is built
+    runtimes = {}
+    for role in ("llm", "llm-big"):
+        if role in settings:
+            try:
+                runtimes[role] = registry.choose_llm_runtime(llm.runtime, settings[role], llm.device, llm.quantize)
+            except ConfigError:
+                runtimes[role] = "transformers"  # the model's own row says what is wrong when it is built
     return describe_all(settings, allow_downloads=config.models.allow_downloads, cache_dir=config.cache_dir,
-                        ocr=config.screen.ocr, prepare=prepare, progress=progress, llm_runtime=runtime)
+                        ocr=config.screen.ocr, prepare=prepare, progress=progress, llm_runtimes=runtimes)

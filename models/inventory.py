@@ -38,7 +38,7 @@ def _bundled_llm_rows(cache_dir: Path, row: dict, setting: str, runtime: str) ->
 
 
 def describe(role: str, setting: str, *, allow_downloads: bool, cache_dir: Path, prepare: bool = False,
-             progress=None, llm_runtime: str = "ctranslate2") -> dict:
+             progress=None, llm_runtime: str = "transformers") -> dict:
     """What ``setting`` (the model setting of ``role``) resolves to; with ``prepare``, downloaded or converted
     (a chat model for ``llm_runtime``, the runtime that will run it)."""
     row: dict = {"role": role, "setting": setting}
@@ -89,8 +89,10 @@ def describe_ocr(enabled: bool) -> dict:
 
 
 def describe_all(settings: dict[str, str], *, allow_downloads: bool, cache_dir: Path, ocr: bool,
-                 prepare: bool = False, progress=None, llm_runtime: str = "ctranslate2") -> list[dict]:
-    """``settings``: {role: model setting} for the roles to describe, in order; then the OCR row."""
+                 prepare: bool = False, progress=None, llm_runtimes: dict[str, str] | None = None) -> list[dict]:
+    """``settings``: {role: model setting} for the roles to describe, in order; then the OCR row.
+    ``llm_runtimes``: {role: the runtime that will run that chat model} ("llm", "llm-big")."""
+    runtimes = llm_runtimes or {}
     return [*(describe(role, setting, allow_downloads=allow_downloads, cache_dir=cache_dir, prepare=prepare,
-                       progress=progress, llm_runtime=llm_runtime) for role, setting in settings.items()),
-            describe_ocr(ocr)]
+                       progress=progress, llm_runtime=runtimes.get(role, "transformers"))
+              for role, setting in settings.items()), describe_ocr(ocr)]
