@@ -47,35 +47,36 @@ def converted_dir_for(source: Path, cache_dir: Path) -> Path:
 def convert(source: Path, cache_dir: Path, progress: ProgressCallback | None = None) -> Path:
     """Convert a GGUF file or a transformers folder into an int8 CTranslate2 folder in the cache (once)."""
     target = converted_dir_for(source, cache_dir)
+    if progress and not (target / ".complete").is_file():
+        progress(f"converting {source.name} for the CPU runtime (first start only, about a minute)", None)
+    return convert_once(source, target, _build, "Reinstall the offline pack or point llm.model at another model.")
 
-    def build(folder: Path) -> None:
-        from ctranslate2.converters import TransformersConverter
 
-        if progress:
-            progress(f"converting {source.name} for the CPU runtime (first start only, about a minute)", None)
-        t0 = time.monotonic()
-        tokenizer, model = load_plain(source)
-        with tempfile.TemporaryDirectory() as config_only:
-            # The converter reads the model's config from a folder, then asks for the model and tokenizer:
-            # it gets the ones loaded above (from a GGUF it could not load them itself).
-            model.config.save_pretrained(config_only)
+def _build(source: Path, folder: Path) -> None:
+    """The conversion itself (in a process of its own: models/gguf.py)."""
+    from ctranslate2.converters import TransformersConverter
 
-            class _Loaded(TransformersConverter):
-                def load_model(self, model_class, model_name_or_path, **kwargs):
-                    return model
+    t0 = time.monotonic()
+    tokenizer, model = load_plain(source)
+    with tempfile.TemporaryDirectory() as config_only:
+        # The converter reads the model's config from a folder, then asks for the model and tokenizer: it gets
+        # the ones loaded above (from a GGUF it could not load them itself).
+        model.config.save_pretrained(config_only)
 
-                def load_tokenizer(self, tokenizer_class, model_name_or_path, **kwargs):
-                    return tokenizer
+        class _Loaded(TransformersConverter):
+            def load_model(self, model_class, model_name_or_path, **kwargs):
+                return model
 
-            _Loaded(config_only).convert(str(folder), quantization="int8", force=True)
-        # The tokenizer (its chat template) and the model's transformers config, beside the runtime's own files:
-        # transformers reads the config to know the tokenizer is not a Mistral one that needs its regex fixed.
-        tokenizer.save_pretrained(str(folder / "tokenizer"))
-        model.config.save_pretrained(str(folder / "tokenizer"))
-        model.generation_config.save_pretrained(str(folder / "tokenizer"))
-        log.info("converted %s for CTranslate2 in %.1f s", source, time.monotonic() - t0)
+            def load_tokenizer(self, tokenizer_class, model_name_or_path, **kwargs):
+                return tokenizer
 
-    return convert_once(source, target, build, "Reinstall the offline pack or point llm.model at another model.")
+        _Loaded(config_only).convert(str(folder), quantization="int8", force=True)
+    # The tokenizer (its chat template) and the model's transformers config, beside the runtime's own files:
+    # transformers reads the config to know the tokenizer is not a Mistral one that needs its regex fixed.
+    tokenizer.save_pretrained(str(folder / "tokenizer"))
+    model.config.save_pretrained(str(folder / "tokenizer"))
+    model.generation_config.save_pretrained(str(folder / "tokenizer"))
+    log.info("converted %s for CTranslate2 in %.1f s", source, time.monotonic() - t0)
 
 
 class CTranslate2LLM:

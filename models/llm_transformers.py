@@ -41,19 +41,20 @@ def converted_dir_for(gguf: Path, cache_dir: Path) -> Path:
 def convert_gguf(gguf: Path, cache_dir: Path, progress: ProgressCallback | None = None) -> Path:
     """Dequantize a GGUF into a float16 transformers folder in the cache (once; atomic)."""
     target = converted_dir_for(gguf, cache_dir)
+    if progress and not (target / ".complete").is_file():
+        progress(f"converting {gguf.name} for transformers (first start only, about a minute)", None)
+    return convert_once(gguf, target, _build, "Reinstall the offline pack or point llm.model at another model.")
 
-    def build(folder: Path) -> None:
-        import torch
 
-        if progress:
-            progress(f"converting {gguf.name} for transformers (first start only, about a minute)", None)
-        t0 = time.monotonic()
-        tokenizer, model = load_plain(gguf)
-        model.to(torch.float16).save_pretrained(str(folder))
-        tokenizer.save_pretrained(str(folder))
-        log.info("converted %s in %.1f s", gguf, time.monotonic() - t0)
+def _build(gguf: Path, folder: Path) -> None:
+    """The conversion itself (in a process of its own: models/gguf.py)."""
+    import torch
 
-    return convert_once(gguf, target, build, "Reinstall the offline pack or point llm.model at another model.")
+    t0 = time.monotonic()
+    tokenizer, model = load_plain(gguf)
+    model.to(torch.float16).save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    log.info("converted %s in %.1f s", gguf, time.monotonic() - t0)
 
 
 class TransformersLLM:

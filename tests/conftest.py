@@ -43,9 +43,14 @@ SLOW_FIXTURES = {"stt", "vad", "tts", "llm", "ct2_llm", "pulse", "xdisplay"}
 TESTS = Path(__file__).parent
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads its options
 def pytest_configure(config):
-    """In parallel runs (`make test`), every worker but the first runs at a lower priority: testkit/parallel.py."""
+    """In parallel runs (`make test`), every worker but the first runs at a lower priority: testkit/parallel.py.
+    A worker that crashes (killed for memory, say) ends the run with its name and the test it was running: a
+    replacement worker was once left without work by our scheduling, and the run then waited for ever."""
     lower_priority()
+    if getattr(config.option, "maxworkerrestart", None) is None:
+        config.option.maxworkerrestart = "0"
 
 
 def pytest_runtest_setup(item):
