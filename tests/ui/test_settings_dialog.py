@@ -460,7 +460,8 @@ def test_the_offline_language_models_are_offered_and_a_missing_pack_says_how_to_
     assert edit.text() == "bundled-1.5b"
     status = dialog.role_status["llm"]
     qtbot.waitUntil(lambda: "[llm-1-5b]" in status.text(), timeout=WAIT_MS)  # not installed here: how to get it
-    next(a for a in dialog.browse_buttons["llm.big_model"].menu().actions() if "1.5B" in a.text()).trigger()
+    assert dialog.field("llm.big_model").text() == "auto"  # the default: the 1.5B where its pack is installed
+    next(a for a in dialog.browse_buttons["llm.big_model"].menu().actions() if a.text().startswith("Offline")).trigger()
     assert dialog.field("llm.big_model").text() == "bundled-1.5b"
     qtbot.waitUntil(lambda: "[llm-1-5b]" in dialog.role_status["llm-big"].text(), timeout=WAIT_MS)
     _choose(dialog.llm_runtime_combo, "transformers")
