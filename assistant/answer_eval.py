@@ -150,13 +150,14 @@ def format_table(results: list[dict]) -> str:
         lines.append(f"{r['backend'][:58]:58} {r['right']:>4}/{r['of']:<4} {r['accuracy'] * 100:5.1f}% "
                      f"{r['first_token_ms']['median']:>10.0f}/{r['first_token_ms']['p90']:<10.0f} {r['load_s']:>7.1f}")
     categories = sorted({c for r in results for c in r["by_category"]}, key=_category_order)
+    width = max([8, *(len(c) for c in categories)])
     lines.append("")
-    lines.append(f"{'per category':58} " + " ".join(f"{c[:8]:>8}" for c in categories))
+    lines.append(f"{'per category':58} " + " ".join(f"{c:>{width}}" for c in categories))
     for r in results:
         cells = []
         for c in categories:
             cell = r["by_category"].get(c)
-            cells.append(f"{cell['right']:>3}/{cell['of']:<4}" if cell else f"{'-':>8}")
+            cells.append(f"{cell['right']:>{width - 5}}/{cell['of']:<4}" if cell else f"{'-':>{width}}")
         lines.append(f"{r['backend'][:58]:58} " + " ".join(cells))
     routed = [r for r in results if r.get("tiers")]
     if routed:

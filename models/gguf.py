@@ -77,10 +77,10 @@ def _build_and_report(build, source: Path, folder: Path, fix: str, send) -> None
         send.close()
 
 
-def load_plain(source: Path):
-    """(tokenizer, model in float32) from a .gguf file (dequantized) or a transformers folder, without the
-    "quantized with gguf" marker: its weights are plain tensors by then, and the marker makes transformers refuse
-    to save them and CTranslate2 refuse to convert them."""
+def load_plain(source: Path, dtype=None):
+    """(tokenizer, model in ``dtype``, float32 unless given) from a .gguf file (dequantized) or a transformers
+    folder, without the "quantized with gguf" marker: its weights are plain tensors by then, and the marker makes
+    transformers refuse to save them and CTranslate2 refuse to convert them."""
     import torch
     import transformers
     from transformers import modeling_gguf_pytorch_utils as gguf_loader
@@ -95,7 +95,7 @@ def load_plain(source: Path):
     gguf_loader.tqdm = functools.partial(bar, disable=True)  # the GGUF reader's own bar, on stderr
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(**where)
-        model = transformers.AutoModelForCausalLM.from_pretrained(**where, dtype=torch.float32)
+        model = transformers.AutoModelForCausalLM.from_pretrained(**where, dtype=dtype or torch.float32)
     finally:
         gguf_loader.tqdm = bar
     model.hf_quantizer = None

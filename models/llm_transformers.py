@@ -51,8 +51,8 @@ def _build(gguf: Path, folder: Path) -> None:
     import torch
 
     t0 = time.monotonic()
-    tokenizer, model = load_plain(gguf)
-    model.to(torch.float16).save_pretrained(str(folder))
+    tokenizer, model = load_plain(gguf, torch.float16)  # the copy is kept in float16: half the memory to make it
+    model.save_pretrained(str(folder))
     tokenizer.save_pretrained(str(folder))
     log.info("converted %s in %.1f s", gguf, time.monotonic() - t0)
 
