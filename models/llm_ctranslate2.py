@@ -102,7 +102,7 @@ class CTranslate2LLM:
         self.first_token_timeout_s = first_token_timeout_s
         self._prepare = prepare
         self.reuse_system_prompt = True  # keep the system prompt's state between turns (off: for A/B checks)
-        self._system_prompts: set[tuple[int, ...]] = set()  # those whose state the runtime keeps
+        self._system_ids: dict[str, list[int]] = {}  # the system prompts whose state the runtime keeps: tokens
         self._generator = None
         self._tokenizer = None
         self._end_tokens: list[int] = []
@@ -160,19 +160,17 @@ class CTranslate2LLM:
         """How many of ``ids`` are the system prompt's: computed once and reused by every turn (0: none)."""
         if not self.reuse_system_prompt or not messages or messages[0].role != Role.SYSTEM or len(messages) < 2:
             return 0
-        system = list(self._tokenizer.apply_chat_template(  # type: ignore[union-attr]
-            [messages[0].as_dict()], add_generation_prompt=False, return_dict=False))
-        n = len(system)
-        if len(ids) <= n or ids[:n] != system:
-            return 0
         # The runtime keeps one state per system prompt for good: only a few are kept, so that a prompt that
-        # changes every turn cannot grow memory without end.
-        key = tuple(system)
-        if key not in self._system_prompts:
-            if len(self._system_prompts) >= _MAX_SYSTEM_PROMPTS:
+        # changes every turn cannot grow memory without end. Their tokens are kept too: not rendered every turn.
+        content = messages[0].content
+        system = self._system_ids.get(content)
+        if system is None:
+            if len(self._system_ids) >= _MAX_SYSTEM_PROMPTS:
                 return 0
-            self._system_prompts.add(key)
-        return n
+            system = self._system_ids[content] = list(self._tokenizer.apply_chat_template(  # type: ignore[union-attr]
+                [messages[0].as_dict()], add_generation_prompt=False, return_dict=False))
+        n = len(system)
+        return n if len(ids) > n and ids[:n] == system else 0
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         self.load()
