@@ -315,6 +315,23 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class ToolsConfig:
+    """What the assistant may do (the [tools] section)."""
+
+    enabled: bool = True  # answer requests with tools (the clock, timers, units...); off: the model only
+    intents: bool = True  # match common requests locally, without the model (off: the model calls every tool)
+    model_calls: bool = True  # offer the model the tools that fit a question, and run the calls it makes
+    # Tools (or families: "desktop", "mcp:<server>"; "*" for all) that run without asking first, and that may reach
+    # the network under the local policy. Comma-separated.
+    allowed: str = ""
+    mcp: bool = True  # start the MCP servers listed in mcp.json beside the settings file
+
+    @property
+    def allowed_set(self) -> set[str]:
+        return {name.strip() for name in self.allowed.split(",") if name.strip()}
+
+
+@dataclass(frozen=True)
 class Config:
     """All settings, immutable; ``replace`` makes a changed copy."""
 
@@ -329,6 +346,7 @@ class Config:
     screen: ScreenConfig = field(default_factory=ScreenConfig)
     listen: ListenConfig = field(default_factory=ListenConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    tools: ToolsConfig = field(default_factory=ToolsConfig)
 
     @property
     def cache_dir(self) -> Path:

@@ -10,7 +10,8 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from assistant.bus import EventBus
 from assistant.config import Config, ListenConfig
 from assistant.contracts.errors import AssistantError, ConfigError, InputError
 from assistant.contracts.events import (
+    TimerFired,
     TurnEnded,
     TurnInterrupted,
 )
@@ -32,11 +34,13 @@ from assistant.contracts.ports import (
     WakeWordSpotter,
 )
 from assistant.contracts.screen import ScreenImage
+from assistant.contracts.tools import DesktopActions
 from assistant.contracts.types import TurnRequest
 from assistant.memory import release_freed_memory, release_freed_memory_soon
+from assistant.pipeline.acting import ToolTurns
 from assistant.pipeline.listener import Listener
 from assistant.pipeline.listening import ListeningController, Retune, StopListening
-from assistant.pipeline.llm import UseCapture
+from assistant.pipeline.llm import Confirm, Say, UseCapture
 from assistant.pipeline.stage import Stage
 from assistant.pipeline.stt import UseWakePhrase
 from assistant.pipeline.wake import WakePhrase
@@ -47,6 +51,14 @@ from assistant.screen_answer import ScreenAnswerer
 log = logging.getLogger(__name__)
 
 
+class Service(Protocol):
+    """Something that runs beside the stages (the timers' scheduler, the MCP servers)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class Assistant:
     """The core as front-ends see it: commands that return at once, and everything else as events on ``bus``."""
 
@@ -55,9 +67,16 @@ class Assistant:
                  vad: VoiceActivityDetector | None = None, sink: AudioSink | None = None,
                  screen: ScreenAnswerer | None = None, echo: EchoCanceller | None = None,
                  keep_recording: Callable[[np.ndarray], None] | None = None,
-                 spotter: WakeWordSpotter | None = None) -> None:
+                 spotter: WakeWordSpotter | None = None, tools: ToolTurns | None = None,
+                 services: Sequence[Service] = ()) -> None:
+        """``tools``: what the assistant can do besides talk (None: nothing); ``services``: what runs beside the
+        stages from ``start()`` to ``shutdown()`` (the timers' scheduler, the MCP servers)."""
         self.config = config
         self.bus = bus or EventBus()
+        self.tools = tools
+        self.services = list(services)
+        self._announcements: list[str] = []  # waiting for the turn in progress to end
+        self._announce_lock = threading.Lock()
         self.vad, self.sink = vad, sink
         self._attachment = _Slot()  # asked about by the next question, typed or spoken
         self._listener: Listener | None = None
@@ -77,11 +96,12 @@ class Assistant:
                                        screen_for=self._screen_for,
                                        on_judged=self._on_judged, wake=self.wake, begin_turn=self._begin_turn,
                                        interrupt=self.interrupt, keep_recording=keep_recording,
-                                       after_load=self._after_stage_load)
+                                       after_load=self._after_stage_load, acting=tools)
         self.tracker, self.conversation = self.pipeline.tracker, self.pipeline.conversation
         self.stt_stage, self.llm_stage, self.tts_stage = self.pipeline.stt, self.pipeline.llm, self.pipeline.tts
         self.listening_controller = self.pipeline.listening
         self.bus.subscribe(self._release_when_idle)
+        self.bus.subscribe(self._on_timer_or_turn)
 
     @property
     def stages(self) -> list[Stage]:
@@ -97,6 +117,8 @@ class Assistant:
                 self.listening_controller.start()
             for stage in self.stages:
                 stage.start()
+            for service in self.services:
+                service.start()
 
     def _after_stage_load(self) -> None:
         """On the stage that loads last: what loading freed (a converted LLM: gigabytes) leaves the process, in one
@@ -127,6 +149,8 @@ class Assistant:
             stage.stop()
         if self.listening_controller is not None:
             self.listening_controller.stop()
+        for service in self.services:
+            service.stop()
 
     # --- commands ----------------------------------------------------------------------------------
 
@@ -148,6 +172,45 @@ class Assistant:
         self.llm_stage.put(TurnRequest(turn_id, text.strip(), speak=speak, t_submitted=t, image=image,
                                        screen=screen))
         return turn_id
+
+    def announce(self, text: str, *, speak: bool = True) -> int | None:
+        """Say ``text`` without being asked (a timer went off): at once when no turn is in progress, else when the
+        turn in progress ends. Returns the turn id when it is said now."""
+        if self.llm_stage is None or self._closed or not text.strip():
+            return None
+        with self._announce_lock:
+            if self.tracker.open_turns():
+                self._announcements.append(text)
+                return None
+        self.start()
+        turn_id = self.tracker.begin(time.monotonic()).turn_id
+        self.llm_stage.put(Say(turn_id, text.strip(), speak=speak))
+        return turn_id
+
+    def confirm_tool(self, allow: bool, *, speak: bool = True) -> int | None:
+        """The user's click on the tool call waiting for a yes: run it (``allow``) or drop it; the outcome is said
+        as a turn of its own (returned). None when nothing waits."""
+        if self.llm_stage is None or self.tools is None or self.tools.toolbox.pending is None:
+            return None
+        turn_id = self._begin_turn(origin=time.monotonic())
+        self.llm_stage.put(Confirm(turn_id, allow, speak=speak))
+        return turn_id
+
+    @property
+    def timers(self):
+        """The timers, alarms and reminders (assistant.tools.timers.TimerService; None without tools)."""
+        return self.tools.timers if self.tools is not None else None
+
+    @property
+    def desktop_actions(self) -> DesktopActions | None:
+        """What the desktop tools open and read the clipboard with (None without tools)."""
+        desktop = self.tools.desktop if self.tools is not None else None
+        return desktop.actions if desktop is not None else None
+
+    def set_desktop_actions(self, actions: DesktopActions) -> None:
+        """Replace how the desktop tools open things and reach the clipboard (the Qt app: through Qt)."""
+        if self.tools is not None and self.tools.desktop is not None:
+            self.tools.desktop.actions = actions
 
     def attach(self, image: ScreenImage | None) -> None:
         """Make the next question (typed or spoken) about ``image`` (None: take the attachment back)."""
@@ -262,6 +325,16 @@ class Assistant:
         if isinstance(event, TurnEnded) and not self.tracker.open_turns():
             # the turn's caches and activations are garbage now
             release_freed_memory_soon(not_before=self.sink.playing_until if self.sink is not None else 0.0)
+
+    def _on_timer_or_turn(self, event) -> None:
+        """A timer that went off is announced; an announcement that waited for a turn goes out when it ends."""
+        if isinstance(event, TimerFired) and event.announcement:
+            self.announce(event.announcement)
+        elif isinstance(event, TurnEnded) and self._announcements and not self.tracker.open_turns():
+            with self._announce_lock:
+                waiting, self._announcements = self._announcements, []
+            if waiting:
+                self.announce(" ".join(waiting))
 
     def _mic_open(self) -> bool:
         speaking = self.listening_controller.speaking_turn if self.listening_controller is not None else None

@@ -30,6 +30,8 @@ from assistant.contracts.events import (
     ReplyFinished,
     ReplyStarted,
     SpeechEnded,
+    ToolCalled,
+    ToolFinished,
     TranscriptFinal,
     TurnEnded,
 )
@@ -81,6 +83,7 @@ class StoredTurn:
     backend: str = ""
     error: str = ""
     timings_ms: dict = field(default_factory=dict)
+    tools: list = field(default_factory=list)  # the tool calls of the turn: {tool, arguments, ok, say, code}
 
 
 # Schema migrations: entry i brings user_version from i to i + 1. Append, never edit a shipped one.
@@ -110,6 +113,7 @@ _MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX turns_by_conversation ON turns(conversation_id, id)",
         "CREATE INDEX conversations_by_update ON conversations(updated_at)",
     ),
+    ("ALTER TABLE turns ADD COLUMN tools_json TEXT NOT NULL DEFAULT '[]'",),  # v2: the turn's tool calls
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -231,7 +235,8 @@ class HistoryStore:
             return int(cursor.lastrowid)
 
     def add_turn(self, conversation_id: int, *, question: str, answer: str, outcome: str, source: str,
-                 backend: str = "", error: str = "", timings_ms: dict | None = None, turn_id: int = 0) -> int:
+                 backend: str = "", error: str = "", timings_ms: dict | None = None, turn_id: int = 0,
+                 tools: list | None = None) -> int:
         """Store one turn in one committed transaction; returns the row id.
 
         An untitled conversation takes its title from this question. Raises ``KeyError`` if the
@@ -242,6 +247,7 @@ class HistoryStore:
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
         timings = json.dumps(timings_ms or {}, default=str)
+        calls = json.dumps(tools or [], default=str)
         now = time.time()
         with self._guard() as conn, self._transaction():
             row = conn.execute("SELECT title FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
@@ -249,8 +255,8 @@ class HistoryStore:
                 raise KeyError(f"no conversation {conversation_id}")
             cursor = conn.execute(
                 "INSERT INTO turns (conversation_id, turn_id, created_at, source, question, answer, outcome, "
-                "backend, error_message, timings_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, turn_id, now, source, question, answer, outcome, backend, error, timings))
+                "backend, error_message, timings_json, tools_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, turn_id, now, source, question, answer, outcome, backend, error, timings, calls))
             title = row[0] or _title_from(question)
             conn.execute("UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?",
                          (title, now, conversation_id))
@@ -297,10 +303,10 @@ class HistoryStore:
         with self._guard() as conn:
             rows = conn.execute(
                 "SELECT id, conversation_id, turn_id, created_at, source, question, answer, outcome, backend, "
-                "error_message, timings_json FROM turns WHERE conversation_id = ? ORDER BY id",
+                "error_message, timings_json, tools_json FROM turns WHERE conversation_id = ? ORDER BY id",
                 (conversation_id,)).fetchall()
-        return [StoredTurn(r[0], r[1], r[2], _dt(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], _timings(r[10]))
-                for r in rows]
+        return [StoredTurn(r[0], r[1], r[2], _dt(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], _timings(r[10]),
+                           _calls(r[11])) for r in rows]
 
     @staticmethod
     def _summary(row: tuple) -> ConversationSummary:
@@ -350,6 +356,14 @@ class HistoryStore:
             self._conn.close()
 
 
+def _calls(text: str) -> list:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
 def _timings(text: str) -> dict:
     try:
         value = json.loads(text or "{}")
@@ -367,6 +381,7 @@ class _PendingTurn:
     prompt: str = ""
     voice: bool = False
     deltas: list[str] = field(default_factory=list)
+    tools: list[dict] = field(default_factory=list)
     final: str | None = None
     backend: str = ""
     error: str = ""
@@ -458,6 +473,13 @@ class HistoryRecorder:
                 pending.final, pending.backend = event.text, event.backend or pending.backend
             elif isinstance(event, ErrorOccurred):
                 pending.error = event.message
+            elif isinstance(event, ToolCalled):
+                pending.tools.append({"call_id": event.call_id, "tool": event.tool, "arguments": event.arguments,
+                                      "source": event.source})
+            elif isinstance(event, ToolFinished):
+                for call in pending.tools:
+                    if call["call_id"] == event.call_id:
+                        call.update(ok=event.ok, say=event.say, code=event.code)
 
     def _store(self, turn_id: int, pending: _PendingTurn, ended: TurnEnded) -> None:
         # Called with self._lock held, so two turns ending at once cannot each create a conversation.
@@ -467,7 +489,8 @@ class HistoryRecorder:
         answer = pending.final if pending.final is not None else "".join(pending.deltas).strip()
         row = {"question": question, "answer": answer, "outcome": ended.outcome,
                "source": "voice" if pending.voice else "text", "backend": pending.backend,
-               "error": pending.error, "timings_ms": dict(ended.timings_ms), "turn_id": turn_id}
+               "error": pending.error, "timings_ms": dict(ended.timings_ms), "turn_id": turn_id,
+               "tools": pending.tools}
         if self._conversation_id is not None:
             try:
                 self.store.add_turn(self._conversation_id, **row)

@@ -13,6 +13,9 @@ from assistant.contracts.events import (
     ReplyFinished,
     ScreenCaptured,
     SpeechEnded,
+    ToolCalled,
+    ToolConfirmationRequested,
+    ToolFinished,
     TranscriptFinal,
     TurnEnded,
 )
@@ -31,6 +34,7 @@ class TurnLog:
         self.errors: list[ErrorOccurred] = []
         self.speech_turns: list[int] = []
         self.captures: dict[int, ScreenCaptured] = {}
+        self.tools: dict[int, list[dict]] = {}  # turn id -> its tool calls (and questions before one)
 
     def __call__(self, event: Event) -> None:
         with self.lock:
@@ -48,6 +52,17 @@ class TurnLog:
                 self.backends[event.turn_id] = event.backend
             elif isinstance(event, ErrorOccurred):
                 self.errors.append(event)
+            elif isinstance(event, ToolCalled):
+                self.tools.setdefault(event.turn_id, []).append(
+                    {"call_id": event.call_id, "tool": event.tool, "arguments": event.arguments,
+                     "source": event.source})
+            elif isinstance(event, ToolFinished):
+                for call in self.tools.get(event.turn_id, []):
+                    if call.get("call_id") == event.call_id:
+                        call.update(ok=event.ok, say=event.say, code=event.code)
+            elif isinstance(event, ToolConfirmationRequested):
+                self.tools.setdefault(event.turn_id, []).append(
+                    {"tool": event.tool, "arguments": event.arguments, "asked": event.prompt})
             elif isinstance(event, TurnEnded):
                 self.ended[event.turn_id] = event
 

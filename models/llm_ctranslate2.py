@@ -83,6 +83,7 @@ class CTranslate2LLM:
     """Owns a CTranslate2 generator and its tokenizer; streams reply text token by token."""
 
     supports_images = False
+    supports_tools = True  # renders tools= through the model's chat template
     runs_locally = True  # a reply may be written ahead of its turn: it costs only this machine's time
     runtime = "ctranslate2"
     quantized = True  # int8 weights, always
@@ -148,13 +149,14 @@ class CTranslate2LLM:
                                      include_prompt_in_result=False)
             self._tokenizer, self._generator = tokenizer, generator
 
-    def _prompt(self, messages: Sequence[ChatMessage]) -> list[int]:
+    def _prompt(self, messages: Sequence[ChatMessage], tools: Sequence[dict] | None = None) -> list[int]:
         assert self._tokenizer is not None
         dicts = [m.as_dict() for m in messages]
         # A final assistant message is a reply to continue (another backend broke off mid-answer).
         continuing = bool(messages) and messages[-1].role == Role.ASSISTANT
         return list(self._tokenizer.apply_chat_template(dicts, add_generation_prompt=not continuing,
-                                                        continue_final_message=continuing, return_dict=False))
+                                                        tools=tools or None, continue_final_message=continuing,
+                                                        return_dict=False))
 
     def _system_prefix(self, messages: Sequence[ChatMessage], ids: list[int]) -> int:
         """How many of ``ids`` are the system prompt's: computed once and reused by every turn (0: none)."""
@@ -180,13 +182,14 @@ class CTranslate2LLM:
         """Nothing to do ahead of a turn: the system prompt's state is kept already, and a reply written ahead
         (the pipeline's default for a local model) needs no prefill."""
 
-    def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken,
+               tools: Sequence[dict] | None = None) -> Iterator[str]:
         """Yield reply text as it is generated. Stops within one token of ``cancel`` being set, or of the
         consumer closing the iterator, and waits between tokens while ``cancel`` is held; a failure inside the
         runtime is raised here, never swallowed."""
         self.load()
         assert self._tokenizer is not None and self._generator is not None
-        ids = self._prompt(messages)
+        ids = self._prompt(messages, tools)
         tokens = self._tokenizer.convert_ids_to_tokens(ids)
         n_static = self._system_prefix(messages, ids)
         stop = threading.Event()

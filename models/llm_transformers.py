@@ -61,6 +61,7 @@ class TransformersLLM:
     """Owns a causal LM and its tokenizer; streams reply text chunk by chunk."""
 
     supports_images = False
+    supports_tools = True  # renders tools= through the model's chat template
     runs_locally = True  # a reply may be written ahead of its turn: it costs only this machine's time
     runtime = "transformers"
 
@@ -189,14 +190,14 @@ class TransformersLLM:
         if cache is not None:
             self._static_busy.release()
 
-    def _inputs(self, messages: Sequence[ChatMessage]):
+    def _inputs(self, messages: Sequence[ChatMessage], tools: Sequence[dict] | None = None):
         assert self._tokenizer is not None
         dicts = [m.as_dict() for m in messages]
         # A final assistant message is a reply to continue (another backend broke off mid-answer).
         continuing = bool(messages) and messages[-1].role == Role.ASSISTANT
         enc = self._tokenizer.apply_chat_template(dicts, add_generation_prompt=not continuing,
-                                                  continue_final_message=continuing, return_tensors="pt",
-                                                  return_dict=True)
+                                                  tools=tools or None, continue_final_message=continuing,
+                                                  return_tensors="pt", return_dict=True)
         return {k: v.to(self._device) for k, v in enc.items()}
 
     def _prefix_cache(self, messages: Sequence[ChatMessage], input_ids):
@@ -285,11 +286,12 @@ class TransformersLLM:
             self._release_static_cache(static)
         return self._tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)  # type: ignore[union-attr]
 
-    def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken,
+               tools: Sequence[dict] | None = None) -> Iterator[str]:
         """Yield reply text as it is generated. Stops within one token of ``cancel`` being set, or of the
         consumer closing the iterator; a failure inside generate() is raised here, never swallowed."""
         self.load()
-        inputs = self._inputs(messages)
+        inputs = self._inputs(messages, tools)
         prompt_tokens = inputs["input_ids"].shape[1]
         static = None
         first = self._take_prefilled(inputs)

@@ -240,3 +240,58 @@ class TurnEnded(Event):
     turn_id: int
     outcome: str  # "completed" | "interrupted" | "error" | "no-speech"
     timings_ms: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolCalled(Event):
+    """A tool was called for the turn: by the intent matcher ("intent"), the model ("model"), or after the user
+    confirmed it ("confirmed")."""
+
+    turn_id: int
+    call_id: int  # unique in the process; its ToolFinished carries the same
+    tool: str
+    arguments: dict
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolFinished(Event):
+    """A tool call ended: ``ok`` with what it said, or not with an error code and message."""
+
+    turn_id: int
+    call_id: int
+    tool: str
+    ok: bool
+    say: str = ""
+    data: dict = field(default_factory=dict)
+    code: str = ""  # the error's code when not ok
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolConfirmationRequested(Event):
+    """A tool that changes something waits for the user's yes (spoken, or ``Assistant.confirm_tool``)."""
+
+    turn_id: int
+    tool: str
+    arguments: dict
+    prompt: str  # what was asked ("Open the Downloads folder?")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimerFired(Event):
+    """A timer, alarm or reminder came due (``missed``: while the app was not running)."""
+
+    timer_id: int
+    kind: str  # timer | alarm | reminder
+    label: str
+    due: float  # wall-clock time (time.time()) it was due
+    missed: bool = False
+    announcement: str = ""  # what is said and shown
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimersChanged(Event):
+    """The list of pending timers, alarms and reminders changed (set, cancelled, fired)."""
+
+    count: int

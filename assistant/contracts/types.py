@@ -86,6 +86,7 @@ class Role(StrEnum):
     SYSTEM = "system"
     USER = "user"
     ASSISTANT = "assistant"
+    TOOL = "tool"  # a tool's result, answering the assistant's call before it
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from assistant.contracts.events import (
 from assistant.contracts.ports import LanguageModel, Loadable
 from assistant.contracts.screen import ScreenImage
 from assistant.contracts.types import ChatMessage, Role, Sentence, TurnRequest
+from assistant.pipeline.acting import ToolTurns
 from assistant.pipeline.conversation import Conversation
 from assistant.pipeline.router import RoutedLLM
 from assistant.pipeline.sentences import SentenceSplitter
@@ -46,6 +47,25 @@ class UseCapture(Setting):
     capture: Callable[..., ScreenImage]
 
 
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Say ``text`` as the reply of turn ``turn_id`` without the model (an announcement: a timer went off)."""
+
+    turn_id: int
+    text: str
+    speak: bool = True
+    backend: str = "announcement"
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """The user clicked yes (``allow``) or no on the tool call waiting for it; the answer is turn ``turn_id``'s."""
+
+    turn_id: int
+    allow: bool
+    speak: bool = True
+
+
 class LlmStage(TurnStage):
     """Owns the language model: a ``TurnRequest`` in, ``Sentence``s and an ``EndOfReply`` out to ``speech`` (the
     TTS stage's inbox; None: the reply is not spoken)."""
@@ -55,8 +75,9 @@ class LlmStage(TurnStage):
     def __init__(self, bus: EventBus, llm: LanguageModel, tracker: TurnTracker, conversation: Conversation,
                  speech: queue.Queue | None, screen: ScreenAnswerer | None = None,
                  capture: Callable[..., ScreenImage] | None = None,
-                 after_load: Callable[[], None] | None = None) -> None:
+                 after_load: Callable[[], None] | None = None, acting: ToolTurns | None = None) -> None:
         super().__init__(bus, llm, tracker, "llm-stage", after_load)
+        self.acting = acting  # tools: requests answered by them, and the model's calls (None: no tools)
         self.llm, self.conversation, self.speech = llm, conversation, speech
         self.screen = screen  # answers questions about the screen or an image
         if screen is not None:
@@ -80,6 +101,8 @@ class LlmStage(TurnStage):
         return self.ahead.drafts_taken
 
     def _load(self) -> None:
+        if self.acting is not None:
+            self.acting.warm()
         super()._load()
         if self.load_error is None:  # the models loaded at start-up are not loaded again for screen questions
             # A router (the core's own class, not an adapter) loaded its backends with it
@@ -134,7 +157,10 @@ class LlmStage(TurnStage):
         self.put(Settle(done))
         return done.wait(timeout)
 
-    def handle(self, request: TurnRequest | Prefill | Settle | UseCapture) -> None:
+    def handle(self, request: TurnRequest | Prefill | Settle | UseCapture | Say | Confirm) -> None:
+        if isinstance(request, (Say, Confirm)):
+            self._say_or_confirm(request)
+            return
         if isinstance(request, UseCapture):
             self.capture = request.capture
             return
@@ -143,6 +169,9 @@ class LlmStage(TurnStage):
             request.done.set()
             return
         if isinstance(request, Prefill):
+            if self.acting is not None and self.acting.takes(request.text, self.llm):
+                self.ahead.discard()  # a tool answers these words: a plain reply written ahead would be thrown away
+                return
             self.ahead.begin(request)
             return
         turn_id = request.turn_id
@@ -153,13 +182,24 @@ class LlmStage(TurnStage):
         speak = request.speak and self.speech is not None
         about_screen = request.image is not None or bool(request.screen)
         draft = None
+        offered: list = []
         if about_screen:
             self.ahead.discard()
             model, messages, remembered = self._screen_prompt(request, timings)
         else:
+            if self.acting is not None:  # only the user's own words: never a screen's text
+                said = self.acting.answer_by_intent(request.text, turn_id=turn_id, cancel=token)
+                if said is not None:
+                    self.ahead.discard()
+                    self._reply_without_model(request, said, "tools")
+                    return
             model, remembered = self.llm, request.text
             messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
-            draft = self.ahead.take(messages, token)
+            offered = self.acting.offered(request.text, model) if self.acting is not None else []
+            if offered:
+                self.ahead.discard()  # written without the tools: not this turn's reply
+            else:
+                draft = self.ahead.take(messages, token)
         self.bus.publish(ReplyStarted(turn_id=turn_id, backend=model.name, prompt=request.text))
         splitter = SentenceSplitter()
         parts: list[str] = []
@@ -174,7 +214,13 @@ class LlmStage(TurnStage):
                 sent.append(piece)
 
         read_reported = False
-        for delta in draft if draft is not None else model.stream(messages, cancel=token):
+        if draft is not None:
+            deltas = draft
+        elif offered:
+            deltas = self.acting.stream(model, messages, offered, turn_id=turn_id, cancel=token)  # type: ignore[union-attr]
+        else:
+            deltas = model.stream(messages, cancel=token)
+        for delta in deltas:
             if about_screen and not read_reported:
                 read_reported = True
                 self._report_read(turn_id, timings)
@@ -196,6 +242,46 @@ class LlmStage(TurnStage):
         if chosen is not None:  # tiered: which tier answered, and why ("big: arithmetic")
             backend = f"{backend} ({chosen})"
         self.bus.publish(ReplyFinished(turn_id=turn_id, text=reply, backend=backend, cancelled=cancelled))
+        if speak:
+            self.speech.put(EndOfReply(turn_id))  # type: ignore[union-attr]
+        else:
+            self.tracker.end(turn_id, "completed")
+
+    def _say_or_confirm(self, request: Say | Confirm) -> None:
+        turn_id = request.turn_id
+        if not self.tracker.is_open(turn_id):
+            return
+        if isinstance(request, Say):
+            self._reply_without_model(TurnRequest(turn_id, "", speak=request.speak), request.text, request.backend)
+            return
+        said = self.acting.confirmed(request.allow, turn_id=turn_id, cancel=self.tracker.token(turn_id)) \
+            if self.acting is not None else None
+        self._reply_without_model(TurnRequest(turn_id, "yes" if request.allow else "no", speak=request.speak),
+                                  said or "There is nothing waiting for a yes.", "tools")
+
+    def _reply_without_model(self, request: TurnRequest, text: str, backend: str) -> None:
+        """Say ``text`` as the turn's reply, with the events of a model's reply (the window and history show it
+        the same way); a question, when there is one, is remembered with it."""
+        turn_id = request.turn_id
+        timings = self.tracker.timings(turn_id)
+        speak = request.speak and self.speech is not None
+        self.bus.publish(ReplyStarted(turn_id=turn_id, backend=backend, prompt=request.text))
+        timings.mark("llm_first_token")
+        self.bus.publish(ReplyDelta(turn_id=turn_id, text=text))
+        splitter = SentenceSplitter()
+        pieces = [*splitter.feed(text), *splitter.flush()]
+        for index, piece in enumerate(pieces):
+            timings.mark("first_sentence")
+            self.bus.publish(SentenceReady(turn_id=turn_id, index=index, text=piece))
+            if speak:
+                self.speech.put(Sentence(turn_id, piece, index))  # type: ignore[union-attr]
+        if request.text:
+            self.conversation.add_exchange(request.text, text, turn_id=turn_id, spoken=speak and request.by_voice)
+        if not self.tracker.is_open(turn_id):
+            return
+        timings.mark("reply_done")
+        self.bus.publish(ReplyFinished(turn_id=turn_id, text=text, backend=backend,
+                                       cancelled=self.tracker.token(turn_id).cancelled))
         if speak:
             self.speech.put(EndOfReply(turn_id))  # type: ignore[union-attr]
         else:

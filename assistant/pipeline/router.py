@@ -53,6 +53,7 @@ class RoutedLLM:
         self.last_route: Route | None = None  # the tier that answered the last question, and why
         self.fallbacks: list[tuple[str, str]] = []  # (backend, error code) of the last turn
         self._load_errors: dict[str, AssistantError] = {}
+        self._tools: Sequence[dict] | None = None  # offered in the reply being written (the stage's thread only)
 
     @property
     def supports_images(self) -> bool:
@@ -125,8 +126,19 @@ class RoutedLLM:
             return [b for b in self.backends if b is not self.big] + [self.big]
         return list(self.backends)
 
-    def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken) -> Iterator[str]:
+    @property
+    def supports_tools(self) -> bool:
+        """Whether the backend that answers first can be offered tools."""
+        for backend in self.backends:
+            if backend.name not in self._load_errors:
+                return bool(getattr(backend, "supports_tools", False))
+        return False
+
+    def stream(self, messages: Sequence[ChatMessage], *, cancel: CancelToken,
+               tools: Sequence[dict] | None = None) -> Iterator[str]:
+        """``tools``: offered to each backend that can take them (the others answer without)."""
         self.fallbacks = []
+        self._tools = tools
         chosen = self._route(messages)
         self.last_route = chosen
         if chosen is not None and chosen.tier == "small":
@@ -168,7 +180,10 @@ class RoutedLLM:
                 prompt = [m for m in prompt if not m.private]
             continuing = bool(produced)
             try:
-                for piece in backend.stream(prompt, cancel=cancel):
+                offered = self._tools if getattr(backend, "supports_tools", False) else None
+                pieces = backend.stream(prompt, cancel=cancel, tools=offered) if offered else \
+                    backend.stream(prompt, cancel=cancel)
+                for piece in pieces:
                     if continuing and produced[-1:].isalnum() and piece[:1].isalnum():
                         piece = " " + piece  # the other model starts a new word where the first one broke off
                     continuing = False

@@ -23,6 +23,7 @@ from assistant.contracts.ports import (
     WakeWordSpotter,
 )
 from assistant.contracts.screen import ScreenImage
+from assistant.pipeline.acting import ToolTurns
 from assistant.pipeline.conversation import Conversation
 from assistant.pipeline.listener import Listener
 from assistant.pipeline.listening import Listen, ListeningController, Spotted
@@ -79,7 +80,7 @@ def build_pipeline(config: Config, bus: EventBus, *, stt: SpeechToText | None, l
                    on_judged: Callable[[tuple, bool], None] | None, wake: WakePhrase,
                    begin_turn: Callable[[float], int], interrupt: Callable[[], Any],
                    keep_recording: Callable[[np.ndarray], None] | None,
-                   after_load: Callable[[], None]) -> Pipeline:
+                   after_load: Callable[[], None], acting: ToolTurns | None = None) -> Pipeline:
     """(listener ->) listening controller -> STT -> LLM -> TTS -> ``sink``; a stage without its model is left out
     (no voice: typed questions only). ``begin_turn`` and ``interrupt`` are the facade's (they reach the sink and
     the conversation too)."""
@@ -87,7 +88,7 @@ def build_pipeline(config: Config, bus: EventBus, *, stt: SpeechToText | None, l
     conversation = Conversation(config.llm.system_prompt, config.llm.context_tokens, config.llm.max_new_tokens)
     tts_stage = TtsStage(bus, tts, tracker, sink, after_load) if tts and sink else None
     llm_stage = (LlmStage(bus, llm, tracker, conversation, tts_stage.inbox if tts_stage else None, screen, capture,
-                          after_load) if llm else None)
+                          after_load, acting) if llm else None)
     if stt is None:
         return Pipeline(bus, tracker, conversation, None, llm_stage, tts_stage, None)
     transcripts: queue.Queue = queue.Queue()  # the STT stage's inbox, made first: the controller feeds it

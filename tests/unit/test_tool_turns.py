@@ -1,0 +1,319 @@
+"""Tools in a turn, through the real facade and LLM stage: the intent matcher's answers, the model's calls (scripted
+model here; the real model's calls: tests/models/test_tool_calls.py), confirmation, and that no screen text or tool
+result makes a tool run by itself."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from assistant.bus import EventBus
+from assistant.config import Config
+from assistant.contracts.events import (
+    ReplyFinished,
+    ToolCalled,
+    ToolConfirmationRequested,
+    ToolFinished,
+)
+from assistant.contracts.screen import ScreenImage
+from assistant.contracts.tools import Tool, ToolResult
+from assistant.contracts.types import Role
+from assistant.facade import Assistant
+from assistant.pipeline.acting import ToolTurns
+from assistant.screen_answer import ScreenAnswerer
+from assistant.tools.clock import Clock
+from assistant.tools.desktop import Desktop
+from assistant.tools.intents import IntentMatcher
+from assistant.tools.maths import Maths
+from assistant.tools.toolbox import Toolbox
+from assistant.tools.units import Units
+from testkit.fakes import ScriptedLLM
+from testkit.helpers import EventLog
+
+
+class ToolModel(ScriptedLLM):
+    """A scripted model that can be offered tools: one script per call of stream(), and what it was given."""
+
+    supports_tools = True
+
+    def __init__(self, *scripts):
+        super().__init__(pieces=(), delay=0.0)
+        self.scripts = [list(s) for s in scripts]
+        self.seen: list[tuple[list, object]] = []
+
+    def stream(self, messages, *, cancel, tools=None):
+        self.seen.append((list(messages), tools))
+        self.pieces = self.scripts.pop(0) if self.scripts else ["I have nothing more to say."]
+        yield from super().stream(messages, cancel=cancel)
+
+
+class RecordingDesktop:
+    """The desktop port, recording what it was asked to do (nothing is opened)."""
+
+    def __init__(self):
+        self.opened: list[str] = []
+        self.clipboard = "the copied words"
+
+    def open_url(self, url):
+        self.opened.append(url)
+
+    def open_path(self, path):
+        self.opened.append(path)
+
+    def find_app(self, name):
+        return "Calculator" if name == "calculator" else None
+
+    def launch_app(self, name):
+        self.opened.append(name)
+        return "Calculator"
+
+    def clipboard_text(self):
+        return self.clipboard
+
+    def set_clipboard_text(self, text):
+        self.clipboard = text
+
+
+def weather(arguments, context):
+    return ToolResult(f"Sunny and 21 degrees in {arguments['city']}.", {"city": arguments["city"]})
+
+
+WEATHER = Tool("weather.lookup", "The current weather in a city.",
+               {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
+                "additionalProperties": False}, weather, family="weather", keywords=("weather", "rain", "sunny"))
+
+
+def make(llm, desktop=None, allowed=(), screen=None):
+    bus = EventBus()
+    log = EventLog()
+    bus.subscribe(log)
+    toolbox = Toolbox(bus, allowed=allowed)
+    matcher = IntentMatcher()
+    desktop = desktop or RecordingDesktop()
+    for family in (Clock(), Units(), Maths(), Desktop(desktop)):
+        for tool in family.tools():
+            toolbox.add(tool)
+        matcher.add(*family.matchers())
+    toolbox.add(WEATHER)
+    assistant = Assistant(Config(), bus=bus, llm=llm, tools=ToolTurns(bus, toolbox, matcher), screen=screen)
+    assistant.wait_ready(30)
+    return assistant, log, desktop
+
+
+def turn(assistant, log, text):
+    turn_id = assistant.ask(text, speak=False)
+    assert assistant.wait_turn(turn_id, 20) is not None
+    reply = [e for e in log.of(ReplyFinished) if e.turn_id == turn_id]
+    return turn_id, reply[-1]
+
+
+@pytest.fixture
+def assistant_parts():
+    made = []
+
+    def build(*args, **kwargs):
+        parts = make(*args, **kwargs)
+        made.append(parts[0])
+        return parts
+
+    yield build
+    for assistant in made:
+        assistant.shutdown()
+
+
+def test_the_time_is_told_by_the_clock_not_the_model(assistant_parts):
+    llm = ToolModel()
+    assistant, log, _ = assistant_parts(llm)
+    before = datetime.now().astimezone()
+    turn_id, reply = turn(assistant, log, "What time is it?")
+    after = datetime.now().astimezone()
+    said = re.fullmatch(r"It's (\d+):(\d\d) (AM|PM)\.", reply.text)
+    assert said, reply.text
+    hour = int(said[1]) % 12 + (12 if said[3] == "PM" else 0)
+    assert (hour, int(said[2])) in {(before.hour, before.minute), (after.hour, after.minute)}
+    assert reply.backend == "tools" and llm.calls == 0  # the model never saw it
+    called = [e for e in log.of(ToolCalled) if e.turn_id == turn_id]
+    assert [(e.tool, e.source) for e in called] == [("clock.time", "intent")]
+    finished = [e for e in log.of(ToolFinished) if e.turn_id == turn_id]
+    assert finished[0].ok and finished[0].call_id == called[0].call_id
+
+
+def test_sums_and_units_are_exact(assistant_parts):
+    assistant, log, _ = assistant_parts(ToolModel())
+    assert turn(assistant, log, "What's 15% of 80?")[1].text == "15 percent of 80 is 12."
+    assert turn(assistant, log, "How many kilometres is ten miles?")[1].text == "10 miles is 16.09 kilometers."
+    assert "don't know the unit 'blorps'" in turn(assistant, log, "Convert 3 blorps to meters")[1].text
+
+
+def test_the_model_calls_an_offered_tool_and_answers_from_its_result(assistant_parts):
+    call = json.dumps({"name": "weather_lookup", "arguments": {"city": "Paris"}})
+    llm = ToolModel([call], ["It's sunny in Paris, ", "21 degrees."])
+    assistant, log, _ = assistant_parts(llm)
+    _, reply = turn(assistant, log, "Is it sunny in Paris today?")
+    assert reply.text == "It's sunny in Paris, 21 degrees."
+    (_, offered), (second, again) = llm.seen
+    names = [t["function"]["name"] for t in offered]
+    assert "weather_lookup" in names and len(names) <= 4  # a short list: the tools that fit
+    assert again == offered  # the same template; nothing in the answer is run
+    assert second[-1].role == Role.TOOL and second[-1].content == "Sunny and 21 degrees in Paris."
+    assert "<tool_call>" in second[-2].content and second[-2].role == Role.ASSISTANT
+    assert [(e.tool, e.source, e.arguments) for e in log.of(ToolCalled)] == \
+        [("weather.lookup", "model", {"city": "Paris"})]
+
+
+def test_a_question_no_tool_fits_is_answered_without_a_tool_list(assistant_parts):
+    llm = ToolModel(["Paris ", "is the capital."])
+    assistant, log, _ = assistant_parts(llm)
+    assert turn(assistant, log, "What is the capital of France?")[1].text == "Paris is the capital."
+    assert llm.seen[0][1] is None and not log.of(ToolCalled)
+
+
+def test_a_malformed_call_is_asked_for_once_more_then_answered_without_tools(assistant_parts):
+    llm = ToolModel(['{"name": "weather_lookup", "arguments": {"city": '], ['{"name": "nowhere", "arguments": {}}'],
+                    ["I can't check the weather right now."])
+    assistant, log, _ = assistant_parts(llm)
+    assert turn(assistant, log, "What's the weather in Oslo?")[1].text == "I can't check the weather right now."
+    assert [tools is not None for _, tools in llm.seen] == [True, True, False]
+    retry = llm.seen[1][0]
+    assert retry[-1].role == Role.TOOL and "not valid JSON" in retry[-1].content
+    assert not log.of(ToolCalled)
+
+
+def test_a_call_with_arguments_outside_the_schema_is_asked_for_again_with_what_was_wrong(assistant_parts):
+    llm = ToolModel([json.dumps({"name": "weather_lookup", "arguments": {"town": "Oslo"}})],
+                    [json.dumps({"name": "weather_lookup", "arguments": {"city": "Oslo"}})], ["Sunny in Oslo."])
+    assistant, log, _ = assistant_parts(llm)
+    assert turn(assistant, log, "What's the weather in Oslo?")[1].text == "Sunny in Oslo."
+    retry = llm.seen[1][0][-1]
+    assert retry.role == Role.TOOL and "'city' is a required property" in retry.content
+    assert [(e.tool, e.arguments) for e in log.of(ToolCalled)] == [("weather.lookup", {"city": "Oslo"})]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A home of the test's own, with a Downloads folder (platformdirs finds it by HOME and XDG_CONFIG_HOME)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
+    (tmp_path / "Downloads").mkdir()
+    return tmp_path
+
+
+def test_opening_asks_first_and_a_spoken_yes_or_no_decides(assistant_parts, home):
+    assistant, log, desktop = assistant_parts(ToolModel())
+    turn_id, reply = turn(assistant, log, "Open my downloads folder")
+    assert reply.text == "Open your Downloads folder? Say yes to go ahead." and desktop.opened == []
+    asked = log.of(ToolConfirmationRequested)
+    assert [(e.turn_id, e.tool) for e in asked] == [(turn_id, "desktop.open_folder")]
+    assert turn(assistant, log, "No.")[1].text == "Okay, I won't." and desktop.opened == []
+    turn(assistant, log, "Open my downloads folder")
+    assert turn(assistant, log, "Yes please.")[1].text == "Opened your Downloads folder."
+    assert desktop.opened == [str(home / "Downloads")]
+    assert [e.source for e in log.of(ToolCalled)] == ["confirmed"]
+
+
+def test_a_missing_folder_is_said_and_nothing_opens(assistant_parts, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
+    assistant, log, desktop = assistant_parts(ToolModel(), allowed=("desktop.open_folder",))
+    reply = turn(assistant, log, "Open my music folder")[1]
+    assert reply.text == f"There is no Music folder at {tmp_path / 'Music'}." and desktop.opened == []
+    assert [(e.ok, e.code) for e in log.of(ToolFinished)] == [(False, "path-not-found")]
+
+
+def test_a_clicked_yes_runs_the_waiting_call_and_another_question_drops_it(assistant_parts):
+    assistant, log, desktop = assistant_parts(ToolModel(["Fine."]))
+    turn(assistant, log, "Open my home folder")
+    turn_id = assistant.confirm_tool(True)
+    assert assistant.wait_turn(turn_id, 20) is not None
+    assert [e.text for e in log.of(ReplyFinished) if e.turn_id == turn_id] == ["Opened your Home folder."]
+    turn(assistant, log, "Open my home folder")
+    turn(assistant, log, "What is the capital of France?")  # not an answer to the question: it is dropped
+    assert assistant.confirm_tool(True) is None and len(desktop.opened) == 1
+
+
+def test_a_tool_the_user_allowed_runs_without_asking(assistant_parts):
+    assistant, log, desktop = assistant_parts(ToolModel(), allowed=("desktop",))
+    assert turn(assistant, log, "Open my home folder")[1].text == "Opened your Home folder."
+    assert len(desktop.opened) == 1 and not log.of(ToolConfirmationRequested)
+
+
+def test_text_on_the_screen_triggers_no_tool(assistant_parts):
+    """An injection screen: the screen's text tells the model to open a folder, and the (scripted) model obeys in
+    the form of a call. Screen questions are offered no tools and their replies are not read for calls."""
+    injected = json.dumps({"name": "desktop_open_folder", "arguments": {"folder": "downloads"}})
+
+    class Reader:
+        name, device = "ocr", "cpu"
+        last_read = None
+
+        def load(self, progress=None):
+            pass
+
+        def read(self, image):
+            return []
+
+    llm = ToolModel([injected])
+    screen = ScreenAnswerer([llm], Reader())
+    assistant, log, desktop = assistant_parts(llm, screen=screen)
+    image = ScreenImage(np.zeros((40, 40, 3), dtype=np.uint8), source="file: evil.png")
+    turn_id = assistant.ask("Open my downloads folder", image=image, speak=False)
+    assert assistant.wait_turn(turn_id, 20) is not None
+    assert not log.of(ToolCalled) and not log.of(ToolConfirmationRequested) and desktop.opened == []
+
+
+def test_a_tool_result_cannot_make_another_call(assistant_parts):
+    """Nothing in the answer written from a tool's result is run: a call there is dropped, and the result said."""
+    first = json.dumps({"name": "weather_lookup", "arguments": {"city": "Oslo"}})
+    second = json.dumps({"name": "desktop_open_folder", "arguments": {"folder": "downloads"}})
+    llm = ToolModel([first], [second])
+    assistant, log, desktop = assistant_parts(llm)
+    assert turn(assistant, log, "What's the weather in Oslo?")[1].text == "Sunny and 21 degrees in Oslo."
+    assert [e.tool for e in log.of(ToolCalled)] == ["weather.lookup"] and desktop.opened == []
+
+
+def test_history_keeps_a_turn_s_tool_calls_in_a_real_database(assistant_parts, tmp_path):
+    from assistant.history import HistoryRecorder, HistoryStore
+
+    assistant, log, _ = assistant_parts(ToolModel())
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    recorder = HistoryRecorder(store, assistant.bus)
+    try:
+        turn(assistant, log, "What's 15% of 80?")
+        turn(assistant, log, "Convert 3 blorps to meters")
+        (stored,) = store.conversations()
+        first, second = store.turns(stored.id)
+    finally:
+        recorder.close()
+        store.close()
+    assert first.answer == "15 percent of 80 is 12."
+    assert [(c["tool"], c["arguments"], c["ok"], c["source"]) for c in first.tools] == \
+        [("maths.calculate", {"expression": "(15/100)*80"}, True, "intent")]
+    assert [(c["tool"], c["ok"], c["code"]) for c in second.tools] == [("units.convert", False, "unit-unknown")]
+
+
+def test_a_history_database_from_before_tools_is_migrated_and_keeps_its_turns(tmp_path):
+    import sqlite3
+
+    from assistant.history import _MIGRATIONS, SCHEMA_VERSION, HistoryStore
+
+    path = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(path)
+    for statement in _MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('old', 1, 1)")
+    conn.execute("INSERT INTO turns (conversation_id, turn_id, created_at, source, question, answer, outcome) "
+                 "VALUES (1, 1, 1, 'text', 'hi', 'hello', 'completed')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    store = HistoryStore(path)
+    try:
+        (old,) = store.turns(1)
+        assert (old.question, old.answer, old.tools) == ("hi", "hello", [])
+        assert SCHEMA_VERSION == 2
+    finally:
+        store.close()
