@@ -119,6 +119,13 @@ class TrayIcon(QObject):
         self._listen = None  # redraw the microphone
         self.set_listen(mode, tooltip)
 
+    def show_message(self, title: str, message: str, timeout_ms: int = 10000) -> bool:
+        """A message from the tray icon (a timer that rang); False where the tray cannot show one."""
+        if not (self.icon.isVisible() and QSystemTrayIcon.supportsMessages()):
+            return False
+        self.icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, timeout_ms)
+        return True
+
     def notify(self, title: str, message: str) -> None:
         if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
             self.icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Warning, 5000)
