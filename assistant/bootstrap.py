@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from assistant.bus import EventBus
 from assistant.config import Config
@@ -28,6 +30,14 @@ def adapters() -> Adapters:
     return Adapters(audio=AudioKit(), capture=DesktopCapture())
 
 
+def notifier():
+    """The desktop's notifications for the front-end: ``notify(title, body, *, sound=False) -> bool`` (False where
+    the desktop has no notification service: the front-end shows its tray message instead)."""
+    from desktop.notifications import notify
+
+    return notify
+
+
 def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, sink: AudioSink | None = None,
                     bus: EventBus | None = None, capture: ScreenCapture | None = None) -> Assistant:
     """An Assistant wired to the configured backends. Nothing heavy happens here: models load when
@@ -38,12 +48,66 @@ def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, 
     vad = create_vad(config) if listen else None
     llm = create_llm(config)
     tts = create_tts(config) if speak and sink is not None else None
+    bus = bus or EventBus()
+    tools, services = create_tools(config, bus)
     assistant = Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
                           screen=create_screen_answerer(config, llm), echo=echo_canceller(sink),
                           keep_recording=debug_recorder(config) if listen else None,
-                          spotter=wake_spotter(config) if listen else None)
+                          spotter=wake_spotter(config) if listen else None, tools=tools, services=services)
     assistant.set_screen_capture((capture or adapters().capture).capture)
     return assistant
+
+
+def create_tools(config: Config, bus: EventBus, *, timers_path: Path | None = None):
+    """(ToolTurns, services) for the configured tools: the families, the timers' store and scheduler, and the MCP
+    servers of mcp.json; (None, []) with tools off."""
+    if not config.tools.enabled:
+        return None, []
+    from assistant.config import data_dir
+    from assistant.pipeline.acting import ToolTurns
+    from assistant.tools.clock import Clock
+    from assistant.tools.desktop import Desktop
+    from assistant.tools.intents import IntentMatcher
+    from assistant.tools.maths import Maths
+    from assistant.tools.timers import TimerService
+    from assistant.tools.toolbox import Toolbox
+    from assistant.tools.units import Units
+    from desktop.actions import DesktopActions
+
+    toolbox = Toolbox(bus, policy=config.cloud.policy, allowed=config.tools.allowed_set)
+    matcher = IntentMatcher()
+    timers = TimerService(bus, timers_path or data_dir() / "timers.sqlite3")
+    units = Units()
+    services: list = [timers]
+    desktop = Desktop(DesktopActions())
+    # The order is the matchers': the timers' "time left" before the clock's "time".
+    for family in (timers, Clock(), units, Maths(), desktop):
+        for tool in family.tools():
+            toolbox.add(tool)
+        matcher.add(*family.matchers())
+    if config.tools.mcp:
+        from assistant.tools.mcp_servers import McpServers
+
+        servers = McpServers.from_file(bus)  # a bad mcp.json is said at start; the other tools work
+        toolbox.add(servers)
+        services.append(_StartedInBackground(servers))
+    acting = ToolTurns(bus, toolbox, matcher, intents=config.tools.intents, model_calls=config.tools.model_calls,
+                       warm=[units.warm], desktop=desktop, timers=timers)
+    return acting, services
+
+
+@dataclass(frozen=True)
+class _StartedInBackground:
+    """The MCP servers as a service of the assistant: started without waiting (a server may take seconds, and its
+    tools join the list when it is up), closed at shutdown."""
+
+    servers: Any
+
+    def start(self) -> None:
+        self.servers.start(wait=False)
+
+    def stop(self) -> None:
+        self.servers.close()
 
 
 def wake_spotter(config: Config):

@@ -1,4 +1,4 @@
-"""The headless command line: ``assistant ask|transcribe|say|voice|listen|demo|models|doctor|config``.
+"""The headless command line: ``assistant ask|transcribe|say|voice|listen|demo|models|doctor|tools|timers|config``.
 
 Every failure prints ``error [code]: message`` and exits non-zero (3 config, 4 input, 5 model,
 6 no speech, 7 audio device, 1 anything else); a traceback only with ``-v``.
@@ -147,7 +147,7 @@ def cmd_ask(args) -> int:
     if args.json:
         timings = {k: v for k, v in (ended.timings_ms if ended else {}).items() if k in SCREEN_MARKS}
         result = {"answer": reply, "backend": turns.backends.get(turn_id, ""), "timings_ms": timings,
-                  "models_load_s": round(load_s, 2)}
+                  "models_load_s": round(load_s, 2), "tools": turns.tools.get(turn_id, [])}
         if captured := turns.captures.get(turn_id):
             result["image"] = {"source": captured.source, "width": captured.width, "height": captured.height,
                                "capture_ms": captured.capture_ms}
@@ -521,6 +521,8 @@ def cmd_eval(args) -> int:
     from assistant.answer_eval import evaluate, format_table, load_questions
 
     config = setup(args)
+    if args.requests:
+        return _eval_requests(args, config)
     questions = load_questions(Path(args.questions) if args.questions else None, args.category)
     questions = questions[: args.limit or None]
     say = (lambda m: None) if args.quiet else (lambda m: sys.stderr.write(m + "\n"))  # stdout: the result
@@ -539,6 +541,37 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def _eval_requests(args, config) -> int:
+    """``assistant eval --requests``: the tool requests, by the matcher and each model's tool calls."""
+    from assistant import bootstrap
+    from assistant.tool_eval import evaluate, format_summary, load_requests, summary
+
+    requests = load_requests(Path(args.questions) if args.questions else None)[: args.limit or None]
+    say = (lambda m: None) if args.quiet else (lambda m: sys.stderr.write(m + "\n"))
+    results = []
+    for model in args.model or [config.llm.model]:
+        for runtime in args.runtime or [config.llm.runtime]:
+            for big in args.big_model or [config.llm.big_model]:
+                backend = config.replace("llm", model=model, runtime=runtime, big_model="" if big == "none" else big)
+                llm = None
+                if model != "none":
+                    llm = bootstrap.create_llm(backend)
+                    llm.load()
+                name = "matcher only" if llm is None else f"{model} ({runtime})" + \
+                    (f" + {backend.llm.big_model}" if backend.llm.big_model else "")
+                say(f"{len(requests)} requests, {name}")
+                outcomes = evaluate(llm, requests, backend, progress=say)
+                results.append({"model": name, **summary(outcomes),
+                                 "outcomes": [{"id": o.request.id, "by": o.by, "tool": o.tool, "arguments": o.arguments,
+                                               "right": o.right, "reply": o.reply, "seconds": round(o.seconds, 4)}
+                                              for o in outcomes]})
+    if args.json:
+        _emit_json({"requests": len(requests), "results": results})
+    else:
+        sys.stdout.write("\n".join(format_summary(r["model"], r) for r in results) + "\n")
+    return 0
+
+
 def cmd_config(args) -> int:
     if args.action == "path":
         sys.stdout.write(f"{Path(args.config) if args.config else config_path()}\n")
@@ -546,6 +579,81 @@ def cmd_config(args) -> int:
     config = load_config(Path(args.config) if args.config else None)
     sys.stdout.write(config.to_toml())
     return 0
+
+
+def cmd_timers(args) -> int:
+    """``assistant timers list|cancel ID|cancel-all``: the timers, alarms and reminders in the data folder (the
+    running app's too: it never rings one cancelled here)."""
+    from datetime import datetime
+
+    from assistant.bus import EventBus
+    from assistant.tools.timers import TimerService, default_timers_path, say_duration
+
+    secure_app_folders()
+    service = TimerService(EventBus(), default_timers_path())
+    try:
+        if service.problem is not None:
+            raise service.problem
+        if args.action == "cancel":
+            info = service.cancel(args.id)
+            sys.stdout.write(f"cancelled {info.kind} {info.id} ({service.describe(info)})\n")
+            return 0
+        if args.action == "cancel-all":
+            count = service.cancel_all(args.kind)
+            sys.stdout.write(f"cancelled {count} {args.kind or 'item'}{'' if count == 1 else 's'}\n")
+            return 0
+        items = service.recent(200) if args.all else service.pending(args.kind)
+        items = [i for i in items if args.kind is None or i.kind == args.kind]
+        now = time.time()
+        if args.json:
+            _emit_json({"timers": [i.as_dict(now) for i in items]})
+            return 0
+        if not items:
+            sys.stdout.write(f"no pending {args.kind or 'timers, alarms or reminders'}\n")
+        for info in items:
+            due = datetime.fromtimestamp(info.due).strftime("%Y-%m-%d %H:%M:%S")
+            left = f"  ({say_duration(info.remaining(now))} left)" if info.state == "pending" else ""
+            label = f"  {info.label}" if info.label else ""
+            sys.stdout.write(f"{info.id:>5}  {info.kind:<8}  {due}  {info.state:<9}{label}{left}\n")
+        return 0
+    finally:
+        service.stop()
+
+
+def cmd_tools(args) -> int:
+    config = load_config(Path(args.config) if args.config else None)
+    return print_mcp_servers(args, config)
+
+
+def print_mcp_servers(args, config: Config) -> int:
+    """``assistant tools``' MCP part: the servers of mcp.json, and with ``--check`` their tools (each server is
+    started and stopped again); 1 when an entry is bad or a server did not start."""
+    from assistant.tools.mcp_servers import mcp_config_path, report_mcp_servers
+
+    path = mcp_config_path(Path(args.config) if args.config else None)
+    report = report_mcp_servers(path, check=args.check, timeout_s=args.timeout)
+    report["enabled"] = config.tools.mcp
+    if args.json:
+        _emit_json({"mcp": report})
+    else:
+        out = sys.stdout.write
+        out(f"MCP servers in {report['path']}" + ("" if config.tools.mcp else " (off: tools.mcp = false)") + "\n")
+        if not report["servers"] and not report["problems"]:
+            out("  none (add one in Settings > Tools, or in that file)\n")
+        for row in report["servers"]:
+            out(f"  {row['name']:<16} {row['kind']:<5} {row['target']}\n")
+            if args.check:
+                out(f"    {row['state']}" + (f": {row['reason']}" if row["reason"] else
+                                             f", {len(row['tools'])} tools") + "\n")
+                for tool in row["tools"]:
+                    asks = " (asks first)" if tool["changes"] else ""
+                    out(f"      {tool['name']}{asks}: {tool['description']}\n")
+        for name in report["disabled"]:
+            out(f"  {name:<16} disabled\n")
+        for problem in report["problems"]:
+            out(f"  left out: {problem}\n")
+    failed = any(row["state"] != "up" for row in report["servers"]) if args.check else False
+    return 1 if report["problems"] or failed else 0
 
 
 # --- entry point -------------------------------------------------------------------------------------
@@ -640,6 +748,9 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     p.add_argument("--big-model", action="append", help="an llm.big_model to route hard questions to (repeatable; "
                    "\"none\": the model alone; default: the settings')")
     p.add_argument("--limit", type=int, default=0, help="ask only the first N questions")
+    p.add_argument("--requests", action="store_true", help="the tool requests instead (timers, the clock, sums, "
+                   "units, apps): right by the intent matcher, by the model's tool calls, overall; --model none: "
+                   "the matcher alone")
     p.add_argument("--json", action="store_true", help="one JSON object with every answer")
     p.set_defaults(func=cmd_eval)
 
@@ -651,6 +762,25 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check hardware, audio and models")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("tools", help="the MCP servers in mcp.json (beside the settings file); --check starts them "
+                       "and lists their tools")
+    p.add_argument("--check", action="store_true", help="start each server, list its tools, and stop it again")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds a server may take to start (default 30)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_tools)
+
+    p = sub.add_parser("timers", help="the timers, alarms and reminders: list them, cancel one or all")
+    timer_actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = timer_actions.add_parser("list", help="the pending ones, soonest first (--all: the latest done ones too)")
+    q.add_argument("--all", action="store_true", help="also the fired, missed and cancelled ones (latest first)")
+    q.add_argument("--kind", choices=["timer", "alarm", "reminder"])
+    q.add_argument("--json", action="store_true", help="one JSON object: the list, with each one's seconds left")
+    q = timer_actions.add_parser("cancel", help="cancel one by its number (from `assistant timers list`)")
+    q.add_argument("id", type=int)
+    q = timer_actions.add_parser("cancel-all", help="cancel every pending one (or every one of a kind)")
+    q.add_argument("--kind", choices=["timer", "alarm", "reminder"])
+    p.set_defaults(func=cmd_timers)
 
     p = sub.add_parser("config", help="where the settings live, and what they are")
     p.add_argument("action", choices=["path", "show"])

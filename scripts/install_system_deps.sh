@@ -7,12 +7,14 @@
 #   xvfb x11-utils xdotool trayer         a real X server, window queries and a tray host for the desktop tests
 #   pulseaudio pulseaudio-utils libasound2-plugins   a virtual microphone and speaker for the live-audio tests
 #   x11-xserver-utils dbus   two virtual monitors (xrandr) and a private session bus (the screen-capture portal test)
+#   dunst                    a real desktop notification server (the timer notification test, on Xvfb)
+#   xdg-utils                xdg-open, which opens folders and links for the desktop tools (and their tests)
 set -euo pipefail
 PACKAGES=(libportaudio2 espeak-ng sox
           libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
           xvfb x11-utils xdotool trayer
           pulseaudio pulseaudio-utils libasound2-plugins
-          x11-xserver-utils dbus)
+          x11-xserver-utils dbus dunst xdg-utils)
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "install_system_deps: no apt-get here; install PortAudio and espeak-ng with your package manager" >&2

@@ -24,6 +24,7 @@ from assistant.history import HistoryStore
 from ui.assistant_builder import AssistantBuilder
 from ui.bridge import CoreBridge
 from ui.conversation_history import ConversationHistory
+from ui.desktop_actions import QtDesktopActions
 from ui.hotkeys import GlobalHotkeys
 from ui.indicators import AppState, Indicators
 from ui.launcher import LauncherWindow
@@ -31,6 +32,7 @@ from ui.listening import ListeningModes
 from ui.main_window import MainWindow
 from ui.screen_flow import ScreenFlow
 from ui.screen_grab import ScreenGrabber
+from ui.timers_panel import TimerAlerts, TimersPanel, timer_service
 from ui.tray import TrayIcon
 
 log = logging.getLogger(__name__)
@@ -59,9 +61,14 @@ class DesktopApp(QObject):
         self.history_panel = self.conversations.panel
         self.bridge = CoreBridge(self.bus, self)
 
-        self.window = MainWindow(self.history_panel)
+        self.timers_panel = TimersPanel()
+        self.window = MainWindow(self.history_panel, timers_panel=self.timers_panel)
         self.launcher = LauncherWindow()
         self.tray = TrayIcon(self)
+        # A timer that rings: the desktop's notification (the tray's message where there is none), and a chime
+        # when the assistant will not say it.
+        self.timer_alerts = TimerAlerts(bootstrap.notifier(), self._show_alert, lambda: self.sink,
+                                        self._speaks_aloud, self)
         self.grabber = ScreenGrabber([self.window, self.launcher], self.adapters.capture, self)
         self.grabber.capturing.connect(self.tray.set_capturing)
         self.hotkeys: GlobalHotkeys | None = None
@@ -173,6 +180,9 @@ class DesktopApp(QObject):
         self.screen.assistant_changed(assistant)
         self.conversations.assistant_changed(assistant)
         self.listening.assistant_changed(assistant)
+        self.timers_panel.set_service(timer_service(assistant))
+        if assistant.desktop_actions is not None and not isinstance(assistant.desktop_actions, QtDesktopActions):
+            assistant.set_desktop_actions(QtDesktopActions(assistant.desktop_actions))  # Qt's clipboard
         self.window.mic_button.setEnabled(self.voice_ready)
         self.refresh_state()
 
@@ -200,6 +210,7 @@ class DesktopApp(QObject):
         w.ask_requested.connect(lambda text: self.ask(text, source=w))
         launcher.ask_requested.connect(lambda text: self.ask(text, source=launcher))
         w.stop_requested.connect(self.interrupt)
+        w.tool_answered.connect(self.answer_tool)
         w.settings_requested.connect(self.open_settings)
         w.new_conversation_requested.connect(self.new_conversation)
         w.mic_button.toggled_listening.connect(listening.toggle_listening)
@@ -275,6 +286,17 @@ class DesktopApp(QObject):
         if source is self.launcher:
             self.launcher.accept_question(turn_id, text)
         self.refresh_state()
+        return turn_id
+
+    def answer_tool(self, allow: bool) -> int | None:
+        """The Yes or No clicked on a tool call waiting for the user: its outcome is said as a turn of its own."""
+        if self.assistant is None:
+            return None
+        turn_id = self.assistant.confirm_tool(allow, speak=self.sink is not None)
+        if turn_id is not None:
+            self.open_turn = turn_id
+            self.window.accept_question(turn_id, "Yes" if allow else "No")
+            self.refresh_state()
         return turn_id
 
     def interrupt(self) -> None:
@@ -354,6 +376,8 @@ class DesktopApp(QObject):
             self.open_turn = event.turn_id  # before the listener hears it: a one-shot question stops there
         self.listening.on_event(event)
         self.screen.on_event(event)
+        self.timers_panel.on_event(event)
+        self.timer_alerts.on_event(event)
         if isinstance(event, SpeechStarted):
             self.window.clear_error("no-speech")
         elif isinstance(event, SpeakingStarted):
@@ -364,6 +388,17 @@ class DesktopApp(QObject):
                 self.speaking = False
             self.conversations.turn_ended()
         self.refresh_state()
+
+    def _speaks_aloud(self) -> bool:
+        """Whether the assistant will say a timer's announcement: a voice, a speaker, and not muted."""
+        return (self.assistant is not None and self.sink is not None and self.assistant.tts_stage is not None
+                and not self.muted)
+
+    def _show_alert(self, title: str, body: str) -> None:
+        """A timer's notification where the desktop has no notification service: the tray's message, or the
+        window's banner without a tray."""
+        if not self.tray.show_message(title, body):
+            self.window.show_error(f"{title}: {body}")
 
     def refresh_state(self) -> None:
         """Redraw the indicators from the state of the app and its parts."""

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from ui.widgets import WaterfallChart
 
 USER_STYLE = "QLabel { background: #e8f0fe; border-radius: 10px; padding: 8px 10px; }"
 ASSISTANT_STYLE = "QLabel { background: #f4f5f7; border-radius: 10px; padding: 8px 10px; }"
+TOOL_STYLE = "QLabel { background: #eef6ee; border: 1px solid #cfe3cf; border-radius: 8px; padding: 2px 8px; " \
+             "color: #2f5d34; font-size: 11px; }"
+TOOL_FAILED_STYLE = "QLabel { background: #fbeeee; border: 1px solid #eccaca; border-radius: 8px; padding: 2px 8px; " \
+                    "color: #8a2c2c; font-size: 11px; }"
 
 
 def _bubble(style: str, markdown: bool) -> QLabel:
@@ -42,10 +48,60 @@ class TurnWidget(QFrame):
         self.status_label = QLabel()
         self.status_label.setStyleSheet("QLabel { color: #8a8f98; font-size: 11px; }")
         self.status_label.hide()
+        self.tools_row = QVBoxLayout()  # a chip per tool call, and a question waiting for the user's yes
+        self.tools_row.setSpacing(2)
         layout.addWidget(self.question_label)
+        layout.addLayout(self.tools_row)
         layout.addWidget(self.reply_label)
         layout.addWidget(self.status_label)
         self.waterfall: WaterfallChart | None = None
+        self.tool_chips: dict[int, QLabel] = {}
+        self.confirmation: QWidget | None = None
+
+    def add_tool_call(self, call_id: int, tool: str, arguments: dict) -> None:
+        """A chip for a tool call ("⚙ units.convert 10 miles → kilometres"), filled in when it finishes."""
+        shown = ", ".join(f"{v}" for v in arguments.values() if v not in ("", None))
+        chip = QLabel(f"⚙ {tool}" + (f" · {shown}" if shown else ""))
+        chip.setStyleSheet(TOOL_STYLE)
+        chip.setAccessibleName(f"Tool call: {tool}")
+        chip.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.tool_chips[call_id] = chip
+        self.tools_row.addWidget(chip)
+
+    def finish_tool_call(self, call_id: int, ok: bool, say: str) -> None:
+        chip = self.tool_chips.get(call_id)
+        if chip is None:
+            return
+        chip.setText(("✓ " if ok else "✗ ") + chip.text().removeprefix("⚙ "))
+        chip.setToolTip(say)
+        if not ok:
+            chip.setStyleSheet(TOOL_FAILED_STYLE)
+
+    def ask_confirmation(self, prompt: str, answer: Callable[[bool], None]) -> None:
+        """The question before a tool that changes something, with Yes and No (or say "yes")."""
+        self.close_confirmation()
+        box = QWidget(self)
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        label = QLabel(prompt)
+        label.setWordWrap(True)
+        yes, no = QPushButton("Yes"), QPushButton("No")
+        yes.setAccessibleName(f"Yes: {prompt}")
+        no.setAccessibleName(f"No: {prompt}")
+        for button, allow in ((yes, True), (no, False)):
+            button.clicked.connect(lambda _=False, allow=allow: (self.close_confirmation(), answer(allow)))
+            button.setAutoDefault(False)
+        row.addWidget(label, 1)
+        row.addWidget(yes)
+        row.addWidget(no)
+        self.confirmation = box
+        self.tools_row.addWidget(box)
+
+    def close_confirmation(self) -> None:
+        if self.confirmation is not None:
+            self.confirmation.hide()
+            self.confirmation.deleteLater()
+            self.confirmation = None
 
     def set_question(self, text: str) -> None:
         self.question = text

@@ -23,8 +23,12 @@ from assistant.contracts.events import (
     ErrorOccurred,
     ReplyDelta,
     ReplyFinished,
+    ReplyStarted,
     ScreenCaptured,
     SpeechEnded,
+    ToolCalled,
+    ToolConfirmationRequested,
+    ToolFinished,
     TranscriptFinal,
     TurnEnded,
     TurnInterrupted,
@@ -102,8 +106,10 @@ class MainWindow(QMainWindow):
     new_conversation_requested = Signal()
     hidden_to_tray = Signal()
     attachment_dropped = Signal()
+    tool_answered = Signal(bool)  # Yes (True) or No on a tool call waiting for the user
 
-    def __init__(self, history_panel: QWidget | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, history_panel: QWidget | None = None, parent: QWidget | None = None, *,
+                 timers_panel: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Voice Assistant")
         self.resize(760, 640)
@@ -175,6 +181,9 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.addLayout(top)
         layout.addWidget(self.banner)
+        self.timers_panel = timers_panel  # the pending timers, under the banner: shown while there is one
+        if timers_panel is not None:
+            layout.addWidget(timers_panel)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.level)
         layout.addWidget(self.chip)
@@ -258,6 +267,15 @@ class MainWindow(QMainWindow):
             view.turn(event.turn_id).set_reply(event.text)
         elif isinstance(event, ScreenCaptured) and view.has_turn(event.turn_id):
             view.turn(event.turn_id).set_status(f"📷 Captured {event.source} ({event.width}×{event.height})")
+        elif isinstance(event, ReplyStarted) and event.backend == "announcement":
+            view.turn(event.turn_id).set_question("⏰")  # said unasked: a timer, an alarm, a reminder
+        elif isinstance(event, ToolCalled) and view.has_turn(event.turn_id):
+            view.turn(event.turn_id).add_tool_call(event.call_id, event.tool, event.arguments)
+        elif isinstance(event, ToolFinished) and view.has_turn(event.turn_id):
+            view.turn(event.turn_id).finish_tool_call(event.call_id, event.ok, event.say)
+        elif isinstance(event, ToolConfirmationRequested) and view.has_turn(event.turn_id):
+            view.turn(event.turn_id).ask_confirmation(event.prompt, self.tool_answered.emit)
+            view.follow()
         elif isinstance(event, TurnInterrupted) and view.has_turn(event.turn_id):
             view.turn(event.turn_id).set_status("Stopped")
         elif isinstance(event, ErrorOccurred):

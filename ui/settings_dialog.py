@@ -1,4 +1,4 @@
-"""The settings dialog: models, audio devices, voice, always listening, hotkeys, screen, cloud and privacy.
+"""The settings dialog: models, audio devices, voice, always listening, hotkeys, screen, cloud and privacy, tools.
 
 It edits a copy of the given ``Config``; Save validates with the same rules as the settings file
 (``build_config``), writes the file, and stores the cloud API key in the OS keyring (never in the file).
@@ -51,8 +51,10 @@ from PySide6.QtWidgets import (
 from assistant import bootstrap, secrets
 from assistant.config import Config, build_config, config_path, data_dir, save_config
 from assistant.contracts.errors import AssistantError, ConfigError, ui_message
+from assistant.tools.mcp_servers import mcp_config_path
 from ui import settings_fields
 from ui.settings_fields import PAGES, Field, fields_on
+from ui.settings_mcp import McpServersEditor
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +154,7 @@ class SettingsDialog(QDialog):
     hotkeys cannot be grabbed (e.g. Wayland), shown on the Hotkeys page with the desktop-shortcut fix."""
 
     saved = Signal(object)
+    mcp_saved = Signal(object)  # the path of mcp.json, after Save wrote a changed server list to it
 
     def __init__(self, config: Config, parent: QWidget | None = None, *, path: Path | None = None,
                  hotkey_problem: str | None = None) -> None:
@@ -184,6 +187,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._hotkeys_page(), "Hotkeys")
         self.tabs.addTab(self._screen_page(), "Screen")
         self.tabs.addTab(self._cloud_page(), "Cloud && privacy")
+        self.tabs.addTab(self._tools_page(), "Tools")
         unplaced = {f.key for f in settings_fields.FIELDS} - set(self._fields)
         if unplaced:  # a page must place every field of its own, or the setting could not be edited
             raise RuntimeError(f"settings fields no page shows: {sorted(unplaced)}")
@@ -233,7 +237,7 @@ class SettingsDialog(QDialog):
         return self._fields[key]
 
     def show_page(self, name: str) -> None:
-        """Switch to a page: one of models, audio, voice, listening, hotkeys, screen, cloud."""
+        """Switch to a page: one of models, audio, voice, listening, hotkeys, screen, cloud, tools."""
         self.tabs.setCurrentIndex(PAGES.index(name))
 
     def is_busy(self) -> bool:
@@ -413,6 +417,21 @@ class SettingsDialog(QDialog):
         layout.addStretch(1)
         return page
 
+    def _tools_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self._add_checks(layout, fields_on("tools", group="", kind="check"))
+        layout.addLayout(self._form(_not_checks(fields_on("tools", group=""))))
+        self.mcp_editor = McpServersEditor(mcp_config_path(self._path))
+        mcp_checks = QVBoxLayout()
+        self._add_checks(mcp_checks, fields_on("tools", group="mcp"))
+        editor_layout = self.mcp_editor.layout()
+        assert isinstance(editor_layout, QVBoxLayout)
+        editor_layout.insertLayout(0, mcp_checks)
+        layout.addWidget(self.mcp_editor)
+        layout.addStretch(1)
+        return page
+
     # --- fields: built, loaded and read from the table ------------------------------------------------
 
     def _build(self, spec: Field) -> QWidget | QHBoxLayout:
@@ -567,6 +586,13 @@ class SettingsDialog(QDialog):
             self._show_error(f"The settings could not be written to {path}: {exc}")
             return
         log.info("settings saved to %s", path)
+        try:
+            if self.mcp_editor.save():
+                self.mcp_saved.emit(self.mcp_editor.path)
+        except OSError as exc:
+            self._show_error(f"The settings were saved, but the MCP servers could not be written to "
+                             f"{self.mcp_editor.path}: {exc}")
+            return
         key = self.key_edit.text().strip() if self._key_edited else ""
         if key:
             action, doing = (lambda: secrets.store_cloud_api_key(key)), "Storing the API key in the keyring…"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PAGES = ("models", "audio", "voice", "listening", "hotkeys", "screen", "cloud")
+PAGES = ("models", "audio", "voice", "listening", "hotkeys", "screen", "cloud", "tools")
 KINDS = ("model", "text", "check", "choice", "number", "device", "hotkey")
 
 
@@ -153,6 +153,18 @@ FIELDS: tuple[Field, ...] = (
           "questions then send a picture of your screen to this endpoint)", ("screen_to_cloud",), group="endpoint"),
     Field("privacy.save_history", "cloud", "check", "Keep conversations in the history on this computer",
           ("save_history",), group="privacy"),
+    # Tools (the MCP server list beside them is mcp.json, edited by ui.settings_mcp)
+    Field("tools.enabled", "tools", "check", "Answer requests with tools (the clock, timers, units, apps, MCP "
+          "servers)", ("tools_enabled",)),
+    Field("tools.intents", "tools", "check", "Answer common requests on this computer without the language model",
+          ("tools_intents",)),
+    Field("tools.model_calls", "tools", "check", "Let the language model call the tools that fit a question",
+          ("tools_model_calls",)),
+    Field("tools.allowed", "tools", "text", "Allowed without asking", ("tools_allowed_edit",),
+          placeholder="comma-separated: timers, desktop, mcp:files (* for all)",
+          tooltip="Tools, families or MCP servers (mcp:<name>) that run without asking first, and that may reach "
+          "the network under the local-only policy"),
+    Field("tools.mcp", "tools", "check", "Start these MCP servers with the assistant", ("mcp_enabled",), group="mcp"),
 )
 
 

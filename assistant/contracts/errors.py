@@ -88,6 +88,7 @@ class Category(StrEnum):
     HISTORY = "history"  # the conversation history store
     APP = "app"  # a state of the desktop app the user should know about (muted, still loading)
     TOOL = "tool"  # the command-line tools around the assistant (bench, output files)
+    ACTION = "action"  # a tool the assistant runs: a timer, an app, an MCP server
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,32 @@ _ENTRIES = (
     # history
     ErrorCode("history-unavailable", _C.HISTORY, "The history database cannot be used; the assistant works "
               "without it."),
+    # tools (assistant.tools): the toolbox, the clock, sums and units, the desktop
+    ErrorCode("tool-unknown", _C.ACTION, "A tool call names a tool that does not exist (a model's mistake)."),
+    ErrorCode("tool-not-allowed", _C.ACTION, "A tool that reaches the network was called under the local-only "
+              "policy without the user allowing it."),
+    ErrorCode("tool-arguments-invalid", _C.ACTION, "A tool call's arguments do not fit the tool's schema."),
+    ErrorCode("tool-failed", _C.ACTION, "A tool failed unexpectedly while running."),
+    ErrorCode("place-unknown", _C.ACTION, "No time zone is known for the place asked about."),
+    ErrorCode("maths-invalid", _C.ACTION, "An arithmetic request has no answer (division by zero, not a number)."),
+    ErrorCode("unit-unknown", _C.ACTION, "A unit to convert from or to is not known."),
+    ErrorCode("unit-mismatch", _C.ACTION, "The two units measure different things (a weight into a length)."),
+    ErrorCode("path-not-found", _C.ACTION, "A file or folder to open does not exist."),
+    ErrorCode("link-invalid", _C.ACTION, "A link to open is not a web link."),
+    ErrorCode("app-not-found", _C.ACTION, "No installed application has the name asked for."),
+    ErrorCode("open-failed", _C.ACTION, "A link, file, folder or app could not be opened (no opener installed, "
+              "or it failed)."),
+    ErrorCode("clipboard-unavailable", _C.ACTION, "There is no clipboard to read or set here (no desktop session, "
+              "or no clipboard tool installed)."),
+    # timers, alarms and reminders (assistant.tools.timers)
+    ErrorCode("timers-unavailable", _C.ACTION, "The timers file cannot be used (damaged, locked by another program, "
+              "or from a newer version); it is left as it is and the assistant works without timers."),
+    ErrorCode("timer-time-unclear", _C.ACTION, "The time of an alarm or reminder could not be understood."),
+    ErrorCode("timer-time-passed", _C.ACTION, "The time of an alarm or reminder has already passed."),
+    ErrorCode("timer-duration-invalid", _C.ACTION, "A timer's duration, or how far ahead an alarm is, is out of "
+              "range."),
+    ErrorCode("timer-not-found", _C.ACTION, "There is no such pending timer, alarm or reminder."),
+    ErrorCode("timer-ambiguous", _C.ACTION, "Several timers, alarms or reminders fit: the user is asked which."),
     # the desktop app
     ErrorCode("assistant-closed", _C.APP, "The assistant was shut down (the app is quitting or rebuilding it)."),
     ErrorCode("mic-muted", _C.APP, "The microphone is muted from the tray."),
@@ -212,6 +239,16 @@ _ENTRIES = (
     ErrorCode("eval-category-unknown", _C.TOOL, "assistant eval --category names a category the set does not have."),
     ErrorCode("output-folder-missing", _C.TOOL, "The folder for an output file does not exist."),
     ErrorCode("output-unwritable", _C.TOOL, "An output file cannot be written."),
+    # MCP servers (the tools of servers listed in mcp.json)
+    ErrorCode("mcp-config-invalid", _C.CONFIG, "mcp.json, or one server in it, cannot be used; the other servers "
+              "still start."),
+    ErrorCode("mcp-server-failed", _C.ACTION, "An MCP server did not start (no such command, it exited, or it did "
+              "not answer in time); its tools are left out."),
+    ErrorCode("mcp-server-died", _C.ACTION, "An MCP server stopped during a call; its tools are left out until the "
+              "assistant restarts."),
+    ErrorCode("mcp-tool-failed", _C.ACTION, "An MCP server's tool reported an error or refused the call."),
+    ErrorCode("mcp-call-timeout", _C.ACTION, "An MCP server did not answer a call in time."),
+    ErrorCode("mcp-call-cancelled", _C.ACTION, "An MCP tool call was stopped because the turn was interrupted."),
 )
 
 CATALOG: dict[str, ErrorCode] = {entry.code: entry for entry in _ENTRIES}
