@@ -281,3 +281,49 @@ def test_a_speaker_lost_mid_reply_is_reported_and_the_next_reply_opens_it_again(
             pulse.pactl("suspend-sink", "va_out", "0")
             assistant.shutdown()
             sink.close()
+
+
+def test_a_timer_going_off_is_announced_out_of_the_speaker(pulse, tts, tmp_path):
+    """A timer set by a typed request rings a few seconds later: its announcement is said by the real voice and
+    heard on the (virtual) speaker. The language model is scripted and never asked: the tools answer."""
+    from assistant.bootstrap import create_tools
+    from assistant.bus import EventBus
+    from assistant.config import Config
+    from assistant.contracts.events import ReplyFinished, ReplyStarted, SpeakingFinished, TimerFired
+    from assistant.facade import Assistant
+    from audio.speaker import SpeakerSink
+    from testkit.fakes import ScriptedLLM
+
+    config = Config().replace("tools", mcp=False)
+    with pulse.separate_speaker("va_out") as monitor:
+        sink = SpeakerSink()
+        bus = EventBus()
+        events = EventLog()
+        bus.subscribe(events)
+        tools, services = create_tools(config, bus, timers_path=tmp_path / "timers.sqlite3")
+        llm = ScriptedLLM()
+        assistant = Assistant(config, bus=bus, llm=llm, tts=tts, sink=sink, tools=tools, services=services)
+        try:
+            assert assistant.wait_ready(120) == []
+            set_turn = assistant.ask("Set a timer for 3 seconds.", speak=False)
+            assert assistant.wait_turn(set_turn, 30) is not None
+            assert [e.text for e in events.of(ReplyFinished) if e.turn_id == set_turn] == ["Timer set for 3 seconds."]
+            recorder = pulse.record(monitor)
+            try:
+                assert events.until(lambda items: any(isinstance(e, TimerFired) for e in items), 60)
+                said = lambda items: [e for e in items if isinstance(e, ReplyStarted)  # noqa: E731
+                                      and e.backend == "announcement"]
+                assert events.until(lambda items: any(isinstance(e, SpeakingFinished) and e.turn_id in
+                                                      {s.turn_id for s in said(items)} for e in items), 60)
+                time.sleep(0.3)  # the last block through the server
+            finally:
+                recorder.stop()
+            (fired,) = events.of(TimerFired)
+            assert not fired.missed and fired.announcement
+            heard = recorder.audio()
+            loud = np.flatnonzero(np.abs(heard) > 0.05)
+            assert len(loud) and (loud[-1] - loud[0]) / SAMPLE_RATE > 0.5  # a spoken sentence, not a click
+            assert llm.calls == 0
+        finally:
+            assistant.shutdown()
+            sink.close()
