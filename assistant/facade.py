@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.bus import EventBus
-from assistant.config import Config, ListenConfig
+from assistant.config import Config, ListenConfig, ToolsConfig
 from assistant.contracts.errors import AssistantError, ConfigError, InputError
 from assistant.contracts.events import (
     TimerFired,
@@ -195,6 +195,14 @@ class Assistant:
         turn_id = self._begin_turn(origin=time.monotonic())
         self.llm_stage.put(Confirm(turn_id, allow, speak=speak))
         return turn_id
+
+    def set_tools_config(self, tools: ToolsConfig) -> None:
+        """Take new [tools] settings that need no rebuild: what runs without asking, the matcher, the model's
+        calls (switching tools or MCP on or off builds the assistant again)."""
+        self.config = dataclasses.replace(self.config, tools=tools)
+        if self.tools is not None:
+            self.tools.toolbox.allowed = tools.allowed_set
+            self.tools.intents, self.tools.model_calls = tools.intents, tools.model_calls
 
     @property
     def timers(self):

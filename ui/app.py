@@ -53,6 +53,7 @@ class DesktopApp(QObject):
         self.assistant = None
         self.sink = None
         self.open_turn: int | None = None
+        self._mcp_changed = False  # Settings wrote a new server list to mcp.json
         self.speaking = False
 
         # Before the bridge: the recorder must hear a turn end before the GUI does (see ConversationHistory).
@@ -342,17 +343,24 @@ class DesktopApp(QObject):
 
         problem = self.hotkeys.problem if self.hotkeys is not None else None
         dialog = SettingsDialog(self.config, self.window, path=config_path(), hotkey_problem=problem)
+        dialog.mcp_saved.connect(self._mcp_servers_changed)
         dialog.saved.connect(self.apply_settings)
         dialog.show()
         return dialog
 
+    def _mcp_servers_changed(self, _path) -> None:
+        self._mcp_changed = True  # the servers start again with the assistant (apply_settings follows)
+
     def apply_settings(self, config: Config) -> None:
         old, self.config = self.config, config
+        # The MCP servers and the tools as a whole are built with the assistant; the rest of [tools] applies live.
+        mcp_changed, self._mcp_changed = self._mcp_changed, False
+        rebuild_tools = mcp_changed or (old.tools.enabled, old.tools.mcp) != (config.tools.enabled, config.tools.mcp)
         keys = ("toggle_hotkey", "push_to_talk_hotkey", "screen_hotkey", "mute_hotkey")
         if any(getattr(old.ui, k) != getattr(config.ui, k) for k in keys):
             self._start_hotkeys()
         self.tray.set_wake_phrase(config.listen.wake_phrase)
-        if any(getattr(old, s) != getattr(config, s) for s in MODEL_SECTIONS):
+        if rebuild_tools or any(getattr(old, s) != getattr(config, s) for s in MODEL_SECTIONS):
             previous = self.assistant
             self.assistant, self.sink = None, None
             self.indicators.reset_models()
@@ -361,8 +369,11 @@ class DesktopApp(QObject):
                 previous.stop_listening()
                 self.builder.discard(previous)
             self._build_assistant()
-        elif old.listen != config.listen and self.assistant is not None:
-            self.listening.retune(config.listen)
+        else:
+            if old.listen != config.listen and self.assistant is not None:
+                self.listening.retune(config.listen)
+            if old.tools != config.tools and self.assistant is not None:
+                self.assistant.set_tools_config(config.tools)
         self.refresh_state()
 
     # --- what the core does ------------------------------------------------------------------------

@@ -124,17 +124,12 @@ class ToolTurns:
         listed = schemas(offered)
         prompt = list(messages)
         for attempt in range(2):
-            held, verdict = "", None
-            pieces = model.stream(prompt, cancel=cancel, tools=listed)
-            for piece in pieces:
-                held += piece
-                if verdict is None:
-                    verdict = may_be_call(held)
-                    if verdict is False:
-                        yield held
-                        yield from pieces
-                        return
-            if verdict is not True or cancel.cancelled:
+            held, rest = _read_reply(model.stream(prompt, cancel=cancel, tools=listed))
+            if rest is not None:  # words: they go on as they come
+                yield held
+                yield from rest
+                return
+            if may_be_call(held) is not True or cancel.cancelled:
                 if held:
                     yield held
                 return
@@ -171,18 +166,23 @@ class ToolTurns:
         # instead of words gets the results said as they are.
         follow = [*messages, ChatMessage(Role.ASSISTANT, call_text(parsed.calls)),
                   *(ChatMessage(Role.TOOL, result) for result in results)]
-        held, verdict = "", None
-        pieces = model.stream(follow, cancel=cancel, tools=listed)
-        for piece in pieces:
-            held += piece
-            if verdict is None:
-                verdict = may_be_call(held)
-                if verdict is False:
-                    yield held
-                    yield from pieces
-                    return
-        if not cancel.cancelled:
-            yield " ".join(_sentence(r) for r in results) if verdict is True or not held.strip() else held
+        held, rest = _read_reply(model.stream(follow, cancel=cancel, tools=listed))
+        if rest is not None:
+            yield held
+            yield from rest
+        elif not cancel.cancelled:
+            yield " ".join(_sentence(r) for r in results) if may_be_call(held) is not False else held
+
+
+def _read_reply(pieces: Iterator[str]) -> tuple[str, Iterator[str] | None]:
+    """Read a reply until it is plainly words: (what was read, the rest of the words as they come); a reply that
+    is (or may still be) a tool call is read to its end: (all of it, None)."""
+    held = ""
+    for piece in pieces:
+        held += piece
+        if may_be_call(held) is False:
+            return held, pieces
+    return held, None
 
 def _sentence(text: str) -> str:
     text = text.strip()

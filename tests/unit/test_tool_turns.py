@@ -317,3 +317,15 @@ def test_a_history_database_from_before_tools_is_migrated_and_keeps_its_turns(tm
         assert SCHEMA_VERSION == 2
     finally:
         store.close()
+
+
+def test_new_tool_settings_apply_without_a_rebuild(assistant_parts):
+    from assistant.config import ToolsConfig
+
+    llm = ToolModel(["A guess."])
+    assistant, log, desktop = assistant_parts(llm)
+    assistant.set_tools_config(ToolsConfig(allowed="desktop, clipboard"))
+    assert turn(assistant, log, "Open my home folder")[1].text == "Opened your Home folder."
+    assistant.set_tools_config(ToolsConfig(intents=False, model_calls=False))
+    assert turn(assistant, log, "What time is it?")[1].text == "A guess."  # the model alone now
+    assert llm.seen[-1][1] is None and assistant.config.tools.intents is False
