@@ -57,6 +57,13 @@ class Desktop:
         self.actions.open_path(str(path))
         return ToolResult(f"Opened {'your ' + name.capitalize() if where else path.name} folder.", {"path": str(path)})
 
+    def open_file(self, arguments: Mapping[str, Any], context: ToolContext | None = None) -> ToolResult:
+        path = Path(str(arguments["path"]).strip()).expanduser()
+        if not path.is_file():
+            raise ToolError("path-not-found", f"there is no file at {path}.")
+        self.actions.open_path(str(path))
+        return ToolResult(f"Opened {path.name}.", {"path": str(path)})
+
     def open_link(self, arguments: Mapping[str, Any], context: ToolContext | None = None) -> ToolResult:
         url = str(arguments["url"]).strip()
         if not re.match(r"^[a-z][a-z0-9+.-]*://", url):
@@ -91,6 +98,11 @@ class Desktop:
                   "additionalProperties": False}, self.open_folder, changes=True, family="desktop",
                  ask=lambda a: f"Open your {str(a.get('folder', '')).capitalize()} folder?",
                  keywords=("folder", "directory", "downloads", "documents", "files")),
+            Tool("desktop.open_file", "Open a file (by its path) with its default application.",
+                 {"type": obj, "properties": {"path": {"type": "string", "minLength": 1}}, "required": ["path"],
+                  "additionalProperties": False}, self.open_file, changes=True, family="desktop",
+                 ask=lambda a: f"Open {Path(str(a.get('path', ''))).name}?",
+                 keywords=("file", "document", "pdf", "spreadsheet")),
             Tool("desktop.open_link", "Open a web page in the browser.",
                  {"type": obj, "properties": {"url": {"type": "string", "minLength": 3}}, "required": ["url"],
                   "additionalProperties": False}, self.open_link, changes=True, family="desktop",

@@ -45,12 +45,13 @@ def session(tmp_path, monkeypatch):
         script.chmod(script.stat().st_mode | stat.S_IXUSR)
     (apps / "test-handler.desktop").write_text(
         f"[Desktop Entry]\nType=Application\nName=Test Handler\nExec={handler} %u\nNoDisplay=true\n"
-        "MimeType=inode/directory;x-scheme-handler/https;\n")
+        "MimeType=inode/directory;x-scheme-handler/https;text/plain;\n")
     (apps / "org.example.Marker.desktop").write_text(
         f"[Desktop Entry]\nType=Application\nName=Marker Pad\nGenericName=Note Taker\nKeywords=notes;jot;\n"
         f"Exec={app} %F\n")
     (config / "mimeapps.list").write_text("[Default Applications]\ninode/directory=test-handler.desktop\n"
-                                          "x-scheme-handler/https=test-handler.desktop\n")
+                                          "x-scheme-handler/https=test-handler.desktop\n"
+                                          "text/plain=test-handler.desktop\n")
     home = tmp_path / "home"
     (home / "Downloads").mkdir(parents=True)
     for name, value in (("XDG_DATA_HOME", data), ("XDG_CONFIG_HOME", config), ("XDG_DATA_DIRS", data),
@@ -63,6 +64,17 @@ def session(tmp_path, monkeypatch):
 def test_a_folder_opens_with_the_default_handler(session):
     DesktopActions().open_path(str(session / "home" / "Downloads"))
     assert _wait_for_file(session / "opened") == str(session / "home" / "Downloads")
+
+
+def test_a_file_opens_with_its_default_application_and_a_missing_one_is_said(session):
+    notes = session / "home" / "notes.txt"
+    notes.write_text("milk, eggs")
+    desktop = Desktop(DesktopActions())
+    assert desktop.open_file({"path": str(notes)}).say == "Opened notes.txt."
+    assert _wait_for_file(session / "opened") == str(notes)
+    with pytest.raises(ToolError) as caught:
+        desktop.open_file({"path": str(session / "home" / "gone.txt")})
+    assert caught.value.code == "path-not-found"
 
 
 def test_a_web_link_opens_with_the_default_browser(session):
