@@ -86,7 +86,7 @@ def test_a_spoken_request_for_the_time_is_answered_by_the_clock_and_heard(voice_
 
 def test_a_spoken_question_calls_a_tool_of_an_mcp_server(voice_with_tools, tts, tmp_path):
     server = {"weather": {"command": sys.executable, "args": [str(REPO / "testkit" / "mcp_test_server.py")]}}
-    assistant, events, counting, _ = voice_with_tools(mcp=server)
+    assistant, events, _, _ = voice_with_tools(mcp=server)
     assert assistant.services[-1].servers.wait_started(60)
     clip = spoken(tts, "What's the weather in London?", tmp_path / "weather.wav")
     assistant.listen(FileSource(clip, realtime=True)).done.wait(60)
