@@ -326,6 +326,7 @@ def test_new_tool_settings_apply_without_a_rebuild(assistant_parts):
     assistant, log, desktop = assistant_parts(llm)
     assistant.set_tools_config(ToolsConfig(allowed="desktop, clipboard"))
     assert turn(assistant, log, "Open my home folder")[1].text == "Opened your Home folder."
+    assert len(desktop.opened) == 1 and not log.of(ToolConfirmationRequested)
     assistant.set_tools_config(ToolsConfig(intents=False, model_calls=False))
     assert turn(assistant, log, "What time is it?")[1].text == "A guess."  # the model alone now
     assert llm.seen[-1][1] is None and assistant.config.tools.intents is False
