@@ -14,7 +14,9 @@ from pathlib import Path
 # check (tests/unit/test_bundle.py) fails otherwise.
 DATA_PACKAGES = ("faster_whisper", "piper", "onnxruntime", "ctranslate2", "tokenizers", "soxr", "gguf", "rapidocr",
                  # transformers >= 5.25 imports kernels, which reads _internals/python_depends.json at import
-                 "kernels")
+                 "kernels",
+                 # the intent matcher's numbers said as words: its languages' JSON (PyInstaller has no hook for it)
+                 "number_parser")
 
 # Distributions whose metadata is read at run time (importlib.metadata.version() checks at import time).
 METADATA = ("transformers", "tokenizers", "huggingface-hub", "safetensors", "accelerate", "torch", "tqdm", "numpy",
