@@ -47,8 +47,9 @@ def create_cloud_llm(*, base_url: str, model: str, api_key: str | None, timeout_
 def create_llm(model: str, *, allow_downloads: bool, cache_dir: Path, device: str, dtype: str, quantize: str,
                max_new_tokens: int, temperature: float, repetition_penalty: float, threads: int,
                first_token_timeout_s: float, context_tokens: int, runtime: str = "auto"):
-    """The local chat model on its runtime: CTranslate2 for a GGUF on the CPU (``runtime`` auto), transformers for a
-    GPU, a Hugging Face model id, unquantized weights, or when asked for."""
+    """The local chat model on its runtime: CTranslate2 for a GGUF on the CPU (``runtime`` auto; the small
+    bundled model excepted), transformers for it, a GPU, a Hugging Face model id, unquantized weights, or when
+    asked for."""
     from models import llm_server
 
     if llm_server.is_server_setting(model):  # a server on this machine: Ollama, LM Studio, llama.cpp, vLLM
@@ -101,10 +102,11 @@ def choose_llm_runtime(runtime: str, model: str, device: str, quantize: str) -> 
     gguf = resolver.llm_pack(model) is not None or model.lower().endswith(".gguf")  # a pack, a file, repo:file
     if not gguf or quantize == "none" or device in ("cuda", "mps"):
         return "transformers"
-    # The small default model too: on CTranslate2 it answers right more often (assistant eval 41.5% vs 30.4%) and
-    # calls tools right more often (assistant eval --requests: 12 of 17 vs 8 of 17 of the requests the matcher
-    # leaves to it), loads 16 times faster in a quarter of the memory; transformers' replies were heard sooner
-    # (voice to voice, 136 ms median over 24 clips), which right answers are worth.
+    if resolver.llm_pack(model) is resolver.LLM_PACKS["bundled"]:
+        # The small default model stays on transformers: in `assistant bench` its replies were heard sooner there
+        # (voice to voice, per clip, 185 ms median sooner over 24 clips x 5 runs), though CTranslate2 loads it 16
+        # times faster, in a quarter of the memory, and answers right more often (assistant eval 41.5% vs 30.4%).
+        return "transformers"
     if device == "auto":
         from models.devices import torch_device
 

@@ -39,7 +39,7 @@ os.environ["ASSISTANT_LLM_BIG_MODEL"] = ""
 SLOW_FOLDERS = {"models", "integration", "e2e", "package"}
 SLOW_FILES = {"ui/test_app.py", "ui/test_listening_ui.py",  # the whole desktop app on the real models
               "ui/test_settings_dialog.py::test_closing_the_dialog_during_a_download_does_not_crash"}  # joins the GGUF
-SLOW_FIXTURES = {"stt", "vad", "tts", "llm", "ct2_llm", "transformers_llm", "pulse", "xdisplay"}
+SLOW_FIXTURES = {"stt", "vad", "tts", "llm", "ct2_llm", "pulse", "xdisplay"}
 TESTS = Path(__file__).parent
 
 
@@ -179,7 +179,7 @@ def tts(config):
 
 @pytest.fixture(scope="session")
 def llm(config):
-    """The product's local model: the bundled one, on the CPU runtime the settings choose for it (CTranslate2)."""
+    """The product's local model: the bundled one, on the CPU runtime the settings choose for it (transformers)."""
     from assistant.bootstrap import local_llm
 
     model = local_llm(config)
@@ -188,18 +188,11 @@ def llm(config):
 
 
 @pytest.fixture(scope="session")
-def ct2_llm(llm):
-    """The bundled model on CTranslate2 (llm.runtime = ctranslate2): the product's own."""
-    assert llm.runtime == "ctranslate2"
-    return llm
-
-
-@pytest.fixture(scope="session")
-def transformers_llm(config):
-    """The bundled model on transformers (llm.runtime = transformers; the GPU path's, run here on the CPU)."""
+def ct2_llm(config):
+    """The bundled model on CTranslate2 (llm.runtime = ctranslate2; the runtime of the bigger GGUFs)."""
     from assistant.bootstrap import local_llm
 
-    model = local_llm(config.replace("llm", runtime="transformers"))
+    model = local_llm(config.replace("llm", runtime="ctranslate2"))
     model.load()
     return model
 

@@ -193,7 +193,7 @@ def test_bench_prints_stage_figures_a_baseline_and_a_plot(tmp_path):
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["completed"] == 2 and result["hardware"]["cpu_cores"] >= 1
-    assert result["models"]["llm"] == {"name": "local:qwen2.5-coder-0.5b-instruct", "runtime": "ctranslate2",
+    assert result["models"]["llm"] == {"name": "local:qwen2.5-coder-0.5b-instruct", "runtime": "transformers",
                                        "device": "cpu", "int8": True, "static_cache": False}
     assert result["models"]["stt"]["compute_type"] == "int8"
     streaming, sequential = result["stages_ms"], result["sequential_ms"]

@@ -19,9 +19,9 @@ from testkit.helpers import REPO, wait_until
 
 
 @pytest.fixture(params=["ctranslate2", "transformers"])
-def each_llm(request, ct2_llm, transformers_llm):
+def each_llm(request, llm, ct2_llm):
     """The behaviour every runtime owes the pipeline, checked on each."""
-    model = ct2_llm if request.param == "ctranslate2" else transformers_llm
+    model = ct2_llm if request.param == "ctranslate2" else llm
     assert model.runtime == request.param
     return model
 
@@ -129,8 +129,7 @@ def test_the_system_prompt_cache_changes_nothing_in_float(config):
     assert cached == [plain, plain]
 
 
-def test_each_token_is_handed_on_as_soon_as_it_is_decoded(transformers_llm):
-    llm = transformers_llm
+def test_each_token_is_handed_on_as_soon_as_it_is_decoded(llm):
     # transformers' TextIteratorStreamer holds a "." back until the next word begins; the sentence splitter, and
     # so the first audio, would wait a token longer for every sentence end.
     import torch
@@ -153,8 +152,7 @@ def test_each_token_is_handed_on_as_soon_as_it_is_decoded(transformers_llm):
     assert "".join(streamer) == ""  # the end: nothing was held back
 
 
-def test_decoding_with_the_reused_static_cache_gives_the_same_replies(transformers_llm):
-    llm = transformers_llm
+def test_decoding_with_the_reused_static_cache_gives_the_same_replies(llm):
     # On CUDA every turn decodes with one static cache (compiled into a CUDA graph there); the cache logic
     # itself runs here on the CPU: emptied between turns, the same greedy replies as the dynamic cache.
     from models.llm_transformers import TransformersLLM
@@ -170,11 +168,10 @@ def test_decoding_with_the_reused_static_cache_gives_the_same_replies(transforme
     assert ask(static, too_long + "How many words was that?")
 
 
-def test_a_prefilled_prompt_starts_from_its_first_token_with_the_same_reply(transformers_llm):
+def test_a_prefilled_prompt_starts_from_its_first_token_with_the_same_reply(llm):
     """The voice path prefills the question's prompt during the end-of-turn silence. The turn then starts from
     the first reply token, and the reply is token for token the one the model gives without it (in int8 too:
     the prompt is computed in one piece, as generate() computes it)."""
-    llm = transformers_llm
     conv = Conversation(DEFAULT_SYSTEM_PROMPT, 2048, 160)
     for question in ("What is the capital of France?", "Tell me a joke.", "How many legs does a spider have?"):
         messages = conv.messages_for(question, llm.count_tokens)
