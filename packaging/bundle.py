@@ -21,7 +21,9 @@ DATA_PACKAGES = ("faster_whisper", "piper", "onnxruntime", "ctranslate2", "token
 # Distributions whose metadata is read at run time (importlib.metadata.version() checks at import time).
 METADATA = ("transformers", "tokenizers", "huggingface-hub", "safetensors", "accelerate", "torch", "tqdm", "numpy",
             "regex", "requests", "packaging", "filelock", "pyyaml", "keyring", "openai", "piper-tts", "faster-whisper",
-            "gguf", "rapidocr", "mss", "pillow", "kernels", "httpx2", "httpcore2", "rich", "local-voice-assistant")
+            "gguf", "rapidocr", "mss", "pillow", "kernels", "httpx2", "httpcore2", "rich", "local-voice-assistant",
+            # pint (unit conversion) and the two packages it reads its version of at import
+            "pint", "flexcache", "flexparser")
 
 # The offline model pack: plain data packages added beside the frozen app afterwards
 # (packaging/linux/make_tarball.sh), never frozen into it.

@@ -40,7 +40,7 @@ def spoken(tts, text: str, path: Path) -> Path:
 def voice_with_tools(stt, vad, llm, tts, tmp_path, monkeypatch):
     made = []
 
-    def make(mcp: dict | None = None):
+    def make(mcp: dict | None = None, model=None):
         monkeypatch.setenv("ASSISTANT_CONFIG_DIR", str(tmp_path / "config"))
         (tmp_path / "config").mkdir(exist_ok=True)
         if mcp is not None:
@@ -50,7 +50,7 @@ def voice_with_tools(stt, vad, llm, tts, tmp_path, monkeypatch):
         events = EventLog()
         bus.subscribe(events)
         tools, services = create_tools(config, bus, timers_path=tmp_path / "timers.sqlite3")
-        counting = LocalCountingLLM(llm)
+        counting = LocalCountingLLM(model or llm)
         counting.supports_tools = True
         sink = RecordingSink()
         assistant = Assistant(config, bus=bus, stt=stt, llm=counting, tts=tts, vad=vad, sink=sink, tools=tools,
@@ -84,9 +84,11 @@ def test_a_spoken_request_for_the_time_is_answered_by_the_clock_and_heard(voice_
     assert t["first_audio"] >= t["end_of_speech_detected"]
 
 
-def test_a_spoken_question_calls_a_tool_of_an_mcp_server(voice_with_tools, tts, tmp_path):
+def test_a_spoken_question_calls_a_tool_of_an_mcp_server(voice_with_tools, tts, tmp_path, ct2_llm):
+    """On CTranslate2: of the two runtimes, the one that calls tools right more often (assistant eval --requests,
+    12 of 17 against 8), and the bigger model's."""
     server = {"weather": {"command": sys.executable, "args": [str(REPO / "testkit" / "mcp_test_server.py")]}}
-    assistant, events, _, _ = voice_with_tools(mcp=server)
+    assistant, events, _, _ = voice_with_tools(mcp=server, model=ct2_llm)
     assert assistant.services[-1].servers.wait_started(60)
     clip = spoken(tts, "What's the weather in London?", tmp_path / "weather.wav")
     assistant.listen(FileSource(clip, realtime=True)).done.wait(60)

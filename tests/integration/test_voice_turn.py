@@ -147,11 +147,10 @@ def test_the_reply_is_begun_during_the_silence_and_is_the_one_the_question_gets(
     assert reply == "".join(llm.stream(asked_anew, cancel=CancelToken(1)))
 
 
-def test_the_transcript_made_during_the_silence_is_the_one_used(make_assistant, transformers_llm):
+def test_the_transcript_made_during_the_silence_is_the_one_used(make_assistant, llm):
     """Speculative STT: the speech so far is transcribed while the end-of-turn silence runs, and reused; its words
     go on to the language model, which runs the prompt then, and the turn starts from its first token (a model
     that does not write ahead: the cloud's, or the app's with that off; prefilling is the transformers runtime's)."""
-    llm = transformers_llm
     assistant, events, counting = make_assistant(model=llm)
     hits = llm.prefill_hits
     assistant.listen(FileSource(SAMPLE_QUESTION, realtime=True)).done.wait(60)

@@ -27,8 +27,8 @@ WEATHER = Tool("weather.lookup", "The current weather in a city.",
 
 
 @pytest.fixture(params=["ctranslate2", "transformers"])
-def each_llm(request, ct2_llm, transformers_llm):
-    return ct2_llm if request.param == "ctranslate2" else transformers_llm
+def each_llm(request, llm, ct2_llm):
+    return ct2_llm if request.param == "ctranslate2" else llm
 
 
 def reply_with_tools(model, question):
