@@ -49,6 +49,7 @@ class Outcome:
     reply: str
     right: bool
     seconds: float
+    asked_model: bool = False  # the model wrote (part of) the reply
 
 
 def default_requests() -> Path:
@@ -170,29 +171,39 @@ def evaluate(model: LanguageModel | None, requests: list[Request], config: Confi
             arguments = dict(called.arguments) if called is not None else {}
             right = is_right(request, tool, arguments, reply or "")
             outcomes.append(Outcome(request, by if called is not None else "", tool, arguments, reply or "", right,
-                                    seconds))
+                                    seconds, asked_model=by == "model"))
             progress(f"{'ok ' if right else 'BAD'} {request.id:9} {by:6} {tool or '-':20} {seconds * 1000:7.0f} ms  "
                      f"{request.request}")
     return outcomes
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, Any]:
-    """The shares the note reports: right by the matcher, by the model's calls, overall; the matcher's latency."""
+    """The shares the note reports: right by the matcher, by the model's calls (of the tool requests the matcher
+    left to it), the questions that want no tool left alone, overall; the matcher's latency."""
     total = len(outcomes)
     by_intent = [o for o in outcomes if o.by == "intent"]
     rest = [o for o in outcomes if o.by != "intent"]
+    wanted = [o for o in rest if o.request.tool is not None]  # a tool request the matcher did not take
+    controls = [o for o in rest if o.request.tool is None]  # a question for the model alone
+    asked = [o for o in outcomes if o.asked_model]
+
+    def share(part: list[Outcome], of: int) -> float:
+        return round(sum(o.right for o in part) / of, 3) if of else 0.0
+
     return {
         "requests": total,
         "right": sum(o.right for o in outcomes),
-        "right_share": round(sum(o.right for o in outcomes) / total, 3) if total else 0.0,
+        "right_share": share(outcomes, total),
         "matcher_answered": len(by_intent),
         "matcher_right": sum(o.right for o in by_intent),
-        "matcher_right_share_of_all": round(sum(o.right for o in by_intent) / total, 3) if total else 0.0,
-        "model_requests": len(rest),
-        "model_right": sum(o.right for o in rest),
-        "model_right_share": round(sum(o.right for o in rest) / len(rest), 3) if rest else 0.0,
+        "matcher_right_share_of_all": share(by_intent, total),
+        "model_tool_requests": len(wanted),
+        "model_tool_right": sum(o.right for o in wanted),
+        "model_tool_right_share": share(wanted, len(wanted)),
+        "no_tool_questions": len(controls),
+        "no_tool_left_alone": sum(o.right for o in controls),
         "matcher_ms_median": round(statistics.median(o.seconds for o in by_intent) * 1000, 2) if by_intent else None,
-        "model_s_median": round(statistics.median(o.seconds for o in rest), 2) if rest else None,
+        "model_s_median": round(statistics.median(o.seconds for o in asked), 2) if asked else None,
     }
 
 
@@ -200,5 +211,7 @@ def format_summary(name: str, data: Mapping[str, Any]) -> str:
     return (f"{name}: {data['right']}/{data['requests']} right ({data['right_share']:.1%}); "
             f"matcher answered {data['matcher_answered']}, right {data['matcher_right']} "
             f"({data['matcher_right_share_of_all']:.1%} of all; median {data['matcher_ms_median']} ms); "
-            f"model's calls right {data['model_right']}/{data['model_requests']} "
-            f"({data['model_right_share']:.1%}; median {data['model_s_median']} s a request)")
+            f"model's calls right {data['model_tool_right']}/{data['model_tool_requests']} of the tool requests "
+            f"left to it; {data['no_tool_left_alone']}/{data['no_tool_questions']} questions that want no tool "
+            f"got none" + (f" (median {data['model_s_median']} s a request the model answered)"
+                           if data["model_s_median"] is not None else ""))

@@ -317,3 +317,27 @@ def test_eval_scores_the_real_model_on_the_question_set(tmp_path):
     table = run("eval", "--questions", str(questions), "--category", "arithmetic", timeout=600)
     assert table.returncode == 0 and "/1" in table.stdout and "arithmetic" in table.stdout, table.stderr
     assert_clean_failure(run("eval", "--questions", str(tmp_path / "none.jsonl")), "eval-questions-missing", 4)
+
+
+def test_eval_requests_scores_the_matcher_and_the_real_model_on_a_request_set(tmp_path):
+    """`assistant eval --requests`: each request through the matcher, then the bundled model with the tools that
+    fit; a request is right with the expected tool (or none)."""
+    requests = tmp_path / "r.jsonl"
+    requests.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "time", "request": "What time is it?", "tool": "clock.time", "args": {}},
+        {"id": "sky", "request": "Why is the sky blue?", "tool": None},
+        {"id": "blorps", "request": "Convert 3 blorps to meters", "tool": "units.convert",
+         "result": "don't know the unit"}]) + "\n")
+    proc = run("eval", "--requests", "--questions", str(requests), "--json", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    [result] = out["results"]
+    by_id = {o["id"]: o for o in result["outcomes"]}
+    assert by_id["time"]["by"] == "intent" and by_id["time"]["right"] and by_id["time"]["reply"].startswith("It's ")
+    assert by_id["sky"]["tool"] is None and by_id["sky"]["right"] and by_id["sky"]["reply"].strip()
+    assert by_id["blorps"]["right"] and by_id["blorps"]["tool"] == "units.convert"
+    assert result["requests"] == 3 and result["right"] == 3 and result["matcher_answered"] == 2
+    alone = run("eval", "--requests", "--questions", str(requests), "--model", "none")
+    # the matcher alone: the sky question is still right (no tool called), and no model time is reported
+    assert alone.returncode == 0 and alone.stdout.startswith("matcher only: 3/3 right"), alone.stderr
+    assert "the model answered" not in alone.stdout
