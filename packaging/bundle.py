@@ -15,7 +15,7 @@ from pathlib import Path
 DATA_PACKAGES = ("faster_whisper", "piper", "onnxruntime", "ctranslate2", "tokenizers", "soxr", "gguf", "rapidocr",
                  # transformers >= 5.25 imports kernels, which reads _internals/python_depends.json at import
                  "kernels",
-                 # the intent matcher's numbers said as words: its languages' JSON (PyInstaller has no hook for it)
+                 # the intent matcher's numbers said as words (PyInstaller has no hook for it): its VERSION file
                  "number_parser")
 
 # Distributions whose metadata is read at run time (importlib.metadata.version() checks at import time).
@@ -63,6 +63,8 @@ def hiddenimports() -> list[str]:
     names += ["pynput._util.xorg", "pynput._util.xorg_keysyms", "pynput._util.win32", "pynput._util.win32_vks",
               "pynput._util.darwin", "pynput._util.darwin_vks", "pynput._util.uinput"]
     names += collect_submodules("Xlib") + collect_submodules("keyring.backends")
+    # number_parser imports its languages' tables (number_parser.data.en, ...) by name
+    names += collect_submodules("number_parser")
     return names
 
 

@@ -75,12 +75,12 @@ _TIME_Q = re.compile(r"^(?:hey |ok |okay )?(?:(?:can|could) you )?(?:please )?(?
                      r"(?:what(?:'s| is)? (?:the )?(?:current |local )?time(?: is it)?(?: now| right now)?"
                      r"|what time is it(?: now| right now)?|the time|time(?: now)?|do you know (?:what )?(?:the )?time"
                      r"(?: it is)?|current time|local time)"
-                     rf"(?:\s+{_PLACE})?(?:\s+(?:right )?now)?(?: please)?$")
+                     rf"(?:\s+{_PLACE}|\s+here)?(?:\s+(?:right )?now)?(?: please)?$")
 _DATE_Q = re.compile(r"^(?:hey |ok |okay )?(?:(?:can|could) you )?(?:please )?(?:tell me )?"
                      r"(?:what(?:'s| is) (?:the |today's )?date(?: today)?|what date is it(?: today)?"
                      r"|what day is (?:it|today)(?: today)?|what's today|what is today|today's date|the date"
                      r"|what day of the week is it(?: today)?)"
-                     rf"(?:\s+{_PLACE})?(?: please)?$")
+                     rf"(?:\s+{_PLACE}|\s+here)?(?: please)?$")
 
 
 def _fold(text: str) -> str:

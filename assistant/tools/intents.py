@@ -7,6 +7,7 @@ sure; anything else goes to the model. Numbers said as words are made digits onc
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from number_parser import parse as _numbers_as_digits
 
 from assistant.contracts.tools import ToolCall
+
+log = logging.getLogger(__name__)
 
 # Words number_parser would read as numbers where they are not ("second" as in seconds, "a" in "a minute").
 _KEEP = {"second": "\x00sec\x00", "seconds": "\x00secs\x00"}
@@ -57,11 +60,21 @@ class IntentMatcher:
         self.matchers.extend(matchers)
 
     def match(self, text: str) -> ToolCall | None:
-        heard = Heard(text, normalize(text))
+        """The call the first sure matcher makes of ``text``, or None. A matcher that fails (a bug, a library that
+        cannot load its data) is passed over, logged: the model answers instead, and the turn goes on."""
+        try:
+            heard = Heard(text, normalize(text))
+        except Exception:
+            log.exception("could not read %r for the intent matchers", text)
+            heard = Heard(text, _SPACES.sub(" ", _PUNCT.sub(" ", text.lower())).strip())
         if not heard.norm:
             return None
         for matcher in self.matchers:
-            call = matcher(heard)
+            try:
+                call = matcher(heard)
+            except Exception:
+                log.exception("an intent matcher failed on %r", text)
+                continue
             if call is not None:
                 return call
         return None
