@@ -23,19 +23,7 @@ WAIT_MS = 20_000
 KEY = "sk-test-not-a-real-key-123"
 
 
-@pytest.fixture(autouse=True)
-def file_keyring(tmp_path, monkeypatch):
-    """A real keyring backend writing into tmp_path (never the developer's keyring)."""
-    import keyring
-    from keyrings.alt.file import PlaintextKeyring
-
-    previous = keyring.get_keyring()
-    ring = PlaintextKeyring()
-    ring.file_path = str(tmp_path / "keyring.cfg")
-    keyring.set_keyring(ring)
-    monkeypatch.delenv(secrets.ENV_KEY, raising=False)
-    yield ring
-    keyring.set_keyring(previous)
+pytestmark = pytest.mark.usefixtures("file_keyring")  # a real keyring in tmp_path (tests/ui/conftest.py)
 
 
 @pytest.fixture

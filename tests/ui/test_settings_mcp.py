@@ -11,26 +11,13 @@ import pytest
 import shiboken6
 from PySide6.QtCore import Qt
 
-from assistant import secrets
 from assistant.config import Config, load_config
 from ui.settings_dialog import PAGES, SettingsDialog
 
 WAIT_MS = 20_000
 
 
-@pytest.fixture(autouse=True)
-def file_keyring(tmp_path, monkeypatch):
-    """A real keyring backend writing into tmp_path (the dialog asks the keyring for the cloud key)."""
-    import keyring
-    from keyrings.alt.file import PlaintextKeyring
-
-    previous = keyring.get_keyring()
-    ring = PlaintextKeyring()
-    ring.file_path = str(tmp_path / "keyring.cfg")
-    keyring.set_keyring(ring)
-    monkeypatch.delenv(secrets.ENV_KEY, raising=False)
-    yield ring
-    keyring.set_keyring(previous)
+pytestmark = pytest.mark.usefixtures("file_keyring")  # a real keyring in tmp_path (tests/ui/conftest.py)
 
 
 @pytest.fixture
