@@ -86,7 +86,7 @@ def test_a_spoken_request_for_the_time_is_answered_by_the_clock_and_heard(voice_
 
 def test_a_spoken_question_calls_a_tool_of_an_mcp_server(voice_with_tools, tts, tmp_path, ct2_llm):
     """On CTranslate2: of the two runtimes, the one that calls tools right more often (assistant eval --requests,
-    12 of 17 against 8), and the bigger model's."""
+    4 of 9 tool requests against none), and the bigger model's."""
     server = {"weather": {"command": sys.executable, "args": [str(REPO / "testkit" / "mcp_test_server.py")]}}
     assistant, events, _, _ = voice_with_tools(mcp=server, model=ct2_llm)
     assert assistant.services[-1].servers.wait_started(60)
