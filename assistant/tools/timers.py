@@ -1001,6 +1001,13 @@ class TimerService:
             when, text = f" {body} "[:split.start()].strip(), f" {body} "[split.end():].strip()
             if when and _is_when(when, now):
                 return ToolCall("reminders.add", {"when": when, "text": _original(heard.text, text)})
+        # "remind me at blorp o'clock to eat": surely a reminder, its time unreadable: the tool says how to say one.
+        first = re.search(r" (?:to|that|about) ", f" {body} ")
+        if first is not None and first.start() > 0:
+            when = f" {body} "[:first.start()].strip()
+            if when.split(" ")[0] in ("at", "on", "by"):
+                return ToolCall("reminders.add", {"when": when,
+                                                  "text": _original(heard.text, f" {body} "[first.end():].strip())})
         # "remind me to TEXT WHEN": the longest end that is a time.
         lead = re.match(r"(?:to|that|about|of) (.+)$", body)
         if lead is not None:

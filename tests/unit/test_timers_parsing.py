@@ -167,6 +167,8 @@ def matcher(tmp_path_factory):
     ("remind me on Friday at 3 to water the plants", "reminders.add",
      {"when": "on friday at 3", "text": "water the plants"}),
     ("remind me in an hour", "reminders.add", {"when": "in an hour", "text": ""}),
+    # surely a reminder, its time unreadable: the tool says how to say one (timer-time-unclear)
+    ("remind me at blorp o'clock to eat", "reminders.add", {"when": "at blorp o'clock", "text": "eat"}),
     ("Cancel the timer", "timers.cancel", {"kind": "timer"}),
     ("cancel all timers", "timers.cancel", {"kind": "timer", "all": True}),
     ("cancel my alarm", "timers.cancel", {"kind": "alarm"}),
