@@ -59,6 +59,8 @@ def crash() -> str:
 @server.tool(description="Sleep for a number of seconds, then say so.")
 async def slow(seconds: float) -> str:
     marker = os.environ.get("MCP_TEST_SLOW_MARKER")
+    if begun := os.environ.get("MCP_TEST_SLOW_STARTED"):  # the tests wait for the call to be running
+        Path(begun).write_text("started", encoding="utf-8")
     started = time.monotonic()
     try:
         await anyio.sleep(seconds)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from pathlib import Path
 
 import pytest
@@ -19,15 +18,13 @@ from assistant.tools.desktop import Desktop
 from assistant.tools.intents import IntentMatcher
 from assistant.tools.toolbox import Toolbox
 from desktop.actions import DesktopActions, desktop_entries
+from testkit.helpers import wait_until
 
 
 def _wait_for_file(path: Path, timeout: float = 20.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text().strip():
-            return path.read_text().strip()
-        time.sleep(0.05)
-    raise AssertionError(f"{path} was never written")
+    """What a handler script (another process, started by xdg-open) wrote down."""
+    assert wait_until(lambda: path.exists() and path.read_text().strip(), timeout), f"{path} was never written"
+    return path.read_text().strip()
 
 
 @pytest.fixture

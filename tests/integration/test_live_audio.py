@@ -315,7 +315,8 @@ def test_a_timer_going_off_is_announced_out_of_the_speaker(pulse, tts, tmp_path)
                                       and e.backend == "announcement"]
                 assert events.until(lambda items: any(isinstance(e, SpeakingFinished) and e.turn_id in
                                                       {s.turn_id for s in said(items)} for e in items), 60)
-                time.sleep(0.3)  # the last block through the server
+                # the last block through the server: 0.3 s more of the speaker recorded
+                assert recorder.wait_samples(len(recorder.audio()) + int(0.3 * SAMPLE_RATE), timeout=10)
             finally:
                 recorder.stop()
             (fired,) = events.of(TimerFired)

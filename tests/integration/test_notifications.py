@@ -2,7 +2,6 @@
 notification, no exception, where there is no bus or no server."""
 
 import threading
-import time
 
 import pytest
 
@@ -57,10 +56,11 @@ def test_a_timer_that_rings_is_shown_as_a_notification(dunst):
     assert [(n["summary"], n["body"]) for n in dunst.shown()] == [("Timer", "Your tea timer is done.")]
 
 
-def test_no_server_on_the_bus_is_false_at_once(bus_address):
-    t0 = time.monotonic()
+def test_no_server_on_the_bus_is_false_at_once(bus_address, caplog):
+    caplog.set_level("INFO", logger="desktop.notifications")
     assert notifications.notify("Timer done", "nobody shows this") is False
-    assert time.monotonic() - t0 < notifications.CALL_TIMEOUT_S  # refused by the bus, not waited out
+    # refused by the bus itself (no such service), not a call that waited out its timeout
+    assert "org.freedesktop.Notifications was not provided" in caplog.text
 
 
 def test_no_session_bus_is_false(monkeypatch, tmp_path):
