@@ -11,6 +11,16 @@ from assistant.contracts.errors import AssistantError, ModelError
 from assistant.contracts.types import Transcript
 
 
+class SetClock:
+    """A wall clock (time.time()'s stand-in) that the test sets: ``clock.now = ...``."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class EnergyVAD:
     """Speech probability 1.0 for loud frames, 0.0 for quiet ones."""
 

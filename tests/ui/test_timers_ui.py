@@ -8,16 +8,9 @@ from assistant.bus import EventBus
 from assistant.contracts.events import TimerFired
 from assistant.tools.timers import TimerService
 from audio.sinks import RecordingSink
+from testkit.fakes import SetClock as Clock
 from ui.main_window import MainWindow
 from ui.timers_panel import TimerAlerts, TimersPanel, chime, clock_left, timer_service
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from assistant.tools import timers
 from assistant.tools.intents import IntentMatcher
 from assistant.tools.timers import TimerService
 from assistant.tools.toolbox import Toolbox
+from testkit.fakes import SetClock as Clock
 
 WAIT_S = 60.0  # generous: a loaded 2-core machine may be slow to schedule the thread, never this slow
 
@@ -49,16 +50,6 @@ class Events:
         with self._cond:
             assert self._cond.wait_for(lambda: found() is not None, timeout), f"no such event in {self.items}"
             return found()
-
-
-class Clock:
-    """A wall clock the test sets."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
