@@ -6,7 +6,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from assistant.bus import EventBus
@@ -101,8 +101,8 @@ class LlmStage(TurnStage):
         return self.ahead.drafts_taken
 
     def _load(self) -> None:
-        if self.acting is not None:
-            self.acting.warm()
+        if self.acting is not None:  # beside the model's load, not before it (pint's registry: 0.3 s)
+            threading.Thread(target=self.acting.warm, name="tools-warm", daemon=True).start()
         super()._load()
         if self.load_error is None:  # the models loaded at start-up are not loaded again for screen questions
             # A router (the core's own class, not an adapter) loaded its backends with it
@@ -179,7 +179,6 @@ class LlmStage(TurnStage):
             return  # stale; a reply being written ahead is for newer words, and stays
         timings = self.tracker.timings(turn_id)
         token = self.tracker.token(turn_id)
-        speak = request.speak and self.speech is not None
         about_screen = request.image is not None or bool(request.screen)
         draft = None
         offered: list = []
@@ -191,7 +190,7 @@ class LlmStage(TurnStage):
                 said = self.acting.answer_by_intent(request.text, turn_id=turn_id, cancel=token)
                 if said is not None:
                     self.ahead.discard()
-                    self._reply_without_model(request, said, "tools")
+                    self._reply(request, [said], backend="tools", remembered=request.text)
                     return
             model, remembered = self.llm, request.text
             messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
@@ -200,7 +199,38 @@ class LlmStage(TurnStage):
                 self.ahead.discard()  # written without the tools: not this turn's reply
             else:
                 draft = self.ahead.take(messages, token)
-        self.bus.publish(ReplyStarted(turn_id=turn_id, backend=model.name, prompt=request.text))
+        if draft is not None:
+            deltas = draft
+        elif offered:
+            deltas = self.acting.stream(model, messages, offered, turn_id=turn_id, cancel=token)  # type: ignore[union-attr]
+        else:
+            deltas = model.stream(messages, cancel=token)
+        self._reply(request, deltas, backend=model.name, remembered=remembered, about_screen=about_screen,
+                    finished_by=lambda: _finished_by(model))
+
+    def _say_or_confirm(self, request: Say | Confirm) -> None:
+        turn_id = request.turn_id
+        if not self.tracker.is_open(turn_id):
+            return
+        if isinstance(request, Say):  # said unasked: nothing of it goes into the conversation
+            self._reply(TurnRequest(turn_id, "", speak=request.speak), [request.text], backend=request.backend,
+                        remembered="")
+            return
+        said = self.acting.confirmed(request.allow, turn_id=turn_id, cancel=self.tracker.token(turn_id)) \
+            if self.acting is not None else None
+        answer = "yes" if request.allow else "no"
+        self._reply(TurnRequest(turn_id, answer, speak=request.speak), [said or "There is nothing waiting for a yes."],
+                    backend="tools", remembered=answer)
+
+    def _reply(self, request: TurnRequest, deltas: Iterable[str], *, backend: str, remembered: str,
+               about_screen: bool = False, finished_by: Callable[[], str] | None = None) -> None:
+        """Stream ``deltas`` as the turn's reply (from the model, or a tool's words): its events, its speakable
+        pieces to the voice, the exchange remembered as ``remembered`` (nothing when empty)."""
+        turn_id = request.turn_id
+        timings = self.tracker.timings(turn_id)
+        token = self.tracker.token(turn_id)
+        speak = request.speak and self.speech is not None
+        self.bus.publish(ReplyStarted(turn_id=turn_id, backend=backend, prompt=request.text))
         splitter = SentenceSplitter()
         parts: list[str] = []
         sent: list[str] = []
@@ -214,12 +244,6 @@ class LlmStage(TurnStage):
                 sent.append(piece)
 
         read_reported = False
-        if draft is not None:
-            deltas = draft
-        elif offered:
-            deltas = self.acting.stream(model, messages, offered, turn_id=turn_id, cancel=token)  # type: ignore[union-attr]
-        else:
-            deltas = model.stream(messages, cancel=token)
         for delta in deltas:
             if about_screen and not read_reported:
                 read_reported = True
@@ -232,56 +256,14 @@ class LlmStage(TurnStage):
         if not cancelled:
             send(splitter.flush())
         reply = "".join(parts).strip()
-        self.conversation.add_exchange(remembered, reply, interrupted=cancelled, private=about_screen,
-                                       turn_id=turn_id, spoken=speak and request.by_voice)
+        if remembered:
+            self.conversation.add_exchange(remembered, reply, interrupted=cancelled, private=about_screen,
+                                           turn_id=turn_id, spoken=speak and request.by_voice)
         if not self.tracker.is_open(turn_id):
             return
         timings.mark("reply_done")
-        backend = model.last_backend  # the router says who finished the answer
-        chosen = getattr(model, "last_route", None)
-        if chosen is not None:  # tiered: which tier answered, and why ("big: arithmetic")
-            backend = f"{backend} ({chosen})"
-        self.bus.publish(ReplyFinished(turn_id=turn_id, text=reply, backend=backend, cancelled=cancelled))
-        if speak:
-            self.speech.put(EndOfReply(turn_id))  # type: ignore[union-attr]
-        else:
-            self.tracker.end(turn_id, "completed")
-
-    def _say_or_confirm(self, request: Say | Confirm) -> None:
-        turn_id = request.turn_id
-        if not self.tracker.is_open(turn_id):
-            return
-        if isinstance(request, Say):
-            self._reply_without_model(TurnRequest(turn_id, "", speak=request.speak), request.text, request.backend)
-            return
-        said = self.acting.confirmed(request.allow, turn_id=turn_id, cancel=self.tracker.token(turn_id)) \
-            if self.acting is not None else None
-        self._reply_without_model(TurnRequest(turn_id, "yes" if request.allow else "no", speak=request.speak),
-                                  said or "There is nothing waiting for a yes.", "tools")
-
-    def _reply_without_model(self, request: TurnRequest, text: str, backend: str) -> None:
-        """Say ``text`` as the turn's reply, with the events of a model's reply (the window and history show it
-        the same way); a question, when there is one, is remembered with it."""
-        turn_id = request.turn_id
-        timings = self.tracker.timings(turn_id)
-        speak = request.speak and self.speech is not None
-        self.bus.publish(ReplyStarted(turn_id=turn_id, backend=backend, prompt=request.text))
-        timings.mark("llm_first_token")
-        self.bus.publish(ReplyDelta(turn_id=turn_id, text=text))
-        splitter = SentenceSplitter()
-        pieces = [*splitter.feed(text), *splitter.flush()]
-        for index, piece in enumerate(pieces):
-            timings.mark("first_sentence")
-            self.bus.publish(SentenceReady(turn_id=turn_id, index=index, text=piece))
-            if speak:
-                self.speech.put(Sentence(turn_id, piece, index))  # type: ignore[union-attr]
-        if request.text:
-            self.conversation.add_exchange(request.text, text, turn_id=turn_id, spoken=speak and request.by_voice)
-        if not self.tracker.is_open(turn_id):
-            return
-        timings.mark("reply_done")
-        self.bus.publish(ReplyFinished(turn_id=turn_id, text=text, backend=backend,
-                                       cancelled=self.tracker.token(turn_id).cancelled))
+        self.bus.publish(ReplyFinished(turn_id=turn_id, text=reply, backend=finished_by() if finished_by else backend,
+                                       cancelled=cancelled))
         if speak:
             self.speech.put(EndOfReply(turn_id))  # type: ignore[union-attr]
         else:
@@ -295,3 +277,8 @@ class LlmStage(TurnStage):
             self.bus.publish(ScreenRead(turn_id=turn_id, lines=lines, chars=chars, seconds=round(seconds, 3)))
             self.screen.last_read = None  # type: ignore[union-attr]
 
+
+def _finished_by(model) -> str:
+    """Who finished the answer: the router says which backend, and (tiered) which tier and why ("big: arithmetic")."""
+    chosen = getattr(model, "last_route", None)
+    return f"{model.last_backend} ({chosen})" if chosen is not None else model.last_backend

@@ -55,13 +55,25 @@ class IntentMatcher:
 
     def __init__(self, matchers: Iterable[Matcher] = ()) -> None:
         self.matchers: list[Matcher] = list(matchers)
+        # The last request and its call: the words heard during the end-of-turn silence are matched then (no reply is
+        # written ahead for what a tool answers), and again when they become the turn.
+        self._last: tuple[str, ToolCall | None] | None = None
 
     def add(self, *matchers: Matcher) -> None:
         self.matchers.extend(matchers)
+        self._last = None
 
     def match(self, text: str) -> ToolCall | None:
         """The call the first sure matcher makes of ``text``, or None. A matcher that fails (a bug, a library that
         cannot load its data) is passed over, logged: the model answers instead, and the turn goes on."""
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        call = self._match(text)
+        self._last = (text, call)
+        return call
+
+    def _match(self, text: str) -> ToolCall | None:
         try:
             heard = Heard(text, normalize(text))
         except Exception:
