@@ -53,7 +53,6 @@ class RoutedLLM:
         self.last_route: Route | None = None  # the tier that answered the last question, and why
         self.fallbacks: list[tuple[str, str]] = []  # (backend, error code) of the last turn
         self._load_errors: dict[str, AssistantError] = {}
-        self._tools: Sequence[dict] | None = None  # offered in the reply being written (the stage's thread only)
 
     @property
     def supports_images(self) -> bool:
@@ -138,13 +137,12 @@ class RoutedLLM:
                tools: Sequence[dict] | None = None) -> Iterator[str]:
         """``tools``: offered to each backend that can take them (the others answer without)."""
         self.fallbacks = []
-        self._tools = tools
         chosen = self._route(messages)
         self.last_route = chosen
         if chosen is not None and chosen.tier == "small":
             # The small model's reply is held while its first words could still be a refusal; one that declines
             # is dropped, unheard, and the bigger model answers.
-            held, small = "", self._stream(messages, cancel, self._order("small"))
+            held, small = "", self._stream(messages, cancel, self._order("small"), tools)
             for piece in small:
                 held += piece
                 verdict = declines(held)
@@ -155,7 +153,7 @@ class RoutedLLM:
                     if cancel.cancelled:
                         return
                     self.last_route = Route("big", "declined")
-                    yield from self._stream(messages, cancel, self._order("big"))
+                    yield from self._stream(messages, cancel, self._order("big"), tools)
                     return
                 yield held
                 yield from small
@@ -163,10 +161,10 @@ class RoutedLLM:
             if held:
                 yield held
             return
-        yield from self._stream(messages, cancel, self._order(chosen.tier if chosen else None))
+        yield from self._stream(messages, cancel, self._order(chosen.tier if chosen else None), tools)
 
-    def _stream(self, messages: Sequence[ChatMessage], cancel: CancelToken,
-                order: list[LanguageModel]) -> Iterator[str]:
+    def _stream(self, messages: Sequence[ChatMessage], cancel: CancelToken, order: list[LanguageModel],
+                tools: Sequence[dict] | None = None) -> Iterator[str]:
         produced = ""
         error: AssistantError | None = None
         for backend in order:
@@ -180,7 +178,7 @@ class RoutedLLM:
                 prompt = [m for m in prompt if not m.private]
             continuing = bool(produced)
             try:
-                offered = self._tools if getattr(backend, "supports_tools", False) else None
+                offered = tools if getattr(backend, "supports_tools", False) else None
                 pieces = backend.stream(prompt, cancel=cancel, tools=offered) if offered else \
                     backend.stream(prompt, cancel=cancel)
                 for piece in pieces:
