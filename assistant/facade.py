@@ -36,7 +36,7 @@ from assistant.contracts.ports import (
 from assistant.contracts.screen import ScreenImage
 from assistant.contracts.tools import DesktopActions
 from assistant.contracts.types import TurnRequest
-from assistant.memory import release_freed_memory, release_freed_memory_soon
+from assistant.heap import release_freed_memory, release_freed_memory_soon
 from assistant.pipeline.acting import ToolTurns
 from assistant.pipeline.listener import Listener
 from assistant.pipeline.listening import ListeningController, Retune, StopListening
