@@ -39,28 +39,55 @@ def notifier():
 
 
 def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, sink: AudioSink | None = None,
-                    bus: EventBus | None = None, capture: ScreenCapture | None = None) -> Assistant:
+                    bus: EventBus | None = None, capture: ScreenCapture | None = None, history=None) -> Assistant:
     """An Assistant wired to the configured backends. Nothing heavy happens here: models load when
     ``start()`` runs the stages. Missing models or packages raise ``ConfigError`` now, with the fix.
     ``capture``: how the core captures the screen (default: the desktop's; a front-end may replace it). The
-    sink comes from ``adapters().audio``."""
+    sink comes from ``adapters().audio``. ``history``: the front-end's open history store, which the memory shares
+    (None: the memory opens the default one)."""
     stt = create_stt(config) if listen else None
     vad = create_vad(config) if listen else None
     llm = create_llm(config)
     tts = create_tts(config) if speak and sink is not None else None
     bus = bus or EventBus()
-    tools, services = create_tools(config, bus)
+    memory = create_memory(config, bus, history)
+    tools, services = create_tools(config, bus, memory=memory)
     assistant = Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
                           screen=create_screen_answerer(config, llm), echo=echo_canceller(sink),
                           keep_recording=debug_recorder(config) if listen else None,
-                          spotter=wake_spotter(config) if listen else None, tools=tools, services=services)
+                          spotter=wake_spotter(config) if listen else None, tools=tools, services=services,
+                          memory=memory)
     assistant.set_screen_capture((capture or adapters().capture).capture)
     return assistant
 
 
-def create_tools(config: Config, bus: EventBus, *, timers_path: Path | None = None):
-    """(ToolTurns, services) for the configured tools: the families, the timers' store and scheduler, and the MCP
-    servers of mcp.json; (None, []) with tools off."""
+def create_memory(config: Config, bus: EventBus, history=None, *, embedder=None):
+    """The memory (assistant.memory.service.Memory) on ``history`` (a HistoryStore; None: the default database).
+    A database that cannot be opened gives a memory without a store, which says why once and keeps nothing;
+    ``embedder``: one already loaded (the eval shares it), else the configured model, loaded on the memory's
+    thread."""
+    from assistant.history import HistoryError, HistoryStore
+    from assistant.memory.embeddings import Embedder
+    from assistant.memory.service import Memory
+    from assistant.memory.store import MemoryStore
+
+    problem = ""
+    store = None
+    try:
+        store = MemoryStore(history if history is not None else HistoryStore())
+    except HistoryError as exc:
+        problem = exc.message.replace("conversation history", "memory and conversation history").replace(
+            "without history", "without memory or history")
+    if embedder is None:
+        embedder = Embedder(config.memory.embedding_model, allow_downloads=config.models.allow_downloads,
+                            device="cpu" if config.llm.device == "cpu" else "auto")
+    return Memory(bus, store, embedder, enabled=config.memory.enabled, facts_in_prompt=config.memory.facts_in_prompt,
+                  problem=problem)
+
+
+def create_tools(config: Config, bus: EventBus, *, timers_path: Path | None = None, memory=None):
+    """(ToolTurns, services) for the configured tools: the families, the timers' store and scheduler, the memory's
+    tools (given ``memory``), and the MCP servers of mcp.json; (None, []) with tools off."""
     if not config.tools.enabled:
         return None, []
     from assistant.config import data_dir
@@ -80,8 +107,13 @@ def create_tools(config: Config, bus: EventBus, *, timers_path: Path | None = No
     units = Units()
     services: list = [timers]
     desktop = Desktop(DesktopActions())
+    families: list = [timers, Clock(), units, Maths(), desktop]
+    if memory is not None:  # first: "remind me what we said about..." is a recall, not a reminder
+        from assistant.tools.memory import MemoryTools
+
+        families.insert(0, MemoryTools(memory))
     # The order is the matchers': the timers' "time left" before the clock's "time".
-    for family in (timers, Clock(), units, Maths(), desktop):
+    for family in families:
         for tool in family.tools():
             toolbox.add(tool)
         matcher.add(*family.matchers())

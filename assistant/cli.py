@@ -147,7 +147,8 @@ def cmd_ask(args) -> int:
     if args.json:
         timings = {k: v for k, v in (ended.timings_ms if ended else {}).items() if k in SCREEN_MARKS}
         result = {"answer": reply, "backend": turns.backends.get(turn_id, ""), "timings_ms": timings,
-                  "models_load_s": round(load_s, 2), "tools": turns.tools.get(turn_id, [])}
+                  "models_load_s": round(load_s, 2), "tools": turns.tools.get(turn_id, []),
+                  "memory": assistant.memory.used_for(args.text) if assistant.memory is not None else []}
         if captured := turns.captures.get(turn_id):
             result["image"] = {"source": captured.source, "width": captured.width, "height": captured.height,
                                "capture_ms": captured.capture_ms}
@@ -620,6 +621,87 @@ def cmd_timers(args) -> int:
         service.stop()
 
 
+def cmd_memory(args) -> int:
+    """``assistant memory list|search|add|forget|export``: what the assistant remembers (the running app's memory
+    too: one database)."""
+    from assistant import bootstrap
+    from assistant.bus import EventBus
+    from assistant.memory.store import MemoryFailure
+    from assistant.private_files import write_private_text
+
+    config = setup(args)
+    memory = bootstrap.create_memory(config, EventBus())
+    if memory.store is None:
+        raise MemoryFailure("memory-unavailable", memory.problem)
+    out = sys.stdout.write
+    if args.action == "list":
+        facts = memory.facts()
+        if args.json:
+            _emit_json({"enabled": config.memory.enabled, **memory.store.export()})
+            return 0
+        if not config.memory.enabled:
+            out("memory is off (memory.enabled = false): nothing new is kept\n")
+        if not facts:
+            out("nothing remembered yet\n")
+        for fact in facts:
+            out(f"{fact.id:>5}  {fact.updated_at.astimezone():%Y-%m-%d %H:%M}  {fact.text}\n")
+        return 0
+    if args.action == "add":
+        fact, new = memory.remember(args.text, origin="typed")
+        out(f"{'remembered' if new else 'already known'}: {fact.id}  {fact.text}\n")
+        return 0
+    if args.action == "forget":
+        if args.all:
+            if not args.yes:
+                raise InputError("confirmation-needed", "forgetting everything deletes every fact and every past "
+                                 "conversation; add --yes to do it.")
+            counts = memory.forget_everything()
+            out(f"forgot {counts['facts']} facts and {counts['conversations']} conversations\n")
+            return 0
+        if not args.ids:
+            raise InputError("confirmation-needed", "name the facts to forget by their numbers (from `assistant "
+                             "memory list`), or --all --yes for everything.")
+        known = {f.id: f for f in memory.facts()}
+        missing = [i for i in args.ids if i not in known]
+        count = memory.forget([known[i] for i in args.ids if i in known])
+        out(f"forgot {count} fact{'' if count == 1 else 's'}\n")
+        if missing:
+            raise MemoryFailure("fact-not-found", f"there is no fact {', '.join(map(str, missing))}; see "
+                                "`assistant memory list`.")
+        return 0
+    if args.action == "export":
+        text = memory.store.export_json()
+        if args.file:
+            write_private_text(Path(args.file), text)
+            out(f"wrote {args.file}\n")
+        else:
+            out(text)
+        return 0
+    # search: facts and past conversations, by words and (once the model has loaded) by meaning
+    memory.index_now()
+    facts = memory.find(args.query, k=args.k)
+    turns = memory.recall(args.query, k=args.k)
+    if args.json:
+        _emit_json({"facts": [{"id": s.item.id, "text": s.item.text, "score": round(s.score, 5),
+                               "similarity": s.similarity} for s in facts],
+                    "turns": [{"id": s.item.id, "conversation_id": s.item.conversation_id,
+                               "at": s.item.created_at.isoformat(timespec="seconds"), "question": s.item.question,
+                               "answer": s.item.answer, "similarity": s.similarity} for s in turns],
+                    "by_meaning": not memory.embedding_problem})
+        return 0
+    if memory.embedding_problem:
+        sys.stderr.write(f"warning: {memory.embedding_problem}\n")
+    out("facts:\n" if facts else "no fact fits\n")
+    for found in facts:
+        out(f"{found.item.id:>5}  {found.item.text}\n")
+    out("past conversations:\n" if turns else "no past conversation fits\n")
+    for found in turns:
+        turn = found.item
+        out(f"  {turn.created_at.astimezone():%Y-%m-%d %H:%M}  you: {turn.question}\n"
+            f"{'':18}assistant: {turn.answer[:200]}\n")
+    return 0
+
+
 def cmd_tools(args) -> int:
     config = load_config(Path(args.config) if args.config else None)
     return print_mcp_servers(args, config)
@@ -781,6 +863,24 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     q = timer_actions.add_parser("cancel-all", help="cancel every pending one (or every one of a kind)")
     q.add_argument("--kind", choices=["timer", "alarm", "reminder"])
     p.set_defaults(func=cmd_timers)
+
+    p = sub.add_parser("memory", help="what the assistant remembers: list, search, add, forget, export")
+    memory_actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = memory_actions.add_parser("list", help="every remembered fact, newest first, with its number")
+    q.add_argument("--json", action="store_true")
+    q = memory_actions.add_parser("search", help="the facts and past conversations that fit a query, by meaning")
+    q.add_argument("query")
+    q.add_argument("-k", type=int, default=3, help="how many of each (default 3)")
+    q.add_argument("--json", action="store_true")
+    q = memory_actions.add_parser("add", help="remember a fact (as \"remember that ...\" does)")
+    q.add_argument("text")
+    q = memory_actions.add_parser("forget", help="forget facts by their numbers, or --all --yes: everything")
+    q.add_argument("ids", nargs="*", type=int)
+    q.add_argument("--all", action="store_true", help="every fact and every past conversation")
+    q.add_argument("--yes", action="store_true", help="with --all: really")
+    q = memory_actions.add_parser("export", help="every fact as JSON (to stdout, or to a file only you can read)")
+    q.add_argument("file", nargs="?")
+    p.set_defaults(func=cmd_memory)
 
     p = sub.add_parser("config", help="where the settings live, and what they are")
     p.add_argument("action", choices=["path", "show"])

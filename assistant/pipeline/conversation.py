@@ -36,6 +36,9 @@ class Conversation:
         self._exchanges: list[_Exchange] = []
         self._cuts: OrderedDict[int, str] = OrderedDict()  # turn id -> what was heard, reply not added yet
         self._lock = threading.Lock()
+        # What the memory knows that matters to a question (a note put just before it; "" for none). Set by the
+        # assistant when memory is on. The note is private: never sent to the cloud.
+        self.notes: Callable[[str], str] | None = None
 
     @property
     def history(self) -> list[ChatMessage]:
@@ -46,9 +49,12 @@ class Conversation:
         """System prompt, as much recent history as fits, and the new question."""
         system = [ChatMessage(Role.SYSTEM, self.system_prompt)] if self.system_prompt else []
         question = ChatMessage(Role.USER, user_text)
+        note = self.notes(user_text) if self.notes is not None else ""
+        # After the history, not in the system prompt: the prompt's start stays the same from turn to turn.
+        notes = [ChatMessage(Role.SYSTEM, note, private=True)] if note else []
         history = self.history
         while True:
-            messages = [*system, *history, question]
+            messages = [*system, *history, *notes, question]
             if count_tokens(messages) <= self.budget:
                 return messages
             if not history:

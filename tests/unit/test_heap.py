@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import facade, memory
+from assistant import facade, heap
 from assistant.config import Config
 from assistant.contracts.events import TurnEnded
 from assistant.facade import Assistant
@@ -23,20 +23,20 @@ def test_freed_heap_memory_leaves_the_process():  # on Linux (glibc), where the 
     junk = [bytes(1000) for _ in range(300_000)]  # ~300 MB in malloc'd blocks, as a model's temporaries
     held = _rss_mb()
     del junk  # freed, but glibc keeps the pages for reuse
-    assert memory.release_freed_memory()
+    assert heap.release_freed_memory()
     assert _rss_mb() < held - 200, (held, _rss_mb())
 
 
 def test_releases_asked_for_while_one_waits_run_once_and_never_before_the_time_given(monkeypatch):
     calls = []
-    monkeypatch.setattr(memory, "_trim", lambda pad: calls.append(time.monotonic()))
-    monkeypatch.setattr(memory, "_not_before", 0.0)
+    monkeypatch.setattr(heap, "_trim", lambda pad: calls.append(time.monotonic()))
+    monkeypatch.setattr(heap, "_not_before", 0.0)
     t0 = time.monotonic()
     for _ in range(5):
-        memory.release_freed_memory_soon(not_before=t0 + 0.3)
-    assert wait_until(lambda: calls and not memory._running, 5)
+        heap.release_freed_memory_soon(not_before=t0 + 0.3)
+    assert wait_until(lambda: calls and not heap._running, 5)
     assert len(calls) == 2 and calls[0] >= t0 + 0.3  # the first request, and one for the four made meanwhile
-    memory.release_freed_memory_soon()
+    heap.release_freed_memory_soon()
     assert wait_until(lambda: len(calls) == 3, 5)
 
 
