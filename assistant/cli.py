@@ -524,6 +524,8 @@ def cmd_eval(args) -> int:
     config = setup(args)
     if args.requests:
         return _eval_requests(args, config)
+    if args.memory:
+        return _eval_memory(args, config)
     questions = load_questions(Path(args.questions) if args.questions else None, args.category)
     questions = questions[: args.limit or None]
     say = (lambda m: None) if args.quiet else (lambda m: sys.stderr.write(m + "\n"))  # stdout: the result
@@ -539,6 +541,48 @@ def cmd_eval(args) -> int:
         _emit_json({"questions": len(questions), "results": results})
     else:
         sys.stdout.write(format_table(results) + "\n")
+    return 0
+
+
+def _eval_memory(args, config) -> int:
+    """``assistant eval --memory``: recall@k of the memory set, first token with and without memory, database size."""
+    import tempfile
+
+    from assistant import bootstrap
+    from assistant.bus import EventBus
+    from assistant.history import HistoryStore
+    from assistant.memory.embeddings import Embedder
+    from assistant.memory_eval import database_size, first_token, format_report, load_set, recall_quality
+    from assistant.pipeline.conversation import Conversation
+
+    items = load_set(Path(args.questions) if args.questions else None)[: args.limit or None]
+    say = (lambda m: None) if args.quiet else (lambda m: sys.stderr.write(m + "\n"))
+    config = config.replace("memory", enabled=True)
+    embedder = Embedder(config.memory.embedding_model, allow_downloads=config.models.allow_downloads)
+    embedder.load()
+    report: dict = {"embedding_model": embedder.name}
+    with tempfile.TemporaryDirectory() as folder:
+        history = HistoryStore(Path(folder) / "history.sqlite3")
+        memory = bootstrap.create_memory(config, EventBus(), history, embedder=embedder)
+        report["recall"] = recall_quality(items, memory, say)
+        model = (args.model or [config.llm.model])[0]
+        if model != "none":
+            backend = config.replace("llm", model=model, big_model="")
+            llm = bootstrap.create_llm(backend)
+            say(f"loading {model} for the first-token comparison")
+            llm.load()
+            conversation = Conversation(backend.llm.system_prompt, backend.llm.context_tokens,
+                                        backend.llm.max_new_tokens)
+            questions = [i.questions[0] for i in items if i.fact][:20]
+            report["first_token"] = {"model": model, **first_token(llm, conversation, memory, questions,
+                                                                    progress=say)}
+        history.close()
+    report["database"] = database_size(lambda h: bootstrap.create_memory(config, EventBus(), h, embedder=embedder),
+                                       turns=1000, progress=say)
+    if args.json:
+        _emit_json(report)
+    else:
+        sys.stdout.write(format_report(report) + "\n")
     return 0
 
 
@@ -833,6 +877,9 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     p.add_argument("--requests", action="store_true", help="the tool requests instead (timers, the clock, sums, "
                    "units, apps): right by the intent matcher, by the model's tool calls, overall; --model none: "
                    "the matcher alone")
+    p.add_argument("--memory", action="store_true", help="the memory instead: recall@1/@3 of facts for paraphrased "
+                   "questions (by words, by meaning, both), what goes into prompts, the first token with and without "
+                   "memory (--model none: skipped), the database size per 1,000 turns")
     p.add_argument("--json", action="store_true", help="one JSON object with every answer")
     p.set_defaults(func=cmd_eval)
 

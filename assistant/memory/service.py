@@ -26,11 +26,11 @@ from assistant.memory.store import Fact, MemoryFailure, MemoryStore, Scored
 log = logging.getLogger(__name__)
 
 # A fact goes into a question's prompt when its meaning is this close to the question's (cosine similarity of
-# all-MiniLM-L6-v2 sentence embeddings), or a little less close and sharing a topic word with it. Calibrated once on
-# half of the recall set (assistant/data/eval/memory.jsonl, odd lines) and reported on all of it by
-# `assistant eval --memory`.
+# all-MiniLM-L6-v2 sentence embeddings). Checked once on half of the recall set (assistant/data/eval/memory.jsonl,
+# every other line: 83% of the right facts pass it, and some fact for 28% of unrelated questions) and reported on all
+# of it by `assistant eval --memory`. A shared topic word alone lets a fact in for many unrelated questions ("who
+# discovered penicillin?"), and no right fact more: it does not count here.
 SIMILAR = 0.40
-SIMILAR_WITH_WORDS = 0.20
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +128,8 @@ class Memory:
         self.last_used = (question, [s.item.text for s in found])
         if not found:
             return ""
-        lines = "\n".join(f"- {s.item.text}" for s in found)
-        return ("What the user has told you about themselves (in their words; use it only if it helps answer):\n"
-                + lines)
+        # Short: every token of it is read before the first word of the answer (about 2 ms each on a 2-core CPU).
+        return "The user told you: " + "; ".join(s.item.text for s in found)
 
     def relevant_facts(self, question: str) -> list[Scored]:
         """The facts close enough to ``question`` to be put into its prompt, best first."""
@@ -139,10 +138,9 @@ class Memory:
             return []
         vector = self._query_vector(question)
         found = self.store.find_facts(question, vector, k=self.facts_in_prompt)
-        if vector is None:  # words only: a shared topic word is all there is
+        if vector is None:  # words only (no embeddings): a shared topic word is all there is
             return [s for s in found if s.words_matched]
-        return [s for s in found if s.similarity is not None and (
-            s.similarity >= SIMILAR or (s.words_matched and s.similarity >= SIMILAR_WITH_WORDS))]
+        return [s for s in found if s.similarity is not None and s.similarity >= SIMILAR]
 
     def _query_vector(self, text: str) -> np.ndarray | None:
         if not self._vectors or self.embedder is None:

@@ -1,10 +1,13 @@
 """The memory's data: facts the user told the assistant, and recall over past conversations, in the history's
 SQLite database (one file: deleting a conversation deletes what the memory indexed of it in the same transaction).
 
-Each fact and each answered turn is found two ways and the two rankings are fused (reciprocal rank fusion): by its
-words (SQLite FTS5, porter-stemmed; the tables and triggers are the history schema's v3) and by its meaning (a
-sentence embedding in a sqlite-vec ``vec0`` table, cosine distance). Without sqlite-vec or an embedding model, the
-words alone. Turns about the screen are never recalled: their answers carry the screen's text.
+Each fact and each answered turn is found two ways: by its meaning (a sentence embedding in a sqlite-vec ``vec0``
+table, cosine distance) and by its words (SQLite FTS5, porter-stemmed; the tables and triggers are the history
+schema's v3). They are ranked by meaning, a shared topic word adding a little (``WORDS_BONUS``), and the word
+matches that meaning did not find come after. (Reciprocal rank fusion of the two rankings was measured and lost:
+recall@3 90.9% against 98.2% on the memory set, since a paraphrase shares few words with what it asks about.)
+Without sqlite-vec or an embedding model, the words alone. Turns about the screen are never recalled: their answers
+carry the screen's text.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from assistant.memory.sensitive import secret_in
 log = logging.getLogger(__name__)
 
 MAX_FACT_CHARS = 300
-_RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al. 2009): rank 1 scores 1/61
-_CANDIDATES = 20  # taken from each ranking before they are fused
+WORDS_BONUS = 0.05  # added to the cosine similarity of a fact or turn that shares a topic word with the query
+_CANDIDATES = 20  # taken from each ranking before they are merged
 
 # Words that carry no topic: left out of full-text queries so that "what did I say about the printer" asks for
 # "printer", not for every turn that has "what" in it.
@@ -65,8 +68,9 @@ class Fact:
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """A found fact or turn: its fused rank score, its cosine similarity to the query (None: not compared by
-    meaning) and whether its words matched."""
+    """A found fact or turn: its score (the similarity, plus ``WORDS_BONUS`` when its words matched), its cosine
+    similarity to the query (None: not among the nearest by meaning, or no embedding) and whether its words
+    matched."""
 
     item: Any  # Fact | RecalledTurn
     score: float
@@ -269,12 +273,14 @@ class MemoryStore:
 
     # --- finding -----------------------------------------------------------------------------------
 
-    def find_facts(self, query: str, vector: np.ndarray | None = None, k: int = 3) -> list[Scored]:
-        """The facts that best fit ``query``, best first (its words, and ``vector``, its embedding, if given)."""
+    def find_facts(self, query: str, vector: np.ndarray | None = None, k: int = 3, *,
+                   words: bool = True) -> list[Scored]:
+        """The facts that best fit ``query``, best first: by its words (``words``) and by ``vector``, its embedding,
+        if given."""
         by_words = self._by_words("SELECT f.rowid FROM facts_fts f WHERE facts_fts MATCH ? ORDER BY rank LIMIT ?",
-                                  query)
+                                  query) if words else {}
         by_meaning = self._by_meaning("facts", vector)
-        fused = _fuse(by_words, by_meaning)[:k]
+        fused = _merge(by_words, by_meaning)[:k]
         found = []
         for row_id, score in fused:
             fact = self.get(row_id)
@@ -289,7 +295,7 @@ class MemoryStore:
             "SELECT f.rowid FROM turns_fts f JOIN turns t ON t.id = f.rowid WHERE turns_fts MATCH ? "
             f"AND {_RECALLABLE} ORDER BY f.rank LIMIT ?", query)
         by_meaning = self._by_meaning("turns", vector, limit=_CANDIDATES * 3)
-        fused = _fuse(by_words, by_meaning)
+        fused = _merge(by_words, by_meaning)
         found: list[Scored] = []
         with self._reading() as conn:
             for row_id, score in fused:
@@ -355,13 +361,13 @@ class MemoryStore:
             conn.execute(f"DELETE FROM {table} WHERE rowid IN ({','.join('?' * len(ids))})", list(ids))
 
 
-def _fuse(*rankings: dict[int, Any]) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion of rankings given as dicts in rank order: (row id, score), best first."""
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, row_id in enumerate(ranking, start=1):
-            scores[row_id] = scores.get(row_id, 0.0) + 1.0 / (_RRF_K + rank)
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+def _merge(by_words: dict[int, int], by_meaning: dict[int, float]) -> list[tuple[int, float]]:
+    """(row id, score), best first: the nearest by meaning (a word match adds ``WORDS_BONUS``), then the word
+    matches meaning did not find, in their full-text rank (scored below any similarity)."""
+    ranked = sorted(((row_id, similarity + (WORDS_BONUS if row_id in by_words else 0.0))
+                     for row_id, similarity in by_meaning.items()), key=lambda item: (-item[1], item[0]))
+    rest = sorted((row_id for row_id in by_words if row_id not in by_meaning), key=by_words.__getitem__)
+    return ranked + [(row_id, -1.0 - rank / 1000) for rank, row_id in enumerate(rest)]
 
 
 class _translated:
