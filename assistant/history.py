@@ -275,6 +275,10 @@ class HistoryStore:
     # --- helpers -----------------------------------------------------------------------------------
 
     def _error(self, exc: BaseException) -> HistoryError:
+        if "locked" in str(exc) or "busy" in str(exc):  # another process holds the write lock: nothing is wrong
+            return HistoryError("history-unavailable", f"the conversation history at {self.path} cannot be used "
+                                f"now: another program is writing to it ({exc}). Close it (another copy of the "
+                                "assistant, or a database tool) and try again; the file is left as it is.")
         return HistoryError("history-unavailable", f"the conversation history at {self.path} cannot be used "
                             f"({exc}). The assistant keeps working without history; move or delete that "
                             "file to start a new one.")
@@ -358,10 +362,19 @@ class HistoryStore:
         conversation."""
         vectors = not self.vectors_problem and VECTOR_TABLES["turns"] in self.vector_tables()
         with self._guard() as conn, self._transaction():
-            if vectors:
-                conn.execute(f"DELETE FROM {VECTOR_TABLES['turns']} WHERE rowid IN "
-                             "(SELECT id FROM turns WHERE conversation_id = ?)", (conversation_id,))
-            return conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,)).rowcount > 0
+            if vectors:  # zeroed first: vec0 leaves a deleted vector's bytes in its chunk
+                table, turns = VECTOR_TABLES["turns"], "(SELECT id FROM turns WHERE conversation_id = ?)"
+                zero = bytes(4 * int(conn.execute("SELECT dimensions FROM vector_model").fetchone()[0]))
+                conn.execute(f"UPDATE {table} SET embedding = ? WHERE rowid IN {turns}", (zero, conversation_id))
+                conn.execute(f"DELETE FROM {table} WHERE rowid IN {turns}", (conversation_id,))
+            deleted = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,)).rowcount > 0
+            conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('optimize')")  # its words leave the index now
+        try:  # older copies of its pages leave the write-ahead log (secure_delete zeroed them in the file)
+            with self._guard() as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except HistoryError as exc:
+            log.info("history: the write-ahead log was not emptied now: %s", exc.message)
+        return deleted
 
     # --- reading -----------------------------------------------------------------------------------
 

@@ -172,7 +172,11 @@ class MemoryStore:
         marks = ",".join("?" * len(ids))
         with self._writing() as conn:
             self._delete_vectors(conn, "facts", ids)
-            return conn.execute(f"DELETE FROM facts WHERE id IN ({marks})", ids).rowcount
+            count = conn.execute(f"DELETE FROM facts WHERE id IN ({marks})", ids).rowcount
+            # FTS5 keeps a deleted row's words in its segments until they are merged: merge them now
+            conn.execute("INSERT INTO facts_fts(facts_fts) VALUES ('optimize')")
+        self._checkpoint()
+        return count
 
     def forget_everything(self) -> dict[str, int]:
         """Every fact and every past conversation, with their indexes and vectors: nothing is left to recall.
@@ -186,13 +190,23 @@ class MemoryStore:
             conn.execute("DELETE FROM conversations")  # its turns go with it (ON DELETE CASCADE)
             conn.execute("INSERT INTO facts_fts(facts_fts) VALUES ('rebuild')")
             conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('rebuild')")
-        try:  # the file shrinks, and no copy of the deleted pages is left in the write-ahead log
+        try:  # the file shrinks
             with self.history.reading() as conn:
                 conn.execute("VACUUM")
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except HistoryError as exc:
             log.warning("memory: could not compact the database after forgetting: %s", exc.message)
+        self._checkpoint()
         return counts
+
+    def _checkpoint(self) -> None:
+        """Copy the write-ahead log into the database and empty it: older copies of forgotten rows' pages are
+        in it until then (secure_delete has zeroed them in the database itself). Best effort: a reader in another
+        process may hold the log for a moment."""
+        try:
+            with self.history.reading() as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except HistoryError as exc:
+            log.info("memory: the write-ahead log was not emptied now: %s", exc.message)
 
     def get(self, fact_id: int) -> Fact | None:
         with self._reading() as conn:
@@ -358,7 +372,12 @@ class MemoryStore:
     def _delete_vectors(self, conn, owner: str, ids: Sequence[int]) -> None:
         table = VECTOR_TABLES[owner]
         if ids and not self.vectors_problem and table in self._vector_tables(conn):
-            conn.execute(f"DELETE FROM {table} WHERE rowid IN ({','.join('?' * len(ids))})", list(ids))
+            # Zeroed first: vec0 marks a deleted row unused in its chunk and leaves the vector's bytes there.
+            dimensions = conn.execute("SELECT dimensions FROM vector_model").fetchone()[0]
+            zero = bytes(4 * int(dimensions))
+            marks = ",".join("?" * len(ids))
+            conn.execute(f"UPDATE {table} SET embedding = ? WHERE rowid IN ({marks})", [zero, *ids])
+            conn.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", list(ids))
 
 
 def _merge(by_words: dict[int, int], by_meaning: dict[int, float]) -> list[tuple[int, float]]:
