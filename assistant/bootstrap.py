@@ -67,7 +67,6 @@ def create_memory(config: Config, bus: EventBus, history=None, *, embedder=None)
     ``embedder``: one already loaded (the eval shares it), else the configured model, loaded on the memory's
     thread."""
     from assistant.history import HistoryError, HistoryStore
-    from assistant.memory.embeddings import Embedder
     from assistant.memory.service import Memory
     from assistant.memory.store import MemoryStore
 
@@ -78,11 +77,16 @@ def create_memory(config: Config, bus: EventBus, history=None, *, embedder=None)
     except HistoryError as exc:
         problem = exc.message.replace("conversation history", "memory and conversation history").replace(
             "without history", "without memory or history")
-    if embedder is None:
-        embedder = Embedder(config.memory.embedding_model, allow_downloads=config.models.allow_downloads,
-                            device="cpu" if config.llm.device == "cpu" else "auto")
-    return Memory(bus, store, embedder, enabled=config.memory.enabled, facts_in_prompt=config.memory.facts_in_prompt,
-                  problem=problem)
+    return Memory(bus, store, embedder or create_embedder(config), enabled=config.memory.enabled,
+                  facts_in_prompt=config.memory.facts_in_prompt, problem=problem)
+
+
+def create_embedder(config: Config):
+    """The memory's sentence-embedding model (``memory.embedding_model``); loaded later, by its user."""
+    from models.embeddings import Embedder
+
+    return Embedder(config.memory.embedding_model, allow_downloads=config.models.allow_downloads,
+                    device="cpu" if config.llm.device == "cpu" else "auto")
 
 
 def create_tools(config: Config, bus: EventBus, *, timers_path: Path | None = None, memory=None):

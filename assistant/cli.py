@@ -551,14 +551,13 @@ def _eval_memory(args, config) -> int:
     from assistant import bootstrap
     from assistant.bus import EventBus
     from assistant.history import HistoryStore
-    from assistant.memory.embeddings import Embedder
     from assistant.memory_eval import database_size, first_token, format_report, load_set, recall_quality
     from assistant.pipeline.conversation import Conversation
 
     items = load_set(Path(args.questions) if args.questions else None)[: args.limit or None]
     say = (lambda m: None) if args.quiet else (lambda m: sys.stderr.write(m + "\n"))
     config = config.replace("memory", enabled=True)
-    embedder = Embedder(config.memory.embedding_model, allow_downloads=config.models.allow_downloads)
+    embedder = bootstrap.create_embedder(config)
     embedder.load()
     report: dict = {"embedding_model": embedder.name}
     with tempfile.TemporaryDirectory() as folder:

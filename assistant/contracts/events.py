@@ -299,8 +299,8 @@ class TimersChanged(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MemoryChanged(Event):
-    """A fact was remembered or forgotten (``what``: "remembered" | "forgotten"; ``text``: the fact, or
-    "everything")."""
+    """A fact was remembered, edited or forgotten (``what``: "remembered" | "edited" | "forgotten"; ``text``: the
+    fact, or "everything")."""
 
     what: str
     text: str

@@ -200,3 +200,20 @@ class AudioIO(Protocol):
 
     def test_input(self, device: str | int | None = "", seconds: float = 1.0) -> float:
         """The peak level heard from ``device`` in ``seconds``, in dBFS."""
+
+
+class TextEmbedder(Protocol):
+    """Sentences in, unit-length vectors out (the memory's recall by meaning). ``name`` and ``dimensions`` are
+    known once ``load()`` has run; thread-safe."""
+
+    name: str
+    dimensions: int
+
+    @property
+    def loaded(self) -> bool: ...
+
+    def load(self) -> None:
+        """Resolve and load the model; raises AssistantError with a fix in its message."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dimensions) float32, each row of unit length."""

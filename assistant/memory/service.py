@@ -20,7 +20,7 @@ import numpy as np
 from assistant.bus import EventBus
 from assistant.contracts.errors import AssistantError
 from assistant.contracts.events import ErrorOccurred, Event, MemoryChanged, TurnEnded
-from assistant.memory.embeddings import Embedder
+from assistant.contracts.ports import TextEmbedder
 from assistant.memory.store import Fact, MemoryFailure, MemoryStore, Scored
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class Memory:
     """Facts and recall for one assistant. ``store`` is None when the database cannot be used (``problem`` says
     why, once, on the bus); ``embedder`` None: recall by words only."""
 
-    def __init__(self, bus: EventBus, store: MemoryStore | None, embedder: Embedder | None, *,
+    def __init__(self, bus: EventBus, store: MemoryStore | None, embedder: TextEmbedder | None, *,
                  enabled: bool = True, facts_in_prompt: int = 3, problem: str = "") -> None:
         self.bus, self.store, self.embedder = bus, store, embedder
         self.enabled = enabled
@@ -168,6 +168,13 @@ class Memory:
         """The facts that went into ``question``'s prompt (the last question's only)."""
         asked, facts = self.last_used
         return list(facts) if asked == question else []
+
+    def update(self, fact_id: int, text: str) -> Fact:
+        """Change what a fact says (the Memory page); its vector is made again. Allowed with memory off: it
+        corrects what is already kept (no vector is made until memory is on)."""
+        changed = self._require().update(fact_id, text)
+        self._changed("edited", changed.text)
+        return changed
 
     def forget(self, facts: list[Fact]) -> int:
         count = self._require().delete([f.id for f in facts])

@@ -18,11 +18,11 @@ from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import Role
 from assistant.facade import Assistant
 from assistant.history import VECTOR_TABLES, HistoryStore
-from assistant.memory.embeddings import Embedder
 from assistant.pipeline.conversation import Conversation
 from audio.file_source import FileSource
 from audio.sinks import RecordingSink
 from models import resolver
+from models.embeddings import Embedder
 from testkit.helpers import EventLog
 from tests.integration.test_tool_voice import spoken
 

