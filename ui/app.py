@@ -6,7 +6,8 @@ threads, publishing progress. Events reach the widgets through the one ``CoreBri
 This is the controller that connects the parts, each in a module of its own: ``assistant_builder`` (building
 the assistant off the GUI thread), ``listening`` (the listening modes, mute, the level meter),
 ``screen_flow`` (captures, the region picker, the attachment), ``conversation_history`` (the store, the
-recorder, the panel) and ``indicators`` (the app's state and the model events, shown on the widgets)."""
+recorder, the panel), ``memory_panel`` (what the assistant remembers) and ``indicators`` (the app's state and the
+model events, shown on the widgets)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from ui.indicators import AppState, Indicators
 from ui.launcher import LauncherWindow
 from ui.listening import ListeningModes
 from ui.main_window import MainWindow
+from ui.memory_panel import MemoryPanel
 from ui.screen_flow import ScreenFlow
 from ui.screen_grab import ScreenGrabber
 from ui.timers_panel import TimerAlerts, TimersPanel, timer_service
@@ -63,7 +65,8 @@ class DesktopApp(QObject):
         self.bridge = CoreBridge(self.bus, self)
 
         self.timers_panel = TimersPanel()
-        self.window = MainWindow(self.history_panel, timers_panel=self.timers_panel)
+        self.memory_panel = MemoryPanel()  # the assistant's memory, once it is built
+        self.window = MainWindow(self.history_panel, timers_panel=self.timers_panel, memory_panel=self.memory_panel)
         self.launcher = LauncherWindow()
         self.tray = TrayIcon(self)
         # A timer that rings: the desktop's notification (the tray's message where there is none), and a chime
@@ -76,7 +79,7 @@ class DesktopApp(QObject):
         self.indicators = Indicators(self.window, self.launcher, self.tray)
         self.listening = ListeningModes(self)
         self.screen = ScreenFlow(self)
-        self.builder = AssistantBuilder(self.bus, self.adapters, self)
+        self.builder = AssistantBuilder(self.bus, self.adapters, self, history=self.history)
         self.tray.set_wake_phrase(config.listen.wake_phrase)
 
         self.bridge.event.connect(self._on_event)
@@ -174,6 +177,8 @@ class DesktopApp(QObject):
         if assistant is None:
             self.window.set_model_status("No language model: open Settings to choose one.", busy=False)
             self.window.set_state("error", "Unavailable")
+            self.memory_panel.set_memory(None, "Memory comes with the assistant: choose a language model in "
+                                         "Settings → Models.")
             return
         # The core captures on its LLM thread ("what's on my screen?"); the grabber has the GUI thread hide our
         # windows around the shot and hands the image (or the error) back to that thread.
@@ -182,6 +187,7 @@ class DesktopApp(QObject):
         self.conversations.assistant_changed(assistant)
         self.listening.assistant_changed(assistant)
         self.timers_panel.set_service(timer_service(assistant))
+        self.memory_panel.set_memory(assistant.memory)
         if assistant.desktop_actions is not None and not isinstance(assistant.desktop_actions, QtDesktopActions):
             assistant.set_desktop_actions(QtDesktopActions(assistant.desktop_actions))  # Qt's clipboard
         self.window.mic_button.setEnabled(self.voice_ready)
@@ -230,6 +236,7 @@ class DesktopApp(QObject):
         tray.settings_requested.connect(self.open_settings)
         tray.quit_requested.connect(self.quit)
         self.conversations.connect_panel()
+        self.memory_panel.forgot_everything.connect(self._forgot_everything)
 
     def handle_command(self, command: str) -> None:
         """A command from a second start or `assistant toggle` (over the local socket)."""
@@ -330,6 +337,11 @@ class DesktopApp(QObject):
     def open_conversation(self, conversation_id: int) -> None:
         self.conversations.open_conversation(conversation_id)
 
+    def _forgot_everything(self, _counts) -> None:
+        """Every past conversation went with the facts, the one on screen too: start afresh, as New chat does."""
+        self.window.conversation.clear()
+        self.new_conversation()  # clears the assistant's context and lists the (now empty) history
+
     def report(self, message: str, code: str) -> None:
         """Show a problem in the window, and in the launcher when that is where the user is."""
         self.window.show_error(message, code)
@@ -356,15 +368,19 @@ class DesktopApp(QObject):
         # The MCP servers and the tools as a whole are built with the assistant; the rest of [tools] applies live.
         mcp_changed, self._mcp_changed = self._mcp_changed, False
         rebuild_tools = mcp_changed or (old.tools.enabled, old.tools.mcp) != (config.tools.enabled, config.tools.mcp)
+        # Another embedding model is loaded with a new assistant (its vectors are made again); the privacy switch and
+        # the facts per prompt apply live.
+        rebuild_memory = old.memory.embedding_model != config.memory.embedding_model
         keys = ("toggle_hotkey", "push_to_talk_hotkey", "screen_hotkey", "mute_hotkey")
         if any(getattr(old.ui, k) != getattr(config.ui, k) for k in keys):
             self._start_hotkeys()
         self.tray.set_wake_phrase(config.listen.wake_phrase)
-        if rebuild_tools or any(getattr(old, s) != getattr(config, s) for s in MODEL_SECTIONS):
+        if rebuild_tools or rebuild_memory or any(getattr(old, s) != getattr(config, s) for s in MODEL_SECTIONS):
             previous = self.assistant
             self.assistant, self.sink = None, None
             self.indicators.reset_models()
             self.listening.assistant_changed(None)
+            self.memory_panel.set_memory(None)
             if previous is not None:
                 previous.stop_listening()
                 self.builder.discard(previous)
@@ -374,6 +390,9 @@ class DesktopApp(QObject):
                 self.listening.retune(config.listen)
             if old.tools != config.tools and self.assistant is not None:
                 self.assistant.set_tools_config(config.tools)
+            if old.memory != config.memory and self.assistant is not None:
+                self.assistant.set_memory_config(config.memory)
+                self.memory_panel.refresh()  # "Memory is off…" shown, or gone
         self.refresh_state()
 
     # --- what the core does ------------------------------------------------------------------------
@@ -388,6 +407,7 @@ class DesktopApp(QObject):
         self.listening.on_event(event)
         self.screen.on_event(event)
         self.timers_panel.on_event(event)
+        self.memory_panel.on_event(event)
         self.timer_alerts.on_event(event)
         if isinstance(event, SpeechStarted):
             self.window.clear_error("no-speech")

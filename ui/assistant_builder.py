@@ -10,19 +10,23 @@ from assistant import bootstrap
 from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.contracts.errors import AssistantError, ui_message
+from assistant.history import HistoryStore
 
 
 class AssistantBuilder(QObject):
     """Builds an assistant per settings on a worker thread; ``built`` delivers it (or why not) on the GUI thread.
 
     Every build has a generation: a build that finishes after the settings changed again is stale, and the app
-    throws it away (``is_current``, ``discard``)."""
+    throws it away (``is_current``, ``discard``). ``history``: the app's open history store, which the assistant's
+    memory shares (one database: the turns the app records are the ones the memory recalls); None: the memory
+    opens the default one."""
 
     built = Signal(object, object, object)  # ((generation, assistant | None), sink | None, [AssistantError])
 
-    def __init__(self, bus: EventBus, adapters: bootstrap.Adapters, parent: QObject | None = None) -> None:
+    def __init__(self, bus: EventBus, adapters: bootstrap.Adapters, parent: QObject | None = None, *,
+                 history: HistoryStore | None = None) -> None:
         super().__init__(parent)
-        self.bus, self.adapters = bus, adapters
+        self.bus, self.adapters, self.history = bus, adapters, history
         self.generation = 0
 
     def build(self, config: Config) -> None:
@@ -49,11 +53,12 @@ class AssistantBuilder(QObject):
                                            "speaker and choose it in Settings → Audio."))
         assistant = None
         try:
-            assistant = bootstrap.build_assistant(config, sink=sink, bus=self.bus)
+            assistant = bootstrap.build_assistant(config, sink=sink, bus=self.bus, history=self.history)
         except AssistantError as exc:
             problems.append(exc)
             try:  # without speech recognition the assistant still answers typed questions
-                assistant = bootstrap.build_assistant(config, listen=False, sink=sink, bus=self.bus)
+                assistant = bootstrap.build_assistant(config, listen=False, sink=sink, bus=self.bus,
+                                                      history=self.history)
             except AssistantError as again:
                 if again.message != exc.message:
                     problems.append(again)

@@ -1,4 +1,5 @@
-"""The main window: conversation, text box, microphone, level meter, state, listening indicator, stop, history."""
+"""The main window: conversation, text box, microphone, level meter, state, listening indicator, stop, history,
+memory."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ class MainWindow(QMainWindow):
     tool_answered = Signal(bool)  # Yes (True) or No on a tool call waiting for the user
 
     def __init__(self, history_panel: QWidget | None = None, parent: QWidget | None = None, *,
-                 timers_panel: QWidget | None = None) -> None:
+                 timers_panel: QWidget | None = None, memory_panel: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Voice Assistant")
         self.resize(760, 640)
@@ -125,6 +126,12 @@ class MainWindow(QMainWindow):
         self.model_progress.hide()
         self.history_button = QPushButton("History")
         self.history_button.setCheckable(True)
+        self.memory_button = QPushButton("Memory")
+        self.memory_button.setCheckable(True)
+        self.memory_button.setToolTip("What the assistant remembers about you")
+        self.memory_button.setAccessibleName("Show or hide what the assistant remembers")
+        if memory_panel is None:
+            self.memory_button.hide()
         self.new_button = QPushButton("New chat")
         self.settings_button = QPushButton("Settings")
         top = QHBoxLayout()
@@ -134,6 +141,7 @@ class MainWindow(QMainWindow):
         top.addWidget(self.model_progress)
         top.addWidget(self.new_button)
         top.addWidget(self.history_button)
+        top.addWidget(self.memory_button)
         top.addWidget(self.settings_button)
 
         self.banner = QFrame()
@@ -160,6 +168,11 @@ class MainWindow(QMainWindow):
             self.history_button.toggled.connect(history_panel.setVisible)
         self.splitter.addWidget(self.conversation)
         self.splitter.setStretchFactor(self.splitter.count() - 1, 1)
+        self.memory_panel = memory_panel  # on the conversation's other side
+        if memory_panel is not None:
+            self.splitter.addWidget(memory_panel)
+            memory_panel.hide()
+            self.memory_button.toggled.connect(memory_panel.setVisible)
 
         self.level = LevelMeter()
         self.input = QLineEdit()

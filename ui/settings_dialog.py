@@ -1,4 +1,5 @@
-"""The settings dialog: models, audio devices, voice, always listening, hotkeys, screen, cloud and privacy, tools.
+"""The settings dialog: models, audio devices, voice, always listening, hotkeys, screen, cloud and privacy, tools,
+memory.
 
 It edits a copy of the given ``Config``; Save validates with the same rules as the settings file
 (``build_config``), writes the file, and stores the cloud API key in the OS keyring (never in the file).
@@ -188,6 +189,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._screen_page(), "Screen")
         self.tabs.addTab(self._cloud_page(), "Cloud && privacy")
         self.tabs.addTab(self._tools_page(), "Tools")
+        self.tabs.addTab(self._memory_page(), "Memory")
         unplaced = {f.key for f in settings_fields.FIELDS} - set(self._fields)
         if unplaced:  # a page must place every field of its own, or the setting could not be edited
             raise RuntimeError(f"settings fields no page shows: {sorted(unplaced)}")
@@ -237,7 +239,7 @@ class SettingsDialog(QDialog):
         return self._fields[key]
 
     def show_page(self, name: str) -> None:
-        """Switch to a page: one of models, audio, voice, listening, hotkeys, screen, cloud, tools."""
+        """Switch to a page: one of models, audio, voice, listening, hotkeys, screen, cloud, tools, memory."""
         self.tabs.setCurrentIndex(PAGES.index(name))
 
     def is_busy(self) -> bool:
@@ -429,6 +431,18 @@ class SettingsDialog(QDialog):
         assert isinstance(editor_layout, QVBoxLayout)
         editor_layout.insertLayout(0, mcp_checks)
         layout.addWidget(self.mcp_editor)
+        layout.addStretch(1)
+        return page
+
+    def _memory_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self._add_checks(layout, fields_on("memory", kind="check"))
+        layout.addLayout(self._form(_not_checks(fields_on("memory"))))
+        layout.addWidget(_hint("What it remembers is kept on this computer, in the history's database. See, "
+                               "search, edit and delete the facts with the Memory button of the window; tell it "
+                               "\"remember that …\" or \"forget that …\" by voice. Passwords and card numbers "
+                               "are never kept."))
         layout.addStretch(1)
         return page
 

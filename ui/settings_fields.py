@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PAGES = ("models", "audio", "voice", "listening", "hotkeys", "screen", "cloud", "tools")
+PAGES = ("models", "audio", "voice", "listening", "hotkeys", "screen", "cloud", "tools", "memory")
 KINDS = ("model", "text", "check", "choice", "number", "device", "hotkey")
 
 
@@ -165,6 +165,15 @@ FIELDS: tuple[Field, ...] = (
           tooltip="Tools, families or MCP servers (mcp:<name>) that run without asking first, and that may reach "
           "the network under the local-only policy"),
     Field("tools.mcp", "tools", "check", "Start these MCP servers with the assistant", ("mcp_enabled",), group="mcp"),
+    # Memory (the facts themselves are on the window's Memory page, ui.memory_panel)
+    Field("memory.enabled", "memory", "check", "Remember what I tell it, and recall past conversations (off: nothing "
+          "is stored or embedded)", ("memory_enabled",)),
+    Field("memory.facts_in_prompt", "memory", "number", "Facts put into a question's prompt, at most",
+          ("facts_in_prompt_spin",), maximum=10, decimals=0, special="none",
+          tooltip="Only facts that fit the question go in; fewer keeps prompts short and answers quick"),
+    Field("memory.embedding_model", "memory", "text", "Embedding model", ("embedding_model_edit",),
+          placeholder="bundled", tooltip="bundled (all-MiniLM-L6-v2, offline), a local sentence-transformers "
+          "folder, or a Hugging Face id"),
 )
 
 

@@ -224,3 +224,50 @@ def test_core_errors_reach_the_window_without_command_line_advice(desktop, qtbot
     assert shown == "there is no display to capture (DISPLAY and WAYLAND_DISPLAY are unset)."
     assert "assistant ask" not in shown
     desktop.window.clear_error()
+
+
+def test_the_memory_page_shows_the_assistants_memory_on_the_apps_history(desktop, qtbot):
+    qtbot.waitUntil(lambda: desktop.assistant is not None, timeout=180_000)
+    memory, panel = desktop.assistant.memory, desktop.memory_panel
+    assert panel.memory is memory and memory.store.history is desktop.history  # one database, the app's
+    memory.remember("My car is on level B3", origin="typed")  # as a voice request would: told on the bus
+    qtbot.waitUntil(lambda: panel.list.count() == 1, timeout=10_000)
+    assert panel.status.text() == "1 thing remembered."
+
+    assistant = desktop.assistant
+    desktop.apply_settings(desktop.config.replace("memory", enabled=False, facts_in_prompt=1))
+    assert desktop.assistant is assistant  # the privacy switch does not reload the models
+    assert not memory.enabled and memory.facts_in_prompt == 1
+    assert "Memory is off" in panel.status.text()
+    desktop.apply_settings(desktop.config.replace("memory", enabled=True, facts_in_prompt=3))
+    assert memory.enabled and memory.facts_in_prompt == 3 and "Memory is off" not in panel.status.text()
+
+
+def test_forgetting_everything_empties_the_history_and_the_conversation_on_screen(desktop, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    qtbot.waitUntil(lambda: desktop.assistant is not None, timeout=180_000)
+    conversation_id = desktop.history.new_conversation()
+    desktop.history.add_turn(conversation_id, question="What is the capital of France?", answer="Paris.",
+                             outcome="completed", source="text")
+    desktop.history_panel.refresh()
+    desktop.open_conversation(conversation_id)
+    assert desktop.window.conversation.turns and desktop.assistant.conversation.history
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(desktop.memory_panel.forget_all_button, Qt.MouseButton.LeftButton)
+    assert desktop.history.conversations() == [] and desktop.assistant.memory.facts() == []
+    assert desktop.history_panel.list.count() == 0 and desktop.memory_panel.list.count() == 0
+    assert not desktop.window.conversation.turns and desktop.assistant.conversation.history == []
+    assert desktop.recorder.current_conversation is None  # the next turn starts a new conversation
+
+
+def test_another_embedding_model_rebuilds_the_assistant(desktop, qtbot, tmp_path):
+    qtbot.waitUntil(lambda: desktop.chat_ready, timeout=180_000)
+    previous = desktop.assistant
+    desktop.apply_settings(desktop.config.replace("memory", embedding_model=str(tmp_path / "my-embeddings")))
+    assert desktop.assistant is None and desktop.memory_panel.status.text() == "Memory is loading…"
+    qtbot.waitUntil(lambda: desktop.assistant is not None, timeout=180_000)
+    assert desktop.assistant is not previous
+    assert desktop.assistant.memory.embedder.setting == str(tmp_path / "my-embeddings")
+    assert desktop.memory_panel.memory is desktop.assistant.memory
+    assert desktop.assistant.memory.store.history is desktop.history
