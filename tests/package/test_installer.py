@@ -5,7 +5,9 @@ packaging, the dependencies or the Makefile change (see .ci/run)."""
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import subprocess
 import tarfile
 import time
@@ -49,6 +51,23 @@ def test_the_installed_app_passes_its_self_test(installed):
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert done.stdout.count("PASS") == 4  # hearing, answering, speaking, reading the screen
     print(done.stdout)
+
+
+def test_the_installed_app_remembers_and_recalls_by_meaning(installed):
+    """The frozen app's memory: its SQLite (sqlean) loads sqlite-vec, the bundled embedding model finds a fact by a
+    paraphrase, and the database is the user's alone."""
+    home, env = installed
+    app = str(home / ".local/bin/assistant")
+    for fact in ("my car is on level B3", "I prefer metric units", "my dentist is Dr. Alvarez"):
+        added = subprocess.run([app, "memory", "add", fact], env=env, capture_output=True, text=True, timeout=300)
+        assert added.returncode == 0, added.stdout + added.stderr[-3000:]
+    found = subprocess.run([app, "memory", "search", "--json", "where did I leave the car?"], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert found.returncode == 0, found.stdout + found.stderr[-3000:]
+    result = json.loads(found.stdout)
+    assert result["by_meaning"] and result["facts"][0]["text"] == "My car is on level B3"
+    database = next(home.rglob("history.sqlite3"))
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
 
 
 def test_the_installed_app_opens_its_window(installed, xdisplay, artifacts):  # noqa: F811
