@@ -389,6 +389,8 @@ def model_inventory(config: Config, prepare: bool = False, progress=None) -> lis
         settings["llm-big"] = big_model_of(config)
     if config.screen.vision_model:
         settings["vision"] = config.screen.vision_model
+    if config.memory.enabled:
+        settings["embedding"] = config.memory.embedding_model
     llm = config.llm
     runtimes = {}
     for role in ("llm", "llm-big"):

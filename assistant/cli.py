@@ -460,14 +460,15 @@ def cmd_models(args) -> int:
         _emit_json({"models": rows, "local_servers": [{"label": label, "setting": setting}
                                                       for label, setting in servers]})
     else:
+        width = max((len(row["role"]) for row in rows), default=4)
         for row in rows:
             size = f"{row['size_mb']:.0f} MB" if row.get("size_mb") is not None else "-"
-            sys.stdout.write(f"{row['role']:<4} {row['setting']:<12} {row['status']:<13} {size:>8}  "
+            sys.stdout.write(f"{row['role']:<{width}} {row['setting']:<12} {row['status']:<13} {size:>8}  "
                              f"{row['detail']}\n")
             if row.get("place"):
-                sys.stdout.write(f"     at {row['place']}\n")
+                sys.stdout.write(f"{'':{width}}  at {row['place']}\n")
             if row.get("note"):
-                sys.stdout.write(f"     note: {row['note']}\n")
+                sys.stdout.write(f"{'':{width}}  note: {row['note']}\n")
             if row.get("fix"):
                 sys.stdout.write(f"     fix: {row['fix']}\n")
         for label, setting in servers:
