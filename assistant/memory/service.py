@@ -8,8 +8,11 @@ privacy switch (``memory.enabled``) stops it all: nothing is stored, embedded or
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -215,6 +218,7 @@ class Memory:
             self._inbox.put(_Index(time.monotonic() + 0.5))
 
     def _run(self) -> None:
+        _lower_priority()  # the embeddings wait for the turn's work, never the other way round
         if self.problem:
             self._say_once(MemoryFailure("memory-unavailable", self.problem))
         while True:
@@ -274,12 +278,12 @@ class Memory:
             return
         for owner in ("facts", "turns"):
             while True:
-                rows = self.store.without_vectors(owner)
-                if not rows:
+                rows = self.store.without_vectors(owner, limit=32)
+                if not rows or self._stopping.is_set():
                     break
                 vectors = self.embedder.encode([text for _, text in rows])
                 self.store.put_vectors(owner, [row_id for row_id, _ in rows], vectors)
-                if len(rows) < 64:
+                if len(rows) < 32:
                     break
 
     def _say_once(self, exc: AssistantError) -> None:
@@ -288,3 +292,10 @@ class Memory:
         self._said_problem = True
         log.warning("memory: %s", exc.message)
         self.bus.publish(ErrorOccurred(code=exc.code, message=exc.message))
+
+
+def _lower_priority() -> None:
+    """Run the calling thread at a lower CPU priority (Linux: a thread has its own nice value); elsewhere nothing."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
