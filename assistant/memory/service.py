@@ -128,6 +128,9 @@ class Memory:
         except AssistantError as exc:
             self._say_once(exc)
             return ""
+        except Exception:  # the memory never costs the user an answer
+            log.exception("memory: finding the facts for a question failed")
+            return ""
         self.last_used = (question, [s.item.text for s in found])
         if not found:
             return ""

@@ -198,3 +198,33 @@ def test_history_survives_kill_9_mid_conversation(app, xdisplay, home):  # noqa:
         assert stored_turns(home)[0][0] == "What is the capital of France?"
     finally:
         again.stop()
+
+
+def test_a_fact_told_to_the_app_is_in_the_next_apps_answer(xdisplay, tmp_path):  # noqa: F811
+    """Memory across processes in the real app: told by typing in one run, used in the answer of the next."""
+    home = tmp_path
+
+    def ask(proc: LoggedProcess, text: str, turns_before: int) -> tuple:
+        window = xdisplay.wait_window(MAIN_TITLE, proc.pid, timeout=60)
+        assert window, proc.output()
+        xdisplay.xdotool("windowfocus", "--sync", window, check=True)
+        xdisplay.xdotool("type", "--delay", "5", text, check=True)
+        xdisplay.xdotool("key", "Return", check=True)
+        assert wait_until(lambda: len(stored_turns(home)) > turns_before, 120), proc.output()
+        return stored_turns(home)[-1]
+
+    first = start_app(xdisplay, home)
+    try:
+        told = ask(first, "Remember that my car is on level B3.", 0)
+        assert told == ("Remember that my car is on level B3.", "Okay, I'll remember that your car is on level B3.",
+                        "completed")
+    finally:
+        first.stop()
+    second = start_app(xdisplay, home)
+    try:
+        question, answer, outcome = ask(second, "Which level is my car on?", 1)
+        assert (question, outcome) == ("Which level is my car on?", "completed") and "B3" in answer, answer
+    finally:
+        second.stop()
+    with sqlite3.connect(home / "data" / "history.sqlite3") as db:
+        assert db.execute("SELECT text FROM facts").fetchall() == [("My car is on level B3",)]
