@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.history import HistoryError, HistoryStore
+from ui.widgets import HINT_STYLE
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class HistoryPanel(QWidget):
         self.list = QListWidget()
         self.status = QLabel(unavailable_reason)
         self.status.setWordWrap(True)
-        self.status.setStyleSheet("QLabel { color: #8a8f98; font-size: 11px; }")
+        self.status.setStyleSheet(HINT_STYLE)
         self.delete_button = QPushButton("Delete")
         self.export_button = QPushButton("Export…")
         buttons = QHBoxLayout()

@@ -15,7 +15,7 @@ from assistant.contracts.events import (
     TurnEnded,
 )
 from assistant.contracts.screen import ScreenImage
-from ui.widgets import LevelMeter, ListenIndicator, StateBadge, listen_icon
+from ui.widgets import HINT_STYLE, LevelMeter, ListenIndicator, StateBadge, listen_icon
 
 HINT = "Esc to close"
 
@@ -97,7 +97,7 @@ class LauncherWindow(QWidget):
         self.reply.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reply.setMaximumHeight(320)
         self.hint = QLabel(HINT)
-        self.hint.setStyleSheet("QLabel { color: #8a8f98; font-size: 11px; }")
+        self.hint.setStyleSheet(HINT_STYLE)
         self.screen_button = QPushButton("Screen")
         self.screen_button.setToolTip("Ask about what is on the screen (it is captured now)")
         self.region_button = QPushButton("Region")

@@ -26,11 +26,11 @@ from assistant.contracts.errors import AssistantError, ui_message
 from assistant.contracts.events import MemoryChanged
 from assistant.memory.store import Fact
 from assistant.private_files import write_private_text
+from ui.widgets import ERROR_COLOR, HINT_STYLE
 
 log = logging.getLogger(__name__)
 
-STATUS_STYLE = "QLabel { color: #8a8f98; font-size: 11px; }"  # the history panel's status line
-ERROR_STYLE = "QLabel { color: #c62828; font-size: 11px; }"  # the settings dialog's error colour
+ERROR_LINE_STYLE = f"QLabel {{ color: {ERROR_COLOR}; font-size: 11px; }}"
 SEARCH_LIMIT = 50
 FORGET_EVERYTHING = "Forget every fact and every past conversation? This cannot be undone."
 ORIGINS = {"voice": "said", "text": "typed as a question", "typed": "added here"}
@@ -312,7 +312,7 @@ class MemoryPanel(QWidget):
 
     def _show(self, text: str, error: bool) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet(ERROR_STYLE if error else STATUS_STYLE)
+        self.status.setStyleSheet(ERROR_LINE_STYLE if error else HINT_STYLE)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         plain = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)

@@ -56,12 +56,12 @@ from assistant.tools.mcp_servers import mcp_config_path
 from ui import settings_fields
 from ui.settings_fields import PAGES, Field, fields_on
 from ui.settings_mcp import McpServersEditor
+from ui.widgets import ERROR_STYLE
 
 log = logging.getLogger(__name__)
 
 SYSTEM_DEFAULT = "System default"
 WHERE = "the settings dialog"
-ERROR_STYLE = "color: #c62828;"
 
 HOTKEY_HELP = (
     "Bind the command <b>assistant toggle</b> in your desktop's keyboard-shortcut settings instead "

@@ -27,8 +27,7 @@ from PySide6.QtWidgets import (
 
 from assistant.contracts.errors import ConfigError
 from assistant.tools.mcp_servers import load_mcp_servers, parse_server, save_mcp_servers
-
-ERROR_STYLE = "color: #c62828;"
+from ui.widgets import ERROR_STYLE
 
 
 class McpServersEditor(QGroupBox):

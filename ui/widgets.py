@@ -9,6 +9,11 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+# The small grey status lines under lists and boxes, and the colour of errors (one place, not one per widget).
+HINT_STYLE = "QLabel { color: #8a8f98; font-size: 11px; }"
+ERROR_COLOR = "#c62828"
+ERROR_STYLE = f"color: {ERROR_COLOR};"
+
 STATE_COLORS = {
     "loading": "#8a8f98",
     "idle": "#8a8f98",

@@ -8,18 +8,16 @@ import os
 import stat
 
 import pytest
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from assistant import bootstrap
 from assistant.bus import EventBus
-from assistant.config import Config, load_config
+from assistant.config import Config
 from assistant.contracts.events import MemoryChanged
 from assistant.history import HistoryStore
 from ui.main_window import MainWindow
 from ui.memory_panel import FORGET_EVERYTHING, MemoryPanel
-from ui.settings_dialog import PAGES, SettingsDialog
 
 WAIT_MS = 20_000
 FACTS = ("My car is on level B3", "My sister's name is Anna", "I am allergic to peanuts",
@@ -256,53 +254,3 @@ def test_the_window_shows_the_page_beside_the_conversation(qtbot, panel):
     bare = MainWindow()
     qtbot.addWidget(bare)
     assert bare.memory_button.isHidden()  # no page, no button
-
-
-# --- the settings dialog's Memory tab -------------------------------------------------------------------
-
-
-@pytest.fixture
-def settings_dialog(qtbot, tmp_path, file_keyring):
-    """A settings dialog on a file in tmp_path, its start-up checks answered (and waited for at the end)."""
-    opened: list[SettingsDialog] = []
-
-    def make(config: Config) -> SettingsDialog:
-        dialog = SettingsDialog(config, path=tmp_path / "settings" / "config.toml")
-        qtbot.addWidget(dialog)
-        opened.append(dialog)
-        dialog.show()
-        qtbot.waitExposed(dialog)
-        qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=WAIT_MS)
-        return dialog
-
-    yield make
-    for dialog in opened:  # no worker may outlive its test's keyring
-        if shiboken6.isValid(dialog):
-            qtbot.waitUntil(lambda d=dialog: not d.is_busy(), timeout=WAIT_MS)
-
-
-def test_the_memory_tab_shows_the_memory_settings_and_saves_them(qtbot, settings_dialog, tmp_path):
-    start = Config().replace("memory", enabled=False, facts_in_prompt=5, embedding_model="/models/minilm")
-    dialog = settings_dialog(start)
-    dialog.show_page("memory")
-    assert dialog.tabs.tabText(PAGES.index("memory")) == "Memory" and PAGES[-1] == "memory"
-    page = dialog.tabs.currentWidget()
-    assert all(page.isAncestorOf(dialog.field(key)) for key in
-               ("memory.enabled", "memory.facts_in_prompt", "memory.embedding_model"))
-    assert not dialog.memory_enabled.isChecked() and "nothing is stored or embedded" in dialog.memory_enabled.text()
-    assert dialog.facts_in_prompt_spin.value() == 5 and dialog.facts_in_prompt_spin.decimals() == 0
-    assert dialog.embedding_model_edit.text() == "/models/minilm"
-    assert dialog.embedding_model_edit.placeholderText() == "bundled"
-    assert "sentence-transformers" in dialog.embedding_model_edit.toolTip()
-
-    dialog.memory_enabled.setChecked(True)
-    dialog.facts_in_prompt_spin.setValue(0)
-    assert dialog.facts_in_prompt_spin.text() == "none"
-    dialog.embedding_model_edit.setText(" sentence-transformers/all-mpnet-base-v2 ")
-    with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS) as signal:
-        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    expected = start.replace("memory", enabled=True, facts_in_prompt=0,
-                             embedding_model="sentence-transformers/all-mpnet-base-v2")
-    assert signal.args[0] == expected
-    assert isinstance(signal.args[0].memory.facts_in_prompt, int)
-    assert load_config(tmp_path / "settings" / "config.toml", env={}) == expected

@@ -471,3 +471,30 @@ def test_the_models_of_a_server_running_here_are_offered(qtbot, open_dialog, mon
         offered["Running here: Ollama: qwen2.5:7b"].trigger()
         assert dialog.field("llm.big_model").text() == f"http://127.0.0.1:{server.port}#qwen2.5:7b"
         qtbot.waitUntil(lambda: "Ollama at" in dialog.role_status["llm-big"].text(), timeout=WAIT_MS)
+
+
+def test_the_memory_tab_shows_the_memory_settings_and_saves_them(qtbot, open_dialog, settings_path):
+    start = Config().replace("memory", enabled=False, facts_in_prompt=5, embedding_model="/models/minilm")
+    dialog = open_dialog(start)
+    dialog.show_page("memory")
+    assert dialog.tabs.tabText(PAGES.index("memory")) == "Memory" and PAGES[-1] == "memory"
+    page = dialog.tabs.currentWidget()
+    assert all(page.isAncestorOf(dialog.field(key)) for key in
+               ("memory.enabled", "memory.facts_in_prompt", "memory.embedding_model"))
+    assert not dialog.memory_enabled.isChecked() and "nothing is stored or embedded" in dialog.memory_enabled.text()
+    assert dialog.facts_in_prompt_spin.value() == 5 and dialog.facts_in_prompt_spin.decimals() == 0
+    assert dialog.embedding_model_edit.text() == "/models/minilm"
+    assert dialog.embedding_model_edit.placeholderText() == "bundled"
+    assert "sentence-transformers" in dialog.embedding_model_edit.toolTip()
+
+    dialog.memory_enabled.setChecked(True)
+    dialog.facts_in_prompt_spin.setValue(0)
+    assert dialog.facts_in_prompt_spin.text() == "none"
+    dialog.embedding_model_edit.setText(" sentence-transformers/all-mpnet-base-v2 ")
+    with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS) as signal:
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    expected = start.replace("memory", enabled=True, facts_in_prompt=0,
+                             embedding_model="sentence-transformers/all-mpnet-base-v2")
+    assert signal.args[0] == expected
+    assert isinstance(signal.args[0].memory.facts_in_prompt, int)
+    assert load_config(settings_path, env={}) == expected
