@@ -16,9 +16,7 @@ DATA_PACKAGES = ("faster_whisper", "piper", "onnxruntime", "ctranslate2", "token
                  # transformers >= 5.25 imports kernels, which reads _internals/python_depends.json at import
                  "kernels",
                  # the intent matcher's numbers said as words (PyInstaller has no hook for it): its VERSION file
-                 "number_parser",
-                 # the memory's vector index: a SQLite extension (vec0.so) loaded by path
-                 "sqlite_vec")
+                 "number_parser")
 
 # Distributions whose metadata is read at run time (importlib.metadata.version() checks at import time).
 METADATA = ("transformers", "tokenizers", "huggingface-hub", "safetensors", "accelerate", "torch", "tqdm", "numpy",
@@ -89,6 +87,9 @@ def binaries() -> list[tuple[str, str]]:
     found = []
     for package in DATA_PACKAGES:
         found += collect_dynamic_libs(package)
+    # The memory's vector index: a SQLite extension (sqlite_vec/vec0.so) that sqlite_vec.load() opens by path beside
+    # its module. Not a lib*.so, so the default patterns miss it.
+    found += collect_dynamic_libs("sqlite_vec", search_patterns=["vec0.*"])
     if sys.platform.startswith("linux"):
         # PortAudio is loaded with ctypes by sounddevice: bring the build host's copy (libportaudio2).
         for arch in ("x86_64", "aarch64"):

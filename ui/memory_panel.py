@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 ERROR_LINE_STYLE = f"QLabel {{ color: {ERROR_COLOR}; font-size: 11px; }}"
 SEARCH_LIMIT = 50
 FORGET_EVERYTHING = "Forget every fact and every past conversation? This cannot be undone."
-ORIGINS = {"voice": "said", "text": "typed as a question", "typed": "added here"}
+ORIGINS = {"conversation": "told in a conversation", "typed": "added on this page or the command line"}
 
 
 def _plural(count: int, one: str) -> str:

@@ -160,7 +160,7 @@ class Memory:
 
     # --- what the tools ask ------------------------------------------------------------------------
 
-    def remember(self, text: str, *, said: str = "", origin: str = "voice") -> tuple[Fact, bool]:
+    def remember(self, text: str, *, said: str = "", origin: str = "conversation") -> tuple[Fact, bool]:
         store = self._require(keeping=True)
         fact, new = store.add(text, said=said, origin=origin)
         self._changed("remembered", fact.text)

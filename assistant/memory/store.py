@@ -61,7 +61,7 @@ class Fact:
     id: int
     text: str
     said: str  # the request it came from ("remember that my car is on level B3"); "" when typed in
-    origin: str  # "voice" | "text" | "typed" (the Memory page, the command line)
+    origin: str  # "conversation" (told by voice or typing) | "typed" (the Memory page, the command line)
     created_at: datetime
     updated_at: datetime
 

@@ -89,7 +89,7 @@ def test_while_there_is_no_assistant_the_page_says_memory_is_loading(qtbot, memo
 
 def test_the_page_lists_the_facts_newest_first_and_says_how_many(qtbot, panel, memory):
     for text in FACTS[:3]:
-        memory.remember(text, origin="voice", said=f"remember that {text.lower()}")
+        memory.remember(text, origin="conversation", said=f"remember that {text.lower()}")
     panel.refresh()
     assert texts(panel) == list(reversed(FACTS[:3]))
     assert panel.status.text() == "3 things remembered."
@@ -97,7 +97,7 @@ def test_the_page_lists_the_facts_newest_first_and_says_how_many(qtbot, panel, m
     fact = memory.facts()[0]
     assert int(first.data(Qt.ItemDataRole.UserRole)) == fact.id
     assert fact.created_at.astimezone().strftime("%d %b %Y") in first.text()  # the date, on its second line
-    assert "said" in first.toolTip() and "remember that i am allergic to peanuts" in first.toolTip()
+    assert "told in a conversation" in first.toolTip() and "remember that i am allergic to peanuts" in first.toolTip()
     controls = (panel.search, panel.list, panel.status, panel.add_button, panel.edit_button, panel.delete_button,
                 panel.export_button, panel.forget_all_button)
     assert all(c.accessibleName() for c in controls)
@@ -232,7 +232,7 @@ def test_with_memory_off_the_page_says_so_and_nothing_new_is_kept(qtbot, panel, 
 def test_a_fact_told_elsewhere_appears_when_its_event_arrives(qtbot, panel, memory):
     events: list = []
     memory.bus.subscribe(events.append)
-    memory.remember("My dog is called Rex", said="remember that my dog is called Rex", origin="voice")
+    memory.remember("My dog is called Rex", said="remember that my dog is called Rex", origin="conversation")
     assert panel.list.count() == 0  # not read again until the event comes (through the app's bridge)
     changed = [e for e in events if isinstance(e, MemoryChanged)]
     assert changed and changed[0].what == "remembered"
