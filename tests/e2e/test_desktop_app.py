@@ -207,9 +207,11 @@ def test_a_fact_told_to_the_app_is_in_the_next_apps_answer(xdisplay, tmp_path): 
     def ask(proc: LoggedProcess, text: str, turns_before: int) -> tuple:
         window = xdisplay.wait_window(MAIN_TITLE, proc.pid, timeout=60)
         assert window, proc.output()
+        assert proc.wait_line("models ready on", 300), proc.output()  # typing goes to the box once it takes it
         xdisplay.xdotool("windowfocus", "--sync", window, check=True)
         xdisplay.xdotool("type", "--delay", "5", text, check=True)
         xdisplay.xdotool("key", "Return", check=True)
+        assert proc.wait_line("turn 1 asked", 30), proc.output()
         assert wait_until(lambda: len(stored_turns(home)) > turns_before, 120), proc.output()
         return stored_turns(home)[-1]
 
