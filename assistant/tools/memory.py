@@ -172,6 +172,8 @@ class MemoryTools:
                                                       for s in turns]})
 
     def tools(self) -> list[Tool]:
+        # Names and keywords are single, uncommon words: the toolbox offers a tool to the model when a question's
+        # words meet them ("forget_all" offered "all" to every question with "all" in it).
         text = {"type": "string"}
         return [
             Tool("memory.remember", "Remember a fact the user tells about themselves, in their words.",
@@ -179,23 +181,22 @@ class MemoryTools:
                                                             "level B3'"},
                                                    "said": {**text, "description": "the user's request, as said"}},
                   "required": ["fact"], "additionalProperties": False}, self.remember,
-                 family="memory", keywords=("remember", "memorize", "note", "keep in mind")),
-            Tool("memory.list", "Say what the user has told you to remember.",
+                 family="memory", keywords=("memorize", "memorise")),
+            Tool("memory.told", "Say what the user has told you to remember about them.",
                  {"type": "object", "properties": {}, "additionalProperties": False}, self.list_facts,
-                 family="memory", keywords=("know about me", "remember about me", "memories")),
+                 family="memory", keywords=("memories", "remember")),
             Tool("memory.forget", "Forget one remembered fact, found by what it is about.",
                  {"type": "object", "properties": {"about": {**text, "description": "what the fact is about"}},
                   "required": ["about"], "additionalProperties": False}, self.forget,
                  family="memory", keywords=("forget",)),
-            Tool("memory.forget_all", "Forget every remembered fact and every past conversation.",
+            Tool("memory.wipe", "Forget everything: every remembered fact and every past conversation.",
                  {"type": "object", "properties": {}, "additionalProperties": False}, self.forget_everything,
-                 changes=True, family="memory", keywords=("forget everything", "erase memory"),
-                 ask=self._ask_forget_everything),
+                 changes=True, family="memory", keywords=("forget", "erase"), ask=self._ask_forget_everything),
             Tool("memory.recall", "Find what was said in past conversations about a topic.",
                  {"type": "object", "properties": {"topic": text, "when": {
                      **text, "description": "optional: today, yesterday, this week, last week, last month"}},
                   "required": ["topic"], "additionalProperties": False}, self.recall,
-                 family="memory", keywords=("talked", "discussed", "said about", "conversation", "recall")),
+                 family="memory", keywords=("remember", "talked", "discussed", "conversation")),
         ]
 
     # --- the matchers ------------------------------------------------------------------------------
@@ -207,9 +208,9 @@ class MemoryTools:
         norm = heard.norm
         said = heard.text.strip()
         if _FORGET_ALL.match(norm):
-            return ToolCall("memory.forget_all", {})
+            return ToolCall("memory.wipe", {})
         if _LIST.match(norm):
-            return ToolCall("memory.list", {})
+            return ToolCall("memory.told", {})
         for pattern in _RECALL:
             found = pattern.match(norm)
             if found:

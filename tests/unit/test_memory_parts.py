@@ -42,10 +42,10 @@ def test_ordinary_facts_are_not_secrets(text):
      {"fact": "my sister's birthday is March 3rd"}),
     ("I prefer metric units", "memory.remember", {"fact": "I prefer metric units"}),
     ("Call me Sam", "memory.remember", {"fact": "I'd like to be called Sam"}),
-    ("What do you know about me?", "memory.list", {}),
+    ("What do you know about me?", "memory.told", {}),
     ("forget where my car is", "memory.forget", {"about": "where my car is"}),
-    ("Forget everything.", "memory.forget_all", {}),
-    ("erase your memory", "memory.forget_all", {}),
+    ("Forget everything.", "memory.wipe", {}),
+    ("erase your memory", "memory.wipe", {}),
     ("What did we say about the printer last week?", "memory.recall", {"topic": "the printer", "when": "last week"}),
     ("Remind me what we said about the trip to Rome", "memory.recall", {"topic": "the trip to rome"}),
 ])
