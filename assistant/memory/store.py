@@ -107,7 +107,7 @@ def fts_query(text: str) -> str:
 
 def clean_fact(text: str) -> str:
     """A fact as stored: one line, no trailing full stop, at most ``MAX_FACT_CHARS``."""
-    text = " ".join(text.split()).strip(" .,;")
+    text = " ".join(text.split()).strip(" .,;")[:MAX_FACT_CHARS]
     return text[:1].upper() + text[1:] if text[:1].islower() and text[:2] != "i " else text
 
 
@@ -136,7 +136,6 @@ class MemoryStore:
         kind = secret_in(text) or secret_in(said)
         if kind:
             raise MemoryFailure("fact-secret", f"I don't keep {kind}: keep it in a password manager instead.")
-        text = text[:MAX_FACT_CHARS]
         now = time.time()
         with self._writing() as conn:
             row = conn.execute("SELECT id FROM facts WHERE lower(text) = lower(?)", (text,)).fetchone()
@@ -151,7 +150,7 @@ class MemoryStore:
 
     def update(self, fact_id: int, text: str) -> Fact:
         """Change a fact's words (its vector is made again); raises ``fact-not-found``, ``fact-secret``."""
-        text = clean_fact(text)[:MAX_FACT_CHARS]
+        text = clean_fact(text)
         if not text:
             raise MemoryFailure("fact-empty", "a fact cannot be empty: delete it instead.")
         kind = secret_in(text)
