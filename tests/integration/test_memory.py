@@ -237,3 +237,22 @@ def test_without_the_embedding_model_facts_are_still_found_by_their_words(made, 
     assert [s.item.text for s in memory.find("when is my dentist appointment", k=3)] == [
         "My dentist is Dr. Alvarez on Pine Street"]
     assert "Alvarez" in memory.notes_for("Who is my dentist?")
+
+
+def test_the_memory_eval_ranks_a_small_set_and_sizes_the_database(embedder, tmp_path):
+    from assistant.memory_eval import database_size, format_report, load_set, recall_quality
+
+    items = load_set()[:8]
+    history = HistoryStore(tmp_path / "history.sqlite3")
+    try:
+        memory = create_memory(Config(), EventBus(), history, embedder=embedder)
+        recall = recall_quality(items, memory)
+    finally:
+        history.close()
+    facts = sum(1 for i in items if i.fact)
+    assert recall["facts"] == facts and recall["ranking"]["both"]["questions"] == 2 * facts
+    assert recall["ranking"]["meaning"]["recall_at_3"] >= 0.75 and recall["ranking"]["both"]["recall_at_3"] >= 0.75
+    size = database_size(lambda h: create_memory(Config(), EventBus(), h, embedder=embedder), turns=20)
+    assert size["vectors"] == 20 and size["with_vectors_bytes"] > size["without_vectors_bytes"]
+    assert "recall@3" in format_report({"recall": recall, "database": size})
+
