@@ -68,15 +68,14 @@ def create_memory(config: Config, bus: EventBus, history=None, *, embedder=None)
     thread."""
     from assistant.history import HistoryError, HistoryStore
     from assistant.memory.service import Memory
-    from assistant.memory.store import MemoryStore
+    from assistant.memory.store import MemoryStore, unavailable_message
 
     problem = ""
     store = None
     try:
         store = MemoryStore(history if history is not None else HistoryStore())
     except HistoryError as exc:
-        problem = exc.message.replace("conversation history", "memory and conversation history").replace(
-            "without history", "without memory or history")
+        problem = unavailable_message(exc.message)
     return Memory(bus, store, embedder or create_embedder(config), enabled=config.memory.enabled,
                   facts_in_prompt=config.memory.facts_in_prompt, problem=problem)
 

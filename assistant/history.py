@@ -360,21 +360,33 @@ class HistoryStore:
     def delete(self, conversation_id: int) -> bool:
         """Delete a conversation and its turns (and the memory's vectors of them); False if there was no such
         conversation."""
-        vectors = not self.vectors_problem and VECTOR_TABLES["turns"] in self.vector_tables()
         with self._guard() as conn, self._transaction():
-            if vectors:  # zeroed first: vec0 leaves a deleted vector's bytes in its chunk
-                table, turns = VECTOR_TABLES["turns"], "(SELECT id FROM turns WHERE conversation_id = ?)"
-                zero = bytes(4 * int(conn.execute("SELECT dimensions FROM vector_model").fetchone()[0]))
-                conn.execute(f"UPDATE {table} SET embedding = ? WHERE rowid IN {turns}", (zero, conversation_id))
-                conn.execute(f"DELETE FROM {table} WHERE rowid IN {turns}", (conversation_id,))
+            self.delete_vectors(conn, "turns", "(SELECT id FROM turns WHERE conversation_id = ?)", [conversation_id])
             deleted = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,)).rowcount > 0
             conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('optimize')")  # its words leave the index now
-        try:  # older copies of its pages leave the write-ahead log (secure_delete zeroed them in the file)
+        self.checkpoint()
+        return deleted
+
+    def delete_vectors(self, conn, owner: str, rows: str, params: list) -> None:
+        """Within a write: delete the memory's vectors of ``owner`` ("facts" | "turns") whose rowid is in ``rows``
+        (a parenthesised subquery or list of marks, with ``params``). Zeroed first: vec0 marks a deleted row unused
+        in its chunk and leaves the vector's bytes there."""
+        table = VECTOR_TABLES[owner]
+        if self.vectors_problem or table not in self.vector_tables():
+            return
+        zero = bytes(4 * int(conn.execute("SELECT dimensions FROM vector_model").fetchone()[0]))
+        conn.execute(f"UPDATE {table} SET embedding = ? WHERE rowid IN {rows}", [zero, *params])
+        conn.execute(f"DELETE FROM {table} WHERE rowid IN {rows}", params)
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database and empty it: older copies of deleted rows' pages are in it
+        until then (secure_delete has zeroed them in the database itself). Best effort: a reader in another process
+        may hold the log for a moment."""
+        try:
             with self._guard() as conn:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except HistoryError as exc:
             log.info("history: the write-ahead log was not emptied now: %s", exc.message)
-        return deleted
 
     # --- reading -----------------------------------------------------------------------------------
 

@@ -160,7 +160,7 @@ class MemoryStore:
             if conn.execute("UPDATE facts SET text = ?, updated_at = ? WHERE id = ?",
                             (text, time.time(), fact_id)).rowcount == 0:
                 raise MemoryFailure("fact-not-found", f"there is no fact {fact_id}; it may have been deleted.")
-            self._delete_vectors(conn, "facts", [fact_id])
+            self.history.delete_vectors(conn, "facts", "(?)", [fact_id])
         return self.get(fact_id)  # type: ignore[return-value]
 
     def delete(self, fact_ids: Sequence[int]) -> int:
@@ -170,11 +170,11 @@ class MemoryStore:
             return 0
         marks = ",".join("?" * len(ids))
         with self._writing() as conn:
-            self._delete_vectors(conn, "facts", ids)
+            self.history.delete_vectors(conn, "facts", f"({marks})", ids)
             count = conn.execute(f"DELETE FROM facts WHERE id IN ({marks})", ids).rowcount
             # FTS5 keeps a deleted row's words in its segments until they are merged: merge them now
             conn.execute("INSERT INTO facts_fts(facts_fts) VALUES ('optimize')")
-        self._checkpoint()
+        self.history.checkpoint()
         return count
 
     def forget_everything(self) -> dict[str, int]:
@@ -183,7 +183,7 @@ class MemoryStore:
         with self._writing() as conn:
             counts = {"facts": conn.execute("SELECT COUNT(*) FROM facts").fetchone()[0],
                       "conversations": conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]}
-            for table in self._vector_tables(conn):
+            for table in self.history.vector_tables():
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM facts")
             conn.execute("DELETE FROM conversations")  # its turns go with it (ON DELETE CASCADE)
@@ -194,18 +194,8 @@ class MemoryStore:
                 conn.execute("VACUUM")
         except HistoryError as exc:
             log.warning("memory: could not compact the database after forgetting: %s", exc.message)
-        self._checkpoint()
+        self.history.checkpoint()
         return counts
-
-    def _checkpoint(self) -> None:
-        """Copy the write-ahead log into the database and empty it: older copies of forgotten rows' pages are
-        in it until then (secure_delete has zeroed them in the database itself). Best effort: a reader in another
-        process may hold the log for a moment."""
-        try:
-            with self.history.reading() as conn:
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except HistoryError as exc:
-            log.info("memory: the write-ahead log was not emptied now: %s", exc.message)
 
     def get(self, fact_id: int) -> Fact | None:
         with self._reading() as conn:
@@ -239,7 +229,7 @@ class MemoryStore:
         with self._writing() as conn:
             row = conn.execute("SELECT name, dimensions FROM vector_model").fetchone()
             if row is not None and tuple(row) == (model, dimensions) and \
-                    len(self._vector_tables(conn)) == len(VECTOR_TABLES):
+                    len(self.history.vector_tables()) == len(VECTOR_TABLES):
                 return True
             for table in VECTOR_TABLES.values():
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
@@ -254,7 +244,7 @@ class MemoryStore:
         """(id, text) of facts or recallable turns (``owner``: "facts" | "turns") that have no vector yet."""
         table = VECTOR_TABLES[owner]
         with self._reading() as conn:
-            if table not in self._vector_tables(conn):
+            if table not in self.history.vector_tables():
                 return []
             if owner == "facts":
                 sql = f"SELECT id, text FROM facts WHERE id NOT IN (SELECT rowid FROM {table}) ORDER BY id LIMIT ?"
@@ -280,7 +270,7 @@ class MemoryStore:
     def vector_count(self, owner: str) -> int:
         table = VECTOR_TABLES[owner]
         with self._reading() as conn:
-            if table not in self._vector_tables(conn):
+            if table not in self.history.vector_tables():
                 return 0
             return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
@@ -337,7 +327,7 @@ class MemoryStore:
             return {}
         table = VECTOR_TABLES[owner]
         with self._reading() as conn:
-            if table not in self._vector_tables(conn):
+            if table not in self.history.vector_tables():
                 return {}
             rows = conn.execute(f"SELECT rowid, distance FROM {table} WHERE embedding MATCH ? AND k = ? "
                                 "ORDER BY distance", (np.asarray(vector, dtype=np.float32).tobytes(), limit)).fetchall()
@@ -363,21 +353,6 @@ class MemoryStore:
     def _writing(self):
         return _translated(self.history.writing())
 
-    @staticmethod
-    def _vector_tables(conn) -> set[str]:
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        return names & set(VECTOR_TABLES.values())
-
-    def _delete_vectors(self, conn, owner: str, ids: Sequence[int]) -> None:
-        table = VECTOR_TABLES[owner]
-        if ids and not self.vectors_problem and table in self._vector_tables(conn):
-            # Zeroed first: vec0 marks a deleted row unused in its chunk and leaves the vector's bytes there.
-            dimensions = conn.execute("SELECT dimensions FROM vector_model").fetchone()[0]
-            zero = bytes(4 * int(dimensions))
-            marks = ",".join("?" * len(ids))
-            conn.execute(f"UPDATE {table} SET embedding = ? WHERE rowid IN ({marks})", [zero, *ids])
-            conn.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", list(ids))
-
 
 def _merge(by_words: dict[int, int], by_meaning: dict[int, float]) -> list[tuple[int, float]]:
     """(row id, score), best first: the nearest by meaning (a word match adds ``WORDS_BONUS``), then the word
@@ -398,15 +373,16 @@ class _translated:
         try:
             return self.inner.__enter__()
         except HistoryError as exc:
-            raise MemoryFailure("memory-unavailable", _unavailable(exc.message)) from exc
+            raise MemoryFailure("memory-unavailable", unavailable_message(exc.message)) from exc
 
     def __exit__(self, kind, value, tb):
         try:
             return self.inner.__exit__(kind, value, tb)
         except HistoryError as exc:
-            raise MemoryFailure("memory-unavailable", _unavailable(exc.message)) from exc
+            raise MemoryFailure("memory-unavailable", unavailable_message(exc.message)) from exc
 
 
-def _unavailable(message: str) -> str:
+def unavailable_message(message: str) -> str:
+    """A history store's failure, said as the memory's (they share the database)."""
     return message.replace("conversation history", "memory and conversation history").replace(
         "without history", "without memory or history")
