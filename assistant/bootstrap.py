@@ -53,7 +53,9 @@ def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, 
     memory = create_memory(config, bus, history)
     tools, services = create_tools(config, bus, memory=memory)
     assistant = Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
-                          screen=create_screen_answerer(config, llm), echo=echo_canceller(sink),
+                          turn=turn_model(config) if listen else None,
+                          screen=create_screen_answerer(config, llm),
+                          echo=echo_canceller(sink, config.audio.echo_canceller),
                           keep_recording=debug_recorder(config) if listen else None,
                           spotter=wake_spotter(config) if listen else None, tools=tools, services=services,
                           memory=memory)
@@ -163,12 +165,18 @@ def wake_spotter(config: Config):
     return OpenWakeWordSpotter(prepare=prepare)
 
 
-def echo_canceller(sink):
-    """Takes what ``sink`` plays out of the microphone (always-listening barge-in); None for a sink that plays
-    into no room (a recording), or keeps no reference of what it played."""
+def echo_canceller(sink, kind: str = "nlms"):
+    """Takes what ``sink`` plays out of the microphone (always-listening barge-in) with ``kind`` (audio.echo_canceller:
+    "nlms", the built-in filter, or "webrtc", WebRTC's AEC3); None for a sink that plays into no room (a
+    recording), or keeps no reference of what it played."""
     reference = sink.reference if sink is not None else None
     if reference is None:
         return None
+    if kind == "webrtc":
+        registry.need("pywebrtc_audio", "echo", "pywebrtc-audio")
+        from audio.echo_webrtc import WebRtcEchoCanceller
+
+        return WebRtcEchoCanceller(reference)
     from audio.echo import EchoSuppressor
 
     return EchoSuppressor(reference)
@@ -353,6 +361,25 @@ def create_vad(config: Config):
     return SileroVAD(resolver.resolve_vad(config.vad.model).path)  # type: ignore[arg-type]
 
 
+def turn_model(config: Config):
+    """The end-of-turn model of ``vad.turn_model`` (Smart Turn), or None when it is empty (turns end on silence
+    alone). Resolved, and downloaded when allowed, on load: a missing model is said then, and listening goes on
+    with the silence rule."""
+    setting = config.vad.turn_model.strip()
+    if not setting:
+        return None
+    from audio.turn_smart_turn import SmartTurn
+    from models import resolver
+
+    allow_downloads = config.models.allow_downloads
+
+    def prepare(progress):
+        model = resolver.resolve_turn(setting, allow_downloads)
+        return model.path or resolver.download(model, progress)
+
+    return SmartTurn(prepare=prepare)
+
+
 def local_tts(config: Config):
     """Piper (or espeak-ng) with ``tts.voice``, without routing."""
     tts = config.tts
@@ -384,6 +411,8 @@ def model_inventory(config: Config, prepare: bool = False, progress=None) -> lis
     from models.inventory import describe_all
 
     settings = {"stt": config.stt.model, "vad": config.vad.model, "llm": config.llm.model, "tts": config.tts.voice}
+    if config.vad.turn_model.strip():
+        settings["turn"] = config.vad.turn_model.strip()
     if big_model_of(config):
         settings["llm-big"] = big_model_of(config)
     if config.screen.vision_model:

@@ -74,8 +74,13 @@ class VadConfig:
     # Once the sound has stopped this long, transcribe while the end-of-turn silence runs (0: off). Counted from the
     # acoustic end of speech, and never under 150 ms (the cut's tail), so that the early cut is the final one.
     speculative_stt_ms: int = 150
-    # When the words so far sound unfinished ("what is the capital of..."), the turn waits this much silence
-    # instead (decided on the transcript made at speculative_stt_ms; 0: off).
+    # The end-of-turn model (Smart Turn v3.2): "bundled", a path to its .onnx, a Hugging Face file
+    # (owner/repo:file.onnx), or "" (off: a turn ends after end_silence_ms of silence). Asked at that same pause
+    # whether the user has finished; when so the turn ends there, when not it waits for unfinished_silence_ms.
+    turn_model: str = "bundled"
+    turn_threshold: float = 0.5  # the model's probability of a finished turn that ends it
+    # The silence that ends a turn the model judged unfinished ("what is the capital of..."), unless speech resumes
+    # (0: end_silence_ms, as for any other).
     unfinished_silence_ms: int = 1200
 
     def __post_init__(self) -> None:
@@ -92,6 +97,8 @@ class VadConfig:
         _check(self.unfinished_silence_ms == 0 or self.end_silence_ms <= self.unfinished_silence_ms <= 5000,
                "vad.unfinished_silence_ms", f"must be 0 (off) or between vad.end_silence_ms ({self.end_silence_ms}) "
                "and 5000", self.unfinished_silence_ms)
+        _check(0.05 <= self.turn_threshold <= 0.95, "vad.turn_threshold", "must be between 0.05 and 0.95",
+               self.turn_threshold)
 
 
 @dataclass(frozen=True)
@@ -206,12 +213,18 @@ class AudioConfig:
     input_device: str = ""  # "" = the system's default microphone; else a device name (or its start) or index
     output_device: str = ""  # "" = the system's default speaker
     half_duplex: bool = True  # ignore the microphone while the assistant speaks (no echo without a headset)
+    # What takes the assistant's own voice out of the microphone for barge-in: "nlms" (the built-in filter: keeps
+    # the most of the user's voice over the reply) or "webrtc" (WebRTC's AEC3: never ignores the microphone while
+    # it adapts). Compared in scripts/compare_echo.py.
+    echo_canceller: str = "nlms"
     max_voice_input_s: float = 120.0  # longest file `assistant voice` accepts
     max_transcribe_s: float = 3600.0  # longest file `assistant transcribe` accepts
 
     def __post_init__(self) -> None:
         _check(1 <= self.max_voice_input_s <= 3600, "audio.max_voice_input_s", "must be between 1 and 3600",
                self.max_voice_input_s)
+        _check(self.echo_canceller in ("nlms", "webrtc"), "audio.echo_canceller", 'must be "nlms" or "webrtc"',
+               self.echo_canceller)
         _check(1 <= self.max_transcribe_s <= 86400, "audio.max_transcribe_s", "must be between 1 and 86400",
                self.max_transcribe_s)
 

@@ -27,6 +27,7 @@ from assistant.contracts.ports import (
     AudioSink,
     AudioSource,
     EchoCanceller,
+    EndOfTurnModel,
     LanguageModel,
     SpeechToText,
     TextToSpeech,
@@ -66,11 +67,13 @@ class Assistant:
     def __init__(self, config: Config, *, bus: EventBus | None = None, stt: SpeechToText | None = None,
                  llm: LanguageModel | None = None, tts: TextToSpeech | None = None,
                  vad: VoiceActivityDetector | None = None, sink: AudioSink | None = None,
+                 turn: EndOfTurnModel | None = None,
                  screen: ScreenAnswerer | None = None, echo: EchoCanceller | None = None,
                  keep_recording: Callable[[np.ndarray], None] | None = None,
                  spotter: WakeWordSpotter | None = None, tools: ToolTurns | None = None,
                  services: Sequence[Service] = (), memory: Memory | None = None) -> None:
-        """``tools``: what the assistant can do besides talk (None: nothing); ``services``: what runs beside the
+        """``turn``: the end-of-turn model that listening asks at each pause (None: turns end on silence alone);
+        ``tools``: what the assistant can do besides talk (None: nothing); ``services``: what runs beside the
         stages from ``start()`` to ``shutdown()`` (the timers' scheduler, the MCP servers); ``memory``: what it
         remembers across sessions (assistant.memory.service.Memory; None: nothing)."""
         self.config = config
@@ -80,7 +83,7 @@ class Assistant:
         self.services = list(services) + ([memory] if memory is not None else [])
         self._announcements: list[str] = []  # waiting for the turn in progress to end
         self._announce_lock = threading.Lock()
-        self.vad, self.sink = vad, sink
+        self.vad, self.sink, self.turn = vad, sink, turn
         self._attachment = _Slot()  # asked about by the next question, typed or spoken
         self._listener: Listener | None = None
         self._retired: list[Listener] = []  # listeners told to stop that may still be closing their source
@@ -275,7 +278,8 @@ class Assistant:
         if hears_speaker and echo is None and not (wake and cfg.headphones) and self.config.audio.half_duplex:
             gate = self._mic_open
         self._wake_mode = wake
-        listener = self.pipeline.listener(source, self.vad, self.config.vad, wake=wake, gate=gate, echo=echo,
+        listener = self.pipeline.listener(source, self.vad, self.config.vad, turn=self.turn, wake=wake, gate=gate,
+                                          echo=echo,
                                           spotter=self.spotter if wake else None,
                                           spot_threshold=0.8 - 0.6 * cfg.sensitivity)
         self._listener = listener
@@ -384,7 +388,7 @@ class Assistant:
         return None, ""
 
     def _on_judged(self, key: tuple, unfinished: bool) -> None:
-        """The STT stage's verdict on the speech so far (on its thread): to the segmenter, on the listener's."""
+        """The STT stage's verdict on the words so far (on its thread): to the segmenter, on the listener's."""
         listener = self._listener
         if listener is not None:
             listener.judged(key, unfinished)

@@ -261,8 +261,9 @@ class SettingsDialog(QDialog):
             grid.addWidget(QLabel(spec.label), 2 * i, 0)
             grid.addLayout(self._build(spec), 2 * i, 1, 1, 2)
             grid.addWidget(status, 2 * i + 1, 1, 1, 2)
-            # the inventory reports by role: stt, llm, llm-big, tts, vad
-            self.role_status["llm-big" if spec.key == "llm.big_model" else spec.section] = status
+            # the inventory reports by role: stt, llm, llm-big, tts, vad, turn
+            role = {"llm.big_model": "llm-big", "vad.turn_model": "turn"}.get(spec.key, spec.section)
+            self.role_status[role] = status
 
         self.download_button = QPushButton("Download / prepare")
         self.download_button.setToolTip("Join, convert or download the models these settings name, now")

@@ -82,6 +82,10 @@ FIELDS: tuple[Field, ...] = (
           browse="ONNX model (*.onnx)"),
     Field("vad.model", "models", "model", "Voice activity detection", placeholder=_MODEL_PLACEHOLDER,
           browse="ONNX model (*.onnx)"),
+    Field("vad.turn_model", "models", "model", "End of turn",
+          placeholder='"bundled" (Smart Turn), a local .onnx, owner/repo:file.onnx, or empty: silence alone',
+          tooltip="A model that hears from your voice whether you have finished, so a finished question is answered "
+          "sooner and a pause mid-sentence waits for the rest", browse="ONNX model (*.onnx)"),
     Field("models.allow_downloads", "models", "check",
           "Allow downloads from the Hugging Face hub when a model is not on disk", ("allow_downloads",)),
     # Audio
@@ -90,6 +94,9 @@ FIELDS: tuple[Field, ...] = (
           ("output_combo", "output_test_button", "output_status")),
     Field("audio.half_duplex", "audio", "check", "Half duplex: ignore the microphone while the assistant speaks "
           "(no echo without a headset)", ("half_duplex",)),
+    Field("audio.echo_canceller", "audio", "choice", "Echo cancellation (speaking over a reply)", ("echo_combo",),
+          choices=(("Built-in filter (keeps the most of your voice)", "nlms"),
+                   ("WebRTC AEC3 (never pauses the microphone while adapting)", "webrtc"))),
     # Voice (the Piper voice, tts.voice, is on the Models page; the Voice page shows a mirror of it)
     Field("tts.backend", "voice", "choice", "Speech engine", ("backend_combo",),
           choices=(("Piper (natural voice)", "piper"), ("eSpeak (robotic, very light)", "espeak"))),

@@ -88,6 +88,14 @@ class VoiceActivityDetector(Loadable, Protocol):
         """The share of ``audio``'s frames that hold speech (0: none)."""
 
 
+class EndOfTurnModel(Loadable, Protocol):
+    """Whether the user has finished their turn, read from the audio itself at a pause (not from words)."""
+
+    def probability(self, samples: np.ndarray) -> float:
+        """The probability (0..1) that the speech in ``samples`` (16 kHz float32, the turn so far, ending in the
+        pause) is a finished turn rather than one that will go on."""
+
+
 class AudioSource(Protocol):
     """Where heard audio comes from (a microphone, a file played in real time)."""
 

@@ -72,8 +72,8 @@ class Listener:
         self._thread.join(timeout)
 
     def judged(self, key: tuple, unfinished: bool) -> None:
-        """The STT stage's verdict on the candidate ``key`` (any thread): the segmenter takes it on this listener's
-        thread, before its next block."""
+        """The STT stage's verdict on the words of candidate ``key`` (any thread): the segmenter takes it on this
+        listener's thread, before its next block."""
         self._verdicts.put((key, unfinished))
 
     def _take_verdicts(self) -> None:
@@ -82,7 +82,7 @@ class Listener:
                 key, unfinished = self._verdicts.get_nowait()
             except queue.Empty:
                 return
-            self.segmenter.judged(key, unfinished)
+            self._handle(self.segmenter.judged(key, unfinished))
 
     def request_stop(self) -> None:
         """Stop without waiting: the listener thread closes the source and publishes ``ListeningStopped``."""
@@ -100,6 +100,7 @@ class Listener:
         self._announced = False
         try:
             self.segmenter.vad.load()
+            self._load_turn_model()
             self._load_spotter()
             self.source.start()
             gated = False
@@ -152,6 +153,17 @@ class Listener:
             self.done.set()
 
     SPOT_HOLD_S = 1.5  # one phrase, one wake: the model's score stays high for a few blocks after it
+
+    def _load_turn_model(self) -> None:
+        """A missing or broken end-of-turn model is said once; listening goes on with the silence rule."""
+        if self.segmenter.turn is None:
+            return
+        try:
+            self.segmenter.turn.load()
+        except AssistantError as exc:
+            self.segmenter.turn = None
+            self.bus.publish(ErrorOccurred(code=exc.code, message=f"{exc.message} Meanwhile a turn ends after "
+                                           f"{self.segmenter.config.end_silence_ms} ms of silence."))
 
     def _load_spotter(self) -> None:
         if self.spotter is None:

@@ -2,8 +2,13 @@
 
 Pure logic (no threads): the listen stage feeds it chunks of any size; it re-blocks them into VAD
 frames, keeps a pre-roll so the first syllable survives, ignores bursts shorter than the minimum
-speech length, and ends a turn after ``end_silence_ms`` of silence (or at ``max_utterance_s``); after
-``unfinished_silence_ms`` instead when the words so far sound unfinished (``hold``).
+speech length, and finds where each turn ends. At a short pause (``speculative_stt_ms`` after the sound
+stops) the speech so far is offered for an early transcript (``SpeechPaused``), whose words are judged
+(``judged``: do they sound unfinished, "what is the capital of..."), and the end-of-turn model (``turn``) is
+asked whether the user has finished, from the sound. With the model, the turn ends as soon as both say it
+is finished, else after ``unfinished_silence_ms`` of silence unless speech resumes. Without it, a turn ends
+after ``end_silence_ms`` of silence, or ``unfinished_silence_ms`` when its words sound unfinished. Either
+way a turn is cut at ``max_utterance_s``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import VadConfig
-from assistant.contracts.ports import VoiceActivityDetector
+from assistant.contracts.ports import EndOfTurnModel, VoiceActivityDetector
 from assistant.contracts.types import SAMPLE_RATE, AudioChunk
 
 _HYSTERESIS = 0.15  # once speaking, a frame still counts as speech down to threshold - this
@@ -53,9 +58,10 @@ class SpeechSegment:
     t_detected: float
     forced: bool = False  # cut at max_utterance_s rather than at a pause
     t_first: float = 0.0  # monotonic time of the first sample kept (the pre-roll's)
-    # When the silence alone reached end_silence_ms: the end of turn of a pipeline that waits for no transcript.
-    # Later than t_detected never; earlier when the turn's end waited for the verdict on its words.
+    # When the silence alone reached end_silence_ms (or the turn ended, if that was sooner): where a turn ends
+    # for a pipeline without an end-of-turn model. Earlier than t_detected when the model judged it unfinished.
     t_silence_met: float = float("nan")
+    turn_probability: float | None = None  # the end-of-turn model's verdict on the pause that ended it
 
 
     @property
@@ -92,9 +98,10 @@ class Segmenter:
     """Finds the turns in a stream of audio: VAD frames in, speech events out (pure logic, one thread)."""
 
     def __init__(self, vad: VoiceActivityDetector, config: VadConfig, clock=time.monotonic, *,
-                 await_verdicts: bool = False) -> None:
+                 turn: EndOfTurnModel | None = None, await_verdicts: bool = False) -> None:
         self.vad = vad
         self.config = config
+        self.turn = turn  # asked at each pause whether the user has finished; None: the silence rule
         self.clock = clock
         self.frame = vad.frame_samples
         self.frame_s = self.frame / SAMPLE_RATE
@@ -112,15 +119,18 @@ class Segmenter:
         self._paused = False
         self._pause_end: int | None = None  # the acoustic end of the speech before the pause in progress (samples)
         self._pause_key: tuple | None = None  # the candidate of the pause in progress
+        self._judged = False  # the end-of-turn model has been asked about the pause in progress
+        self._finished = False  # and said that the user has finished
         self._hold_s = 0.0  # end silence for this pause, when its words sound unfinished
         self._verdict_pending = False  # this pause's words are being transcribed: finished or not is unknown
         self._t_silence_met: float | None = None
         # When on, a pause whose speech so far is being transcribed (SpeechPaused) ends the turn only once
-        # ``judged`` says its words sound finished, or after ``unfinished_silence_ms``. It costs the answer
-        # nothing: the turn's transcript is that very transcription. Without it, a recognizer slower than the
-        # end silence cuts "what is the capital of ... France?" before the verdict can hold the turn.
+        # ``judged`` says its words sound finished (or at the longest silence). It costs the answer nothing: the
+        # turn's transcript is that very transcription. Without it, a recognizer slower than the end silence
+        # cuts "what is the capital of ... France?" before the verdict can hold the turn.
         self.await_verdicts = await_verdicts
         self.last_probability = 0.0
+        self.turn_probability: float | None = None  # the model's verdict on the last pause it was asked about
 
     @property
     def in_speech(self) -> bool:
@@ -131,14 +141,17 @@ class Segmenter:
         """The candidate of the pause in progress (a ``SpeechPaused`` was given for it), or None."""
         return self._pause_key if self._paused else None
 
-    def judged(self, key: tuple, unfinished: bool) -> None:
-        """The transcript of candidate ``key`` is in. When its words sound unfinished and the user is still
-        silent in that pause, the turn ends only after ``unfinished_silence_ms`` of silence. A verdict on an older
-        pause changes nothing."""
-        if key == self._pause_key:
-            if unfinished:
-                self._hold_s = self.config.unfinished_silence_ms / 1000
-            self._verdict_pending = False
+    def judged(self, key: tuple, unfinished: bool) -> list[SpeechSegment | SpeechTooShort]:
+        """The words of candidate ``key`` are in. When they sound unfinished and the user is still silent in that
+        pause, the turn waits for ``unfinished_silence_ms`` of silence; when they sound finished and the model said
+        so too, the turn ends now (returned). A verdict on an older pause changes nothing."""
+        if key != self._pause_key or self._speech is None:
+            return []
+        self._verdict_pending = False
+        if unfinished:
+            self._hold_s = self.config.unfinished_silence_ms / 1000
+            return []
+        return [self._end(self.clock())] if self._finished else []
 
     def reset(self) -> None:
         self.vad.reset()
@@ -146,7 +159,7 @@ class Segmenter:
         self._pending = np.zeros(0, dtype=np.float32)
         self._speech = None
         self._paused, self._pause_end = False, None
-        self._pause_key, self._hold_s, self._verdict_pending, self._t_silence_met = None, 0.0, False, None
+        self._clear_pause()
 
     def push(self, chunk: AudioChunk) -> list[SegmenterEvent]:
         """Feed 16 kHz audio; returns what happened, in order."""
@@ -194,33 +207,55 @@ class Segmenter:
             self._silence_s = 0.0
             self._paused = False
             self._pause_end = None
-            self._pause_key, self._hold_s, self._verdict_pending, self._t_silence_met = None, 0.0, False, None
+            self._clear_pause()
             self._t_last_speech = t_frame + self.frame_s
             self._samples_at_last_speech = self._samples
         else:
             self._silence_s += self.frame_s
             if self._t_silence_met is None and self._silence_s >= cfg.end_silence_ms / 1000:
                 self._t_silence_met = self.clock()
-        end_s = max(cfg.end_silence_ms / 1000, self._hold_s)
-        if self._verdict_pending:
-            end_s = max(end_s, cfg.unfinished_silence_ms / 1000)
+        if self.turn is not None and self._speech_duration() * 1000 >= cfg.min_speech_ms:
+            # With the model, silence alone ends a turn only at the longest wait: the early end is the verdicts'
+            end_s = max(cfg.end_silence_ms, cfg.unfinished_silence_ms) / 1000
+        else:
+            end_s = max(cfg.end_silence_ms / 1000, self._hold_s)
+            if self._verdict_pending:
+                end_s = max(end_s, cfg.unfinished_silence_ms / 1000)
         if self._silence_s >= end_s:
             return [self._end(self.clock())]
         if t_frame + self.frame_s - self._t_start >= cfg.max_utterance_s:
             return [*out, self._end(self.clock(), forced=True)]
-        if self._silence_s > 0 and not self._paused and self._speculation_due():
-            self._paused = True
-            candidate = self._cut(self._speech, float("nan"))
-            self._pause_key, self._verdict_pending = candidate.key, self.await_verdicts
-            return [SpeechPaused(candidate)]
+        if self._silence_s > 0 and not self._paused and self._pause_due():
+            return self._pause()
         return out
 
-    def _speculation_due(self) -> bool:
-        """Whether the pause in progress has gone on long enough to transcribe the speech so far: counted from
-        where the sound stopped, not from Silero's decision, which lags it by about 100 ms, and never before the
-        cut holds its whole tail (so that it is the very cut the turn will end with)."""
+    def _pause(self) -> list:
+        """The pause is long enough to cut the turn here: offer the cut for an early transcript, and ask the model
+        whether it is the end (the turn ends at once) or the user will go on (it waits longer)."""
+        self._paused = True
+        candidate = self._cut(self._speech, float("nan"))  # type: ignore[arg-type]
+        out: list = []
+        if self.config.speculative_stt_ms:
+            self._pause_key, self._verdict_pending = candidate.key, self.await_verdicts
+            out.append(SpeechPaused(candidate))
+        if self.turn is not None:
+            self._judged = True
+            p = self.turn_probability = self.turn.probability(candidate.samples)
+            self._finished = p >= self.config.turn_threshold
+            if self._finished and not self._verdict_pending:
+                return [*out, self._end(self.clock())]
+        return out
+
+    def _clear_pause(self) -> None:
+        self._pause_key, self._judged, self._finished, self._hold_s = None, False, False, 0.0
+        self._verdict_pending, self._t_silence_met = False, None
+
+    def _pause_due(self) -> bool:
+        """Whether the pause in progress has gone on long enough to cut the turn there: counted from where the
+        sound stopped, not from Silero's decision, which lags it by about 100 ms, and never before the cut holds
+        its whole tail (so that it is the very cut the turn will end with)."""
         cfg = self.config
-        if not cfg.speculative_stt_ms or self._speech_duration() * 1000 < cfg.min_speech_ms:
+        if not (cfg.speculative_stt_ms or self.turn) or self._speech_duration() * 1000 < cfg.min_speech_ms:
             return False
         quiet_s = (self._samples - self._sound_end(self._speech)) / SAMPLE_RATE  # type: ignore[arg-type]
         return quiet_s >= max(cfg.speculative_stt_ms / 1000, _TAIL_S)
@@ -236,22 +271,23 @@ class Segmenter:
         return self._t_last_speech - self._t_start
 
     def _cut(self, speech: list[np.ndarray], t_detected: float, forced: bool = False,
-             t_silence_met: float = float("nan")) -> SpeechSegment:
+             t_silence_met: float = float("nan"), turn_probability: float | None = None) -> SpeechSegment:
         audio = np.concatenate(speech)
         end = self._sound_end(speech)
         t_end = self._t_buffer + end / SAMPLE_RATE
         return SpeechSegment(audio[: end + int(_TAIL_S * SAMPLE_RATE)], self._t_start, t_end, t_detected, forced,
-                             self._t_buffer, t_silence_met)
+                             self._t_buffer, t_silence_met, turn_probability)
 
     def _end(self, t_detected: float, forced: bool = False) -> SpeechSegment | SpeechTooShort:
         assert self._speech is not None
         speech, self._speech = self._speech, None
         self._paused = False
-        met, self._t_silence_met = self._t_silence_met, None
-        self._pause_key, self._hold_s, self._verdict_pending = None, 0.0, False
+        met, judged = self._t_silence_met, self._judged
+        self._clear_pause()
         try:
             if self._speech_duration() * 1000 < self.config.min_speech_ms:
                 return SpeechTooShort(self._speech_duration())
-            return self._cut(speech, t_detected, forced, t_detected if met is None else met)
+            return self._cut(speech, t_detected, forced, t_detected if met is None else met,
+                             self.turn_probability if judged else None)
         finally:
             self._pause_end = None

@@ -16,6 +16,7 @@ from assistant.contracts.ports import (
     AudioSink,
     AudioSource,
     EchoCanceller,
+    EndOfTurnModel,
     LanguageModel,
     SpeechToText,
     TextToSpeech,
@@ -53,16 +54,18 @@ class Pipeline:
     def stages(self) -> list[Stage]:
         return [s for s in (self.stt, self.llm, self.tts) if s is not None]
 
-    def listener(self, source: AudioSource, vad: VoiceActivityDetector, vad_config: VadConfig, *, wake: bool,
-                 gate: Callable[[], bool] | None, echo: EchoCanceller | None, spotter: WakeWordSpotter | None,
-                 spot_threshold: float) -> Listener:
+    def listener(self, source: AudioSource, vad: VoiceActivityDetector, vad_config: VadConfig, *,
+                 turn: EndOfTurnModel | None, wake: bool, gate: Callable[[], bool] | None,
+                 echo: EchoCanceller | None, spotter: WakeWordSpotter | None, spot_threshold: float) -> Listener:
         """A listener on ``source`` (not started) whose speech goes to the listening controller, which is told the
-        mode first (``wake``: always listening); a speech pause's end drops the reply written ahead for it."""
+        mode first (``wake``: always listening); a speech pause's end drops the reply written ahead for it.
+        ``turn``: the end-of-turn model, used while ``vad_config.turn_model`` names one."""
         controller, stt = self.listening, self.stt
         assert controller is not None and stt is not None, "listening needs speech to text"
         # Only in real time: a file read faster than that would run through the longest silence before any
         # verdict arrives, and join the sentences that follow one another in it.
-        segmenter = Segmenter(vad, vad_config, await_verdicts=stt.on_judged is not None and source.realtime)
+        segmenter = Segmenter(vad, vad_config, turn=turn if vad_config.turn_model.strip() else None,
+                              await_verdicts=stt.on_judged is not None and source.realtime)
         listener = Listener(self.bus, segmenter, source, controller.put, lambda c: controller.put(SpeechPaused(c)),
                             gate=gate, echo=echo, on_speech_start=controller.put if wake else None,
                             spotter=spotter, spot_threshold=spot_threshold,

@@ -177,21 +177,93 @@ def test_awaiting_a_verdict_that_never_comes_ends_the_turn_at_the_longest_silenc
     assert any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.2), t0=100.9))
 
 
+def test_with_the_model_a_pause_ends_the_turn_once_the_words_sound_finished_too():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200),
+                    turn=ScriptedTurn(0.9), await_verdicts=True)
+    (paused,) = [e for e in feed(seg, np.concatenate([speech_like(0.8), silence(0.2)])) if isinstance(e, SpeechPaused)]
+    assert not any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.3), t0=100.0))  # words still awaited
+    (segment,) = seg.judged(paused.candidate.key, False)  # the words are in, and finished: the turn ends now
+    assert segment.key == paused.candidate.key and segment.turn_probability == 0.9
+
+
+def test_with_the_model_words_that_sound_unfinished_hold_the_turn():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200),
+                    turn=ScriptedTurn(0.9), await_verdicts=True)
+    (paused,) = [e for e in feed(seg, np.concatenate([speech_like(0.8), silence(0.2)])) if isinstance(e, SpeechPaused)]
+    assert seg.judged(paused.candidate.key, True) == []  # "what is the capital of": the sound said finished
+    assert not any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.8), t0=100.0))
+    assert any(isinstance(e, SpeechSegment) for e in feed(seg, silence(0.3), t0=100.8))
+
+
+class ScriptedTurn:
+    """An end-of-turn model (orchestration test only; the real one is tested in tests/models/test_turn_model.py):
+    answers each pause with the next of ``verdicts`` and keeps what it was asked about."""
+
+    name, device = "scripted-turn", "cpu"
+
+    def __init__(self, *verdicts):
+        self.verdicts, self.asked = list(verdicts), []
+
+    def load(self, progress=None):
+        pass
+
+    def probability(self, samples):
+        self.asked.append(len(samples))
+        return self.verdicts.pop(0)
+
+
+def test_a_pause_the_model_judges_finished_ends_the_turn_there_with_the_same_cut():
+    turn = ScriptedTurn(0.9)
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150), turn=turn)
+    events = feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))  # 200 ms: half the end silence
+    paused, segment = (e for e in events if isinstance(e, SpeechPaused | SpeechSegment))
+    assert segment.key == paused.candidate.key and segment.turn_probability == 0.9
+    assert turn.asked == [len(segment.samples)]  # asked about the very cut the turn ends with
+
+
+def test_a_pause_judged_unfinished_waits_longer_and_speech_after_it_continues_the_turn():
+    turn = ScriptedTurn(0.1, 0.8)
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200),
+                    turn=turn)
+    out = feed(seg, np.concatenate([speech_like(0.8), silence(0.9)]))  # "what is the capital of": 0.9 s silent
+    assert not any(isinstance(e, SpeechSegment) for e in out) and len(turn.asked) == 1
+    out = feed(seg, np.concatenate([speech_like(0.5), silence(0.3)]), t0=101.7)
+    (segment,) = [e for e in out if isinstance(e, SpeechSegment)]
+    assert segment.t_speech_end - segment.t_speech_start > 2.0  # one turn: both halves of the sentence
+    assert any(isinstance(e, SpeechResumed) for e in out) and segment.turn_probability == 0.8
+
+
+def test_a_pause_judged_unfinished_ends_the_turn_after_the_longest_silence():
+    seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200),
+                    turn=ScriptedTurn(0.1))
+    assert not any(isinstance(e, SpeechSegment) for e in feed(seg, np.concatenate([speech_like(0.8),
+                                                                                  silence(1.1)])))
+    (segment,) = [e for e in feed(seg, silence(0.2), t0=101.9) if isinstance(e, SpeechSegment)]
+    assert segment.turn_probability == 0.1
+
+
+def test_the_model_is_asked_even_with_speculation_off_and_never_about_a_click():
+    turn = ScriptedTurn(0.9)
+    seg = Segmenter(EnergyVAD(), VadConfig(speculative_stt_ms=0, min_speech_ms=250), turn=turn)
+    events = feed(seg, np.concatenate([speech_like(0.8), silence(0.3)]))
+    assert [type(e) for e in events] == [SpeechStart, SpeechSegment] and len(turn.asked) == 1
+    events = feed(seg, np.concatenate([silence(0.5), speech_like(0.1), silence(0.5)]), t0=200.0)
+    assert [type(e) for e in events] == [SpeechStart, SpeechTooShort] and len(turn.asked) == 1
+
+
 def test_the_segment_says_when_the_silence_alone_was_long_enough():
-    # The bench's sequential baseline ends its turn there: it has no early transcript to wait for.
+    # The bench's sequential baseline ends its turn there: it has no end-of-turn model.
     now = [0.0]
     seg = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400, speculative_stt_ms=150, unfinished_silence_ms=1200),
-                    clock=lambda: now[0], await_verdicts=True)
-    out = feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))
-    (paused,) = [e for e in out if isinstance(e, SpeechPaused)]
+                    clock=lambda: now[0], turn=ScriptedTurn(0.1))
+    feed(seg, np.concatenate([speech_like(0.8), silence(0.2)]))  # judged unfinished at the pause
     now[0] = 1.0
-    feed(seg, silence(0.5), t0=100.0)  # the end silence is reached here, while the verdict is still awaited
+    feed(seg, silence(0.5), t0=100.0)  # the end silence is reached here; the turn goes on waiting
     now[0] = 2.0
-    seg.judged(paused.candidate.key, False)
-    (segment,) = [e for e in feed(seg, silence(0.064), t0=100.5) if isinstance(e, SpeechSegment)]
+    (segment,) = [e for e in feed(seg, silence(0.6), t0=100.5) if isinstance(e, SpeechSegment)]
     assert (segment.t_silence_met, segment.t_detected) == (1.0, 2.0)
 
     plain = Segmenter(EnergyVAD(), VadConfig(end_silence_ms=400), clock=lambda: now[0])
     (segment,) = [e for e in feed(plain, np.concatenate([speech_like(0.8), silence(0.6)]))
                   if isinstance(e, SpeechSegment)]
-    assert segment.t_silence_met == segment.t_detected == 2.0
+    assert segment.t_silence_met == segment.t_detected == 2.0 and segment.turn_probability is None
