@@ -117,7 +117,7 @@ _ENTRIES = (
     *(ErrorCode(f"{role}-missing-dependency", _C.CONFIG, f"The {what} backend needs a package that is not installed.")
       for role, what in (("stt", "speech recognition"), ("llm", "language model"), ("tts", "voice"),
                          ("vad", "voice activity detection"), ("vision", "vision model"), ("ocr", "text recognizer"),
-                         ("cloud", "cloud"), ("wake", "wake-word"))),
+                         ("cloud", "cloud"), ("wake", "wake-word"), ("echo", "echo canceller"))),
     ErrorCode("audio-backend-missing", _C.CONFIG, "The audio library (sounddevice / PortAudio) is not installed."),
     ErrorCode("bench-plot-missing-dependency", _C.TOOL, "assistant bench --plot needs matplotlib."),
     # what the user gave
