@@ -41,6 +41,8 @@ import numpy as np  # noqa: E402
 from testkit import listen_audio as la  # noqa: E402
 from testkit.helpers import EventLog, align, normalize, wer  # noqa: E402
 
+ECHO = "nlms"  # --echo: which canceller Room.start_app builds (audio.echo_canceller)
+TURN_MODEL = "bundled"  # --turn-model: vad.turn_model ("": turns end on silence and words alone)
 PARTS = ("detection", "false-wakes", "eot", "barge-in", "soak")
 MODEL_EVENTS = ("ModelLoading", "ModelReady", "ModelProgress")
 QUESTIONS = ("What is the capital of France?", "What is two plus two?", "What is the capital of Germany?",
@@ -67,14 +69,16 @@ class Bench:
         from assistant import bootstrap
         from assistant.config import Config
 
-        base = Config()
+        base = Config().replace("vad", turn_model=TURN_MODEL)
         t0 = time.monotonic()
         self.stt = bootstrap.local_stt(base)
         self.vad = bootstrap.create_vad(base)
         self.llm = bootstrap.local_llm(base)
         self.tts = bootstrap.local_tts(base)
-        for model in (self.stt, self.vad, self.llm, self.tts):
-            model.load()
+        self.turn = bootstrap.turn_model(base)  # the end-of-turn model, as the app has it (None: vad.turn_model "")
+        for model in (self.stt, self.vad, self.llm, self.tts, self.turn):
+            if model is not None:
+                model.load()
         self.load_s = time.monotonic() - t0
         log(f"models loaded in {self.load_s:.0f} s")
 
@@ -82,10 +86,10 @@ class Bench:
         from assistant.config import Config
         from assistant.facade import Assistant
 
-        config = Config().replace("listen", **listen)
+        config = Config().replace("listen", **listen).replace("vad", turn_model=TURN_MODEL)
         if short_replies:  # these parts are about listening: keep the model's answer (and its CPU use) short
             config = config.replace("llm", max_new_tokens=12)
-        assistant = Assistant(config, stt=self.stt, vad=self.vad, llm=self.llm,
+        assistant = Assistant(config, stt=self.stt, vad=self.vad, llm=self.llm, turn=self.turn,
                               tts=self.tts if speak and sink is not None else None, sink=sink, echo=echo)
         events = EventLog()
         assistant.bus.subscribe(events)
@@ -324,7 +328,7 @@ class Room:
         from assistant import bootstrap
 
         sink = bootstrap.adapters().audio.speaker()  # as the app: keeps what it played, for the echo canceller
-        echo = bootstrap.echo_canceller(sink)
+        echo = bootstrap.echo_canceller(sink, ECHO)
         if echo is None:
             raise SystemExit("the speaker keeps no playback reference: the app would run half duplex")
         assistant, events = bench.assistant(sink=sink, echo=echo, **listen)
@@ -661,8 +665,14 @@ def main() -> int:
     parser.add_argument("--json", metavar="FILE", help="also write every measurement to FILE")
     parser.add_argument("--soak-minutes", type=float, default=0.0, help="length of the soak run (0: skip it)")
     parser.add_argument("--barge-trials", type=int, default=4)
+    parser.add_argument("--echo", choices=("nlms", "webrtc"), default="nlms",
+                        help="the echo canceller the barge-in room builds (default: the app's, nlms)")
+    parser.add_argument("--turn-model", default="bundled", metavar="SETTING",
+                        help='vad.turn_model: the end-of-turn model (default: the app\'s, "bundled"; "": none)')
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
+    global ECHO, TURN_MODEL
+    ECHO, TURN_MODEL = args.echo, args.turn_model
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     parts = args.only or [p for p in PARTS if p != "soak" or args.soak_minutes > 0]
     if "soak" in parts and args.soak_minutes <= 0:
