@@ -222,6 +222,8 @@ def models_setup(assistant) -> dict:
         "llm": {"name": llm.name, "runtime": llm.runtime, "device": llm.device, "int8": llm.quantized,
                 "static_cache": llm.static_cache},
         "tts": {"name": tts.name},
+        # the end of turn: the model asked at each pause, or none (silence and the words heard alone)
+        "turn": {"name": assistant.turn.name if assistant.turn and assistant.config.vad.turn_model.strip() else "none"},
     }
 
 

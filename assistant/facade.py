@@ -281,7 +281,8 @@ class Assistant:
         listener = self.pipeline.listener(source, self.vad, self.config.vad, turn=self.turn, wake=wake, gate=gate,
                                           echo=echo,
                                           spotter=self.spotter if wake else None,
-                                          spot_threshold=0.8 - 0.6 * cfg.sensitivity)
+                                          spot_threshold=0.8 - 0.6 * cfg.sensitivity,
+                                          on_turn_model_failed=self._forget_turn_model)
         self._listener = listener
         listener.start()
         return listener
@@ -386,6 +387,10 @@ class Assistant:
         if self.config.screen.voice_trigger:
             return None, screen_target_for(transcript, self.config.screen.target)
         return None, ""
+
+    def _forget_turn_model(self) -> None:
+        """The end-of-turn model could not load (said once, by the listener): the next listeners go without it."""
+        self.turn = None
 
     def _on_judged(self, key: tuple, unfinished: bool) -> None:
         """The STT stage's verdict on the words so far (on its thread): to the segmenter, on the listener's."""

@@ -43,12 +43,13 @@ class Listener:
     def __init__(self, bus: EventBus, segmenter: Segmenter, source: AudioSource, on_utterance,
                  on_pause=None, gate=None, retry_s: float = 1.0, echo: EchoCanceller | None = None,
                  on_speech_start=None, spotter: WakeWordSpotter | None = None, spot_threshold: float = 0.5,
-                 on_spotted=None, on_pause_over=None) -> None:
+                 on_spotted=None, on_pause_over=None, on_turn_model_failed=None) -> None:
         self.bus, self.segmenter, self.source = bus, segmenter, source
         self.on_utterance = on_utterance  # (SpeechSegment) -> None, called on the listener thread
         self.on_pause = on_pause  # (SpeechSegment) -> None: the candidate turn, while the silence runs
         self.on_pause_over = on_pause_over  # (key) -> None: that candidate will not be the turn (speech resumed)
         self.on_speech_start = on_speech_start  # (SpeechStart) -> None: barge-in is decided here, at once
+        self.on_turn_model_failed = on_turn_model_failed  # () -> None: the end-of-turn model could not load
         self.echo = echo
         self.gate = gate
         self.spotter, self.spot_threshold, self.on_spotted = spotter, spot_threshold, on_spotted
@@ -164,6 +165,8 @@ class Listener:
             self.segmenter.turn = None
             self.bus.publish(ErrorOccurred(code=exc.code, message=f"{exc.message} Meanwhile a turn ends after "
                                            f"{self.segmenter.config.end_silence_ms} ms of silence."))
+            if self.on_turn_model_failed is not None:
+                self.on_turn_model_failed()
 
     def _load_spotter(self) -> None:
         if self.spotter is None:
@@ -231,5 +234,8 @@ class Listener:
                 if self.on_pause_over is not None:
                     self.on_pause_over(result.key)
             elif isinstance(result, SpeechSegment):
+                if result.turn_probability is not None:
+                    log.debug("end of turn after %.0f ms (the model: %.2f finished)",
+                              (result.t_detected - result.t_speech_end) * 1000, result.turn_probability)
                 self.on_utterance(result)
 

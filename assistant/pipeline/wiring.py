@@ -56,7 +56,8 @@ class Pipeline:
 
     def listener(self, source: AudioSource, vad: VoiceActivityDetector, vad_config: VadConfig, *,
                  turn: EndOfTurnModel | None, wake: bool, gate: Callable[[], bool] | None,
-                 echo: EchoCanceller | None, spotter: WakeWordSpotter | None, spot_threshold: float) -> Listener:
+                 echo: EchoCanceller | None, spotter: WakeWordSpotter | None, spot_threshold: float,
+                 on_turn_model_failed: Callable[[], None] | None = None) -> Listener:
         """A listener on ``source`` (not started) whose speech goes to the listening controller, which is told the
         mode first (``wake``: always listening); a speech pause's end drops the reply written ahead for it.
         ``turn``: the end-of-turn model, used while ``vad_config.turn_model`` names one."""
@@ -70,7 +71,8 @@ class Pipeline:
                             gate=gate, echo=echo, on_speech_start=controller.put if wake else None,
                             spotter=spotter, spot_threshold=spot_threshold,
                             on_spotted=lambda score, t, in_speech: controller.put(Spotted(score, t, in_speech)),
-                            on_pause_over=self.llm.drop_draft if self.llm else None)
+                            on_pause_over=self.llm.drop_draft if self.llm else None,
+                            on_turn_model_failed=on_turn_model_failed)
         # Before the listener's first message: the controller takes the speech that follows in this mode
         controller.put(Listen(wake, spotting=lambda: listener.spotter is not None))
         return listener

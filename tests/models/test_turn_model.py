@@ -100,7 +100,7 @@ def test_listening_goes_on_by_silence_when_the_model_cannot_load(tmp_path):
     broken.write_bytes(b"\0" * 64)
     config = Config().replace("vad", turn_model=str(broken), speculative_stt_ms=0).replace("listen", follow_up_s=0.0)
     turn = bootstrap.turn_model(config)
-    stt = SequenceSTT("What time is it?")
+    stt = SequenceSTT("What time is it?", "And in Tokyo?")
     assistant = Assistant(config, stt=stt, llm=ScriptedLLM(pieces=["Noon."]), vad=EnergyVAD(), turn=turn)
     log = EventLog()
     assistant.bus.subscribe(log)
@@ -115,6 +115,15 @@ def test_listening_goes_on_by_silence_when_the_model_cannot_load(tmp_path):
         source.feed(np.zeros(16000, np.float32))
         assert log.wait_for(TranscriptFinal, 10).text == "What time is it?"
         assert log.wait_for(TurnEnded, 10).outcome == "completed"
+        # listening again (push to talk, always listening resumed) goes on without it, and says nothing more
+        assert assistant.turn is None
+        again = LiveSource()
+        again.hears_speaker = False
+        again.t = time.monotonic()
+        assistant.listen(again, wake=False)
+        again.feed(speech_like(0.8))
+        again.feed(np.zeros(16000, np.float32))
+        assert log.until(lambda items: sum(isinstance(e, TurnEnded) for e in items) == 2, 10)
         assert len(log.of(ErrorOccurred)) == 1
     finally:
         assistant.shutdown()
