@@ -360,8 +360,8 @@ def main() -> int:
 
 
 def print_table(results: dict) -> None:
-    def f(v, unit=""):
-        return "-" if v is None else f"{v}{unit}"
+    def f(v, unit="", digits=1):
+        return "-" if v is None else f"{v:.{digits}f}{unit}" if isinstance(v, float) else f"{v}{unit}"
 
     print(f"echo delay in the room (after the reference's stamps): {results['room_delay_ms']} ms")
     head = (f"{'condition':<16}{'aec':<7}{'ERLE':>6}{'ERLE>1s':>8}{'held':>6}{'VADfalse':>9}{'>1s':>5}"
@@ -372,12 +372,13 @@ def print_table(results: dict) -> None:
         a, d = r["far"], r["dt"]
         print(f"{r['condition']:<16}{r['canceller']:<7}{f(a['erle_db']):>6}{f(a['erle_after_1s_db']):>8}"
               f"{a['held_s']:>6}{a['vad_false_frames']:>9}{a['vad_false_frames_after_1s']:>5}"
-              f"{f(d['user_gain_db']):>9}{f(d['user_snr_db']):>6}{d['wer']:>6}{f(d['onset_delay_ms']):>7}"
+              f"{f(d['user_gain_db']):>9}{f(d['user_snr_db']):>6}{f(d['wer'], digits=2):>6}{f(d['onset_delay_ms']):>7}"
               f"{d['vad_false_frames_before_user']:>8}{f(a['cpu_ms_per_s_idle']):>10}{f(a['cpu_ms_per_s_playing']):>7}")
         if "room_dt" in r:
             x = r["room_dt"]
             print(f"{'  room dbl-talk':<16}{r['canceller']:<7}{'':>6}{'':>8}{x['held_s']:>6}{'':>9}{'':>5}"
-                  f"{f(x['user_gain_db']):>9}{f(x['user_snr_db']):>6}{x['wer']:>6}{f(x['onset_delay_ms']):>7}"
+                  f"{f(x['user_gain_db']):>9}{f(x['user_snr_db']):>6}{f(x['wer'], digits=2):>6}"
+                  f"{f(x['onset_delay_ms']):>7}"
                   f"{x['vad_false_frames_before_user']:>8}")
     for b in results["no_canceller"]:
         d = b["dt"]
