@@ -1,7 +1,7 @@
 """Barge-in on real (virtual) devices: the speaker plays a reply into the room the microphone hears
-(testkit/pulse.py), the echo suppressor takes it out again with the speaker's own record of what it played,
-and the real Silero VAD listens to what is left: silence while the assistant speaks alone, the user as soon
-as they talk over it."""
+(testkit/pulse.py), the echo canceller (the built-in filter, or WebRTC's AEC3) takes it out again with the
+speaker's own record of what it played, and the real Silero VAD listens to what is left: silence while the
+assistant speaks alone, the user as soon as they talk over it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from assistant.config import VadConfig
 from assistant.contracts.types import SAMPLE_RATE
 from audio.echo import EchoSuppressor, PlaybackReference
+from audio.echo_webrtc import WebRtcEchoCanceller
 from audio.files import read_audio
 from audio.microphone import MicrophoneSource
 from audio.speaker import SpeakerSink
@@ -38,13 +39,14 @@ def _vad_frames(vad, chunks: list[tuple[float, np.ndarray]]) -> list[tuple[float
 
 
 @pytest.mark.timeout(120)
-def test_the_assistant_does_not_hear_itself_but_hears_the_user_talk_over_it(pulse, vad):
+@pytest.mark.parametrize("canceller", [EchoSuppressor, WebRtcEchoCanceller])
+def test_the_assistant_does_not_hear_itself_but_hears_the_user_talk_over_it(pulse, vad, canceller):
     reply = read_audio(REPLY, SAMPLE_RATE)
     user = read_audio(USER, SAMPLE_RATE) * 0.7  # a little quieter than the assistant in the room
     ref = PlaybackReference()
     sink = SpeakerSink(reference=ref).open()  # the default output: va_sink, which the microphone hears
     mic = MicrophoneSource()
-    suppressor = EchoSuppressor(ref)
+    suppressor = canceller(ref)
     player_done = threading.Event()
     times: dict[str, float] = {}
 
@@ -101,8 +103,9 @@ def test_the_assistant_does_not_hear_itself_but_hears_the_user_talk_over_it(puls
     raw_echo = [p for t, p in mic_frames if t_converged <= t < t_user_in_room]
     t_barge_in = next((t for t, p in heard if t >= t_converged and p >= THRESHOLD), None)
     found = "never found" if t_barge_in is None else f"found {1000 * (t_barge_in - t_user_speech):+.0f} ms after"
-    print(f"speaker at {sink.rate} Hz ({ref.stalls} stalls followed); bulk delay {1000 * suppressor.delay_s:.1f} "
-          f"ms; converged {t_converged - t_reply:.2f} s into the reply; ERLE {suppressor.erle_db:.1f} dB; echo "
+    delay = "found by AEC3" if suppressor.delay_s is None else f"{1000 * suppressor.delay_s:.1f} ms"
+    print(f"{canceller.__name__}: speaker at {sink.rate} Hz ({ref.stalls} stalls followed); bulk delay {delay}; "
+          f"converged {t_converged - t_reply:.2f} s into the reply; ERLE {suppressor.erle_db:.1f} dB; echo "
           f"alone: {sum(p >= THRESHOLD for p in raw_echo)}/{len(raw_echo)} speech frames in the microphone, "
           f"{sum(p >= THRESHOLD for p in echo_only)} after the suppressor (highest probability "
           f"{max(echo_only):.2f}); the user's speech starts {t_user_speech - t_reply:.2f} s into the reply, {found}")
