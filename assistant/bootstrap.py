@@ -55,7 +55,7 @@ def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, 
     assistant = Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
                           turn=turn_model(config) if listen else None,
                           screen=create_screen_answerer(config, llm),
-                          echo=echo_canceller(sink, config.audio.echo_canceller),
+                          echo=echo_canceller(sink),
                           keep_recording=debug_recorder(config) if listen else None,
                           spotter=wake_spotter(config) if listen else None, tools=tools, services=services,
                           memory=memory)
@@ -165,21 +165,16 @@ def wake_spotter(config: Config):
     return OpenWakeWordSpotter(prepare=prepare)
 
 
-def echo_canceller(sink, kind: str = "nlms"):
-    """Takes what ``sink`` plays out of the microphone (always-listening barge-in) with ``kind`` (audio.echo_canceller:
-    "nlms", the built-in filter, or "webrtc", WebRTC's AEC3); None for a sink that plays into no room (a
-    recording), or keeps no reference of what it played."""
+def echo_canceller(sink):
+    """Takes what ``sink`` plays out of the microphone (always-listening barge-in) with WebRTC's AEC3; None for a
+    sink that plays into no room (a recording), or keeps no reference of what it played."""
     reference = sink.reference if sink is not None else None
     if reference is None:
         return None
-    if kind == "webrtc":
-        registry.need("pywebrtc_audio", "echo", "pywebrtc-audio")
-        from audio.echo_webrtc import WebRtcEchoCanceller
+    registry.need("pywebrtc_audio", "echo", "pywebrtc-audio")
+    from audio.echo_webrtc import WebRtcEchoCanceller
 
-        return WebRtcEchoCanceller(reference)
-    from audio.echo import EchoSuppressor
-
-    return EchoSuppressor(reference)
+    return WebRtcEchoCanceller(reference)
 
 
 def debug_recorder(config: Config):

@@ -213,18 +213,12 @@ class AudioConfig:
     input_device: str = ""  # "" = the system's default microphone; else a device name (or its start) or index
     output_device: str = ""  # "" = the system's default speaker
     half_duplex: bool = True  # ignore the microphone while the assistant speaks (no echo without a headset)
-    # What takes the assistant's own voice out of the microphone for barge-in: "nlms" (the built-in filter: keeps
-    # the most of the user's voice over the reply) or "webrtc" (WebRTC's AEC3: never ignores the microphone while
-    # it adapts). Compared in scripts/compare_echo.py.
-    echo_canceller: str = "nlms"
     max_voice_input_s: float = 120.0  # longest file `assistant voice` accepts
     max_transcribe_s: float = 3600.0  # longest file `assistant transcribe` accepts
 
     def __post_init__(self) -> None:
         _check(1 <= self.max_voice_input_s <= 3600, "audio.max_voice_input_s", "must be between 1 and 3600",
                self.max_voice_input_s)
-        _check(self.echo_canceller in ("nlms", "webrtc"), "audio.echo_canceller", 'must be "nlms" or "webrtc"',
-               self.echo_canceller)
         _check(1 <= self.max_transcribe_s <= 86400, "audio.max_transcribe_s", "must be between 1 and 86400",
                self.max_transcribe_s)
 

@@ -1,9 +1,13 @@
-"""Acoustic echo cancellation with WebRTC's AEC3 (``pywebrtc-audio``), an alternative to ``audio.echo``.
+"""Acoustic echo cancellation for barge-in with WebRTC's AEC3 (``pywebrtc-audio``): takes the assistant's own voice
+out of the microphone signal.
 
-``WebRtcEchoCanceller`` implements the same ``EchoCanceller`` port as ``audio.echo.EchoSuppressor`` and reads the
-same ``PlaybackReference``. AEC3 works on 10 ms frames of microphone ("near") and speaker ("far") audio, finds the
-remaining delay between them itself (up to about 0.5 s), cancels the echo with its adaptive filter and then
-suppresses what is left per frequency band, holding the user's voice through double talk.
+``WebRtcEchoCanceller`` implements the ``EchoCanceller`` port and reads the speaker's
+``audio.echo.PlaybackReference``. AEC3 works on 10 ms frames of microphone ("near") and speaker ("far") audio,
+finds the remaining delay between them itself (up to about 0.5 s), cancels the echo with its adaptive filter and
+then suppresses what is left per frequency band, holding the user's voice through double talk. Chosen over a
+hand-written NLMS filter of our own after comparing both on the same room recordings and in barge-in runs: as much
+echo removed, the user heard from the first word of a reply (no half-duplex stretch while converging), no
+self-interruption.
 """
 
 from __future__ import annotations
@@ -74,11 +78,6 @@ class WebRtcEchoCanceller:
     def state(self) -> str:
         """"idle" (nothing played recently: pass-through) or "cancelling"."""
         return self._state
-
-    @property
-    def delay_s(self) -> float | None:
-        """AEC3 does not report the delay it found."""
-        return None
 
     def reset(self) -> None:
         """Forget the room: the next playback converges from scratch."""

@@ -71,7 +71,7 @@ class SpeakerSink:
     milliseconds): a running low-latency stream costs about 9% of a core doing nothing.
 
     ``reference``: every block handed to PortAudio (zero padding included, so the timeline stays continuous
-    while the stream runs) is recorded there with the time it is heard, for the echo suppressor.
+    while the stream runs) is recorded there with the time it is heard, for the echo canceller.
 
     A device that goes away while audio is queued (unplugged, its sound server gone, no callback for
     ``stall_timeout_s``) makes ``play()`` and ``wait_drained()`` raise ``AudioDeviceError("output-device-lost")``

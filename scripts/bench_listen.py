@@ -41,7 +41,6 @@ import numpy as np  # noqa: E402
 from testkit import listen_audio as la  # noqa: E402
 from testkit.helpers import EventLog, align, normalize, wer  # noqa: E402
 
-ECHO = "nlms"  # --echo: which canceller Room.start_app builds (audio.echo_canceller)
 TURN_MODEL = "bundled"  # --turn-model: vad.turn_model ("": turns end on silence and words alone)
 PARTS = ("detection", "false-wakes", "eot", "barge-in", "soak")
 MODEL_EVENTS = ("ModelLoading", "ModelReady", "ModelProgress")
@@ -328,7 +327,7 @@ class Room:
         from assistant import bootstrap
 
         sink = bootstrap.adapters().audio.speaker()  # as the app: keeps what it played, for the echo canceller
-        echo = bootstrap.echo_canceller(sink, ECHO)
+        echo = bootstrap.echo_canceller(sink)
         if echo is None:
             raise SystemExit("the speaker keeps no playback reference: the app would run half duplex")
         assistant, events = bench.assistant(sink=sink, echo=echo, **listen)
@@ -665,14 +664,12 @@ def main() -> int:
     parser.add_argument("--json", metavar="FILE", help="also write every measurement to FILE")
     parser.add_argument("--soak-minutes", type=float, default=0.0, help="length of the soak run (0: skip it)")
     parser.add_argument("--barge-trials", type=int, default=4)
-    parser.add_argument("--echo", choices=("nlms", "webrtc"), default="nlms",
-                        help="the echo canceller the barge-in room builds (default: the app's, nlms)")
     parser.add_argument("--turn-model", default="bundled", metavar="SETTING",
                         help='vad.turn_model: the end-of-turn model (default: the app\'s, "bundled"; "": none)')
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
-    global ECHO, TURN_MODEL
-    ECHO, TURN_MODEL = args.echo, args.turn_model
+    global TURN_MODEL
+    TURN_MODEL = args.turn_model
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     parts = args.only or [p for p in PARTS if p != "soak" or args.soak_minutes > 0]
     if "soak" in parts and args.soak_minutes <= 0:

@@ -94,9 +94,6 @@ FIELDS: tuple[Field, ...] = (
           ("output_combo", "output_test_button", "output_status")),
     Field("audio.half_duplex", "audio", "check", "Half duplex: ignore the microphone while the assistant speaks "
           "(no echo without a headset)", ("half_duplex",)),
-    Field("audio.echo_canceller", "audio", "choice", "Echo cancellation (speaking over a reply)", ("echo_combo",),
-          choices=(("Built-in filter (keeps the most of your voice)", "nlms"),
-                   ("WebRTC AEC3 (never pauses the microphone while adapting)", "webrtc"))),
     # Voice (the Piper voice, tts.voice, is on the Models page; the Voice page shows a mirror of it)
     Field("tts.backend", "voice", "choice", "Speech engine", ("backend_combo",),
           choices=(("Piper (natural voice)", "piper"), ("eSpeak (robotic, very light)", "espeak"))),

@@ -1,22 +1,22 @@
-"""Compare the echo cancellers (audio/echo.py NLMS suppressor, audio/echo_webrtc.py AEC3) on the same recordings.
+"""Benchmark: the echo canceller (audio/echo_webrtc.py, WebRTC's AEC3) on recordings through a PulseAudio room.
 
 Two recordings are made once, through a private PulseAudio room (testkit/pulse.py): the app's SpeakerSink, with a
 PlaybackReference, plays a spoken reply (the assistant's Piper voice) into the null sink whose monitor the
 microphone hears. "far": the reply alone. "room-dt": the reply with a user (an espeak voice) played into the room
 over it. Every speaker block handed to the reference and every microphone chunk are logged with the wall time they
-came, and each canceller is then replayed on them offline exactly as the listener would have run it.
+came, and the canceller is then replayed on them offline exactly as the listener would have run it.
 
 Conditions: the room as recorded, and the far-end recording turned into laptop-like rooms (an extra delay of
 0/40/120 ms, an echo gain of -6/-12/-20 dB, a coloured reverberant tail, -65 dBFS noise); each of those also with
 the user's clip added digitally at a known place (double talk with an exact clean reference).
 
-Per condition and canceller: ERLE over the reply (overall and after its first second), how long the output was
+Per condition: ERLE over the reply (overall and after its first second), how long the output was
 withheld (None), Silero VAD speech frames in the output of the far-end-only stream (false barge-in risk), the
 user's voice in double talk (gain, SNR against the clean clip, word error rate of the bundled STT), the delay from
 the user's onset (VAD on the clean clip) to the first speech frame in the output, and CPU per second of audio
 (thread time) with nothing playing and while playing.
 
-    .venv/bin/python scripts/compare_echo.py [--json FILE] [--recordings FILE.pkl] [--only nlms|webrtc]
+    .venv/bin/python scripts/bench_echo.py [--json FILE] [--recordings FILE.pkl]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from assistant.contracts.types import AudioChunk  # noqa: E402
-from audio.echo import EchoSuppressor, PlaybackReference  # noqa: E402
+from audio.echo import PlaybackReference  # noqa: E402
 from audio.echo_webrtc import WebRtcEchoCanceller  # noqa: E402
 from testkit import listen_audio as la  # noqa: E402
 from testkit.helpers import align, wer  # noqa: E402
@@ -50,11 +50,11 @@ REPLY = ("Paris is the capital of France. It lies on the river Seine in the nort
 USER = "Hey assistant, stop, what is the weather like tomorrow?"
 USER_VOICE = la.Voice("espeak", "en-us", 170)
 USER_AT_S = 4.0  # into the reply
-CANCELLERS = {"nlms": EchoSuppressor, "webrtc": WebRtcEchoCanceller}
+CANCELLERS = {"webrtc": WebRtcEchoCanceller}  # a second one here is compared on the same recordings
 
 
 def log(message: str) -> None:
-    sys.stderr.write(f"[compare-echo] {message}\n")
+    sys.stderr.write(f"[bench-echo] {message}\n")
     sys.stderr.flush()
 
 
@@ -242,7 +242,7 @@ def measure(meter: Meter, mic: np.ndarray, run: dict, span: tuple[int, int], use
 def make_recordings(reply: np.ndarray, user: np.ndarray) -> dict:
     from testkit.pulse import PulseAudio, refresh_portaudio
 
-    root = Path(tempfile.mkdtemp(prefix="compare-echo-pulse-"))
+    root = Path(tempfile.mkdtemp(prefix="bench-echo-pulse-"))
     pulse = PulseAudio(root)
     pulse.start()
     try:
@@ -270,13 +270,12 @@ def _reply_span(rec: dict, reply: np.ndarray, mic: np.ndarray) -> tuple[int, int
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="FILE", help="write every measurement to FILE")
-    parser.add_argument("--only", choices=tuple(CANCELLERS), action="append", help="run only this canceller")
     parser.add_argument("--recordings", metavar="FILE.pkl",
                         help="reuse the recordings in FILE if it exists, else make them and keep them there")
     parser.add_argument("--delays", default="0,40,120", help="extra echo delays in ms")
     parser.add_argument("--gains", default="-6,-12,-20", help="echo gains in dB")
     args = parser.parse_args()
-    cancellers = args.only or list(CANCELLERS)
+    cancellers = list(CANCELLERS)
 
     reply = la.say(REPLY, la.PIPER)
     user = la.say(USER, USER_VOICE)
