@@ -42,7 +42,7 @@ from assistant.contracts.types import AudioChunk  # noqa: E402
 from audio.echo import PlaybackReference  # noqa: E402
 from audio.echo_webrtc import WebRtcEchoCanceller  # noqa: E402
 from testkit import listen_audio as la  # noqa: E402
-from testkit.helpers import align, wer  # noqa: E402
+from testkit.helpers import align, echo_path, wer  # noqa: E402
 
 R = 16000
 REPLY = ("Paris is the capital of France. It lies on the river Seine in the north of the country, and it has been "
@@ -150,20 +150,6 @@ def replay(rec: dict, mic: np.ndarray, make, *, skip_until: float | None = None)
             out[pos: pos + n] = got.samples
         pos += n
     return {"out": out, "held": held, "cpu": cpu}
-
-
-def _room_ir(delay_s: float, gain_db: float) -> np.ndarray:
-    """A laptop-like echo path: ``delay_s`` more than the room had, ``gain_db``, a little treble roll-off, and a
-    reverberant tail (RT60 0.2 s) 10 dB under the direct sound."""
-    rng = np.random.default_rng(0)
-    d0, n = int(delay_s * R), int(0.3 * R)
-    tail = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / R / 0.2)
-    tail[: int(0.003 * R)] = 0.0
-    g = 10 ** (gain_db / 20)
-    h = np.zeros(d0 + n)
-    h[d0: d0 + 3] = g * np.array([0.6, 0.3, 0.1])
-    h[d0:] += tail * (g * 10 ** (-10 / 20) / np.sqrt(np.sum(tail ** 2)))
-    return h
 
 
 # --- measuring ---------------------------------------------------------------------------------------------
@@ -312,7 +298,7 @@ def main() -> int:
         if delay_ms is None:
             mic_far = far_mic
         else:
-            mic_far = np.convolve(far_mic, _room_ir(delay_ms / 1000, gain_db))[: len(far_mic)]
+            mic_far = np.convolve(far_mic, echo_path(delay_ms / 1000, gain_db))[: len(far_mic)]
             mic_far = (mic_far + rng.standard_normal(len(mic_far)) * 10 ** (-65 / 20)).astype(np.float32)
         clean = np.zeros_like(mic_far)
         n = min(len(user), len(clean) - u0)

@@ -44,6 +44,21 @@ def tone(seconds: float, freq: float = 440.0, rate: int = 16000, amp: float = 0.
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
+def echo_path(delay_s: float, gain_db: float, rate: int = 16000) -> np.ndarray:
+    """A laptop-like echo path (an impulse response at ``rate``): the direct sound ``delay_s`` late at ``gain_db``,
+    a little treble roll-off (the small speaker's and microphone's colour), and an exponentially decaying tail
+    (RT60 0.2 s) 10 dB under it. Seeded: the same path every time."""
+    rng = np.random.default_rng(0)
+    d0, n = int(delay_s * rate), int(0.3 * rate)
+    tail = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / rate / 0.2)
+    tail[: int(0.003 * rate)] = 0.0
+    g = 10 ** (gain_db / 20)
+    h = np.zeros(d0 + n)
+    h[d0: d0 + 3] = g * np.array([0.6, 0.3, 0.1])
+    h[d0:] += tail * (g * 10 ** (-10 / 20) / np.sqrt(np.sum(tail ** 2)))
+    return h
+
+
 def align(reference: np.ndarray, recorded: np.ndarray) -> tuple[int, float, float]:
     """Where ``reference`` lies in ``recorded`` by FFT cross-correlation: (lag in samples, gain, normalized
     correlation there)."""

@@ -81,7 +81,7 @@ def test_models_lists_every_role_from_the_offline_pack():
     proc = run("models", "--json")
     assert proc.returncode == 0, proc.stderr
     rows = {r["role"]: r for r in json.loads(proc.stdout)["models"]}
-    assert set(rows) == {"stt", "vad", "llm", "tts", "embedding", "ocr"}
+    assert set(rows) == {"stt", "vad", "turn", "llm", "tts", "embedding", "ocr"}
     ocr = rows.pop("ocr")  # the screen's text reader ships its models in its own wheel
     assert ocr["status"] == "installed" and ocr["size_mb"] > 1
     assert all(r["status"] == "offline-pack" and r["size_mb"] > 1 for r in rows.values())

@@ -18,7 +18,7 @@ from assistant.contracts.types import AudioChunk
 from audio.echo import PlaybackReference
 from audio.echo_webrtc import WebRtcEchoCanceller
 from audio.files import read_audio
-from testkit.helpers import EVAL_DIR
+from testkit.helpers import EVAL_DIR, echo_path
 
 R = 16000
 T0 = 1000.0  # the monotonic time the first reply sample is heard
@@ -33,20 +33,6 @@ ODD_SIZES = (511, 512, 513, 160, 1000, 37, 700)
 @functools.cache
 def _clip(path) -> np.ndarray:
     return read_audio(path)
-
-
-def _room(delay_s: float, gain_db: float) -> np.ndarray:
-    """A laptop-like echo path at 16 kHz: the direct sound ``delay_s`` after the reference's stamp at
-    ``gain_db``, a little treble roll-off, and an exponentially decaying tail (RT60 0.2 s) 10 dB under it."""
-    rng = np.random.default_rng(0)
-    d0, n = int(delay_s * R), int(0.3 * R)
-    tail = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / R / 0.2)
-    tail[: int(0.003 * R)] = 0.0
-    g = 10 ** (gain_db / 20)
-    h = np.zeros(d0 + n)
-    h[d0: d0 + 3] = g * np.array([0.6, 0.3, 0.1])  # the small speaker's and microphone's colour
-    h[d0:] += tail * (g * 10 ** (-10 / 20) / np.sqrt(np.sum(tail ** 2)))
-    return h
 
 
 @dataclass
@@ -73,7 +59,7 @@ def simulate(delay_s: float = 0.03, gain_db: float = -6.0, *, near_at: float | N
     far48 = soxr.resample(far16, R, SPEAKER_RATE).astype(np.float32)  # what the speaker plays
     heard = soxr.resample(far48, SPEAKER_RATE, R).astype(np.float32)
     played = np.concatenate([heard, np.zeros(int(1.5 * R), np.float32)])  # and on to idle
-    echo = np.convolve(played, _room(delay_s, gain_db))[: len(played)].astype(np.float32)
+    echo = np.convolve(played, echo_path(delay_s, gain_db))[: len(played)].astype(np.float32)
     total = len(echo)
     near = np.zeros(total, np.float32)
     if near_at is not None:  # the user, as loud as the echo, while the reply goes on
