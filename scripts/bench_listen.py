@@ -594,7 +594,25 @@ def part_soak(bench: Bench, minutes: float) -> dict:
             "rss_rest_slope_mb_per_h": _rss_slope(resting),
             "cpu_median": _pct(cpu, 50), "cpu_idle_median": _pct(idle, 50), "cpu_idle_max": max(idle) if idle else None,
             "wakes": len(_of(events, "WakeDetected")), "turns": len(_of(events, "TranscriptFinal")),
-            "barge_ins": len(_of(events, "BargedIn")), "errors": [e.code for e in _of(events, "ErrorOccurred")]}
+            "barge_ins": len(_of(events, "BargedIn")), "barge_in_context": _barge_in_context(events),
+            "errors": [e.code for e in _of(events, "ErrorOccurred")]}
+
+
+def _barge_in_context(events: EventLog) -> list[dict]:
+    """What was going on around each barge-in of the soak (whose only talker asks and then waits): whether the reply
+    was playing, and what was heard next, to tell the user's own speech from the assistant's echo."""
+    items = [e for e in events.items if e.kind not in MODEL_EVENTS and e.kind != "ReplyDelta"]
+    out = []
+    for i, e in enumerate(items):
+        if e.kind != "BargedIn":
+            continue
+        before, after = items[max(0, i - 12): i], items[i + 1: i + 10]
+        out.append({"turn_id": e.turn_id, "before": [b.kind for b in before], "after": [a.kind for a in after],
+                    "speaking": any(b.kind == "SpeakingStarted" and getattr(b, "turn_id", None) == e.turn_id
+                                    for b in items[:i]),
+                    "heard_next": [a.text if a.kind == "TranscriptFinal" else f"too short ({a.duration:.2f} s)"
+                                   for a in after if a.kind in ("TranscriptFinal", "SpeechDiscarded")]})
+    return out
 
 
 # --- report ------------------------------------------------------------------------------------------------
@@ -655,6 +673,9 @@ def print_report(results: dict) -> None:
             f"{_fmt(s['cpu_median'], '%', 1)}, idle median {_fmt(s['cpu_idle_median'], '%', 1)} "
             f"(max {_fmt(s['cpu_idle_max'], '%', 1)}); wakes {s['wakes']}, turns {s['turns']}, "
             f"barge-ins {s['barge_ins']}; played {s['counts']}")
+        for b in s["barge_in_context"]:
+            add(f"    barge-in on turn {b['turn_id']} ({'while it spoke' if b['speaking'] else 'before it spoke'}): "
+                f"before {b['before'][-6:]}, after {b['after'][:6]}, heard next {b['heard_next']}")
     print("\n".join(out))
 
 
