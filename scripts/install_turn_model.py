@@ -25,11 +25,8 @@ MEMBERS = {f"pipecat/audio/turn/smart_turn/data/{TURN_MODEL_FILE}": TURN_MODEL_F
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def main() -> int:
