@@ -15,6 +15,7 @@ from assistant.contracts.events import SpeechIgnored, TranscriptFinal
 from assistant.contracts.ports import SpeechToText
 from assistant.contracts.screen import ScreenImage
 from assistant.contracts.types import SpeculativeUtterance, Transcript, TurnRequest, Utterance
+from assistant.pipeline.segmenter import close_pauses
 from assistant.pipeline.sentences import sounds_unfinished
 from assistant.pipeline.stage import Setting, TurnStage
 from assistant.pipeline.turns import TurnTracker
@@ -99,6 +100,8 @@ class SttStage(TurnStage):
             turn_id, text = self._after_wake_check(utterance, transcript)
             if turn_id is None:
                 return
+        else:
+            text = self._heard_in_full(utterance, text)
         self.tracker.timings(turn_id).mark("stt")
         if not text:
             raise NoSpeechError("No speech heard: the audio held sound but no words I could recognise.")
@@ -110,16 +113,29 @@ class SttStage(TurnStage):
         self.questions.put(TurnRequest(turn_id, text, speak=True, t_submitted=utterance.t_speech_end,
                                        image=image, screen=screen, by_voice=True))
 
-    def _heard_in_full(self, utterance: Utterance, match: WakeMatch) -> WakeMatch:
-        """``match``, or its question heard again without the prompt when it stops short: tiny.en given the phrase
-        as its prompt can drop the words after an in-sentence pause ("what is the capital of, France?" read "what
-        is the capital of?"); without the prompt it keeps them."""
-        if not (match.question and utterance.prompt and sounds_unfinished(match.question)):
-            return match
-        again = self.wake.match(self.stt.transcribe(utterance.samples, language=self.language).text)
-        if again is not None and again.question and not sounds_unfinished(again.question):
-            return WakeMatch(heard=match.heard, score=match.score, question=again.question)
-        return match
+    def _heard_in_full(self, utterance: Utterance, question: str) -> str:
+        """``question``, or the question heard again when it stops short ("what is the capital of?"): tiny.en can
+        drop the words after an in-sentence pause, with the wake phrase as its prompt more often. Heard again with
+        the pauses inside the speech shortened (same prompt), it keeps them; in always-listening mode it is heard
+        without the prompt next. The first reading that does not stop short wins; none: ``question`` as heard."""
+        if not question or not sounds_unfinished(question):
+            return question
+        tries = []
+        closed = close_pauses(utterance.samples)
+        if closed is not None:
+            tries.append((closed, utterance.prompt))
+        if utterance.prompt:
+            tries.append((utterance.samples, ""))
+        for samples, prompt in tries:
+            text = self.stt.transcribe(samples, language=self.language, prompt=prompt).text
+            if utterance.wake and self.wake is not None:
+                match = self.wake.match(text)
+                # With the prompt the phrase is often left out (read as said already): then all of it is the question
+                text = match.question if match is not None else (text if prompt else "")
+            if text and not sounds_unfinished(text):
+                log.info("question heard in full as %r (first read %r)", text, question)
+                return text
+        return question
 
     def _after_wake_check(self, utterance: Utterance, transcript: Transcript) -> tuple[int | None, str]:
         """Always-listening mode: (the turn to answer, the question), or (None, "") when there is nothing to
@@ -131,7 +147,7 @@ class SttStage(TurnStage):
         at_pause, self._phrase_at_pause = self._phrase_at_pause, None
         if utterance.lead:  # the phrase said alone before this question, heard again with it: not a new wake
             if match is not None and match.question:
-                return utterance.turn_id, self._heard_in_full(utterance, match).question
+                return utterance.turn_id, self._heard_in_full(utterance, match.question)
             text = self.stt.transcribe(utterance.samples[utterance.lead:], language=self.language,
                                        prompt=utterance.prompt).text  # the phrase was not heard again
             match = None
@@ -145,14 +161,14 @@ class SttStage(TurnStage):
                 log.info("wake phrase in %r not confirmed without the prompt (%r)", text, plain)
                 match = None
         if match is not None:
-            match = self._heard_in_full(utterance, match)
+            match = WakeMatch(match.heard, match.score, self._heard_in_full(utterance, match.question))
         if not text or (candidate and match is None):
             if not candidate:
                 self.tracker.end(utterance.turn_id, "no-speech")
             self.bus.publish(SpeechIgnored(reason="no-words" if not text else "no-wake-phrase", duration=duration))
             return None, ""
-        if match is None:
-            return utterance.turn_id, text  # a follow-up question or a barge-in, without the phrase
+        if match is None:  # a follow-up question or a barge-in, without the phrase
+            return utterance.turn_id, self._heard_in_full(utterance, text)
         assert self.on_wake is not None
         turn_id = self.on_wake(utterance, match)  # the turn of the question, or None: the phrase alone
         if turn_id is None and not candidate:

@@ -9,6 +9,7 @@ from assistant.pipeline.segmenter import (
     SpeechSegment,
     SpeechStart,
     SpeechTooShort,
+    close_pauses,
 )
 from testkit.fakes import EnergyVAD, speech_like
 
@@ -19,6 +20,9 @@ def feed(segmenter, audio, block=480, t0=100.0):
     for i in range(0, len(audio), block):
         out += segmenter.push(AudioChunk(audio[i: i + block], 16000, t0 + i / 16000))
     return out
+
+
+RATE = 16000
 
 
 def silence(seconds):
@@ -267,3 +271,18 @@ def test_the_segment_says_when_the_silence_alone_was_long_enough():
     (segment,) = [e for e in feed(plain, np.concatenate([speech_like(0.8), silence(0.6)]))
                   if isinstance(e, SpeechSegment)]
     assert segment.t_silence_met == segment.t_detected == 2.0 and segment.turn_probability is None
+
+
+def _tone(seconds: float) -> np.ndarray:
+    return (0.3 * np.sin(np.arange(int(seconds * RATE)) * 2 * np.pi * 220 / RATE)).astype(np.float32)
+
+
+def test_pauses_inside_speech_are_shortened_and_the_silence_around_it_kept():
+    rate, tone, quiet = RATE, _tone, silence
+    audio = np.concatenate([quiet(0.2), tone(0.5), quiet(0.4), tone(0.3), quiet(0.15), tone(0.2), quiet(0.3)])
+    closed = close_pauses(audio)
+    assert closed is not None and len(closed) == len(audio) - int(0.3 * rate)  # 0.4 s -> 0.1 s; 0.15 s kept
+    assert np.array_equal(closed[: int(0.75 * rate)], audio[: int(0.75 * rate)])  # up to 50 ms into the pause
+    assert np.array_equal(closed[-int(0.7 * rate):], audio[-int(0.7 * rate):])  # from 50 ms before the speech
+    assert close_pauses(np.concatenate([tone(0.5), quiet(0.15), tone(0.5), quiet(1.0)])) is None
+    assert close_pauses(np.zeros(0, np.float32)) is None
