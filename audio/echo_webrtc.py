@@ -47,6 +47,9 @@ class WebRtcEchoCanceller:
     barged in on itself at the start of 7 of 8 replies), while a fresh one finds the delay within the first
     100-200 ms.
 
+    ``settling`` is True for the first ``settle_s`` of a fresh AEC3's cancelling: in 30-minute soaks a fresh one
+    let one 32 ms frame of the reply's first words through twice, enough for the VAD to call it speech.
+
     ``erle_db`` (diagnostics) is the smoothed microphone-to-output energy ratio while cancelling; it counts the
     user's voice too, so it is an echo return loss enhancement only while the user is silent.
     One stream at a time, on one thread (AEC3 is not thread-safe)."""
@@ -55,7 +58,7 @@ class WebRtcEchoCanceller:
 
     def __init__(self, reference: PlaybackReference, *, rate: int = SAMPLE_RATE, lead_s: float = 0.0,
                  idle_after_s: float = 0.8, stream_delay_ms: int = 0,
-                 fresh_per_reply: bool = True) -> None:
+                 fresh_per_reply: bool = True, settle_s: float = 0.4) -> None:
         if rate != SAMPLE_RATE:
             raise ValueError(f"the echo canceller runs at {SAMPLE_RATE} Hz (got {rate})")
         if not 0.0 <= lead_s <= 0.2:
@@ -67,6 +70,9 @@ class WebRtcEchoCanceller:
         self.lead = round(lead_s * rate)
         self.idle_after_s = idle_after_s  # the room's tail, and AEC3's delay range, have passed by then
         self.fresh_per_reply = fresh_per_reply
+        self.settle_s = settle_s
+        self._t_fresh: float | None = None  # stamp of the first chunk a fresh AEC3 cancelled
+        self._t_last = 0.0  # stamp of the last chunk processed
         self._make = lambda: EchoCanceller(sample_rate=rate, num_channels=1, stream_delay_ms=stream_delay_ms)
         self._aec = self._make()
         self._state = "idle"
@@ -79,9 +85,16 @@ class WebRtcEchoCanceller:
         """"idle" (nothing played recently: pass-through) or "cancelling"."""
         return self._state
 
+    @property
+    def settling(self) -> bool:
+        """Cancelling with an AEC3 that started less than ``settle_s`` ago (see the class)."""
+        return (self._state == "cancelling" and self._t_fresh is not None
+                and self._t_last - self._t_fresh < self.settle_s)
+
     def reset(self) -> None:
         """Forget the room: the next playback converges from scratch."""
         self._aec = self._make()
+        self._t_fresh = None
         self._state = "idle"
         self._begin_stream(0)
 
@@ -97,10 +110,12 @@ class WebRtcEchoCanceller:
         x = np.asarray(chunk.samples, dtype=np.float32).reshape(-1)
         n = len(x)
         index = round(chunk.t_start * self.rate)
+        self._t_last = chunk.t_start
         if self._state == "idle":
             self._state = "cancelling"
-            if self.fresh_per_reply:
+            if self.fresh_per_reply or self._t_fresh is None:
                 self._aec = self._make()
+                self._t_fresh = chunk.t_start
             self._begin_stream(index)
         elif abs(index - self._m_next) > self._TIMELINE_TOL_S * self.rate:
             # Blocks were lost or the microphone restarted: start the frames over at the new place (AEC3 keeps

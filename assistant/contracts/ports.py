@@ -153,6 +153,11 @@ class EchoCanceller(Protocol):
     def process(self, chunk: AudioChunk) -> AudioChunk | None:
         """The chunk without the echo; None while the echo cannot be told from the user (ignore the chunk)."""
 
+    @property
+    def settling(self) -> bool:
+        """Whether the canceller is still finding the echo (the first moments of a reply): a short burst in what it
+        let through may be the assistant's own voice."""
+
 
 class ScreenCapture(Protocol):
     """Takes pictures of the screen (``desktop/``): for questions about the screen, from the core or the UI."""

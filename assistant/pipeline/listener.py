@@ -123,6 +123,7 @@ class Listener:
                         self.bus.publish(ListeningStarted(source=self.source.name))
                     if self.echo is not None:
                         chunk = self.echo.process(chunk)
+                        self.segmenter.onset_frames = self.SETTLING_ONSET_FRAMES if self.echo.settling else 1
                     if chunk is None or (self.gate is not None and not self.gate()):
                         if not gated:
                             gated = True
@@ -152,6 +153,10 @@ class Listener:
             self.ended.set()
             self.bus.publish(ListeningStopped(source=self.source.name))
             self.done.set()
+
+    # While the echo canceller settles (the first moments of a reply), speech must last 96 ms to count: a lone
+    # 32 ms frame of the reply it let through once barged in on the reply itself. Later, one frame is enough.
+    SETTLING_ONSET_FRAMES = 3
 
     SPOT_HOLD_S = 1.5  # one phrase, one wake: the model's score stays high for a few blocks after it
 

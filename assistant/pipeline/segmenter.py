@@ -131,6 +131,11 @@ class Segmenter:
         self.frame_s = self.frame / SAMPLE_RATE
         pre_frames = round(config.pre_roll_ms / 1000 / self.frame_s)
         self._pre_roll: collections.deque[np.ndarray] = collections.deque(maxlen=max(1, pre_frames))
+        # Frames in a row that must sound like speech before speech starts (the listener raises it while the echo
+        # canceller settles, when a lone frame may be the assistant's own voice); they are kept, and the speech
+        # starts at the first of them.
+        self.onset_frames = 1
+        self._onset: list[np.ndarray] = []  # speech-like frames in a row, short of onset_frames
         self._pending = np.zeros(0, dtype=np.float32)
         self._pending_t = 0.0
         self._speech: list[np.ndarray] | None = None
@@ -180,6 +185,7 @@ class Segmenter:
     def reset(self) -> None:
         self.vad.reset()
         self._pre_roll.clear()
+        self._onset.clear()
         self._pending = np.zeros(0, dtype=np.float32)
         self._speech = None
         self._paused, self._pause_end = False, None
@@ -210,18 +216,23 @@ class Segmenter:
         p = self.last_probability = self.vad.speech_probability(frame)
         cfg = self.config
         if self._speech is None:
-            if p >= cfg.threshold:
-                self._speech = [*self._pre_roll, frame]
-                self._t_buffer = t_frame - len(self._pre_roll) * self.frame_s  # time of the first sample kept
-                self._pre_roll.clear()
-                self._t_start = t_frame
-                self._t_last_speech = t_frame + self.frame_s
-                self._samples = sum(len(f) for f in self._speech)
-                self._samples_at_last_speech = self._samples
-                self._silence_s = 0.0
-                return [SpeechStart(t_frame)]
-            self._pre_roll.append(frame)
-            return []
+            if p < cfg.threshold:
+                self._pre_roll.extend([*self._onset, frame])
+                self._onset.clear()
+                return []
+            if len(self._onset) + 1 < self.onset_frames:
+                self._onset.append(frame)
+                return []
+            self._t_start = t_frame - len(self._onset) * self.frame_s
+            self._speech = [*self._pre_roll, *self._onset, frame]
+            self._t_buffer = self._t_start - len(self._pre_roll) * self.frame_s  # time of the first sample kept
+            self._pre_roll.clear()
+            self._onset.clear()
+            self._t_last_speech = t_frame + self.frame_s
+            self._samples = sum(len(f) for f in self._speech)
+            self._samples_at_last_speech = self._samples
+            self._silence_s = 0.0
+            return [SpeechStart(self._t_start)]
         self._speech.append(frame)
         self._samples += len(frame)
         out: list = []

@@ -42,6 +42,7 @@ class Run:
     near: np.ndarray
     mic: np.ndarray
     states: list[str]  # per chunk, after processing it
+    settling: list[bool]  # per chunk, after processing it
     passed: list[bool]  # per chunk: process returned the very chunk it was given
     far_s: float
 
@@ -78,7 +79,7 @@ def simulate(delay_s: float = 0.03, gain_db: float = -6.0, *, near_at: float | N
         b[: len(piece)] = piece
         blocks.append((b, T0 + i / SPEAKER_RATE + rng.uniform(-0.001, 0.001)))
     aec = WebRtcEchoCanceller(ref)
-    outs, states, passed = [], [], []
+    outs, states, passed, settling = [], [], [], []
     i = j = nb = 0
     while i < total:
         n = sizes[j % len(sizes)]
@@ -94,10 +95,11 @@ def simulate(delay_s: float = 0.03, gain_db: float = -6.0, *, near_at: float | N
         assert out is not None  # AEC3 never falls back to half duplex
         assert len(out.samples) == len(x) and out.t_start == chunk.t_start and out.rate == R
         states.append(aec.state)
+        settling.append(aec.settling)
         passed.append(out is chunk)
         outs.append(out.samples)
         i += n
-    return Run(np.concatenate(outs), echo, near, mic, states, passed, len(heard) / R)
+    return Run(np.concatenate(outs), echo, near, mic, states, settling, passed, len(heard) / R)
 
 
 def probabilities(vad, audio: np.ndarray) -> np.ndarray:
@@ -203,10 +205,18 @@ def test_idle_follows_the_reply_and_a_new_reply_cancels_again():
     assert run.states[-1] == "idle" and run.passed[-1]  # from 0.8 s after the reply's end
 
 
+def test_a_fresh_canceller_says_it_is_settling_for_its_first_moments_only():
+    run = simulate(0.03, -6.0)
+    t = np.arange(len(run.settling)) * 512 / R  # the chunks' places after the reply's first sample
+    settle_s = WebRtcEchoCanceller(PlaybackReference()).settle_s
+    assert run.settling[0] and all(run.settling[i] == (t[i] < settle_s) for i in range(len(t)))
+    assert not any(s for s, state in zip(run.settling, run.states, strict=True) if state == "idle")
+
+
 def test_reset_and_rate_checks():
     aec = WebRtcEchoCanceller(PlaybackReference())
     aec.reset()
-    assert aec.state == "idle"
+    assert aec.state == "idle" and not aec.settling
     with pytest.raises(ValueError):
         aec.process(AudioChunk(np.zeros(480, np.float32), 48000, 1.0))
     with pytest.raises(ValueError):

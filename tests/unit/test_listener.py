@@ -90,6 +90,33 @@ def test_closed_gate_drops_the_audio_and_an_open_one_passes_it():
     listener.stop()
 
 
+class SettlingEcho:
+    """An echo canceller that passes the audio through and says it is settling before ``until`` (s)."""
+
+    def __init__(self, until: float) -> None:
+        self.until, self.settling = until, False
+
+    def process(self, chunk: AudioChunk) -> AudioChunk:
+        self.settling = chunk.t_start < self.until
+        return chunk
+
+
+def test_while_the_echo_canceller_settles_a_lone_frame_of_sound_starts_no_speech():
+    source, starts = LiveSource(), []
+    listener = Listener(EventBus(), Segmenter(EnergyVAD(), VadConfig(), clock=lambda: source.t), source,
+                        lambda segment: None, echo=SettlingEcho(until=1.0), on_speech_start=starts.append)
+    listener.start()
+    frame_s = BLOCK / SAMPLE_RATE
+    burst = np.concatenate([speech_like(frame_s), np.zeros(BLOCK * 9, np.float32)])  # one frame of sound
+    source.feed(np.concatenate([burst, burst]))  # at 0 and 0.32 s, while settling: no speech
+    source.feed(np.concatenate([speech_like(16 * frame_s), np.zeros(31 * BLOCK, np.float32)]))  # at 0.64 s
+    source.feed(np.concatenate([burst, np.zeros(SAMPLE_RATE, np.float32)]))  # at 2.144 s, settled: speech
+    assert wait_until(lambda: len(starts) == 2 and source.blocks.empty(), 5), starts
+    # speech that goes on starts at its first frame, also while settling
+    assert [s.t_speech_start for s in starts] == pytest.approx([0.64, 2.144])
+    listener.stop()
+
+
 def test_a_lost_microphone_is_reported_and_reopened_when_it_returns():
     source = LiveSource()
     source.refuse_start = 2

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from assistant.config import VadConfig
 from assistant.contracts.types import AudioChunk
@@ -53,6 +54,21 @@ def test_a_click_shorter_than_the_minimum_is_not_a_turn():
     seg = Segmenter(EnergyVAD(), VadConfig(min_speech_ms=250))
     events = feed(seg, np.concatenate([silence(0.5), speech_like(0.1), silence(1.0)]))
     assert [type(e) for e in events] == [SpeechStart, SpeechTooShort]
+
+
+def test_a_raised_onset_lets_no_lone_frame_start_speech_and_speech_starts_at_its_first_frame():
+    seg = Segmenter(EnergyVAD(), VadConfig(pre_roll_ms=300, min_speech_ms=200))
+    seg.onset_frames = 3
+    lone = [silence(0.512), speech_like(0.064), silence(0.512)]  # two whole frames: short of three
+    events = feed(seg, np.concatenate([*lone, speech_like(1.0), silence(1.0)]), block=512)
+    assert [type(e) for e in events] == [SpeechStart, SpeechPaused, SpeechSegment]
+    start, _paused, segment = events
+    assert start.t_speech_start == segment.t_speech_start == pytest.approx(101.088)  # its first frame, not its third
+    assert abs(segment.t_speech_end - 102.088) < 0.04
+    # the pre-roll (300 ms, ending with the lone burst's tail of silence) and all of the speech are kept
+    assert 1.25 <= len(segment.samples) / 16000 <= 1.5
+    seg.onset_frames = 1
+    assert [type(e) for e in feed(seg, np.concatenate(lone), block=512)] == [SpeechStart, SpeechTooShort]
 
 
 def test_a_monologue_is_cut_at_the_maximum_length():
