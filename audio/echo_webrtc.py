@@ -48,7 +48,7 @@ class WebRtcEchoCanceller:
     100-200 ms.
 
     ``settling`` is True for the first ``settle_s`` of a fresh AEC3's cancelling: in 30-minute soaks a fresh one
-    let one 32 ms frame of the reply's first words through twice, enough for the VAD to call it speech.
+    let bursts of 30-190 ms of the reply's first words through, enough for the VAD to call them speech.
 
     ``erle_db`` (diagnostics) is the smoothed microphone-to-output energy ratio while cancelling; it counts the
     user's voice too, so it is an echo return loss enhancement only while the user is silent.
@@ -58,7 +58,7 @@ class WebRtcEchoCanceller:
 
     def __init__(self, reference: PlaybackReference, *, rate: int = SAMPLE_RATE, lead_s: float = 0.0,
                  idle_after_s: float = 0.8, stream_delay_ms: int = 0,
-                 fresh_per_reply: bool = True, settle_s: float = 0.4) -> None:
+                 fresh_per_reply: bool = True, settle_s: float = 0.6) -> None:
         if rate != SAMPLE_RATE:
             raise ValueError(f"the echo canceller runs at {SAMPLE_RATE} Hz (got {rate})")
         if not 0.0 <= lead_s <= 0.2:

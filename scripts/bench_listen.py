@@ -607,9 +607,11 @@ def _barge_in_context(events: EventLog) -> list[dict]:
         if e.kind != "BargedIn":
             continue
         before, after = items[max(0, i - 12): i], items[i + 1: i + 10]
+        spoke = [b for b in items[:i] if b.kind == "SpeakingStarted" and getattr(b, "turn_id", None) == e.turn_id]
         out.append({"turn_id": e.turn_id, "before": [b.kind for b in before], "after": [a.kind for a in after],
-                    "speaking": any(b.kind == "SpeakingStarted" and getattr(b, "turn_id", None) == e.turn_id
-                                    for b in items[:i]),
+                    "speaking": bool(spoke),
+                    # how far into the reply's sound the speech that barged in began
+                    "into_reply_ms": round((e.t_speech_start - spoke[0].t) * 1000) if spoke else None,
                     "heard_next": [a.text if a.kind == "TranscriptFinal" else f"too short ({a.duration:.2f} s)"
                                    for a in after if a.kind in ("TranscriptFinal", "SpeechDiscarded")]})
     return out
@@ -674,7 +676,8 @@ def print_report(results: dict) -> None:
             f"(max {_fmt(s['cpu_idle_max'], '%', 1)}); wakes {s['wakes']}, turns {s['turns']}, "
             f"barge-ins {s['barge_ins']}; played {s['counts']}")
         for b in s["barge_in_context"]:
-            add(f"    barge-in on turn {b['turn_id']} ({'while it spoke' if b['speaking'] else 'before it spoke'}): "
+            when = f"while it spoke, {b['into_reply_ms']} ms into it" if b["speaking"] else "before it spoke"
+            add(f"    barge-in on turn {b['turn_id']} ({when}): "
                 f"before {b['before'][-6:]}, after {b['after'][:6]}, heard next {b['heard_next']}")
     print("\n".join(out))
 

@@ -123,7 +123,7 @@ class Listener:
                         self.bus.publish(ListeningStarted(source=self.source.name))
                     if self.echo is not None:
                         chunk = self.echo.process(chunk)
-                        self.segmenter.onset_frames = self.SETTLING_ONSET_FRAMES if self.echo.settling else 1
+                        self.segmenter.onset_frames = self._settling_onset if self.echo.settling else 1
                     if chunk is None or (self.gate is not None and not self.gate()):
                         if not gated:
                             gated = True
@@ -154,9 +154,13 @@ class Listener:
             self.bus.publish(ListeningStopped(source=self.source.name))
             self.done.set()
 
-    # While the echo canceller settles (the first moments of a reply), speech must last 96 ms to count: a lone
-    # 32 ms frame of the reply it let through once barged in on the reply itself. Later, one frame is enough.
-    SETTLING_ONSET_FRAMES = 3
+    @property
+    def _settling_onset(self) -> int:
+        """Frames in a row that start speech while the echo canceller settles (the first moments of a reply): as
+        many as the shortest turn (``vad.min_speech_ms``, 250 ms). In 30-minute soaks the reply's first words
+        came through a fresh AEC3 in bursts of 30-190 ms and barged in on the reply itself; later, one frame
+        is enough, so the user's barge-in during a reply is as quick as before."""
+        return max(1, round(self.segmenter.config.min_speech_ms / 1000 / self.segmenter.frame_s))
 
     SPOT_HOLD_S = 1.5  # one phrase, one wake: the model's score stays high for a few blocks after it
 
