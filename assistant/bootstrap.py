@@ -53,6 +53,7 @@ def build_assistant(config: Config, *, listen: bool = True, speak: bool = True, 
     memory = create_memory(config, bus, history)
     tools, services = create_tools(config, bus, memory=memory)
     assistant = Assistant(config, bus=bus, stt=stt, llm=llm, tts=tts, vad=vad, sink=sink,
+                          voices=language_voices(config) if tts is not None else None,
                           turn=turn_model(config) if listen else None,
                           screen=create_screen_answerer(config, llm),
                           echo=echo_canceller(sink),
@@ -335,7 +336,7 @@ def local_stt(config: Config):
     stt = config.stt
     return registry.create_stt(stt.model, allow_downloads=config.models.allow_downloads, device=stt.device,
                                compute_type=stt.compute_type, language=stt.language, beam_size=stt.beam_size,
-                               threads=stt.threads)
+                               threads=stt.threads, cache_dir=config.cache_dir)
 
 
 def create_stt(config: Config):
@@ -382,6 +383,24 @@ def local_tts(config: Config):
                                speaking_rate=tts.speaking_rate, allow_downloads=config.models.allow_downloads)
 
 
+def language_voices(config: Config):
+    """voices(language): the voice for a reply in a language other than English (``tts.voices``, else espeak-ng's
+    voice for it; None: the default voice), or None when the cloud's voice speaks (it speaks them all)."""
+    tts = config.tts
+    if config.cloud.policy != "local" and config.cloud.speech:
+        return None
+    chosen = tts.language_voices()
+
+    def voice_for(language: str):
+        if language == "en":
+            return None
+        return registry.create_language_voice(language, voice=chosen.get(language, ""),
+                                              speaking_rate=tts.speaking_rate,
+                                              allow_downloads=config.models.allow_downloads)
+
+    return voice_for
+
+
 def create_tts(config: Config):
     _, cloud_tts = _cloud_speech(config)
     if cloud_tts is None:
@@ -405,7 +424,10 @@ def model_inventory(config: Config, prepare: bool = False, progress=None) -> lis
     from assistant.contracts.errors import ConfigError
     from models.inventory import describe_all
 
-    settings = {"stt": config.stt.model, "vad": config.vad.model, "llm": config.llm.model, "tts": config.tts.voice}
+    stt = config.stt
+    multilingual = stt.model == "bundled" and stt.language != "en"  # what "bundled" is for another language
+    settings = {"stt": "bundled-multilingual" if multilingual else stt.model, "vad": config.vad.model,
+                "llm": config.llm.model, "tts": config.tts.voice}
     if config.vad.turn_model.strip():
         settings["turn"] = config.vad.turn_model.strip()
     if big_model_of(config):

@@ -151,9 +151,22 @@ class TtsConfig:
     voice: str = "bundled"  # "bundled" (en_US-joe-medium) or a path to a Piper .onnx voice
     speaking_rate: float = 1.0  # 1.0 normal, 1.2 faster, 0.8 slower
     espeak_voice: str = "en-us"
+    # A voice per language for replies in other languages than the voice above speaks: "de=de_DE-thorsten-medium
+    # zh=zh_CN-huayan-medium" (Piper voices: a name from the hub, fetched when downloads are allowed, or a path).
+    # A language without one is spoken by espeak-ng's voice for it.
+    voices: str = ""
+
+    def language_voices(self) -> dict[str, str]:
+        """``voices`` as {language: voice}."""
+        return dict(pair.partition("=")[::2] for pair in self.voices.split())
 
     def __post_init__(self) -> None:
         _choice("tts.backend", self.backend, ("piper", "espeak"))
+        for pair in self.voices.split():
+            language, _, voice = pair.partition("=")
+            _check(2 <= len(language) <= 3 and language.isalpha() and bool(voice), "tts.voices",
+                   'must be "language=voice" pairs separated by spaces, such as "de=de_DE-thorsten-medium"',
+                   self.voices)
         _check(bool(self.voice.strip()), "tts.voice", "must not be empty", self.voice)
         _check(0.5 <= self.speaking_rate <= 2.0, "tts.speaking_rate", "must be between 0.5 and 2.0",
                self.speaking_rate)

@@ -71,8 +71,10 @@ class Assistant:
                  screen: ScreenAnswerer | None = None, echo: EchoCanceller | None = None,
                  keep_recording: Callable[[np.ndarray], None] | None = None,
                  spotter: WakeWordSpotter | None = None, tools: ToolTurns | None = None,
-                 services: Sequence[Service] = (), memory: Memory | None = None) -> None:
-        """``turn``: the end-of-turn model that listening asks at each pause (None: turns end on silence alone);
+                 services: Sequence[Service] = (), memory: Memory | None = None,
+                 voices: Callable[[str], TextToSpeech | None] | None = None) -> None:
+        """``voices(language)``: the voice for a reply in another language than ``tts`` speaks (None: ``tts``);
+        ``turn``: the end-of-turn model that listening asks at each pause (None: turns end on silence alone);
         ``tools``: what the assistant can do besides talk (None: nothing); ``services``: what runs beside the
         stages from ``start()`` to ``shutdown()`` (the timers' scheduler, the MCP servers); ``memory``: what it
         remembers across sessions (assistant.memory.service.Memory; None: nothing)."""
@@ -98,7 +100,8 @@ class Assistant:
         self._wake_mode = False  # the GUI thread's own answer to wake_listening
         self._released_after_load = False
         self._load_lock = threading.Lock()
-        self.pipeline = build_pipeline(config, self.bus, stt=stt, llm=llm, tts=tts, sink=sink, screen=screen,
+        self.pipeline = build_pipeline(config, self.bus, stt=stt, llm=llm, tts=tts, voices=voices, sink=sink,
+                                       screen=screen,
                                        screen_for=self._screen_for,
                                        on_judged=self._on_judged, wake=self.wake, begin_turn=self._begin_turn,
                                        interrupt=self.interrupt, keep_recording=keep_recording,

@@ -70,6 +70,12 @@ def describe(role: str, setting: str, *, allow_downloads: bool, cache_dir: Path,
                 from models.llm_transformers import convert_gguf as convert
             convert(resolver.join_bundled_gguf(cache_dir, progress, setting), cache_dir, progress)
         row = _bundled_llm_rows(cache_dir, row, setting, llm_runtime)
+    elif kind == "stt" and model.source == "offline-pack" and (pack := resolver.stt_pack(setting)) is not None:
+        folder = resolver.join_stt_pack(cache_dir, setting, progress=progress) if prepare else \
+            cache_dir / "stt" / pack.folder
+        row.update(place=str(folder), size_mb=pack.size / 1e6)
+        if not (folder / "model.bin").is_file():
+            row["detail"] += " (its parts are joined on first use)"
     else:
         row["place"] = str(model.path)
         row["size_mb"] = (model.size_bytes or 0) / 1e6

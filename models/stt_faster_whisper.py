@@ -33,7 +33,8 @@ _MARGIN_FRAMES = 100  # 1 s of 10 ms mel frames
 
 
 def _normalized(text: str) -> str:
-    return re.sub(r"[^a-z0-9' ]+", "", text.lower()).strip()
+    """Lower-case words without punctuation, in any script ("谢谢。" keeps its characters)."""
+    return re.sub(r"[^\w' ]+", "", text.lower()).replace("_", "").strip()
 
 
 def is_likely_hallucination(seg: Segment) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 import subprocess
@@ -18,6 +19,31 @@ from models.tts_piper import trim_silence
 
 def espeak_binary() -> str | None:
     return shutil.which("espeak-ng") or shutil.which("espeak")
+
+
+# Whisper's language codes that espeak-ng names otherwise; the rest (de, es, it, ja, ko, ru...) are the same.
+# Mandarin: "cmn" reads the pinyin it makes of Chinese characters as English ("fa3" read "fa three"), the pinyin
+# voice reads it as Mandarin (espeak-ng 1.51).
+_ESPEAK_NAMES = {"zh": "cmn-latn-pinyin", "fr": "fr-fr", "en": "en-us", "pt": "pt-br", "jw": "jv"}
+
+
+@functools.cache
+def espeak_voices() -> frozenset[str]:
+    """The voice names of the installed espeak-ng (empty when it is not installed)."""
+    binary = espeak_binary()
+    if binary is None:
+        return frozenset()
+    try:
+        listing = subprocess.run([binary, "--voices"], capture_output=True, text=True, timeout=10, check=True).stdout
+    except (subprocess.SubprocessError, OSError):
+        return frozenset()
+    return frozenset(line.split()[1] for line in listing.splitlines()[1:] if len(line.split()) > 1)
+
+
+def espeak_voice_for(language: str) -> str | None:
+    """espeak-ng's voice for a Whisper language code ("zh" -> "cmn"), or None when it has none."""
+    name = _ESPEAK_NAMES.get(language, language)
+    return name if name in espeak_voices() else None
 
 
 class EspeakTTS:

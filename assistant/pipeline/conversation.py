@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from assistant.contracts.errors import InputError
 from assistant.contracts.types import ChatMessage, Role
+from assistant.pipeline.languages import reply_instruction
 
 TokenCounter = Callable[[Sequence[ChatMessage]], int]
 
@@ -45,13 +46,17 @@ class Conversation:
         with self._lock:
             return [m for e in self._exchanges for m in (e.question, e.reply)]
 
-    def messages_for(self, user_text: str, count_tokens: TokenCounter) -> list[ChatMessage]:
-        """System prompt, as much recent history as fits, and the new question."""
+    def messages_for(self, user_text: str, count_tokens: TokenCounter, language: str = "") -> list[ChatMessage]:
+        """System prompt, as much recent history as fits, and the new question; asked in ``language`` (a
+        Whisper code) other than English, a line that says to reply in it."""
         system = [ChatMessage(Role.SYSTEM, self.system_prompt)] if self.system_prompt else []
         question = ChatMessage(Role.USER, user_text)
         note = self.notes(user_text) if self.notes is not None else ""
         # After the history, not in the system prompt: the prompt's start stays the same from turn to turn.
         notes = [ChatMessage(Role.SYSTEM, note, private=True)] if note else []
+        reply_in = reply_instruction(language)
+        if reply_in:
+            notes.append(ChatMessage(Role.SYSTEM, reply_in))
         history = self.history
         while True:
             messages = [*system, *history, *notes, question]

@@ -29,6 +29,7 @@ from assistant.contracts.screen import ScreenImage
 from assistant.contracts.types import ChatMessage, Role, Sentence, TurnRequest
 from assistant.pipeline.acting import ToolTurns
 from assistant.pipeline.conversation import Conversation
+from assistant.pipeline.languages import speech_language
 from assistant.pipeline.router import RoutedLLM
 from assistant.pipeline.sentences import SentenceSplitter
 from assistant.pipeline.stage import Setting, TurnStage
@@ -139,7 +140,7 @@ class LlmStage(TurnStage):
         timings.mark("capture")
         self.bus.publish(ScreenCaptured(turn_id=request.turn_id, source=image.source, width=image.width,
                                         height=image.height, capture_ms=round(image.capture_ms, 1)))
-        messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
+        messages = self.conversation.messages_for(request.text, self.llm.count_tokens, _language(request))
         messages[-1] = ChatMessage(Role.USER, request.text, images=(image,))
         return self.screen, messages, f"{request.text} (asked about {image.source})"
 
@@ -193,7 +194,7 @@ class LlmStage(TurnStage):
                     self._reply(request, [said], backend="tools", remembered=request.text)
                     return
             model, remembered = self.llm, request.text
-            messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
+            messages = self.conversation.messages_for(request.text, self.llm.count_tokens, _language(request))
             offered = self.acting.offered(request.text, model) if self.acting is not None else []
             if offered:
                 self.ahead.discard()  # written without the tools: not this turn's reply
@@ -240,7 +241,8 @@ class LlmStage(TurnStage):
                 timings.mark("first_sentence")
                 self.bus.publish(SentenceReady(turn_id=turn_id, index=len(sent), text=piece))
                 if speak:
-                    self.speech.put(Sentence(turn_id, piece, len(sent)))  # type: ignore[union-attr]
+                    self.speech.put(Sentence(turn_id, piece, len(sent),  # type: ignore[union-attr]
+                                             speech_language(piece, _language(request))))
                 sent.append(piece)
 
         read_reported = False
@@ -282,3 +284,8 @@ def _finished_by(model) -> str:
     """Who finished the answer: the router says which backend, and (tiered) which tier and why ("big: arithmetic")."""
     chosen = getattr(model, "last_route", None)
     return f"{model.last_backend} ({chosen})" if chosen is not None else model.last_backend
+
+
+def _language(request: TurnRequest) -> str:
+    """The language of the question: as heard, or for typed words the one their script names ("" unknown)."""
+    return request.language or speech_language(request.text)

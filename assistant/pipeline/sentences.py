@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import re
 
+from assistant.pipeline.languages import CJK_CHARS
+
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "fig",
     "inc", "ltd", "co", "u.s", "u.k", "a.m", "p.m", "ca", "cf", "mt",
 }
-_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|\n+")
-_CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
+# Chinese and Japanese put no space after their stops (。！？) and commas (，、；：): they end a piece as they are.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|[。！？]+[”’」』）)]*|\n+")
+_CLAUSE_END = re.compile(r"[,;:—–](?=\s)|[，、；：]")
 # The same ends as the very last thing streamed, before the next token shows what follows. Safe to cut only after a
 # real word: "numbers." is an end, "3." may be 3.14 and "J." an initial; "1," may be 1,000 and "https:" a link.
-_SENTENCE_END_NOW = re.compile(r"(?:(?<=[^\W\d_]{2})\.|[!?])$")
+_SENTENCE_END_NOW = re.compile(r"(?:(?<=[^\W\d_]{2})\.|[!?。！？])$")
 _CLAUSE_END_NOW = re.compile(r"(?<=[^\W\d_])[,;]$")
 _WORD = re.compile(r"\w+")
+# Words to count: a Chinese or Japanese character (those scripts write no spaces), or a run of other letters.
+_COUNTED = re.compile(f"[{CJK_CHARS}]|[^\\W{CJK_CHARS}]+")
 # A whole word after a space: what follows it is known, so "in" is not the start of "inside".
 _NEXT_WORD = re.compile(r"\s+([^\W\d_]+)(?=[^\w'’])")
 # Words that open a phrase, where a speaker may pause in a long sentence: subordinating conjunctions, relative
@@ -120,12 +125,12 @@ class SentenceSplitter:
         phrase_min = self.first_phrase_min_words if first else self.long_piece_words
         if clause_min:
             for m in [*_CLAUSE_END.finditer(region), *_CLAUSE_END_NOW.finditer(region)]:
-                if len(_WORD.findall(region[: m.start()])) >= clause_min:
+                if len(_COUNTED.findall(region[: m.start()])) >= clause_min:
                     cuts.append(m.end())
                     break
         if phrase_min:
             for m in _NEXT_WORD.finditer(region):
-                if m.group(1).lower() in _PHRASE_START and len(_WORD.findall(region[: m.start()])) >= phrase_min:
+                if m.group(1).lower() in _PHRASE_START and len(_COUNTED.findall(region[: m.start()])) >= phrase_min:
                     cuts.append(m.start())
                     break
         if cuts:

@@ -82,7 +82,7 @@ class SttStage(TurnStage):
             # after the phrase, which only the final turn picks out.
             if self.prefill_llm and self.questions is not None and not utterance.prompt and transcript.text \
                     and not unfinished:
-                self.questions.put(Prefill(transcript.text, utterance.key))
+                self.questions.put(Prefill(transcript.text, utterance.key, transcript.language))
             return
         turn_id = utterance.turn_id
         if utterance.wake != "candidate" and not self.tracker.is_open(turn_id):
@@ -111,7 +111,7 @@ class SttStage(TurnStage):
             return
         image, screen = self.screen_for(text) if self.screen_for is not None else (None, "")
         self.questions.put(TurnRequest(turn_id, text, speak=True, t_submitted=utterance.t_speech_end,
-                                       image=image, screen=screen, by_voice=True))
+                                       image=image, screen=screen, by_voice=True, language=transcript.language))
 
     def _heard_in_full(self, utterance: Utterance, question: str) -> str:
         """``question``, or the question heard again when it stops short ("what is the capital of?"): tiny.en can

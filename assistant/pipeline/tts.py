@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.bus import EventBus
 from assistant.contracts.errors import AssistantError
-from assistant.contracts.events import SpeakingFinished, SpeakingStarted
+from assistant.contracts.events import ModelReady, SpeakingFinished, SpeakingStarted
 from assistant.contracts.ports import AudioSink, TextToSpeech
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import Sentence
@@ -31,9 +32,14 @@ class TtsStage(TurnStage):
     role = "tts"
 
     def __init__(self, bus: EventBus, tts: TextToSpeech, tracker: TurnTracker, sink: AudioSink,
-                 after_load: Callable[[], None] | None = None) -> None:
+                 after_load: Callable[[], None] | None = None,
+                 voices: Callable[[str], TextToSpeech | None] | None = None) -> None:
+        """``voices(language)``: the voice for a piece in that language (None: ``tts`` speaks it), made on first
+        use and loaded on this stage's thread."""
         super().__init__(bus, tts, tracker, "tts-stage", after_load)
         self.tts, self.sink = tts, sink
+        self.voices = voices
+        self._by_language: dict[str, TextToSpeech] = {}
         self._speaking: set[int] = set()
         # turn -> (when each piece of its reply starts to be heard, the piece): what an interruption cut short
         self._heard: OrderedDict[int, list[tuple[float, str]]] = OrderedDict()
@@ -71,11 +77,12 @@ class TtsStage(TurnStage):
     def _speak(self, item: Sentence, token: CancelToken, timings: TurnTimings) -> None:
         turn_id = item.turn_id
         first = True
-        for block in self.tts.synthesize(item.text, cancel=token):
+        voice = self._voice(item.language)
+        for block in voice.synthesize(item.text, cancel=token):
             if token.cancelled or not self.tracker.is_open(turn_id):
                 return
             timings.mark("first_audio")
-            heard_at = self.sink.play(block, self.tts.sample_rate)
+            heard_at = self.sink.play(block, voice.sample_rate)
             token.release()
             if token.cancelled:  # interrupted between the check above and play(): take it back
                 self.sink.flush()
@@ -87,6 +94,21 @@ class TtsStage(TurnStage):
             if turn_id not in self._speaking:
                 self._speaking.add(turn_id)
                 self.bus.publish(SpeakingStarted(turn_id=turn_id))
+
+    def _voice(self, language: str) -> TextToSpeech:
+        """The voice for ``language``: the default one, or that language's (loaded here, the first time)."""
+        if not language or self.voices is None:
+            return self.tts
+        voice = self._by_language.get(language)
+        if voice is None:
+            voice = self.voices(language) or self.tts
+            if voice is not self.tts:
+                t0 = time.monotonic()
+                voice.load()
+                self.bus.publish(ModelReady(role="tts", name=getattr(voice, "name", language),
+                                            seconds=time.monotonic() - t0, device=str(getattr(voice, "device", "cpu"))))
+            self._by_language[language] = voice
+        return voice
 
     def _note_heard(self, turn_id: int, heard_at: float, text: str) -> None:
         with self._heard_lock:

@@ -13,9 +13,14 @@ import time
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-_WORD = re.compile(r"[a-z0-9']+")
+from assistant.pipeline.languages import CJK_CHARS
+
+# A word: letters of any script (and apostrophes), or one Chinese, Japanese or Korean character, as those scripts
+# write no spaces ("你好助手" is matched character by character).
+_WORD = re.compile(f"[{CJK_CHARS}]|(?:[^\\W_{CJK_CHARS}]|')+")
+_CJK = re.compile(f"[{CJK_CHARS}]")
 _LEADING_FILLERS = 2  # "okay, hey assistant ...", "um hey assistant ...": the phrase may follow a filler or two
-_TRIM = " \t,.;:!?-–—…"
+_TRIM = " \t,.;:!?-–—…，。！？、；："
 # Below this average log-probability, a phrase heard with the phrase as the prompt is checked again without it:
 # the prompt makes Whisper write the phrase for sound merely like it ("Hay is stacked high..." read "Hey
 # Assistant, hi in the..."), and it does so with little confidence. The phrase said plainly decodes above -0.6.
@@ -47,8 +52,13 @@ class WakePhrase:
 
     @property
     def prompt(self) -> str:
-        """The phrase as a hint for speech to text: "Hey Assistant"."""
-        return " ".join(w.capitalize() for w in self.words)
+        """The phrase as a hint for speech to text: "Hey Assistant", "你好助手" (no spaces between characters)."""
+        out = ""
+        for word in self.words:
+            cjk = _CJK.fullmatch(word) is not None
+            out += word if cjk and (not out or _CJK.fullmatch(out[-1])) else (" " if out else "") + (
+                word if cjk else word.capitalize())
+        return out
 
     @staticmethod
     def needs_confirming(transcript) -> bool:

@@ -80,6 +80,7 @@ class Pipeline:
 
 def build_pipeline(config: Config, bus: EventBus, *, stt: SpeechToText | None, llm: LanguageModel | None,
                    tts: TextToSpeech | None, sink: AudioSink | None, screen: ScreenAnswerer | None,
+                   voices: Callable[[str], TextToSpeech | None] | None = None,
                    capture: Callable[..., ScreenImage] | None = None,
                    screen_for: Callable[[str], tuple[ScreenImage | None, str]] | None,
                    on_judged: Callable[[tuple, bool], None] | None, wake: WakePhrase,
@@ -91,7 +92,7 @@ def build_pipeline(config: Config, bus: EventBus, *, stt: SpeechToText | None, l
     the conversation too)."""
     tracker = TurnTracker(bus)
     conversation = Conversation(config.llm.system_prompt, config.llm.context_tokens, config.llm.max_new_tokens)
-    tts_stage = TtsStage(bus, tts, tracker, sink, after_load) if tts and sink else None
+    tts_stage = TtsStage(bus, tts, tracker, sink, after_load, voices) if tts and sink else None
     llm_stage = (LlmStage(bus, llm, tracker, conversation, tts_stage.inbox if tts_stage else None, screen, capture,
                           after_load, acting) if llm else None)
     if stt is None:

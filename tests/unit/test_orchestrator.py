@@ -9,6 +9,7 @@ from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.contracts.errors import InputError
 from assistant.contracts.events import (
+    ModelReady,
     ReplyDelta,
     ReplyFinished,
     ReplyStarted,
@@ -385,6 +386,30 @@ def test_the_stt_stage_alone_hands_the_transcript_on_as_the_turn_s_question():
     [request] = run.outputs
     assert (request.turn_id, request.text, request.by_voice) == (turn, "what is the capital of france", True)
     assert [e.text for e in run.of(TranscriptFinal)] == ["what is the capital of france"]
+
+
+def test_each_piece_is_spoken_by_the_voice_of_its_language_loaded_once_on_first_use():
+    bus = EventBus()
+    tracker = TurnTracker(bus)
+    turn = tracker.begin(time.monotonic()).turn_id
+    default, chinese = ToneTTS(), ToneTTS()
+    chinese.name, chinese.sample_rate = "chinese-tone", 22050
+    asked: list[str] = []
+
+    def voices(language):
+        asked.append(language)
+        return chinese if language == "zh" else None  # no voice of its own: the default speaks it
+
+    sink = RecordingSink()
+    run = run_stage(lambda bus, _out: TtsStage(bus, default, tracker, sink, voices=voices),
+                    [Sentence(turn, "Paris.", 0), Sentence(turn, "巴黎 是 首都。", 1, "zh"),
+                     Sentence(turn, "Paris ist es.", 2, "de"), Sentence(turn, "是的。", 3, "zh"), EndOfReply(turn)],
+                    bus=bus)
+    assert default.spoken == ["Paris.", "Paris ist es."] and chinese.spoken == ["巴黎 是 首都。", "是的。"]
+    assert asked == ["zh", "de"]  # each language looked up once
+    assert [rate for _, _, rate in sink.blocks] == [16000, 22050, 22050, 22050, 16000, 16000, 16000, 22050]
+    assert [e.name for e in run.of(ModelReady)] == ["tone-tts", "chinese-tone"]  # the stage's, then its own, once
+    assert run.of(TurnEnded)[0].outcome == "completed"
 
 
 def test_the_tts_stage_alone_speaks_each_piece_and_ends_the_turn_once_it_was_heard():

@@ -119,3 +119,11 @@ def test_speakable_keeps_link_labels():
 ])
 def test_a_transcript_cut_mid_sentence_sounds_unfinished(text, unfinished):
     assert sounds_unfinished(text) is unfinished
+
+
+def test_chinese_is_cut_at_its_own_stops_and_commas_without_spaces():
+    reply = "北京是中国的首都，也是一座历史悠久的城市。它有很多名胜古迹！你想去看看吗？"
+    assert split_streaming(reply) == [
+        "北京是中国的首都，", "也是一座历史悠久的城市。", "它有很多名胜古迹！", "你想去看看吗？"]
+    # the first clause counts characters, as it counts words in English: too short a clause is not cut
+    assert split_streaming("是的，北京是中国的首都。") == ["是的，北京是中国的首都。"]

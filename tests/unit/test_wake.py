@@ -436,3 +436,14 @@ def test_the_listening_state_changes_on_the_controller_s_thread_only():
     assert [name for name, _ in threads] == ["WakeDetected", "AwaitingQuestion", "WakeDetected", "AwaitingQuestion",
                                              "WakeDetected", "SpeechEnded"]
     assert {thread for _, thread in threads} == {"listening"}
+
+
+def test_a_phrase_in_another_language_or_script_is_matched_and_prompted_as_it_is_written():
+    chinese = WakePhrase("你好助手")
+    assert chinese.prompt == "你好助手"  # Chinese writes no spaces, and neither does the prompt
+    assert chinese.match("你好助手，法国的首都是哪里？") == WakeMatch("你好助手", 1.0, "法国的首都是哪里？")
+    assert chinese.match("你好，法国的首都是哪里？") is None
+    assert WakePhrase("hey 小助手").prompt == "Hey 小助手"
+    german = WakePhrase("hallo müller")
+    assert german.prompt == "Hallo Müller"
+    assert german.match("Hallo Müller, wie spät ist es?") == WakeMatch("Hallo Müller", 1.0, "wie spät ist es?")

