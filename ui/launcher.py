@@ -18,6 +18,17 @@ from assistant.contracts.screen import ScreenImage
 from ui.widgets import HINT_STYLE, LevelMeter, ListenIndicator, StateBadge, listen_icon
 
 HINT = QT_TRANSLATE_NOOP("LauncherWindow", "Esc to close")  # translated where shown
+# What a capture is of (ScreenImage.source: "screen", "all screens", "region", "window: <title>", "file: <name>").
+SOURCES = {"screen": QT_TRANSLATE_NOOP("Capture", "screen"), "all screens": QT_TRANSLATE_NOOP("Capture", "all screens"),
+           "region": QT_TRANSLATE_NOOP("Capture", "region"), "window": QT_TRANSLATE_NOOP("Capture", "window"),
+           "file": QT_TRANSLATE_NOOP("Capture", "file")}
+
+
+def source_name(source: str) -> str:
+    """A capture's ``source`` in the interface's language (a window's title or a file's name as it is)."""
+    kind, _, name = source.partition(": ")
+    word = QCoreApplication.translate("Capture", SOURCES[kind]) if kind in SOURCES else kind
+    return QCoreApplication.translate("Capture", "{kind}: {name}").format(kind=word, name=name) if name else word
 
 
 class AttachmentChip(QFrame):
@@ -57,7 +68,7 @@ class AttachmentChip(QFrame):
                         QImage.Format.Format_RGB888).copy()
         self.thumb.setPixmap(QPixmap.fromImage(qimage))
         self.text.setText(self.tr("Screen attached: {source}, {width}×{height}").format(
-            source=image.source, width=image.width, height=image.height))
+            source=source_name(image.source), width=image.width, height=image.height))
         self.show()
 
 
@@ -210,7 +221,7 @@ class LauncherWindow(QWidget):
             self.adjustSize()
         elif isinstance(event, ScreenCaptured):
             self.hint.setText(self.tr("📷 Captured {source} ({width}×{height})").format(
-                source=event.source, width=event.width, height=event.height))
+                source=source_name(event.source), width=event.width, height=event.height))
         elif isinstance(event, TurnEnded) and event.outcome == "no-speech":
             self.question.setText(self.tr("No speech heard: try again, a little closer to the microphone."))
 

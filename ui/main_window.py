@@ -35,7 +35,7 @@ from assistant.contracts.events import (
 )
 from ui.conversation_view import ConversationView
 from ui.i18n import error_text
-from ui.launcher import AttachmentChip
+from ui.launcher import AttachmentChip, source_name
 from ui.widgets import LevelMeter, ListenIndicator, StateBadge, listen_icon
 
 OUTCOME_TEXT = {"interrupted": QT_TRANSLATE_NOOP("MainWindow", "Stopped"),
@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
             view.turn(event.turn_id).set_reply(event.text)
         elif isinstance(event, ScreenCaptured) and view.has_turn(event.turn_id):
             view.turn(event.turn_id).set_status(self.tr("📷 Captured {source} ({width}×{height})").format(
-                source=event.source, width=event.width, height=event.height))
+                source=source_name(event.source), width=event.width, height=event.height))
         elif isinstance(event, ReplyStarted) and event.backend == "announcement":
             view.turn(event.turn_id).set_question("⏰")  # said unasked: a timer, an alarm, a reminder
         elif isinstance(event, ToolCalled) and view.has_turn(event.turn_id):
