@@ -80,7 +80,8 @@ class HistoryPanel(QWidget):
         current = self.selected_id()
         self.list.clear()
         for row in rows:
-            when = row.updated_at.astimezone().strftime("%d %b %H:%M")
+            #: a strftime format: the date and time a conversation was last continued
+            when = row.updated_at.astimezone().strftime(self.tr("%d %b %H:%M"))
             turns = (self.tr("{n} turn") if row.turn_count == 1 else self.tr("{n} turns")).format(n=row.turn_count)
             item = QListWidgetItem(f"{row.title or self.tr('Untitled')}\n{when} · {turns}")
             item.setData(Qt.ItemDataRole.UserRole, row.id)

@@ -219,10 +219,10 @@ class MemoryPanel(QWidget):
             self._say(exc)
             return None
         self._reload()
-        conversations = counts["conversations"]
-        self._say(self.tr("Forgot {facts} and {conversations}.").format(facts=_facts(counts["facts"]), conversations=(
-            self.tr("1 past conversation") if conversations == 1 else self.tr("{n} past conversations")).format(
-            n=conversations)))
+        n = counts["conversations"]
+        conversations = self.tr("1 past conversation") if n == 1 else self.tr("{n} past conversations").format(n=n)
+        self._say(self.tr("Forgot {facts} and {conversations}.").format(facts=_facts(counts["facts"]),
+                                                                         conversations=conversations))
         self.forgot_everything.emit(counts)
         return counts
 
@@ -269,7 +269,9 @@ class MemoryPanel(QWidget):
         self.list.clear()
         self.shown = {f.id: f for f in facts}
         for fact in facts:
-            item = QListWidgetItem(f"{fact.text}\n{fact.updated_at.astimezone().strftime('%d %b %Y')}")
+            #: a strftime format: the day a fact was last told
+            day = fact.updated_at.astimezone().strftime(self.tr("%d %b %Y"))
+            item = QListWidgetItem(f"{fact.text}\n{day}")
             item.setData(Qt.ItemDataRole.UserRole, fact.id)
             item.setToolTip(self._details(fact))
             self.list.addItem(item)
@@ -309,13 +311,15 @@ class MemoryPanel(QWidget):
 
     @staticmethod
     def _details(fact: Fact) -> str:
-        told = fact.created_at.astimezone().strftime("%d %b %Y %H:%M")
+        #: a strftime format: when a fact was told
+        moment = QCoreApplication.translate("MemoryPanel", "%d %b %Y %H:%M")
+        told = fact.created_at.astimezone().strftime(moment)
         origin = _tr(ORIGINS[fact.origin]) if fact.origin in ORIGINS else fact.origin
         lines = [fact.text, QCoreApplication.translate("MemoryPanel", "Kept {when}, {origin}").format(
             when=told, origin=origin)]
         if fact.updated_at != fact.created_at:
             lines.append(QCoreApplication.translate("MemoryPanel", "Changed or told again {when}").format(
-                when=fact.updated_at.astimezone().strftime("%d %b %Y %H:%M")))
+                when=fact.updated_at.astimezone().strftime(moment)))
         if fact.said:
             lines.append(QCoreApplication.translate("MemoryPanel", "From: “{said}”").format(said=fact.said))
         return "\n".join(lines)

@@ -79,6 +79,7 @@ def _field_text(text: str) -> str:
     translation, and stay as they are)."""
     return QCoreApplication.translate("SettingsFields", text) if text else text
 
+
 # --- Qt key sequence -> pynput hotkey ---------------------------------------------------------------
 
 _K = Qt.Key

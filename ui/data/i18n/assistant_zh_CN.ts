@@ -660,6 +660,11 @@
         <translation>导出…</translation>
     </message>
     <message>
+        <source>%d %b %H:%M</source>
+        <extracomment>a strftime format: the date and time a conversation was last continued</extracomment>
+        <translation>%m月%d日 %H:%M</translation>
+    </message>
+    <message>
         <source>{n} turn</source>
         <translation>{n} 轮</translation>
     </message>
@@ -1172,6 +1177,11 @@
         <translation>全部忘记</translation>
     </message>
     <message>
+        <source>%d %b %Y</source>
+        <extracomment>a strftime format: the day a fact was last told</extracomment>
+        <translation>%Y年%m月%d日</translation>
+    </message>
+    <message>
         <source>Memory is loading…</source>
         <translation>记忆正在加载…</translation>
     </message>
@@ -1206,6 +1216,11 @@
     <message>
         <source>Search finds facts by their words only: {reason}</source>
         <translation>搜索只能按字面查找事实：{reason}</translation>
+    </message>
+    <message>
+        <source>%d %b %Y %H:%M</source>
+        <extracomment>a strftime format: when a fact was told</extracomment>
+        <translation>%Y年%m月%d日 %H:%M</translation>
     </message>
     <message>
         <source>Kept {when}, {origin}</source>
