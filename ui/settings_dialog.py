@@ -822,7 +822,7 @@ class SettingsDialog(QDialog):
                 continue
             label.setStyleSheet("")
             status = _tr(_STATUS[row["status"]]) if row["status"] in _STATUS else row["status"]
-            text = f"{status}: {row.get('detail', '')}"
+            text = self.tr("{status}: {detail}").format(status=status, detail=row.get("detail", ""))
             if row.get("size_mb"):
                 text += self.tr(" ({size:.0f} MB)").format(size=row["size_mb"])
             if row.get("note"):

@@ -1528,6 +1528,10 @@
         <translation>缺失</translation>
     </message>
     <message>
+        <source>{status}: {detail}</source>
+        <translation>{status}：{detail}</translation>
+    </message>
+    <message>
         <source> ({size:.0f} MB)</source>
         <translation>（{size:.0f} MB）</translation>
     </message>
