@@ -56,6 +56,7 @@ def test_unknown_section():
         ({"tts": {"backend": "festival"}}, "tts.backend must be one of piper, espeak"),
         ({"tts": {"speaking_rate": 5}}, "tts.speaking_rate must be between 0.5 and 2.0"),
         ({"models": {"allow_downloads": "maybe"}}, "models.allow_downloads must be bool"),
+        ({"ui": {"language": "fr"}}, "ui.language must be one of auto, en, zh_CN (got 'fr')"),
     ],
 )
 def test_invalid_values_are_refused_with_the_reason(data, fragment):
@@ -63,6 +64,14 @@ def test_invalid_values_are_refused_with_the_reason(data, fragment):
         build_config(data)
     assert err.value.code == "config-invalid"
     assert fragment in err.value.message
+
+
+def test_interface_language_follows_the_system_by_default_and_round_trips(tmp_path):
+    assert Config().ui.language == "auto"
+    path = tmp_path / "config.toml"
+    save_config(Config().replace("ui", language="zh_CN"), path)
+    assert load_config(path, env={}).ui.language == "zh_CN"
+    assert load_config(path, env={"ASSISTANT_UI_LANGUAGE": "en"}).ui.language == "en"
 
 
 def test_bad_environment_value_names_the_variable():
