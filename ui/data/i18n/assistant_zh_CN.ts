@@ -65,7 +65,7 @@
     <name>ConversationView</name>
     <message>
         <source>Ask anything: type below, click the microphone, or press the hotkey.</source>
-        <translation>有问必答：在下方输入、点击麦克风，或按下快捷键。</translation>
+        <translation>尽管提问：在下方输入、点击麦克风，或按下快捷键。</translation>
     </message>
 </context>
 <context>
@@ -1118,7 +1118,7 @@
     </message>
     <message>
         <source>Already remembered: {fact}</source>
-        <translation>早已记住：{fact}</translation>
+        <translation>已经记住了：{fact}</translation>
     </message>
     <message>
         <source>Changed to: {fact}</source>
@@ -2056,7 +2056,7 @@
     </message>
     <message>
         <source>Mute microphone</source>
-        <translation>麦克风静音</translation>
+        <translation>静音麦克风</translation>
     </message>
     <message>
         <source>Always listening</source>
@@ -2141,7 +2141,7 @@
     </message>
     <message>
         <source>Cancel it</source>
-        <translation>取消它</translation>
+        <translation>取消此项</translation>
     </message>
 </context>
 </TS>
