@@ -31,6 +31,10 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
+# The desktop app's interface languages: "auto" (the system's) and each that ui/data/i18n has, English first.
+UI_LANGUAGES = ("auto", "en", "zh_CN")
+
+
 def _check(cond: bool, key: str, message: str, value: Any) -> None:
     if not cond:
         raise ConfigError("config-invalid", f"{key} {message} (got {value!r})")
@@ -291,8 +295,10 @@ class UiConfig:
     start_hidden: bool = False  # start in the tray, without the main window
     screen_hotkey: str = "<ctrl>+<alt>+s"  # capture the screen and ask about it; "" = off
     mute_hotkey: str = "<ctrl>+<alt>+m"  # mute or unmute the microphone; "" = off
+    language: str = "auto"  # the interface's language: auto (the system's) | en | zh_CN; applied at the next start
 
     def __post_init__(self) -> None:
+        _choice("ui.language", self.language, UI_LANGUAGES)
         check_hotkey("ui.toggle_hotkey", self.toggle_hotkey)
         if self.push_to_talk_hotkey:
             check_hotkey("ui.push_to_talk_hotkey", self.push_to_talk_hotkey)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from assistant import bootstrap
 from assistant.bus import EventBus
 from assistant.config import Config, config_path
-from assistant.contracts.errors import AssistantError, ui_message
+from assistant.contracts.errors import AssistantError
 from assistant.contracts.events import SpeakingStarted, SpeechEnded, SpeechStarted, TurnEnded
 from assistant.history import HistoryStore
 from ui.assistant_builder import AssistantBuilder
@@ -27,6 +27,7 @@ from ui.bridge import CoreBridge
 from ui.conversation_history import ConversationHistory
 from ui.desktop_actions import QtDesktopActions
 from ui.hotkeys import GlobalHotkeys
+from ui.i18n import error_text
 from ui.indicators import AppState, Indicators
 from ui.launcher import LauncherWindow
 from ui.listening import ListeningModes
@@ -86,8 +87,8 @@ class DesktopApp(QObject):
         self.builder.built.connect(self._on_assistant_built)
         self._connect_widgets()
         if config_error is not None:
-            self.window.show_error(f"{config_error.message}. Using the default settings until it is fixed "
-                                   "(your file is left as it is).", config_error.code)
+            self.window.show_error(config_error.message, config_error.code, self.tr(
+                "Using the default settings until it is fixed (your file is left as it is)."))
 
     # --- the parts' state, as the tray, the tests and the parts read it -------------------------------------
 
@@ -162,7 +163,7 @@ class DesktopApp(QObject):
             log.warning("%s", self.hotkeys.problem)
 
     def _build_assistant(self) -> None:
-        self.window.set_model_status("Preparing models…", None, busy=True)
+        self.window.set_model_status(self.tr("Preparing models…"), None, busy=True)
         self.builder.build(self.config)
 
     def _on_assistant_built(self, built, sink, problems: list[AssistantError]) -> None:
@@ -172,13 +173,13 @@ class DesktopApp(QObject):
                 self.builder.discard(assistant)
             return
         self.assistant, self.sink = assistant, sink
-        for problem in problems:
-            self.window.show_error(problem.message, problem.code)
+        for problem, note in problems:
+            self.window.show_error(problem.message, problem.code, note)
         if assistant is None:
-            self.window.set_model_status("No language model: open Settings to choose one.", busy=False)
-            self.window.set_state("error", "Unavailable")
-            self.memory_panel.set_memory(None, "Memory comes with the assistant: choose a language model in "
-                                         "Settings → Models.")
+            self.window.set_model_status(self.tr("No language model: open Settings to choose one."), busy=False)
+            self.window.set_state("error", self.tr("Unavailable"))
+            self.memory_panel.set_memory(None, self.tr("Memory comes with the assistant: choose a language model in "
+                                                       "Settings → Models."))
             return
         # The core captures on its LLM thread ("what's on my screen?"); the grabber has the GUI thread hide our
         # windows around the shot and hands the image (or the error) back to that thread.
@@ -279,7 +280,7 @@ class DesktopApp(QObject):
 
     def ask(self, text: str, source=None) -> int | None:
         if self.assistant is None or not self.chat_ready:
-            (source or self.window).setToolTip("The language model is still loading.")
+            (source or self.window).setToolTip(self.tr("The language model is still loading."))
             return None
         try:
             turn_id = self.assistant.ask(text, speak=self.sink is not None)
@@ -303,7 +304,7 @@ class DesktopApp(QObject):
         turn_id = self.assistant.confirm_tool(allow, speak=self.sink is not None)
         if turn_id is not None:
             self.open_turn = turn_id
-            self.window.accept_question(turn_id, "Yes" if allow else "No")
+            self.window.accept_question(turn_id, self.tr("Yes") if allow else self.tr("No"))
             self.refresh_state()
         return turn_id
 
@@ -342,11 +343,12 @@ class DesktopApp(QObject):
         self.window.conversation.clear()
         self.new_conversation()  # clears the assistant's context and lists the (now empty) history
 
-    def report(self, message: str, code: str) -> None:
-        """Show a problem in the window, and in the launcher when that is where the user is."""
-        self.window.show_error(message, code)
+    def report(self, message: str, code: str, note: str = "") -> None:
+        """Show a problem in the window, and in the launcher when that is where the user is (``message``: the
+        core's; ``note``: the UI's own words, see ``ui.i18n.error_text``)."""
+        self.window.show_error(message, code, note)
         if self.launcher.isVisible():
-            self.launcher.show_message(ui_message(code, message))
+            self.launcher.show_message(error_text(code, message, note))
 
     # --- settings --------------------------------------------------------------------------------------
 
@@ -429,7 +431,7 @@ class DesktopApp(QObject):
         """A timer's notification where the desktop has no notification service: the tray's message, or the
         window's banner without a tray."""
         if not self.tray.show_message(title, body):
-            self.window.show_error(f"{title}: {body}")
+            self.window.show_error("", note=self.tr("{title}: {body}").format(title=title, body=body))
 
     def refresh_state(self) -> None:
         """Redraw the indicators from the state of the app and its parts."""

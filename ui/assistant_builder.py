@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from assistant import bootstrap
 from assistant.bus import EventBus
 from assistant.config import Config
-from assistant.contracts.errors import AssistantError, ui_message
+from assistant.contracts.errors import AssistantError
 from assistant.history import HistoryStore
 
 
@@ -21,7 +21,8 @@ class AssistantBuilder(QObject):
     memory shares (one database: the turns the app records are the ones the memory recalls); None: the memory
     opens the default one."""
 
-    built = Signal(object, object, object)  # ((generation, assistant | None), sink | None, [AssistantError])
+    # ((generation, assistant | None), sink | None, [(AssistantError, the UI's note on it or "")])
+    built = Signal(object, object, object)
 
     def __init__(self, bus: EventBus, adapters: bootstrap.Adapters, parent: QObject | None = None, *,
                  history: HistoryStore | None = None) -> None:
@@ -43,25 +44,26 @@ class AssistantBuilder(QObject):
         threading.Thread(target=assistant.shutdown, daemon=True).start()
 
     def _work(self, generation: int, config: Config) -> None:
-        problems: list[AssistantError] = []
+        problems: list[tuple[AssistantError, str]] = []
         sink = None
         try:
             sink = self.adapters.audio.speaker(config.audio.output_device or None)
         except AssistantError as exc:
-            reason = ui_message(exc.code, exc.message).rstrip(".")  # the CLI's advice (--out) does not apply here
-            problems.append(AssistantError(exc.code, f"{reason}. Replies are shown as text only: connect a "
-                                           "speaker and choose it in Settings → Audio."))
+            # Translated here, on the build thread: QCoreApplication.translate is thread-safe.
+            problems.append((exc, QCoreApplication.translate(
+                "AssistantBuilder", "Replies are shown as text only: connect a speaker and choose it in "
+                "Settings → Audio.")))
         assistant = None
         try:
             assistant = bootstrap.build_assistant(config, sink=sink, bus=self.bus, history=self.history)
         except AssistantError as exc:
-            problems.append(exc)
+            problems.append((exc, ""))
             try:  # without speech recognition the assistant still answers typed questions
                 assistant = bootstrap.build_assistant(config, listen=False, sink=sink, bus=self.bus,
                                                       history=self.history)
             except AssistantError as again:
                 if again.message != exc.message:
-                    problems.append(again)
+                    problems.append((again, ""))
         if assistant is not None:
             assistant.start()
         self.built.emit((generation, assistant), sink, problems)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject
 from assistant.bus import EventBus
 from assistant.history import HistoryError, HistoryRecorder, HistoryStore, restore_conversation
 from ui.history_panel import HistoryPanel
+from ui.i18n import error_text
 
 
 class ConversationHistory(QObject):
@@ -24,7 +25,7 @@ class ConversationHistory(QObject):
             try:
                 store = HistoryStore()
             except HistoryError as exc:
-                problem = exc.message
+                problem = error_text(exc.code, exc.message)
         self.store = store
         # Subscribed before the app's bridge: the bus delivers in order, so a turn is in the history store before
         # the GUI hears that it ended (and the panel, refreshed then, lists it).
@@ -54,7 +55,7 @@ class ConversationHistory(QObject):
         view = self.app.window.conversation
         view.clear()
         for turn in turns:
-            status = {"interrupted": "Stopped", "error": turn.error or "Failed"}.get(turn.outcome, "")
+            status = {"interrupted": self.tr("Stopped"), "error": turn.error or self.tr("Failed")}.get(turn.outcome, "")
             view.add_past_turn(turn.question, turn.answer, status)
         if self.recorder is not None:
             self.recorder.continue_conversation(conversation_id)

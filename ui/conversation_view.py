@@ -63,7 +63,7 @@ class TurnWidget(QFrame):
         shown = ", ".join(f"{v}" for v in arguments.values() if v not in ("", None))
         chip = QLabel(f"⚙ {tool}" + (f" · {shown}" if shown else ""))
         chip.setStyleSheet(TOOL_STYLE)
-        chip.setAccessibleName(f"Tool call: {tool}")
+        chip.setAccessibleName(self.tr("Tool call: {tool}").format(tool=tool))
         chip.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.tool_chips[call_id] = chip
         self.tools_row.addWidget(chip)
@@ -85,9 +85,9 @@ class TurnWidget(QFrame):
         row.setContentsMargins(0, 0, 0, 0)
         label = QLabel(prompt)
         label.setWordWrap(True)
-        yes, no = QPushButton("Yes"), QPushButton("No")
-        yes.setAccessibleName(f"Yes: {prompt}")
-        no.setAccessibleName(f"No: {prompt}")
+        yes, no = QPushButton(self.tr("Yes")), QPushButton(self.tr("No"))
+        yes.setAccessibleName(self.tr("Yes: {question}").format(question=prompt))
+        no.setAccessibleName(self.tr("No: {question}").format(question=prompt))
         for button, allow in ((yes, True), (no, False)):
             button.clicked.connect(lambda _=False, allow=allow: (self.close_confirmation(), answer(allow)))
             button.setAutoDefault(False)
@@ -145,7 +145,7 @@ class ConversationView(QScrollArea):
         self.setWidget(self._content)
         self.turns: dict[int, TurnWidget] = {}
         self._past = -1  # keys for turns loaded from history (negative, never a live turn id)
-        self.placeholder = QLabel("Ask anything: type below, click the microphone, or press the hotkey.")
+        self.placeholder = QLabel(self.tr("Ask anything: type below, click the microphone, or press the hotkey."))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("QLabel { color: #8a8f98; }")
         self._layout.insertWidget(0, self.placeholder)

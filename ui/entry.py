@@ -51,6 +51,7 @@ def run_app(args) -> int:
     from PySide6.QtWidgets import QApplication
 
     from ui.app import DesktopApp
+    from ui.i18n import install_translators
     from ui.single_instance import InstanceServer, send_command
 
     qt_app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -58,6 +59,7 @@ def run_app(args) -> int:
     qt_app.setDesktopFileName("local-voice-assistant")  # matches the .desktop entry the installer writes
     qt_app.setWindowIcon(QIcon(str(resources.files("ui") / "data" / "icon.png")))
     qt_app.setQuitOnLastWindowClosed(False)  # the tray keeps the app alive
+    install_translators(qt_app, config.ui.language)  # before any widget: a text is translated when it is set
     server = InstanceServer()
     if not server.listen():
         shown = send_command("show")

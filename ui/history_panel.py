@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.history import HistoryError, HistoryStore
+from ui.i18n import error_text
 from ui.widgets import HINT_STYLE
 
 log = logging.getLogger(__name__)
@@ -36,14 +37,14 @@ class HistoryPanel(QWidget):
         super().__init__(parent)
         self.store = store
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search conversations")
+        self.search.setPlaceholderText(self.tr("Search conversations"))
         self.search.setClearButtonEnabled(True)
         self.list = QListWidget()
         self.status = QLabel(unavailable_reason)
         self.status.setWordWrap(True)
         self.status.setStyleSheet(HINT_STYLE)
-        self.delete_button = QPushButton("Delete")
-        self.export_button = QPushButton("Export…")
+        self.delete_button = QPushButton(self.tr("Delete"))
+        self.export_button = QPushButton(self.tr("Export…"))
         buttons = QHBoxLayout()
         buttons.addWidget(self.delete_button)
         buttons.addWidget(self.export_button)
@@ -74,19 +75,21 @@ class HistoryPanel(QWidget):
         try:
             rows = self.store.search(query) if query else self.store.conversations()
         except HistoryError as exc:
-            self.status.setText(exc.message)
+            self.status.setText(error_text(exc.code, exc.message))
             return
         current = self.selected_id()
         self.list.clear()
         for row in rows:
-            when = row.updated_at.astimezone().strftime("%d %b %H:%M")
-            item = QListWidgetItem(f"{row.title or 'Untitled'}\n{when} · {row.turn_count} turns")
+            #: a strftime format: the date and time a conversation was last continued
+            when = row.updated_at.astimezone().strftime(self.tr("%d %b %H:%M"))
+            turns = (self.tr("{n} turn") if row.turn_count == 1 else self.tr("{n} turns")).format(n=row.turn_count)
+            item = QListWidgetItem(f"{row.title or self.tr('Untitled')}\n{when} · {turns}")
             item.setData(Qt.ItemDataRole.UserRole, row.id)
             item.setToolTip(row.title)
             self.list.addItem(item)
             if row.id == current:
                 self.list.setCurrentItem(item)
-        self.status.setText("" if rows else ("No match." if query else "No conversations yet."))
+        self.status.setText("" if rows else (self.tr("No match.") if query else self.tr("No conversations yet.")))
 
     def _open(self, item: QListWidgetItem) -> None:
         self.conversation_opened.emit(int(item.data(Qt.ItemDataRole.UserRole)))
@@ -96,7 +99,7 @@ class HistoryPanel(QWidget):
         try:
             self.store.delete(conversation_id)
         except HistoryError as exc:
-            self.status.setText(exc.message)
+            self.status.setText(error_text(exc.code, exc.message))
             return
         self.conversation_deleted.emit(conversation_id)
         self.refresh()
@@ -106,22 +109,24 @@ class HistoryPanel(QWidget):
         try:
             written = self.store.export_markdown_file(conversation_id, path)
         except (HistoryError, OSError) as exc:
-            self.status.setText(f"Export failed: {getattr(exc, 'message', exc)}")
+            reason = error_text(exc.code, exc.message) if isinstance(exc, HistoryError) else str(exc)
+            self.status.setText(self.tr("Export failed: {reason}").format(reason=reason))
             return None
-        self.status.setText(f"Exported to {written}")
+        self.status.setText(self.tr("Exported to {path}").format(path=written))
         return written
 
     def _delete(self) -> None:
         if (cid := self.selected_id()) is None:
             return
-        answer = QMessageBox.question(self, "Delete conversation", "Delete this conversation for good?")
+        answer = QMessageBox.question(self, self.tr("Delete conversation"),
+                                      self.tr("Delete this conversation for good?"))
         if answer == QMessageBox.StandardButton.Yes:
             self.delete_conversation(cid)
 
     def _export(self) -> None:
         if (cid := self.selected_id()) is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export conversation", str(Path.home() / "conversation.md"),
-                                              "Markdown (*.md)")
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export conversation"),
+                                              str(Path.home() / "conversation.md"), self.tr("Markdown (*.md)"))
         if path:
             self.export_conversation(cid, Path(path))

@@ -10,24 +10,26 @@ import logging
 import os
 import sys
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 log = logging.getLogger(__name__)
 
-WAYLAND_HELP = (
-    "Global hotkeys cannot be grabbed on Wayland. Bind the command `assistant toggle` to a key in your "
-    "desktop's keyboard settings (GNOME: Settings → Keyboard → Custom Shortcuts; KDE: System Settings → "
-    "Shortcuts → Custom Shortcuts)."
-)
+
+def _bind_help() -> str:
+    return QCoreApplication.translate(
+        "GlobalHotkeys", "Bind the command `assistant toggle` to a key in your desktop's keyboard settings (GNOME: "
+        "Settings → Keyboard → Custom Shortcuts; KDE: System Settings → Shortcuts → Custom Shortcuts).")
 
 
 def hotkey_problem() -> str | None:
-    """Why global hotkeys cannot work in this session, or None when they can."""
+    """Why global hotkeys cannot work in this session (in the interface's language), or None when they can."""
     if sys.platform.startswith("linux"):
         if os.environ.get("WAYLAND_DISPLAY") or os.environ.get("XDG_SESSION_TYPE") == "wayland":
-            return WAYLAND_HELP
+            return QCoreApplication.translate("GlobalHotkeys", "Global hotkeys cannot be grabbed on Wayland. {help}"
+                                              ).format(help=_bind_help())
         if not os.environ.get("DISPLAY"):
-            return "No X display, so no global hotkeys. " + WAYLAND_HELP.split(". ", 1)[1]
+            return QCoreApplication.translate("GlobalHotkeys", "No X display, so no global hotkeys. {help}").format(
+                help=_bind_help())
     return None
 
 
@@ -58,7 +60,8 @@ class GlobalHotkeys(QObject):
         try:
             from pynput import keyboard
         except Exception as exc:  # ImportError, or Xlib failing to reach the display
-            self.problem = f"Global hotkeys are unavailable ({exc}). " + WAYLAND_HELP.split(". ", 1)[1]
+            self.problem = self.tr("Global hotkeys are unavailable ({reason}). {help}").format(
+                reason=exc, help=_bind_help())
             return False
         toggle_keys = set(keyboard.HotKey.parse(self.toggle_spec))
         talk_keys = set(keyboard.HotKey.parse(self.talk_spec)) if self.talk_spec else set()
@@ -102,7 +105,8 @@ class GlobalHotkeys(QObject):
             listener.start()
             listener.wait()
         except Exception as exc:
-            self.problem = f"Global hotkeys could not start ({exc}). " + WAYLAND_HELP.split(". ", 1)[1]
+            self.problem = self.tr("Global hotkeys could not start ({reason}). {help}").format(
+                reason=exc, help=_bind_help())
             return False
         self._listener = listener
         log.info("global hotkeys: toggle %s, push-to-talk %s, screen %s, mute %s", self.toggle_spec,

@@ -9,13 +9,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+
 from assistant.contracts.events import ModelLoading, ModelProgress, ModelReady
 from ui.widgets import listen_texts
 
 log = logging.getLogger(__name__)
 
-ROLE_NAMES = {"stt": "speech recognition", "llm": "language model", "tts": "voice", "ocr": "text recognizer",
-              "vision": "vision model"}
+# The models' names in the status line (translated where shown).
+ROLE_NAMES = {"stt": QT_TRANSLATE_NOOP("Indicators", "speech recognition"),
+              "llm": QT_TRANSLATE_NOOP("Indicators", "language model"), "tts": QT_TRANSLATE_NOOP("Indicators", "voice"),
+              "ocr": QT_TRANSLATE_NOOP("Indicators", "text recognizer"),
+              "vision": QT_TRANSLATE_NOOP("Indicators", "vision model")}
 ALL_ROLES = frozenset({"llm", "stt", "tts"})
 
 
@@ -37,6 +42,15 @@ class AppState:
     barge_in: bool
 
 
+def role_name(role: str) -> str:
+    """A model's name in the interface's language ("speech recognition" for stt)."""
+    return QCoreApplication.translate("Indicators", ROLE_NAMES[role]) if role in ROLE_NAMES else role
+
+
+def _loading(what: str) -> str:
+    return QCoreApplication.translate("Indicators", "Loading the {models}…").format(models=what)
+
+
 def listening_indicator(s: AppState) -> tuple[str, str]:
     """What the microphone is doing: (a mode of ui.widgets.LISTEN_MODES, detail)."""
     if s.muted:
@@ -44,10 +58,10 @@ def listening_indicator(s: AppState) -> tuple[str, str]:
     if s.listen_mode == "wake" or (s.always_listening and s.listen_mode is None):
         if s.listen_mode != "wake" or not s.mic_live:
             if s.mic_lost:
-                return "starting", "Microphone lost: reconnecting…"
+                return "starting", QCoreApplication.translate("Indicators", "Microphone lost: reconnecting…")
             if not s.has_assistant:
-                return "starting", "Waiting for speech recognition…"
-            return "starting", "Opening the microphone…"
+                return "starting", QCoreApplication.translate("Indicators", "Waiting for speech recognition…")
+            return "starting", QCoreApplication.translate("Indicators", "Opening the microphone…")
         if s.awake and s.open_turn is None:
             return "awake", ""
         return "waiting", ""
@@ -87,7 +101,7 @@ class Indicators:
     def model_event(self, event, expected: set[str] | None) -> None:
         """``expected``: the roles of the built assistant's stages; None while it is still being built."""
         if isinstance(event, ModelLoading):
-            self.window.set_model_status(f"Loading the {ROLE_NAMES.get(event.role, event.role)}…", None, busy=True)
+            self.window.set_model_status(_loading(role_name(event.role)), None, busy=True)
         elif isinstance(event, ModelProgress):
             self.window.set_model_status(event.message, event.fraction, busy=True)
         elif isinstance(event, ModelReady):
@@ -100,12 +114,14 @@ class Indicators:
         # A model can be ready before the built assistant reaches the GUI thread: expect all three until then.
         expected = set(ALL_ROLES) if expected is None else expected
         if expected <= self.ready_roles:
-            if self.window.model_status.text() != f"Ready · models on {device}":
+            ready = QCoreApplication.translate("Indicators", "Ready · models on {device}").format(device=device)
+            if self.window.model_status.text() != ready:
                 log.info("models ready on %s", device)
-            self.window.set_model_status(f"Ready · models on {device}", busy=False)
+            self.window.set_model_status(ready, busy=False)
         else:
-            waiting = ", ".join(ROLE_NAMES.get(r, r) for r in sorted(expected - self.ready_roles))
-            self.window.set_model_status(f"Loading the {waiting}…", None, busy=True)
+            waiting = QCoreApplication.translate("Indicators", ", ").join(
+                role_name(r) for r in sorted(expected - self.ready_roles))
+            self.window.set_model_status(_loading(waiting), None, busy=True)
 
     def show(self, s: AppState) -> None:
         self.window.set_chat_ready(s.chat_ready)
@@ -115,7 +131,7 @@ class Indicators:
         self.launcher.state.set_state(state)
         label, tooltip = listen_texts(mode, s.wake_phrase, detail)
         if mode == "waiting" and s.open_turn is not None and s.barge_in:
-            tooltip += ", or talk over the reply to interrupt it"
+            tooltip += QCoreApplication.translate("Indicators", ", or talk over the reply to interrupt it")
         self.window.set_listen_mode(mode, label, tooltip, s.wake_phrase)
         self.launcher.set_listen_mode(mode, label, tooltip)
         self.tray.set_listen(mode, tooltip)

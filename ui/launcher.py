@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QCursor, QGuiApplication, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
 
@@ -17,7 +17,18 @@ from assistant.contracts.events import (
 from assistant.contracts.screen import ScreenImage
 from ui.widgets import HINT_STYLE, LevelMeter, ListenIndicator, StateBadge, listen_icon
 
-HINT = "Esc to close"
+HINT = QT_TRANSLATE_NOOP("LauncherWindow", "Esc to close")  # translated where shown
+# What a capture is of (ScreenImage.source: "screen", "all screens", "region", "window: <title>", "file: <name>").
+SOURCES = {"screen": QT_TRANSLATE_NOOP("Capture", "screen"), "all screens": QT_TRANSLATE_NOOP("Capture", "all screens"),
+           "region": QT_TRANSLATE_NOOP("Capture", "region"), "window": QT_TRANSLATE_NOOP("Capture", "window"),
+           "file": QT_TRANSLATE_NOOP("Capture", "file")}
+
+
+def source_name(source: str) -> str:
+    """A capture's ``source`` in the interface's language (a window's title or a file's name as it is)."""
+    kind, _, name = source.partition(": ")
+    word = QCoreApplication.translate("Capture", SOURCES[kind]) if kind in SOURCES else kind
+    return QCoreApplication.translate("Capture", "{kind}: {name}").format(kind=word, name=name) if name else word
 
 
 class AttachmentChip(QFrame):
@@ -33,11 +44,11 @@ class AttachmentChip(QFrame):
         self.thumb = QLabel()
         self.text = QLabel()
         self.text.setStyleSheet("QLabel { color: #2b3a55; font-size: 12px; }")
-        self.text.setToolTip("Speak or type your question about it")
+        self.text.setToolTip(self.tr("Speak or type your question about it"))
         self.drop = QToolButton()
         self.drop.setText("×")
         self.drop.setAutoRaise(True)
-        self.drop.setToolTip("Do not ask about this capture")
+        self.drop.setToolTip(self.tr("Do not ask about this capture"))
         self.drop.clicked.connect(self.dropped)
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 4, 6, 4)
@@ -56,7 +67,8 @@ class AttachmentChip(QFrame):
         qimage = QImage(small.pixels.tobytes(), small.width, small.height, 3 * small.width,
                         QImage.Format.Format_RGB888).copy()
         self.thumb.setPixmap(QPixmap.fromImage(qimage))
-        self.text.setText(f"Screen attached: {image.source}, {image.width}×{image.height}")
+        self.text.setText(self.tr("Screen attached: {source}, {width}×{height}").format(
+            source=source_name(image.source), width=image.width, height=image.height))
         self.show()
 
 
@@ -72,7 +84,7 @@ class LauncherWindow(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
                          | Qt.WindowType.WindowStaysOnTopHint)
-        self.setWindowTitle("Voice Assistant launcher")
+        self.setWindowTitle(self.tr("Voice Assistant launcher"))
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
         self.setFixedWidth(560)
         frame = QFrame(self)
@@ -84,7 +96,7 @@ class LauncherWindow(QWidget):
         self.state = StateBadge()
         self.listen_indicator = ListenIndicator()
         self.input = QLineEdit()
-        self.input.setPlaceholderText("Speak, or type and press Enter")
+        self.input.setPlaceholderText(self.tr("Speak, or type and press Enter"))
         self.input.setFrame(False)
         self.input.setStyleSheet("QLineEdit { font-size: 16px; padding: 4px; }")
         self.level = LevelMeter()
@@ -96,12 +108,12 @@ class LauncherWindow(QWidget):
         self.reply.setTextFormat(Qt.TextFormat.MarkdownText)
         self.reply.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reply.setMaximumHeight(320)
-        self.hint = QLabel(HINT)
+        self.hint = QLabel(_hint())
         self.hint.setStyleSheet(HINT_STYLE)
-        self.screen_button = QPushButton("Screen")
-        self.screen_button.setToolTip("Ask about what is on the screen (it is captured now)")
-        self.region_button = QPushButton("Region")
-        self.region_button.setToolTip("Drag over a part of the screen to ask about it")
+        self.screen_button = QPushButton(self.tr("Screen"))
+        self.screen_button.setToolTip(self.tr("Ask about what is on the screen (it is captured now)"))
+        self.region_button = QPushButton(self.tr("Region"))
+        self.region_button.setToolTip(self.tr("Drag over a part of the screen to ask about it"))
         for button in (self.screen_button, self.region_button):
             button.setFlat(True)
             button.setStyleSheet("QPushButton { color: #2f5fb3; font-size: 12px; padding: 2px 6px; }")
@@ -184,7 +196,7 @@ class LauncherWindow(QWidget):
 
     def _show_turn(self, turn_id: int, question: str) -> None:
         self._turn = turn_id
-        self.hint.setText(HINT)
+        self.hint.setText(_hint())
         self.question.setStyleSheet("QLabel { color: #555a61; }")
         self.question.setText(question)
         self.question.setVisible(bool(question))
@@ -208,10 +220,15 @@ class LauncherWindow(QWidget):
             self.reply.setVisible(bool(event.text))
             self.adjustSize()
         elif isinstance(event, ScreenCaptured):
-            self.hint.setText(f"📷 Captured {event.source} ({event.width}×{event.height})")
+            self.hint.setText(self.tr("📷 Captured {source} ({width}×{height})").format(
+                source=source_name(event.source), width=event.width, height=event.height))
         elif isinstance(event, TurnEnded) and event.outcome == "no-speech":
-            self.question.setText("No speech heard: try again, a little closer to the microphone.")
+            self.question.setText(self.tr("No speech heard: try again, a little closer to the microphone."))
 
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
         self.hidden.emit()
+
+
+def _hint() -> str:
+    return QCoreApplication.translate("LauncherWindow", HINT)

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QSignalBlocker, QTimer
 
 from assistant import bootstrap
 from assistant.config import ListenConfig
-from assistant.contracts.errors import AssistantError, ui_message
+from assistant.contracts.errors import AssistantError
 from assistant.contracts.events import (
     AwaitingQuestion,
     BargedIn,
@@ -23,6 +23,7 @@ from assistant.contracts.events import (
     SpeechIgnored,
     WakeDetected,
 )
+from ui.i18n import error_text
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +71,11 @@ class ListeningModes(QObject):
         kind is kept unless ``restart``."""
         app, assistant = self.app, self.app.assistant
         if self.muted:
-            app.report("The microphone is muted: unmute it from the tray menu.", "mic-muted")
+            app.report("", "mic-muted", self.tr("The microphone is muted: unmute it from the tray menu."))
             return False
         if assistant is None or not self.voice_ready:
-            app.report("Speech recognition is not ready yet (or not available): type your question meanwhile.",
-                       "voice-not-ready")
+            app.report("", "voice-not-ready", self.tr("Speech recognition is not ready yet (or not available): type "
+                                                      "your question meanwhile."))
             return False
         mode = "wake" if wake else "one-shot" if one_shot else "continuous"
         if mode == self.listen_mode and assistant.listening and not restart:
@@ -205,7 +206,7 @@ class ListeningModes(QObject):
                 self.stop_listening()
         elif isinstance(event, ErrorOccurred) and event.turn_id is None and event.code == "input-device-lost":
             self.mic_lost = True
-            self.app.tray.notify("Microphone lost", ui_message(event.code, event.message))
+            self.app.tray.notify(self.tr("Microphone lost"), error_text(event.code, event.message))
 
     def _on_listening_stopped(self) -> None:
         self._set_mic_live(False)
@@ -217,7 +218,7 @@ class ListeningModes(QObject):
             # It could not open the microphone: trying again at once would fail the same way.
             self.always_listening = False
             _set_checked(self.app.tray.always_action, False)
-            self.app.tray.notify("Always listening is off", ui_message(error.code, error.message))
+            self.app.tray.notify(self.tr("Always listening is off"), error_text(error.code, error.message))
             return
         self.resume_always_listening()  # after a question listened for without the phrase
 

@@ -3,7 +3,7 @@ memory."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.contracts.errors import ui_message
 from assistant.contracts.events import (
     ErrorOccurred,
     ReplyDelta,
@@ -35,10 +34,13 @@ from assistant.contracts.events import (
     TurnInterrupted,
 )
 from ui.conversation_view import ConversationView
-from ui.launcher import AttachmentChip
+from ui.i18n import error_text
+from ui.launcher import AttachmentChip, source_name
 from ui.widgets import LevelMeter, ListenIndicator, StateBadge, listen_icon
 
-OUTCOME_TEXT = {"interrupted": "Stopped", "no-speech": "No speech heard", "error": "Failed"}
+OUTCOME_TEXT = {"interrupted": QT_TRANSLATE_NOOP("MainWindow", "Stopped"),
+                "no-speech": QT_TRANSLATE_NOOP("MainWindow", "No speech heard"),
+                "error": QT_TRANSLATE_NOOP("MainWindow", "Failed")}  # translated where shown
 
 
 class MicButton(QToolButton):
@@ -68,13 +70,15 @@ class MicButton(QToolButton):
             return
         self.mode, self._phrase = mode, phrase
         self.setIcon(listen_icon(mode))
-        self.setToolTip({
-            "listening": "Listening: click to stop",
-            "waiting": f"Always listening for “{phrase}”: click to ask without it, or hold to talk",
-            "awake": "Listening for your question: just ask (click to ask at once, or hold to talk)",
-            "starting": "Always listening is starting: click to talk, or hold to talk",
-            "muted": "Muted: unmute from the tray menu or with the mute hotkey",
-        }.get(mode, "Click to talk, or hold to talk"))
+        tips = {
+            "listening": self.tr("Listening: click to stop"),
+            "waiting": self.tr("Always listening for “{phrase}”: click to ask without it, or hold to talk").format(
+                phrase=phrase),
+            "awake": self.tr("Listening for your question: just ask (click to ask at once, or hold to talk)"),
+            "starting": self.tr("Always listening is starting: click to talk, or hold to talk"),
+            "muted": self.tr("Muted: unmute from the tray menu or with the mute hotkey"),
+        }
+        self.setToolTip(tips.get(mode) or self.tr("Click to talk, or hold to talk"))
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -112,28 +116,28 @@ class MainWindow(QMainWindow):
     def __init__(self, history_panel: QWidget | None = None, parent: QWidget | None = None, *,
                  timers_panel: QWidget | None = None, memory_panel: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Voice Assistant")
+        self.setWindowTitle(self.tr("Voice Assistant"))
         self.resize(760, 640)
         self.quitting = False
 
         self.state = StateBadge()
         self.listen_indicator = ListenIndicator()  # mic off / say the wake phrase / ask now / muted
-        self.model_status = QLabel("Starting…")
+        self.model_status = QLabel(self.tr("Starting…"))
         self.model_status.setStyleSheet("QLabel { color: #555a61; }")
         self.model_progress = QProgressBar()
         self.model_progress.setMaximumWidth(160)
         self.model_progress.setTextVisible(False)
         self.model_progress.hide()
-        self.history_button = QPushButton("History")
+        self.history_button = QPushButton(self.tr("History"))
         self.history_button.setCheckable(True)
-        self.memory_button = QPushButton("Memory")
+        self.memory_button = QPushButton(self.tr("Memory"))
         self.memory_button.setCheckable(True)
-        self.memory_button.setToolTip("What the assistant remembers about you")
-        self.memory_button.setAccessibleName("Show or hide what the assistant remembers")
+        self.memory_button.setToolTip(self.tr("What the assistant remembers about you"))
+        self.memory_button.setAccessibleName(self.tr("Show or hide what the assistant remembers"))
         if memory_panel is None:
             self.memory_button.hide()
-        self.new_button = QPushButton("New chat")
-        self.settings_button = QPushButton("Settings")
+        self.new_button = QPushButton(self.tr("New chat"))
+        self.settings_button = QPushButton(self.tr("Settings"))
         top = QHBoxLayout()
         top.addWidget(self.state)
         top.addWidget(self.listen_indicator)
@@ -151,7 +155,7 @@ class MainWindow(QMainWindow):
         self.banner_text.setWordWrap(True)
         self.banner_text.setStyleSheet("QLabel { color: #8a1f11; padding: 4px; }")
         self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        banner_close = QToolButton(text="✕", autoRaise=True, toolTip="Dismiss")
+        banner_close = QToolButton(text="✕", autoRaise=True, toolTip=self.tr("Dismiss"))
         banner_close.clicked.connect(lambda: self.clear_error())
         banner_layout = QHBoxLayout(self.banner)
         banner_layout.setContentsMargins(6, 2, 2, 2)
@@ -176,11 +180,11 @@ class MainWindow(QMainWindow):
 
         self.level = LevelMeter()
         self.input = QLineEdit()
-        self.input.setPlaceholderText("Type a question and press Enter")
-        self.send_button = QPushButton("Send")
+        self.input.setPlaceholderText(self.tr("Type a question and press Enter"))
+        self.send_button = QPushButton(self.tr("Send"))
         self.mic_button = MicButton()
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop the answer (Esc)")
+        self.stop_button = QPushButton(self.tr("Stop"))
+        self.stop_button.setToolTip(self.tr("Stop the answer (Esc)"))
         self.stop_button.setEnabled(False)
         self.chip = AttachmentChip()  # the capture the next question is about
         self.chip.dropped.connect(self.attachment_dropped)
@@ -236,8 +240,8 @@ class MainWindow(QMainWindow):
 
     def set_chat_ready(self, ready: bool, reason: str = "") -> None:
         self.send_button.setEnabled(ready)
-        self.input.setPlaceholderText("Type a question and press Enter" if ready else
-                                      (reason or "The language model is loading…"))
+        self.input.setPlaceholderText(self.tr("Type a question and press Enter") if ready else
+                                      (reason or self.tr("The language model is loading…")))
 
     def set_state(self, state: str, text: str | None = None) -> None:
         self.state.set_state(state, text)
@@ -257,10 +261,13 @@ class MainWindow(QMainWindow):
             self.model_progress.setRange(0, 1000)
             self.model_progress.setValue(int(fraction * 1000))
 
-    def show_error(self, message: str, code: str = "") -> None:
-        self.banner_text.setText(ui_message(code, message))  # without the advice only the CLI can follow
+    def show_error(self, message: str, code: str = "", note: str = "") -> None:
+        """Show a problem in the banner: the core's ``message`` and the UI's ``note`` on it (see
+        ``ui.i18n.error_text``; a problem the UI words itself is a note without a message)."""
+        text = error_text(code, message, note)
+        self.banner_text.setText(text)
         self.banner_code = code
-        self.banner.setVisible(bool(message))
+        self.banner.setVisible(bool(text))
 
     def clear_error(self, code: str | None = None) -> None:
         if code is None or self.banner_code == code:
@@ -279,7 +286,8 @@ class MainWindow(QMainWindow):
         elif isinstance(event, ReplyFinished) and view.has_turn(event.turn_id):
             view.turn(event.turn_id).set_reply(event.text)
         elif isinstance(event, ScreenCaptured) and view.has_turn(event.turn_id):
-            view.turn(event.turn_id).set_status(f"📷 Captured {event.source} ({event.width}×{event.height})")
+            view.turn(event.turn_id).set_status(self.tr("📷 Captured {source} ({width}×{height})").format(
+                source=source_name(event.source), width=event.width, height=event.height))
         elif isinstance(event, ReplyStarted) and event.backend == "announcement":
             view.turn(event.turn_id).set_question("⏰")  # said unasked: a timer, an alarm, a reminder
         elif isinstance(event, ToolCalled) and view.has_turn(event.turn_id):
@@ -290,18 +298,19 @@ class MainWindow(QMainWindow):
             view.turn(event.turn_id).ask_confirmation(event.prompt, self.tool_answered.emit)
             view.follow()
         elif isinstance(event, TurnInterrupted) and view.has_turn(event.turn_id):
-            view.turn(event.turn_id).set_status("Stopped")
+            view.turn(event.turn_id).set_status(self.tr("Stopped"))
         elif isinstance(event, ErrorOccurred):
             if event.turn_id is not None and view.has_turn(event.turn_id):
-                view.turn(event.turn_id).set_status(ui_message(event.code, event.message), error=True)
+                view.turn(event.turn_id).set_status(error_text(event.code, event.message), error=True)
             else:
                 self.show_error(event.message, event.code)
         elif isinstance(event, TurnEnded) and view.has_turn(event.turn_id):
             widget = view.turn(event.turn_id)
             if event.outcome in OUTCOME_TEXT and not widget.status_label.isVisible():
-                widget.set_status(OUTCOME_TEXT[event.outcome], error=event.outcome == "error")
+                widget.set_status(QCoreApplication.translate("MainWindow", OUTCOME_TEXT[event.outcome]),
+                                  error=event.outcome == "error")
             if event.outcome == "no-speech" and widget.question in ("", "…"):
-                widget.set_question("(nothing heard)")
+                widget.set_question(self.tr("(nothing heard)"))
             widget.set_timings(event.timings_ms)
             view.follow()
 

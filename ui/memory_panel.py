@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -22,22 +22,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.contracts.errors import AssistantError, ui_message
+from assistant.contracts.errors import AssistantError
 from assistant.contracts.events import MemoryChanged
 from assistant.memory.store import Fact
 from assistant.private_files import write_private_text
+from ui.i18n import error_text
 from ui.widgets import ERROR_COLOR, HINT_STYLE
 
 log = logging.getLogger(__name__)
 
 ERROR_LINE_STYLE = f"QLabel {{ color: {ERROR_COLOR}; font-size: 11px; }}"
 SEARCH_LIMIT = 50
-FORGET_EVERYTHING = "Forget every fact and every past conversation? This cannot be undone."
-ORIGINS = {"conversation": "told in a conversation", "typed": "added on this page or the command line"}
+# Translated where shown.
+FORGET_EVERYTHING = QT_TRANSLATE_NOOP("MemoryPanel", "Forget every fact and every past conversation? This cannot be "
+                                                     "undone.")
+ORIGINS = {"conversation": QT_TRANSLATE_NOOP("MemoryPanel", "told in a conversation"),
+           "typed": QT_TRANSLATE_NOOP("MemoryPanel", "added on this page or the command line")}
 
 
-def _plural(count: int, one: str) -> str:
-    return f"{count} {one if count == 1 else one + 's'}"
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("MemoryPanel", text)
+
+
+def _facts(count: int) -> str:
+    if count == 1:
+        return QCoreApplication.translate("MemoryPanel", "1 fact")
+    return QCoreApplication.translate("MemoryPanel", "{n} facts").format(n=count)
 
 
 def _sentence(text: str) -> str:
@@ -62,31 +72,32 @@ class MemoryPanel(QWidget):
         self.shown: dict[int, Fact] = {}  # the listed facts by id
         self._note: tuple[str, bool] | None = None  # the last action's outcome (text, is an error)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search what it remembers")
+        self.search.setPlaceholderText(self.tr("Search what it remembers"))
         self.search.setClearButtonEnabled(True)
-        self.search.setAccessibleName("Search memory")
+        self.search.setAccessibleName(self.tr("Search memory"))
         self.list = QListWidget()
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setWordWrap(True)
-        self.list.setAccessibleName("Remembered facts")
+        self.list.setAccessibleName(self.tr("Remembered facts"))
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status.setAccessibleName("Memory status")
-        self.add_button = QPushButton("Add…")
-        self.add_button.setToolTip("Tell it something to remember")
-        self.edit_button = QPushButton("Edit…")
-        self.edit_button.setToolTip("Change the selected fact's words (Enter)")
-        self.delete_button = QPushButton("Delete")
-        self.delete_button.setToolTip("Forget the selected facts (Delete)")
-        self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Save every fact to a JSON file")
-        self.forget_all_button = QPushButton("Forget everything…")
-        self.forget_all_button.setToolTip("Delete every fact and every past conversation")
-        for button, name in ((self.add_button, "Add a fact"), (self.edit_button, "Edit the selected fact"),
-                             (self.delete_button, "Delete the selected facts"),
-                             (self.export_button, "Export the facts"),
-                             (self.forget_all_button, "Forget every fact and every past conversation")):
+        self.status.setAccessibleName(self.tr("Memory status"))
+        self.add_button = QPushButton(self.tr("Add…"))
+        self.add_button.setToolTip(self.tr("Tell it something to remember"))
+        self.edit_button = QPushButton(self.tr("Edit…"))
+        self.edit_button.setToolTip(self.tr("Change the selected fact's words (Enter)"))
+        self.delete_button = QPushButton(self.tr("Delete"))
+        self.delete_button.setToolTip(self.tr("Forget the selected facts (Delete)"))
+        self.export_button = QPushButton(self.tr("Export…"))
+        self.export_button.setToolTip(self.tr("Save every fact to a JSON file"))
+        self.forget_all_button = QPushButton(self.tr("Forget everything…"))
+        self.forget_all_button.setToolTip(self.tr("Delete every fact and every past conversation"))
+        for button, name in ((self.add_button, self.tr("Add a fact")),
+                             (self.edit_button, self.tr("Edit the selected fact")),
+                             (self.delete_button, self.tr("Delete the selected facts")),
+                             (self.export_button, self.tr("Export the facts")),
+                             (self.forget_all_button, self.tr("Forget every fact and every past conversation"))):
             button.setAccessibleName(name)
         edits = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.delete_button):
@@ -152,7 +163,8 @@ class MemoryPanel(QWidget):
             self._say(exc)
             return None
         self._reload(select=[fact.id])
-        self._say(f"Remembered: {fact.text}" if new else f"Already remembered: {fact.text}")
+        said = self.tr("Remembered: {fact}") if new else self.tr("Already remembered: {fact}")
+        self._say(said.format(fact=fact.text))
         return fact
 
     def edit_fact(self, fact_id: int, text: str) -> Fact | None:
@@ -165,7 +177,7 @@ class MemoryPanel(QWidget):
             self._say(exc)
             return None
         self._reload(select=[fact.id])
-        self._say(f"Changed to: {fact.text}")
+        self._say(self.tr("Changed to: {fact}").format(fact=fact.text))
         return fact
 
     def delete_selected(self) -> int:
@@ -179,7 +191,7 @@ class MemoryPanel(QWidget):
             self._say(exc)
             return 0
         self._reload()
-        self._say(f"Forgot {_plural(count, 'fact')}.")
+        self._say(self.tr("Forgot {facts}.").format(facts=_facts(count)))
         return count
 
     def export_to(self, path: Path) -> Path | None:
@@ -192,9 +204,9 @@ class MemoryPanel(QWidget):
             self._say(exc)
             return None
         except OSError as exc:
-            self._say(f"Export failed: {exc.strerror or exc}", error=True)
+            self._say(self.tr("Export failed: {reason}").format(reason=exc.strerror or exc), error=True)
             return None
-        self._say(f"Exported to {path}")
+        self._say(self.tr("Exported to {path}").format(path=path))
         return path
 
     def forget_everything(self) -> dict[str, int] | None:
@@ -207,13 +219,15 @@ class MemoryPanel(QWidget):
             self._say(exc)
             return None
         self._reload()
-        self._say(f"Forgot {_plural(counts['facts'], 'fact')} and "
-                  f"{_plural(counts['conversations'], 'past conversation')}.")
+        n = counts["conversations"]
+        conversations = self.tr("1 past conversation") if n == 1 else self.tr("{n} past conversations").format(n=n)
+        self._say(self.tr("Forgot {facts} and {conversations}.").format(facts=_facts(counts["facts"]),
+                                                                         conversations=conversations))
         self.forgot_everything.emit(counts)
         return counts
 
     def _add(self) -> None:
-        text, ok = QInputDialog.getText(self, "Add to memory", "What should the assistant remember?")
+        text, ok = QInputDialog.getText(self, self.tr("Add to memory"), self.tr("What should the assistant remember?"))
         if ok and text.strip():
             self.add_fact(text)
 
@@ -221,19 +235,19 @@ class MemoryPanel(QWidget):
         facts = self.selected_facts()
         if len(facts) != 1 or not self.usable:
             return
-        text, ok = QInputDialog.getText(self, "Edit fact", "What it remembers:", QLineEdit.EchoMode.Normal,
-                                        facts[0].text)
+        text, ok = QInputDialog.getText(self, self.tr("Edit fact"), self.tr("What it remembers:"),
+                                        QLineEdit.EchoMode.Normal, facts[0].text)
         if ok and text.strip() != facts[0].text:
             self.edit_fact(facts[0].id, text)
 
     def _export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export memory", str(Path.home() / "memory.json"),
-                                              "JSON (*.json)")
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export memory"), str(Path.home() / "memory.json"),
+                                              self.tr("JSON (*.json)"))
         if path:
             self.export_to(Path(path))
 
     def _forget_everything(self) -> None:
-        answer = QMessageBox.question(self, "Forget everything", FORGET_EVERYTHING,
+        answer = QMessageBox.question(self, self.tr("Forget everything"), _tr(FORGET_EVERYTHING),
                                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                       QMessageBox.StandardButton.No)
         if answer == QMessageBox.StandardButton.Yes:
@@ -255,7 +269,9 @@ class MemoryPanel(QWidget):
         self.list.clear()
         self.shown = {f.id: f for f in facts}
         for fact in facts:
-            item = QListWidgetItem(f"{fact.text}\n{fact.updated_at.astimezone().strftime('%d %b %Y')}")
+            #: a strftime format: the day a fact was last told
+            day = fact.updated_at.astimezone().strftime(self.tr("%d %b %Y"))
+            item = QListWidgetItem(f"{fact.text}\n{day}")
             item.setData(Qt.ItemDataRole.UserRole, fact.id)
             item.setToolTip(self._details(fact))
             self.list.addItem(item)
@@ -275,26 +291,37 @@ class MemoryPanel(QWidget):
     def _state(self, shown: int, query: str) -> str:
         memory = self.memory
         if memory is None:
-            return self.unavailable or "Memory is loading…"
+            return self.unavailable or self.tr("Memory is loading…")
         if memory.store is None:
-            return _sentence(ui_message("memory-unavailable", memory.problem or "the memory database cannot be used."))
-        lines = [(f"{_plural(shown, 'fact')} found, the best first." if shown else "No match.") if query else
-                 (f"{_plural(shown, 'thing')} remembered." if shown else
-                  "Nothing remembered yet: say “remember that …”, or Add…")]
+            return _sentence(error_text("memory-unavailable", memory.problem)
+                             or self.tr("The memory database cannot be used."))
+        if query:
+            found = self.tr("{facts} found, the best first.").format(facts=_facts(shown))
+            lines = [found if shown else self.tr("No match.")]
+        else:
+            remembered = self.tr("1 thing remembered.") if shown == 1 else self.tr("{n} things remembered.")
+            lines = [remembered.format(n=shown) if shown else
+                     self.tr("Nothing remembered yet: say “remember that …”, or Add…")]
         if not memory.enabled:
-            lines.append("Memory is off: nothing new is kept (Settings → Memory).")
+            lines.append(self.tr("Memory is off: nothing new is kept (Settings → Memory)."))
         if memory.embedding_problem:
-            lines.append(f"Search finds facts by their words only: {memory.embedding_problem}")
+            lines.append(self.tr("Search finds facts by their words only: {reason}").format(
+                reason=memory.embedding_problem))
         return "\n".join(lines)
 
     @staticmethod
     def _details(fact: Fact) -> str:
-        told = fact.created_at.astimezone().strftime("%d %b %Y %H:%M")
-        lines = [fact.text, f"Kept {told}, {ORIGINS.get(fact.origin, fact.origin)}"]
+        #: a strftime format: when a fact was told
+        moment = QCoreApplication.translate("MemoryPanel", "%d %b %Y %H:%M")
+        told = fact.created_at.astimezone().strftime(moment)
+        origin = _tr(ORIGINS[fact.origin]) if fact.origin in ORIGINS else fact.origin
+        lines = [fact.text, QCoreApplication.translate("MemoryPanel", "Kept {when}, {origin}").format(
+            when=told, origin=origin)]
         if fact.updated_at != fact.created_at:
-            lines.append(f"Changed or told again {fact.updated_at.astimezone().strftime('%d %b %Y %H:%M')}")
+            lines.append(QCoreApplication.translate("MemoryPanel", "Changed or told again {when}").format(
+                when=fact.updated_at.astimezone().strftime(moment)))
         if fact.said:
-            lines.append(f"From: “{fact.said}”")
+            lines.append(QCoreApplication.translate("MemoryPanel", "From: “{said}”").format(said=fact.said))
         return "\n".join(lines)
 
     def _enable_buttons(self) -> None:
@@ -305,7 +332,7 @@ class MemoryPanel(QWidget):
     def _say(self, what: AssistantError | str, *, error: bool = False) -> None:
         """The outcome of the user's last action, shown until the next one (or the next search)."""
         if isinstance(what, AssistantError):
-            what, error = _sentence(ui_message(what.code, what.message)), True
+            what, error = _sentence(error_text(what.code, what.message)), True
             log.info("memory page: %s", what)
         self._note = (what, error)
         self._show(what, error)

@@ -36,7 +36,7 @@ class RegionPicker(QWidget):
     def __init__(self, image: ScreenImage, geometry: QRect | None = None) -> None:
         super().__init__(None, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
                          | Qt.WindowType.Tool)
-        self.setWindowTitle("Select a region to ask about")
+        self.setWindowTitle(self.tr("Select a region to ask about"))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.image: ScreenImage | None = image
         self.setGeometry(geometry if geometry is not None else virtual_desktop())
@@ -94,7 +94,7 @@ class RegionPicker(QWidget):
         else:
             painter.setPen(QColor("white"))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                             "Drag over the part of the screen to ask about · Esc or right click to cancel")
+                             self.tr("Drag over the part of the screen to ask about · Esc or right click to cancel"))
 
     # --- input ------------------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -51,22 +51,34 @@ from PySide6.QtWidgets import (
 
 from assistant import bootstrap, secrets
 from assistant.config import Config, build_config, config_path, data_dir, save_config
-from assistant.contracts.errors import AssistantError, ConfigError, ui_message
+from assistant.contracts.errors import AssistantError, ConfigError
 from assistant.tools.mcp_servers import mcp_config_path
 from ui import settings_fields
+from ui.i18n import error_text
 from ui.settings_fields import PAGES, Field, fields_on
 from ui.settings_mcp import McpServersEditor
 from ui.widgets import ERROR_STYLE
 
 log = logging.getLogger(__name__)
 
-SYSTEM_DEFAULT = "System default"
+SYSTEM_DEFAULT = QT_TRANSLATE_NOOP("SettingsDialog", "System default")  # translated where shown
 WHERE = "the settings dialog"
 
-HOTKEY_HELP = (
-    "Bind the command <b>assistant toggle</b> in your desktop's keyboard-shortcut settings instead "
-    "(GNOME: Settings → Keyboard → Custom Shortcuts; KDE: System Settings → Shortcuts → Custom)."
-)
+HOTKEY_HELP = QT_TRANSLATE_NOOP(
+    "SettingsDialog", "Bind the command <b>assistant toggle</b> in your desktop's keyboard-shortcut settings instead "
+    "(GNOME: Settings → Keyboard → Custom Shortcuts; KDE: System Settings → Shortcuts → Custom).")
+
+
+def _tr(text: str) -> str:
+    """A text marked with QT_TRANSLATE_NOOP above, translated."""
+    return QCoreApplication.translate("SettingsDialog", text)
+
+
+def _field_text(text: str) -> str:
+    """A text of ``ui.settings_fields`` in the interface's language (those it leaves VERBATIM are not in the
+    translation, and stay as they are)."""
+    return QCoreApplication.translate("SettingsFields", text) if text else text
+
 
 # --- Qt key sequence -> pynput hotkey ---------------------------------------------------------------
 
@@ -105,7 +117,8 @@ def qt_sequence_to_pynput(sequence: QKeySequence) -> str:
         parts.append(chr(key.value).lower())  # Qt reports letters upper-case; pynput matches the typed char
     else:
         name = QKeySequence(key.value).toString() or hex(key.value)
-        raise ValueError(f"the key {name!r} cannot be used in a global hotkey")
+        raise ValueError(QCoreApplication.translate("SettingsDialog", "the key {name} cannot be used in a global "
+                                                    "hotkey").format(name=repr(name)))
     return "+".join(parts)
 
 
@@ -141,7 +154,7 @@ def _emit(signal, *args) -> None:
 
 def _message(exc: BaseException) -> str:
     if isinstance(exc, AssistantError):
-        return ui_message(exc.code, exc.message)  # the dialog cannot follow command-line advice
+        return error_text(exc.code, exc.message)  # without the advice only the command line can follow
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
@@ -160,7 +173,7 @@ class SettingsDialog(QDialog):
     def __init__(self, config: Config, parent: QWidget | None = None, *, path: Path | None = None,
                  hotkey_problem: str | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(self.tr("Settings"))
         self._base = config
         self._path = path
         self._hotkey_problem = hotkey_problem
@@ -181,15 +194,16 @@ class SettingsDialog(QDialog):
 
         self._hotkey_recorder()
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._models_page(), "Models")
-        self.tabs.addTab(self._audio_page(), "Audio")
-        self.tabs.addTab(self._voice_page(), "Voice")
-        self.tabs.addTab(self._listening_page(), "Listening")
-        self.tabs.addTab(self._hotkeys_page(), "Hotkeys")
-        self.tabs.addTab(self._screen_page(), "Screen")
-        self.tabs.addTab(self._cloud_page(), "Cloud && privacy")
-        self.tabs.addTab(self._tools_page(), "Tools")
-        self.tabs.addTab(self._memory_page(), "Memory")
+        self.tabs.addTab(self._models_page(), self.tr("Models"))
+        self.tabs.addTab(self._audio_page(), self.tr("Audio"))
+        self.tabs.addTab(self._voice_page(), self.tr("Voice"))
+        self.tabs.addTab(self._listening_page(), self.tr("Listening"))
+        self.tabs.addTab(self._hotkeys_page(), self.tr("Hotkeys"))
+        self.tabs.addTab(self._interface_page(), self.tr("Interface"))
+        self.tabs.addTab(self._screen_page(), self.tr("Screen"))
+        self.tabs.addTab(self._cloud_page(), self.tr("Cloud && privacy"))
+        self.tabs.addTab(self._tools_page(), self.tr("Tools"))
+        self.tabs.addTab(self._memory_page(), self.tr("Memory"))
         unplaced = {f.key for f in settings_fields.FIELDS} - set(self._fields)
         if unplaced:  # a page must place every field of its own, or the setting could not be edited
             raise RuntimeError(f"settings fields no page shows: {sorted(unplaced)}")
@@ -239,7 +253,8 @@ class SettingsDialog(QDialog):
         return self._fields[key]
 
     def show_page(self, name: str) -> None:
-        """Switch to a page: one of models, audio, voice, listening, hotkeys, screen, cloud, tools, memory."""
+        """Switch to a page: one of models, audio, voice, listening, hotkeys, interface, screen, cloud, tools,
+        memory."""
         self.tabs.setCurrentIndex(PAGES.index(name))
 
     def is_busy(self) -> bool:
@@ -255,18 +270,18 @@ class SettingsDialog(QDialog):
         grid = QGridLayout()
         self.role_status: dict[str, QLabel] = {}
         for i, spec in enumerate(fields_on("models", kind="model")):
-            status = QLabel("checking…")
+            status = QLabel(self.tr("checking…"))
             status.setWordWrap(True)
             status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(QLabel(spec.label), 2 * i, 0)
+            grid.addWidget(QLabel(_field_text(spec.label)), 2 * i, 0)
             grid.addLayout(self._build(spec), 2 * i, 1, 1, 2)
             grid.addWidget(status, 2 * i + 1, 1, 1, 2)
             # the inventory reports by role: stt, llm, llm-big, tts, vad, turn
             role = {"llm.big_model": "llm-big", "vad.turn_model": "turn"}.get(spec.key, spec.section)
             self.role_status[role] = status
 
-        self.download_button = QPushButton("Download / prepare")
-        self.download_button.setToolTip("Join, convert or download the models these settings name, now")
+        self.download_button = QPushButton(self.tr("Download / prepare"))
+        self.download_button.setToolTip(self.tr("Join, convert or download the models these settings name, now"))
         self.download_button.clicked.connect(self._prepare_models)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 100)
@@ -289,7 +304,7 @@ class SettingsDialog(QDialog):
 
     def _audio_page(self) -> QWidget:
         page = QWidget()
-        self.audio_reason = QLabel("Listing audio devices…")
+        self.audio_reason = QLabel(self.tr("Listing audio devices…"))
         self.audio_reason.setWordWrap(True)
         layout = QVBoxLayout(page)
         layout.addLayout(self._form(_not_checks(fields_on("audio"))))
@@ -304,26 +319,27 @@ class SettingsDialog(QDialog):
         QVBoxLayout(page).addLayout(form)
         # The Piper voice (tts.voice) is a Models-page field; this mirror keeps both showing one value.
         self.voice_edit = QLineEdit()
-        self.voice_edit.setPlaceholderText('"bundled" or a path to a Piper .onnx voice')
+        self.voice_edit.setPlaceholderText(self.tr('"bundled" or a path to a Piper .onnx voice'))
         models_voice = self._fields["tts.voice"]
         assert isinstance(models_voice, QLineEdit)
         self.voice_edit.textChanged.connect(lambda t: models_voice.text() != t and models_voice.setText(t))
         models_voice.textChanged.connect(lambda t: self.voice_edit.text() != t and self.voice_edit.setText(t))
-        form.insertRow(1, "Piper voice", self.voice_edit)
+        form.insertRow(1, self.tr("Piper voice"), self.voice_edit)
         return page
 
     def _listening_page(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        layout.addWidget(_hint("Always listening (switched on from the tray menu) answers only speech that starts "
-                               "with the wake phrase, or comes within the follow-up window after a reply."))
+        layout.addWidget(_hint(self.tr("Always listening (switched on from the tray menu) answers only speech that "
+                                       "starts with the wake phrase, or comes within the follow-up window after a "
+                                       "reply.")))
         layout.addLayout(self._form(_not_checks(fields_on("listening"))))
         self._add_checks(layout, fields_on("listening", kind="check"))
         folder = data_dir() / "recordings"
-        self.debug_recordings_note = _hint(f"Debug recordings are saved to disk: every utterance heard while "
-                                           f"listening, wake phrase or not, is written as a WAV file to {folder}. "
-                                           "Leave this off unless you are chasing a recognition problem, and "
-                                           "delete the folder afterwards.")
+        self.debug_recordings_note = _hint(self.tr(
+            "Debug recordings are saved to disk: every utterance heard while listening, wake phrase or not, is "
+            "written as a WAV file to {folder}. Leave this off unless you are chasing a recognition problem, and "
+            "delete the folder afterwards.").format(folder=folder))
         self.debug_recordings.toggled.connect(
             lambda on: self.debug_recordings_note.setStyleSheet(ERROR_STYLE if on else ""))
         layout.addWidget(self.debug_recordings_note)
@@ -343,14 +359,15 @@ class SettingsDialog(QDialog):
             "QLabel { background: #fff3cd; color: #5c4400; border: 1px solid #e0b000; padding: 8px; }")
         if self._hotkey_problem:
             self.hotkey_problem_label.setText(
-                f"<b>Global hotkeys do not work here:</b> {_html(self._hotkey_problem)}<br><br>{HOTKEY_HELP}")
+                self.tr("<b>Global hotkeys do not work here:</b> {problem}<br><br>{help}").format(
+                    problem=_html(self._hotkey_problem), help=_tr(HOTKEY_HELP)))
         else:
             self.hotkey_problem_label.hide()
         layout.addWidget(self.hotkey_problem_label)
         layout.addLayout(self._form(_not_checks(fields_on("hotkeys"))))
-        layout.addWidget(_hint("The mute hotkey is on the Listening page."))
-        layout.addWidget(_hint('Syntax: modifiers and named keys in angle brackets, letters bare, joined by "+", '
-                               'e.g. <ctrl>+<alt>+<space> or <cmd>+<shift>+a.'))
+        layout.addWidget(_hint(self.tr("The mute hotkey is on the Listening page.")))
+        layout.addWidget(_hint(self.tr('Syntax: modifiers and named keys in angle brackets, letters bare, joined by '
+                                       '"+", e.g. <ctrl>+<alt>+<space> or <cmd>+<shift>+a.')))
         self._add_checks(layout, fields_on("hotkeys", kind="check"))
         layout.addStretch(1)
         return page
@@ -360,7 +377,7 @@ class SettingsDialog(QDialog):
         self.recorder = QKeySequenceEdit()
         self.recorder.setMaximumSequenceLength(1)
         self.recorder.editingFinished.connect(self._recorded)
-        self.recorder_hint = QLabel("Press the key combination now (Escape cancels)…")
+        self.recorder_hint = QLabel(self.tr("Press the key combination now (Escape cancels)…"))
         self.recorder_row = QWidget()
         rec = QHBoxLayout(self.recorder_row)
         rec.setContentsMargins(0, 0, 0, 0)
@@ -370,13 +387,22 @@ class SettingsDialog(QDialog):
         self.hotkey_status = QLabel()
         self.hotkey_status.setWordWrap(True)
 
+    def _interface_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addLayout(self._form(fields_on("interface")))
+        layout.addWidget(_hint(self.tr("The language changes the next time the assistant starts.")))
+        layout.addStretch(1)
+        return page
+
     def _screen_page(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addLayout(self._form(_not_checks(fields_on("screen"))))
         self._add_checks(layout, fields_on("screen", kind="check"))
-        layout.addWidget(_hint("Captures stay in memory for the question they were taken for; they are never "
-                               "written to disk. They go to the cloud model only if you allow it under Cloud."))
+        layout.addWidget(_hint(self.tr("Captures stay in memory for the question they were taken for; they are "
+                                       "never written to disk. They go to the cloud model only if you allow it under "
+                                       "Cloud.")))
         layout.addStretch(1)
         return page
 
@@ -385,20 +411,20 @@ class SettingsDialog(QDialog):
         top = self._form(fields_on("cloud", group="policy"))
         self.policy_combo.currentIndexChanged.connect(self._update_cloud_enabled)
 
-        self.cloud_box = QGroupBox("Cloud model (any OpenAI-compatible endpoint)")
+        self.cloud_box = QGroupBox(self.tr("Cloud model (any OpenAI-compatible endpoint)"))
         form = self._form(fields_on("cloud", group="endpoint"))
         self.cloud_box.setLayout(form)
-        self.screen_to_cloud_warning = _hint("⚠ Screen images are sent to the cloud model: whatever your screen "
-                                             "shows when you ask (messages, documents, passwords) leaves this "
-                                             "computer.")
+        self.screen_to_cloud_warning = _hint(self.tr("⚠ Screen images are sent to the cloud model: whatever your "
+                                                     "screen shows when you ask (messages, documents, passwords) "
+                                                     "leaves this computer."))
         self.screen_to_cloud_warning.setStyleSheet(ERROR_STYLE)
         self.screen_to_cloud_warning.hide()
         self.screen_to_cloud.toggled.connect(self.screen_to_cloud_warning.setVisible)
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText("checking the keyring…")
+        self.key_edit.setPlaceholderText(self.tr("checking the keyring…"))
         self.key_edit.textEdited.connect(self._key_typed)
-        self.remove_key_button = QPushButton("Remove key")
+        self.remove_key_button = QPushButton(self.tr("Remove key"))
         self.remove_key_button.setEnabled(False)
         self.remove_key_button.clicked.connect(self._remove_key_clicked)
         key_row = QHBoxLayout()
@@ -407,10 +433,10 @@ class SettingsDialog(QDialog):
         self.key_status = QLabel()
         self.key_status.setWordWrap(True)
         form.addRow("", self.screen_to_cloud_warning)
-        form.addRow("API key", key_row)
+        form.addRow(self.tr("API key"), key_row)
         form.addRow("", self.key_status)
 
-        privacy = QGroupBox("Privacy")
+        privacy = QGroupBox(self.tr("Privacy"))
         self._add_checks(QVBoxLayout(privacy), fields_on("cloud", group="privacy"))
 
         layout = QVBoxLayout(page)
@@ -440,10 +466,10 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(page)
         self._add_checks(layout, fields_on("memory", kind="check"))
         layout.addLayout(self._form(_not_checks(fields_on("memory"))))
-        layout.addWidget(_hint("What it remembers is kept on this computer, in the history's database. See, "
-                               "search, edit and delete the facts with the Memory button of the window; tell it "
-                               "\"remember that …\" or \"forget that …\" by voice. Passwords and card numbers "
-                               "are never kept."))
+        layout.addWidget(_hint(self.tr("What it remembers is kept on this computer, in the history's database. "
+                                       "See, search, edit and delete the facts with the Memory button of the window; "
+                                       "tell it \"remember that …\" or \"forget that …\" by voice. Passwords and "
+                                       "card numbers are never kept.")))
         layout.addStretch(1)
         return page
 
@@ -454,28 +480,28 @@ class SettingsDialog(QDialog):
         extras: list[QWidget] = []
         row: QWidget | QHBoxLayout
         if spec.kind == "check":
-            editor: QWidget = QCheckBox(spec.label)
+            editor: QWidget = QCheckBox(_field_text(spec.label))
             row = editor
         elif spec.kind == "choice":
             editor = combo = QComboBox()
             for label, value in spec.choices:
-                combo.addItem(label, value)
+                combo.addItem(_field_text(label), value)
             row = editor
         elif spec.kind == "number":
             editor = spin = QDoubleSpinBox()
             spin.setRange(spec.minimum, spec.maximum)
             spin.setSingleStep(spec.step)
             spin.setDecimals(spec.decimals)
-            spin.setSuffix(spec.suffix)
-            spin.setSpecialValueText(spec.special)
+            spin.setSuffix(_field_text(spec.suffix))
+            spin.setSpecialValueText(_field_text(spec.special))
             row = editor
         elif spec.kind == "device":
             editor = combo = QComboBox()
             combo.setEditable(True)  # a device may also be named by the start of its name, or its index
-            combo.addItem(SYSTEM_DEFAULT)
+            combo.addItem(_tr(SYSTEM_DEFAULT))
             combo.setEnabled(False)  # until the listing is back
             combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            test = QPushButton("Test")
+            test = QPushButton(self.tr("Test"))
             test.clicked.connect(self._test_input if spec.key == "audio.input_device" else self._test_output)
             status = QLabel()
             status.setWordWrap(True)
@@ -483,10 +509,10 @@ class SettingsDialog(QDialog):
             row = _hbox(editor, test)
         else:  # text, model, hotkey: a line edit, with a button when there is something to pick or record
             editor = edit = QLineEdit()
-            edit.setPlaceholderText(spec.placeholder)
+            edit.setPlaceholderText(_field_text(spec.placeholder))
             row = editor
             if spec.kind == "hotkey":
-                record = QPushButton("Record…")
+                record = QPushButton(self.tr("Record…"))
                 record.clicked.connect(lambda: self._start_recording(edit))
                 extras = [record]
                 row = _hbox(editor, record)
@@ -494,24 +520,24 @@ class SettingsDialog(QDialog):
                 self.browse_buttons[spec.key] = self._browse_button(edit, spec.browse, spec.presets)
                 row = _hbox(editor, self.browse_buttons[spec.key])
         if spec.tooltip:
-            editor.setToolTip(spec.tooltip)
+            editor.setToolTip(_field_text(spec.tooltip))
         self._fields[spec.key] = editor
         for name, widget in zip(spec.attrs, (editor, *extras), strict=False):
             setattr(self, name, widget)
         return row
 
     def _browse_button(self, edit: QLineEdit, what: str, presets: tuple[tuple[str, str], ...] = ()) -> QPushButton:
-        browse = QPushButton("Browse…")
+        browse = QPushButton(self.tr("Browse…"))
         if what.startswith("file+folder:"):  # a model that is one file (.gguf) or a folder (transformers)
             filter_ = what.split(":", 1)[1]
             menu = QMenu(browse)
             for label, value in presets:
-                menu.addAction(label, lambda v=value: self._choose_preset(edit, v))
+                menu.addAction(_field_text(label), lambda v=value: self._choose_preset(edit, v))
             if presets:
                 menu.addSeparator()
-            menu.addAction(f"Model file ({filter_.split('(')[1].rstrip(')').lstrip('*')})…",
-                           lambda: self._browse_file(edit, filter_))
-            menu.addAction("Model folder…", lambda: self._browse_folder(edit))
+            menu.addAction(self.tr("Model file ({extension})…").format(
+                extension=filter_.split("(")[1].rstrip(")").lstrip("*")), lambda: self._browse_file(edit, filter_))
+            menu.addAction(self.tr("Model folder…"), lambda: self._browse_folder(edit))
             browse.setMenu(menu)
         elif what == "folder":
             browse.clicked.connect(lambda _=False: self._browse_folder(edit))
@@ -524,7 +550,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         for spec in specs:
             row = self._build(spec)
-            form.addRow("" if spec.kind == "check" else spec.label, row)
+            form.addRow("" if spec.kind == "check" else _field_text(spec.label), row)
             if spec.kind == "device":
                 form.addRow("", getattr(self, spec.attrs[2]))
         return form
@@ -574,8 +600,10 @@ class SettingsDialog(QDialog):
 
     # --- errors -------------------------------------------------------------------------------------------
 
-    def _show_error(self, message: str, *, focus: bool = False) -> None:
-        self.error_label.setText(message)
+    def _show_error(self, message: str, *, focus: bool = False, code: str = "") -> None:
+        """``message``: the dialog's own words, or with ``code`` the core's (shown as ``ui.i18n.error_text``
+        does); ``focus``: go to the field a ConfigError's message starts with."""
+        self.error_label.setText(error_text(code, message) if code else message)
         self.error_label.setVisible(bool(message))
         match = re.match(r"([a-z]+\.[a-z_]+)\b", message)
         widget = self._fields.get(match.group(1)) if match and focus else None
@@ -592,27 +620,28 @@ class SettingsDialog(QDialog):
         try:
             config = self.config()
         except ConfigError as exc:
-            self._show_error(exc.message, focus=True)
+            self._show_error(exc.message, focus=True, code=exc.code)
             return
         path = self._path or config_path()
         try:
             save_config(config, path)
         except OSError as exc:
-            self._show_error(f"The settings could not be written to {path}: {exc}")
+            self._show_error(self.tr("The settings could not be written to {path}: {reason}").format(path=path,
+                                                                                                      reason=exc))
             return
         log.info("settings saved to %s", path)
         try:
             if self.mcp_editor.save():
                 self.mcp_saved.emit(self.mcp_editor.path)
         except OSError as exc:
-            self._show_error(f"The settings were saved, but the MCP servers could not be written to "
-                             f"{self.mcp_editor.path}: {exc}")
+            self._show_error(self.tr("The settings were saved, but the MCP servers could not be written to {path}: "
+                                     "{reason}").format(path=self.mcp_editor.path, reason=exc))
             return
         key = self.key_edit.text().strip() if self._key_edited else ""
         if key:
-            action, doing = (lambda: secrets.store_cloud_api_key(key)), "Storing the API key in the keyring…"
+            action, doing = (lambda: secrets.store_cloud_api_key(key)), self.tr("Storing the API key in the keyring…")
         elif self._remove_key:
-            action, doing = secrets.delete_cloud_api_key, "Removing the API key from the keyring…"
+            action, doing = secrets.delete_cloud_api_key, self.tr("Removing the API key from the keyring…")
         else:
             self._saved(config)
             return
@@ -624,9 +653,11 @@ class SettingsDialog(QDialog):
     def _key_saved(self, config: Config, stored: bool, error: BaseException | None) -> None:
         self.save_button.setEnabled(True)
         if error is not None:
-            self._show_error(f"The settings were saved, but the API key was not {'stored' if stored else 'removed'}: "
-                             f"the OS keyring is unavailable ({_message(error)}). Set {secrets.ENV_KEY} in the "
-                             "environment instead.")
+            message = (self.tr("The settings were saved, but the API key was not stored: the OS keyring is unavailable "
+                               "({reason}). Set {variable} in the environment instead.") if stored else
+                       self.tr("The settings were saved, but the API key was not removed: the OS keyring is "
+                               "unavailable ({reason}). Set {variable} in the environment instead."))
+            self._show_error(message.format(reason=_message(error), variable=secrets.ENV_KEY))
             self.saved.emit(config)
             return
         self.key_edit.clear()
@@ -650,16 +681,16 @@ class SettingsDialog(QDialog):
         problem, stored = result if error is None else (_message(error), False)
         self._keyring_problem, self._key_stored, self._key_known = problem, stored, True
         if problem:
-            self.key_edit.setPlaceholderText("the OS keyring is unavailable")
-            self.key_status.setText(f"The OS keyring is unavailable ({problem}). Set {secrets.ENV_KEY} in the "
-                                    "environment instead.")
+            self.key_edit.setPlaceholderText(self.tr("the OS keyring is unavailable"))
+            self.key_status.setText(self.tr("The OS keyring is unavailable ({reason}). Set {variable} in the "
+                                            "environment instead.").format(reason=problem, variable=secrets.ENV_KEY))
             self.key_status.setStyleSheet(ERROR_STYLE)
         else:
-            self.key_edit.setPlaceholderText("a key is stored in the keyring (type to replace it)" if stored
-                                             else "no key stored (paste one here)")
+            self.key_edit.setPlaceholderText(self.tr("a key is stored in the keyring (type to replace it)") if stored
+                                             else self.tr("no key stored (paste one here)"))
             if os.environ.get(secrets.ENV_KEY):
-                self.key_status.setText(f"{secrets.ENV_KEY} is set in the environment and is used before the "
-                                        "keyring.")
+                self.key_status.setText(self.tr("{variable} is set in the environment and is used before the "
+                                                "keyring.").format(variable=secrets.ENV_KEY))
         self._update_cloud_enabled()
 
     def _key_typed(self, _text: str) -> None:
@@ -673,19 +704,19 @@ class SettingsDialog(QDialog):
         self.key_edit.clear()
         self._key_edited = False
         self._remove_key = True
-        self.key_status.setText("The stored key will be removed when you save.")
+        self.key_status.setText(self.tr("The stored key will be removed when you save."))
         self._update_cloud_enabled()
 
     # --- models ---------------------------------------------------------------------------------------------
 
     def _browse_file(self, edit: QLineEdit, filter_: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a model file", _start_dir(edit.text()),
-                                              f"{filter_};;All files (*)")
+        filters = f"{_field_text(filter_)};;{self.tr('All files (*)')}"
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a model file"), _start_dir(edit.text()), filters)
         if path:
             edit.setText(path)
 
     def _browse_folder(self, edit: QLineEdit) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose a model folder", _start_dir(edit.text()))
+        path = QFileDialog.getExistingDirectory(self, self.tr("Choose a model folder"), _start_dir(edit.text()))
         if path:
             edit.setText(path)
 
@@ -694,7 +725,7 @@ class SettingsDialog(QDialog):
         try:
             candidate = self.config()
         except ConfigError as exc:
-            self._show_error(exc.message, focus=True)
+            self._show_error(exc.message, focus=True, code=exc.code)
             return
 
         def work(report: Callable[[Any], None]) -> list[dict]:
@@ -705,7 +736,7 @@ class SettingsDialog(QDialog):
         self.download_button.setEnabled(False)
         self.progress_bar.setRange(0, 0)  # busy until a step reports a fraction
         self.download_status.setStyleSheet("")
-        self.download_status.setText("Preparing the models…")
+        self.download_status.setText(self.tr("Preparing the models…"))
         self._run(work, self._models_prepared, self._prepare_progress)
 
     def _prepare_progress(self, payload: tuple) -> None:
@@ -726,17 +757,19 @@ class SettingsDialog(QDialog):
         if error is not None:
             self.progress_bar.setValue(0)
             self.download_status.setStyleSheet(ERROR_STYLE)
-            self.download_status.setText(f"Preparing the models failed: {_message(error)}")
+            self.download_status.setText(self.tr("Preparing the models failed: {reason}").format(
+                reason=_message(error)))
             return
         self._show_rows(rows)
         self.progress_bar.setValue(100)
         missing = [r["role"] for r in rows if r["status"] == "missing"]
         if missing:
             self.download_status.setStyleSheet(ERROR_STYLE)
-            self.download_status.setText(f"Not available: {', '.join(missing)} (see the fix under each model).")
+            self.download_status.setText(self.tr("Not available: {models} (see the fix under each model).").format(
+                models=", ".join(missing)))
         else:
             self.download_status.setStyleSheet("")
-            self.download_status.setText("All models are ready.")
+            self.download_status.setText(self.tr("All models are ready."))
 
     def _servers_found(self, servers: Any, error: BaseException | None) -> None:
         """The models of the chat servers running here (Ollama, LM Studio, ...), offered in the models' menus."""
@@ -748,11 +781,11 @@ class SettingsDialog(QDialog):
             first = menu.actions()[0] if menu.actions() else None
             entries = servers or []
             if not entries:
-                note = QAction("No Ollama or LM Studio server is running here", menu)
+                note = QAction(self.tr("No Ollama or LM Studio server is running here"), menu)
                 note.setEnabled(False)
                 menu.insertAction(first, note)
             for label, setting in entries:
-                action = QAction(f"Running here: {label}", menu)
+                action = QAction(self.tr("Running here: {server}").format(server=label), menu)
                 action.triggered.connect(lambda _=False, v=setting, e=edit: self._choose_preset(e, v))
                 menu.insertAction(first, action)
             menu.insertSeparator(first)
@@ -765,32 +798,33 @@ class SettingsDialog(QDialog):
         except ConfigError:
             return  # another field is invalid: saving says which
         for label in self.role_status.values():
-            label.setText("checking…")
+            label.setText(self.tr("checking…"))
         self._run(lambda report: bootstrap.model_inventory(candidate), self._inventory_checked)
 
     def _inventory_checked(self, rows: Any, error: BaseException | None) -> None:
         if error is not None:
             for label in self.role_status.values():
-                label.setText(f"cannot check: {_message(error)}")
+                label.setText(self.tr("cannot check: {reason}").format(reason=_message(error)))
             return
         self._show_rows(rows)
 
     def _show_rows(self, rows: list[dict]) -> None:
         if "llm-big" in self.role_status and not any(r["role"] == "llm-big" for r in rows):
             self.role_status["llm-big"].setStyleSheet("")
-            self.role_status["llm-big"].setText("none: the language model above answers every question")
+            self.role_status["llm-big"].setText(self.tr("none: the language model above answers every question"))
         for row in rows:
             label = self.role_status.get(row["role"])
             if label is None:
                 continue
             if row["status"] == "missing":
                 label.setStyleSheet(ERROR_STYLE)
-                label.setText(row.get("fix") or row.get("detail", "missing"))
+                label.setText(row.get("fix") or row.get("detail") or self.tr("missing"))
                 continue
             label.setStyleSheet("")
-            text = f"{_STATUS.get(row['status'], row['status'])}: {row.get('detail', '')}"
+            status = _tr(_STATUS[row["status"]]) if row["status"] in _STATUS else row["status"]
+            text = self.tr("{status}: {detail}").format(status=status, detail=row.get("detail", ""))
             if row.get("size_mb"):
-                text += f" ({row['size_mb']:.0f} MB)"
+                text += self.tr(" ({size:.0f} MB)").format(size=row["size_mb"])
             if row.get("note"):
                 text += f" — {row['note']}"
             label.setText(text)
@@ -801,8 +835,7 @@ class SettingsDialog(QDialog):
         if error is not None:
             listing = {"inputs": [], "outputs": [], "problem": _message(error)}
         missing = []
-        for combo, kind, noun in ((self.input_combo, "inputs", "microphone"),
-                                  (self.output_combo, "outputs", "speaker")):
+        for combo, kind in ((self.input_combo, "inputs"), (self.output_combo, "outputs")):
             names = [d["name"] for d in listing.get(kind, [])]
             current = combo.currentText()
             for name in names:
@@ -811,10 +844,13 @@ class SettingsDialog(QDialog):
             combo.setEditText(current)  # adding items must not replace what the setting says
             combo.setEnabled(bool(names))
             if not names:
-                missing.append(noun)
+                missing.append(kind)
         if missing:
+            found = {("inputs",): self.tr("No microphone found: {problem}"),
+                     ("outputs",): self.tr("No speaker found: {problem}")}.get(
+                tuple(missing), self.tr("No microphone or speaker found: {problem}"))
             self.audio_reason.setStyleSheet(ERROR_STYLE)
-            self.audio_reason.setText(f"No {' or '.join(missing)} found: {listing.get('problem', 'none listed')}")
+            self.audio_reason.setText(found.format(problem=listing.get("problem") or self.tr("none listed")))
         else:
             self.audio_reason.setStyleSheet("")
             self.audio_reason.setText("")
@@ -822,32 +858,37 @@ class SettingsDialog(QDialog):
     def _test_output(self) -> None:
         device = _device_value(self.output_combo)
         self.output_test_button.setEnabled(False)
-        _status(self.output_status, "Playing a test tone…")
+        _status(self.output_status, self.tr("Playing a test tone…"))
         self._run(lambda report: bootstrap.adapters().audio.test_output(device),
                   lambda _, error: self._output_tested(device, error))
 
     def _output_tested(self, device: str, error: BaseException | None) -> None:
         self.output_test_button.setEnabled(True)
         if error is not None:
-            _status(self.output_status, f"The test failed: {_message(error)}", error=True)
+            _status(self.output_status, self.tr("The test failed: {reason}").format(reason=_message(error)), error=True)
+        elif device:
+            _status(self.output_status, self.tr("Played a test tone on {device}.").format(device=device))
         else:
-            _status(self.output_status, f"Played a test tone on {device or 'the system default speaker'}.")
+            _status(self.output_status, self.tr("Played a test tone on the system default speaker."))
 
     def _test_input(self) -> None:
         device = _device_value(self.input_combo)
         self.input_test_button.setEnabled(False)
-        _status(self.input_status, "Recording for 1 s — say something…")
+        _status(self.input_status, self.tr("Recording for 1 s — say something…"))
         self._run(lambda report: bootstrap.adapters().audio.test_input(device, 1.0), self._input_tested)
 
     def _input_tested(self, peak: Any, error: BaseException | None) -> None:
         self.input_test_button.setEnabled(True)
         if error is not None:
-            _status(self.input_status, f"The test failed: {_message(error)}", error=True)
+            _status(self.input_status, self.tr("The test failed: {reason}").format(reason=_message(error)), error=True)
         elif peak is None or math.isinf(peak) or peak < -60:
-            _status(self.input_status, "Peak level: silence. Is the microphone muted or the wrong one?", error=True)
+            _status(self.input_status, self.tr("Peak level: silence. Is the microphone muted or the wrong one?"),
+                    error=True)
+        elif peak < -30:
+            _status(self.input_status, self.tr("Peak level: {peak:.1f} dBFS (quiet: move closer or raise the input "
+                                               "volume).").format(peak=peak))
         else:
-            hint = " (quiet: move closer or raise the input volume)" if peak < -30 else ""
-            _status(self.input_status, f"Peak level: {peak:.1f} dBFS{hint}.")
+            _status(self.input_status, self.tr("Peak level: {peak:.1f} dBFS.").format(peak=peak))
 
     # --- hotkeys ------------------------------------------------------------------------------------------------
 
@@ -917,12 +958,17 @@ def _list_devices() -> dict:
         if report.get("error"):
             listing["problem"] = report["error"]
         else:
-            listing["problem"] = ("PortAudio lists no such device. Connect one, or check that this user may use "
-                                  "the sound devices.")
+            listing["problem"] = QCoreApplication.translate(  # on a worker thread: translate is thread-safe
+                "SettingsDialog", "PortAudio lists no such device. Connect one, or check that this user may use the "
+                "sound devices.")
     return listing
 
-_STATUS = {"offline-pack": "bundled (offline pack)", "local-server": "local server", "local": "local file",
-           "hub-cache": "downloaded", "download": "downloaded on first use"}
+# What a model setting resolves to (bootstrap.model_inventory's statuses), translated where shown.
+_STATUS = {"offline-pack": QT_TRANSLATE_NOOP("SettingsDialog", "bundled (offline pack)"),
+           "local-server": QT_TRANSLATE_NOOP("SettingsDialog", "local server"),
+           "local": QT_TRANSLATE_NOOP("SettingsDialog", "local file"),
+           "hub-cache": QT_TRANSLATE_NOOP("SettingsDialog", "downloaded"),
+           "download": QT_TRANSLATE_NOOP("SettingsDialog", "downloaded on first use")}
 
 
 def _html(text: str) -> str:
@@ -961,12 +1007,12 @@ def _set_device(combo: QComboBox, value: str) -> None:
         combo.setEditText(value)
     else:
         combo.setCurrentIndex(0)
-        combo.setEditText(SYSTEM_DEFAULT)
+        combo.setEditText(_tr(SYSTEM_DEFAULT))
 
 
 def _device_value(combo: QComboBox) -> str:
     text = combo.currentText().strip()
-    return "" if text == SYSTEM_DEFAULT else text
+    return "" if text in (SYSTEM_DEFAULT, _tr(SYSTEM_DEFAULT)) else text
 
 
 def _start_dir(current: str) -> str:

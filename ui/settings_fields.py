@@ -3,13 +3,16 @@
 ``ui.settings_dialog`` builds each page's widgets, loads them from a ``Config``, reads them back for validation
 (``build_config``, the same rules as the settings file) and saves them, all by walking ``FIELDS``. A setting
 added here appears in the dialog and round-trips through the file; nothing else has to list it.
+
+The texts are in English; the dialog shows them translated (context "SettingsFields"), and
+``scripts/update_translations.py`` takes them from here into the translation files (``shown_texts``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-PAGES = ("models", "audio", "voice", "listening", "hotkeys", "screen", "cloud", "tools", "memory")
+PAGES = ("models", "audio", "voice", "listening", "hotkeys", "interface", "screen", "cloud", "tools", "memory")
 KINDS = ("model", "text", "check", "choice", "number", "device", "hotkey")
 
 
@@ -54,6 +57,23 @@ class Field:
     @property
     def name(self) -> str:
         return self.key.split(".")[1]
+
+    @property
+    def file_filter(self) -> str:
+        """The file chooser's filter of ``browse`` ("GGUF model (*.gguf)"); "" for a folder or nothing to browse."""
+        return self.browse.removeprefix("file+folder:") if self.browse not in ("", "folder") else ""
+
+
+# Texts shown as they are in every language: setting values given as examples, and the languages' own names.
+VERBATIM = frozenset({"en-us", "https://api.openai.com/v1", "gpt-4o-mini", "bundled", " ×", "English", "简体中文"})
+
+
+def shown_texts(spec: Field) -> list[str]:
+    """What the user reads of a field (its label, hints, choices, presets, file filter), less the VERBATIM texts:
+    each is a message of the translation files."""
+    texts = [spec.label, spec.placeholder, spec.tooltip, spec.suffix, spec.special, spec.file_filter,
+             *(label for label, _ in spec.choices), *(label for label, _ in spec.presets)]
+    return [text for text in texts if text and text not in VERBATIM]
 
 
 _MODEL_PLACEHOLDER = '"bundled", a local path, or a Hugging Face id'
@@ -131,6 +151,9 @@ FIELDS: tuple[Field, ...] = (
     Field("ui.launcher_listens", "hotkeys", "check",
           "The launcher starts listening at once (otherwise it waits for typing)", ("launcher_listens",)),
     Field("ui.start_hidden", "hotkeys", "check", "Start hidden in the system tray", ("start_hidden",)),
+    # Interface (the languages' own names are not translated: each reads its own)
+    Field("ui.language", "interface", "choice", "Language", ("language_combo",),
+          choices=(("The system's language", "auto"), ("English", "en"), ("简体中文", "zh_CN"))),
     # Screen
     Field("screen.target", "screen", "choice", "A screen question captures", ("screen_target_combo",),
           choices=(("The screen under the pointer", "screen"), ("The active window", "window"),

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from assistant.contracts.errors import ConfigError
 from assistant.tools.mcp_servers import load_mcp_servers, parse_server, save_mcp_servers
+from ui.i18n import error_text
 from ui.widgets import ERROR_STYLE
 
 
@@ -34,7 +35,8 @@ class McpServersEditor(QGroupBox):
     """Lists, adds and removes the MCP servers of ``path`` (mcp.json); ``save()`` writes them when changed."""
 
     def __init__(self, path: Path, parent: QWidget | None = None) -> None:
-        super().__init__("MCP servers", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("MCP servers"))
         self.path = path
         self.entries: dict[str, Any] = {}
         self.changed = False
@@ -44,14 +46,14 @@ class McpServersEditor(QGroupBox):
         self.server_list.setObjectName("mcp_server_list")
         self.server_list.setMaximumHeight(120)
         self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("name, e.g. files")
+        self.name_edit.setPlaceholderText(self.tr("name, e.g. files"))
         self.target_edit = QLineEdit()
-        self.target_edit.setPlaceholderText("a command (npx -y @modelcontextprotocol/server-filesystem ~/Documents) "
-                                            "or an address (http://127.0.0.1:8000/mcp)")
+        self.target_edit.setPlaceholderText(self.tr("a command (npx -y @modelcontextprotocol/server-filesystem "
+                                                    "~/Documents) or an address (http://127.0.0.1:8000/mcp)"))
         self.target_edit.returnPressed.connect(self.add_server)
-        self.add_button = QPushButton("Add")
+        self.add_button = QPushButton(self.tr("Add"))
         self.add_button.clicked.connect(self.add_server)
-        self.remove_button = QPushButton("Remove")
+        self.remove_button = QPushButton(self.tr("Remove"))
         self.remove_button.setEnabled(False)
         self.remove_button.clicked.connect(self.remove_selected)
         self.server_list.currentItemChanged.connect(
@@ -79,11 +81,12 @@ class McpServersEditor(QGroupBox):
         try:
             self.entries = dict(load_mcp_servers(self.path).entries)
             self.editable = True
-            self._say(f"Kept in {self.path}. Servers start with the assistant; their tools run only once allowed "
-                      "above (mcp:<name>) under the local-only policy.")
+            self._say(self.tr("Kept in {path}. Servers start with the assistant; their tools run only once allowed "
+                              "above (mcp:<name>) under the local-only policy.").format(path=self.path))
         except ConfigError as exc:
             self.entries, self.editable = {}, False
-            self._say(f"{exc.message}. Fix or remove the file to edit the servers here.", error=True)
+            self._say(error_text(exc.code, exc.message, self.tr("Fix or remove the file to edit the servers here.")),
+                      error=True)
         for widget in (self.name_edit, self.target_edit, self.add_button):
             widget.setEnabled(self.editable)
         self._refresh()
@@ -92,11 +95,11 @@ class McpServersEditor(QGroupBox):
         """Add the server typed in the two boxes (an http(s):// address, or a command line to start)."""
         name, target = self.name_edit.text().strip(), self.target_edit.text().strip()
         if not name or not target:
-            self._say("Give the server a name, and the command that starts it or its address.", error=True)
+            self._say(self.tr("Give the server a name, and the command that starts it or its address."), error=True)
             return
         if name in self.entries:
-            self._say(f"There is a server named {name!r} already: remove it first, or choose another name.",
-                      error=True)
+            self._say(self.tr("There is a server named {name} already: remove it first, or choose another "
+                              "name.").format(name=repr(name)), error=True)
             return
         if "://" in target.split()[0]:  # an address (one that is not http(s) is refused below, with the reason)
             entry: dict[str, Any] = {"url": target}
@@ -104,19 +107,19 @@ class McpServersEditor(QGroupBox):
             try:
                 words = shlex.split(target, posix=os.name != "nt")
             except ValueError as exc:
-                self._say(f"The command cannot be read: {exc}.", error=True)
+                self._say(self.tr("The command cannot be read: {reason}.").format(reason=exc), error=True)
                 return
             entry = {"command": words[0], "args": words[1:]} if words else {}
         try:
             parse_server(name, entry, where="the new server")
         except ConfigError as exc:
-            self._say(exc.message, error=True)
+            self._say(error_text(exc.code, exc.message), error=True)
             return
         self.entries[name] = entry
         self.changed = True
         self.name_edit.clear()
         self.target_edit.clear()
-        self._say(f"{name} is added; Save to keep it.")
+        self._say(self.tr("{name} is added; Save to keep it.").format(name=name))
         self._refresh(select=name)
 
     def remove_selected(self) -> None:
@@ -128,7 +131,7 @@ class McpServersEditor(QGroupBox):
             return
         self.entries.pop(name, None)
         self.changed = True
-        self._say(f"{name} is removed; Save to keep it so.")
+        self._say(self.tr("{name} is removed; Save to keep it so.").format(name=name))
         self._refresh()
 
     def save(self) -> bool:
@@ -144,16 +147,18 @@ class McpServersEditor(QGroupBox):
         for name, entry in self.entries.items():
             try:
                 spec = parse_server(name, entry, where=str(self.path))
-                text = f"{name}: {spec.describe()}" if spec is not None else f"{name}: disabled"
+                text = f"{name}: {spec.describe()}" if spec is not None else self.tr("{name}: disabled").format(
+                    name=name)
             except ConfigError as exc:
-                text = f"{name}: cannot be used ({exc.message.split(f'{name!r} ', 1)[-1]})"
+                text = self.tr("{name}: cannot be used ({reason})").format(
+                    name=name, reason=exc.message.split(f"{name!r} ", 1)[-1])
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.server_list.addItem(item)
             if name == select:
                 self.server_list.setCurrentItem(item)
         if not self.entries:
-            placeholder = QListWidgetItem("No MCP servers yet.")
+            placeholder = QListWidgetItem(self.tr("No MCP servers yet."))
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
             self.server_list.addItem(placeholder)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from assistant.contracts.events import TimerFired, TimersChanged
@@ -26,7 +26,8 @@ from assistant.tools.timers import say_when
 log = logging.getLogger(__name__)
 
 ICONS = {"timer": "⏱", "alarm": "⏰", "reminder": "🔔"}
-TITLES = {"timer": "Timer", "alarm": "Alarm", "reminder": "Reminder"}
+TITLES = {"timer": QT_TRANSLATE_NOOP("TimerAlerts", "Timer"), "alarm": QT_TRANSLATE_NOOP("TimerAlerts", "Alarm"),
+          "reminder": QT_TRANSLATE_NOOP("TimerAlerts", "Reminder")}  # translated where shown
 
 
 def timer_service(assistant):
@@ -51,8 +52,8 @@ class _Row(QWidget):
         self.text = QLabel()
         self.left = QLabel()
         self.left.setStyleSheet("QLabel { font-variant-numeric: tabular-nums; font-weight: 600; }")
-        self.cancel = QPushButton("Cancel")
-        self.cancel.setToolTip("Cancel it")
+        self.cancel = QPushButton(self.tr("Cancel"))
+        self.cancel.setToolTip(self.tr("Cancel it"))
         self.cancel.clicked.connect(lambda: self.cancel_requested.emit(self.timer_id))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -77,7 +78,7 @@ class TimersPanel(QFrame):
         self.service = None
         self.rows: dict[int, _Row] = {}
         self.items: list = []
-        self.title = QLabel("Timers")
+        self.title = QLabel(self.tr("Timers"))
         self.title.setStyleSheet("QLabel { font-weight: 600; color: #33475b; }")
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -140,7 +141,7 @@ class TimersPanel(QFrame):
             row.text.setText(f"{ICONS.get(info.kind, '')} {self._name(info)}")
             if info.kind == "timer":
                 row.left.setText(clock_left(info.remaining(now)))
-                row.left.setToolTip("left")
+                row.left.setToolTip(self.tr("left"))
             else:
                 row.left.setText(self._at(info.due, now))
                 row.left.setToolTip(datetime.fromtimestamp(info.due).strftime("%c"))
@@ -149,8 +150,8 @@ class TimersPanel(QFrame):
         if info.kind == "timer":
             return info.label.capitalize() if info.label else self.service.describe(info).capitalize()
         if info.kind == "alarm":
-            return f"Alarm{': ' + info.label if info.label else ''}"
-        return info.label.capitalize() if info.label else "Reminder"
+            return self.tr("Alarm: {label}").format(label=info.label) if info.label else self.tr("Alarm")
+        return info.label.capitalize() if info.label else self.tr("Reminder")
 
     def _at(self, due: float, now: float) -> str:
         return say_when(due, now, twelve_hour=self.service.twelve_hour)
@@ -199,7 +200,9 @@ class TimerAlerts(QObject):
     def on_event(self, event) -> None:
         if not isinstance(event, TimerFired):
             return
-        title = TITLES.get(event.kind, "Timer") + (" (missed)" if event.missed else "")
+        title = QCoreApplication.translate("TimerAlerts", TITLES.get(event.kind, TITLES["timer"]))
+        if event.missed:
+            title = self.tr("{title} (missed)").format(title=title)
         body = event.announcement or title
         silent = not self.speaks()
         self.shown.append((title, body))

@@ -29,13 +29,13 @@ class TrayIcon(QObject):
         super().__init__(parent)
         self.icon = QSystemTrayIcon(listen_icon("off"), parent)
         self.menu = QMenu()
-        self.status_action = QAction("Mic off", self.menu, enabled=False)  # the listening mode, in words
-        self.show_action = QAction("Show window", self.menu)
-        self.listen_action = QAction("Listen", self.menu)
-        self.mute_action = QAction("Mute microphone", self.menu, checkable=True)
-        self.always_action = QAction("Always listening", self.menu, checkable=True)
-        self.settings_action = QAction("Settings…", self.menu)
-        self.quit_action = QAction("Quit", self.menu)
+        self.status_action = QAction(self.tr("Mic off"), self.menu, enabled=False)  # the listening mode, in words
+        self.show_action = QAction(self.tr("Show window"), self.menu)
+        self.listen_action = QAction(self.tr("Listen"), self.menu)
+        self.mute_action = QAction(self.tr("Mute microphone"), self.menu, checkable=True)
+        self.always_action = QAction(self.tr("Always listening"), self.menu, checkable=True)
+        self.settings_action = QAction(self.tr("Settings…"), self.menu)
+        self.quit_action = QAction(self.tr("Quit"), self.menu)
         self.show_action.triggered.connect(self.show_requested)
         self.listen_action.triggered.connect(self.listen_requested)
         self.mute_action.toggled.connect(self.mute_toggled)
@@ -81,7 +81,7 @@ class TrayIcon(QObject):
         self.icon.hide()
 
     def set_wake_phrase(self, phrase: str) -> None:
-        self.always_action.setText(f"Always listening (say “{phrase}”)")
+        self.always_action.setText(self.tr("Always listening (say “{phrase}”)").format(phrase=phrase))
 
     def set_listen(self, mode: str, tooltip: str) -> None:
         """Show a listening mode (``ui.widgets.LISTEN_MODES``) as the icon, ``tooltip`` as its tooltip and in
@@ -97,7 +97,7 @@ class TrayIcon(QObject):
         if redraw:  # the icon is drawn anew only when the mode changes
             self.redraws += 1
             self.icon.setIcon(listen_icon(mode))
-        self.icon.setToolTip(f"Voice Assistant: {tooltip[:1].lower()}{tooltip[1:]}")
+        self.icon.setToolTip(self.tr("Voice Assistant: {state}").format(state=f"{tooltip[:1].lower()}{tooltip[1:]}"))
 
     @property
     def mode(self) -> str:
@@ -109,7 +109,7 @@ class TrayIcon(QObject):
             self._capture_off.stop()
             self.capturing = True
             self.icon.setIcon(capture_icon())
-            self.icon.setToolTip("Voice Assistant: capturing the screen")
+            self.icon.setToolTip(self.tr("Voice Assistant: capturing the screen"))
         elif self.capturing:
             self._capture_off.start()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -22,6 +22,17 @@ STATE_COLORS = {
     "speaking": "#2f6fd6",
     "muted": "#b23b3b",
     "error": "#b23b3b",
+}
+
+# The states' names on the badge (translated where shown).
+STATE_NAMES = {
+    "loading": QT_TRANSLATE_NOOP("StateBadge", "Loading"),
+    "idle": QT_TRANSLATE_NOOP("StateBadge", "Idle"),
+    "listening": QT_TRANSLATE_NOOP("StateBadge", "Listening"),
+    "thinking": QT_TRANSLATE_NOOP("StateBadge", "Thinking"),
+    "speaking": QT_TRANSLATE_NOOP("StateBadge", "Speaking"),
+    "muted": QT_TRANSLATE_NOOP("StateBadge", "Muted"),
+    "error": QT_TRANSLATE_NOOP("StateBadge", "Error"),
 }
 
 # What the microphone is doing, for the listening indicator (window, launcher) and the tray icon:
@@ -45,19 +56,26 @@ LISTEN_COLORS = {
 def listen_texts(mode: str, phrase: str, detail: str = "") -> tuple[str, str]:
     """(short label, longer explanation) of a listening mode; ``phrase`` is the configured wake phrase and
     ``detail`` says why the microphone is not delivering yet (``starting``)."""
-    quoted = f"“{phrase}”"
     if mode == "listening":
-        return "Listening", "Listening for your question"
+        return (QCoreApplication.translate("ListenTexts", "Listening"),
+                QCoreApplication.translate("ListenTexts", "Listening for your question"))
     if mode == "starting":
-        detail = detail or "Opening the microphone…"
-        return detail, f"Always listening: {detail[:1].lower()}{detail[1:]}"
+        detail = detail or QCoreApplication.translate("ListenTexts", "Opening the microphone…")
+        return detail, QCoreApplication.translate("ListenTexts", "Always listening: {detail}").format(
+            detail=f"{detail[:1].lower()}{detail[1:]}")
     if mode == "waiting":
-        return f"Say {quoted}", f"Always listening: say {quoted} and your question"
+        return (QCoreApplication.translate("ListenTexts", "Say “{phrase}”").format(phrase=phrase),
+                QCoreApplication.translate("ListenTexts", "Always listening: say “{phrase}” and your question").format(
+                    phrase=phrase))
     if mode == "awake":
-        return "Ask now…", f"Listening: ask your question (no need to say {quoted})"
+        return (QCoreApplication.translate("ListenTexts", "Ask now…"),
+                QCoreApplication.translate("ListenTexts", "Listening: ask your question (no need to say “{phrase}”)"
+                                           ).format(phrase=phrase))
     if mode == "muted":
-        return "Muted", "Microphone muted"
-    return "Mic off", "Microphone off"
+        return (QCoreApplication.translate("ListenTexts", "Muted"),
+                QCoreApplication.translate("ListenTexts", "Microphone muted"))
+    return (QCoreApplication.translate("ListenTexts", "Mic off"),
+            QCoreApplication.translate("ListenTexts", "Microphone off"))
 
 
 class LevelMeter(QWidget):
@@ -68,7 +86,7 @@ class LevelMeter(QWidget):
         self.level_db = -90.0
         self.setMinimumSize(80, 10)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setToolTip("Microphone level")
+        self.setToolTip(self.tr("Microphone level"))
 
     def set_rms(self, rms: float) -> None:
         db = 20 * math.log10(rms) if rms > 1e-6 else -90.0
@@ -103,7 +121,8 @@ class StateBadge(QLabel):
         self.set_state("loading")
 
     def set_state(self, state: str, text: str | None = None) -> None:
-        text = text or state.capitalize()
+        text = text or (QCoreApplication.translate("StateBadge", STATE_NAMES[state]) if state in STATE_NAMES
+                        else state.capitalize())
         if (state, text) == (self.state, self.text()):
             return  # called for every event; a style sheet change re-polishes the widget
         self.state = state
@@ -120,7 +139,7 @@ class ListenIndicator(QLabel):
         super().__init__(parent)
         self.mode = ""
         self.setObjectName("listen_indicator")
-        self.set_mode("off", "Mic off")
+        self.set_mode("off", *listen_texts("off", ""))
 
     def set_mode(self, mode: str, text: str, tooltip: str = "") -> None:
         if (mode, text, tooltip) == (self.mode, self.text(), self.toolTip()):
@@ -136,14 +155,14 @@ class ListenIndicator(QLabel):
 
 # (start mark, end mark, label, colour) for each bar of the waterfall; marks are ms after the turn's origin.
 VOICE_STEPS = (
-    (None, "end_of_speech_detected", "end of speech", "#8a8f98"),
-    ("end_of_speech_detected", "stt", "transcript", "#2e9d5b"),
-    ("stt", "llm_first_token", "first token", "#d08a1c"),
-    ("llm_first_token", "first_audio", "first audio", "#2f6fd6"),
+    (None, "end_of_speech_detected", QT_TRANSLATE_NOOP("WaterfallChart", "end of speech"), "#8a8f98"),
+    ("end_of_speech_detected", "stt", QT_TRANSLATE_NOOP("WaterfallChart", "transcript"), "#2e9d5b"),
+    ("stt", "llm_first_token", QT_TRANSLATE_NOOP("WaterfallChart", "first token"), "#d08a1c"),
+    ("llm_first_token", "first_audio", QT_TRANSLATE_NOOP("WaterfallChart", "first audio"), "#2f6fd6"),
 )
 TEXT_STEPS = (
-    (None, "llm_first_token", "first token", "#d08a1c"),
-    ("llm_first_token", "first_audio", "first audio", "#2f6fd6"),
+    (None, "llm_first_token", QT_TRANSLATE_NOOP("WaterfallChart", "first token"), "#d08a1c"),
+    ("llm_first_token", "first_audio", QT_TRANSLATE_NOOP("WaterfallChart", "first audio"), "#2f6fd6"),
 )
 
 
@@ -156,7 +175,7 @@ def waterfall_steps(timings_ms: dict) -> list[tuple[str, float, float, str]]:
         if end is None:
             continue
         start = 0.0 if start_mark is None else timings_ms.get(start_mark, 0.0)
-        out.append((label, float(start), float(max(end, start)), color))
+        out.append((QCoreApplication.translate("WaterfallChart", label), float(start), float(max(end, start)), color))
     return out
 
 
@@ -171,7 +190,8 @@ class WaterfallChart(QWidget):
         self.total = max((end for _, _, end, _ in self.steps), default=0.0)
         self.setFixedHeight(self.ROW * len(self.steps) + 4)
         self.setMinimumWidth(260)
-        self.setToolTip("\n".join(f"{label}: {end:.0f} ms" for label, _, end, _ in self.steps))
+        self.setToolTip("\n".join(self.tr("{step}: {ms:.0f} ms").format(step=label, ms=end)
+                                  for label, _, end, _ in self.steps))
 
     def paintEvent(self, _event) -> None:
         if not self.steps:
@@ -195,7 +215,8 @@ class WaterfallChart(QWidget):
                               2, 2)
             p.setPen(QColor("#555a61"))
             p.drawText(QRectF(label_w + bar_w + 6, y, value_w, self.ROW),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{end:.0f} ms")
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       self.tr("{ms:.0f} ms").format(ms=end))
 
 
 def mic_icon(live: bool, size: int = 64, muted: bool = False) -> QIcon:

@@ -58,6 +58,7 @@ def test_unknown_section():
         ({"tts": {"voices": "german=de_DE-thorsten-medium"}}, 'tts.voices must be "language=voice" pairs'),
         ({"tts": {"voices": "de="}}, 'tts.voices must be "language=voice" pairs'),
         ({"models": {"allow_downloads": "maybe"}}, "models.allow_downloads must be bool"),
+        ({"ui": {"language": "fr"}}, "ui.language must be one of auto, en, zh_CN (got 'fr')"),
     ],
 )
 def test_invalid_values_are_refused_with_the_reason(data, fragment):
@@ -71,6 +72,14 @@ def test_a_voice_per_language_is_read_as_pairs():
     config = build_config({"tts": {"voices": "de=de_DE-thorsten-medium  zh=/voices/zh.onnx"}})
     assert config.tts.language_voices() == {"de": "de_DE-thorsten-medium", "zh": "/voices/zh.onnx"}
     assert build_config({}).tts.language_voices() == {}
+
+
+def test_interface_language_follows_the_system_by_default_and_round_trips(tmp_path):
+    assert Config().ui.language == "auto"
+    path = tmp_path / "config.toml"
+    save_config(Config().replace("ui", language="zh_CN"), path)
+    assert load_config(path, env={}).ui.language == "zh_CN"
+    assert load_config(path, env={"ASSISTANT_UI_LANGUAGE": "en"}).ui.language == "en"
 
 
 def test_bad_environment_value_names_the_variable():
