@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 from assistant import bootstrap, secrets
 from assistant.config import Config, build_config, config_path, data_dir, save_config
 from assistant.contracts.errors import AssistantError, ConfigError
+from assistant.pipeline.languages import native_name
 from assistant.tools.mcp_servers import mcp_config_path
 from ui import settings_fields
 from ui.i18n import error_text
@@ -325,7 +326,28 @@ class SettingsDialog(QDialog):
         self.voice_edit.textChanged.connect(lambda t: models_voice.text() != t and models_voice.setText(t))
         models_voice.textChanged.connect(lambda t: self.voice_edit.text() != t and self.voice_edit.setText(t))
         form.insertRow(1, self.tr("Piper voice"), self.voice_edit)
+        # Which voice speaks which language, as the fields above now say
+        self.voices_note = _hint("")
+        page.layout().addWidget(self.voices_note)
+        page.layout().addStretch(1)
+        self.voice_edit.textChanged.connect(self._show_voices)
+        for key in ("tts.voices", "tts.espeak_voice"):
+            self._fields[key].textChanged.connect(self._show_voices)
+        self._fields["tts.backend"].currentIndexChanged.connect(self._show_voices)
         return page
+
+    def _show_voices(self) -> None:
+        try:
+            tts = Config().replace("tts", backend=self._fields["tts.backend"].currentData(),
+                                   voice=self.voice_edit.text().strip() or "bundled",
+                                   espeak_voice=self._fields["tts.espeak_voice"].text().strip() or "en-us",
+                                   voices=self._fields["tts.voices"].text())
+        except ConfigError:  # a pair being typed: said when the settings are saved
+            self.voices_note.setText("")
+            return
+        rows = bootstrap.language_voice_list(tts)
+        self.voices_note.setText(self.tr("Who speaks which language: {voices}").format(
+            voices=" · ".join(f"{native_name(code)}: {voice}" for code, voice in rows)))
 
     def _listening_page(self) -> QWidget:
         page = QWidget()

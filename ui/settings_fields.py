@@ -65,7 +65,8 @@ class Field:
 
 
 # Texts shown as they are in every language: setting values given as examples, and the languages' own names.
-VERBATIM = frozenset({"en-us", "https://api.openai.com/v1", "gpt-4o-mini", "bundled", " ×", "English", "简体中文"})
+VERBATIM = frozenset({"en-us", "https://api.openai.com/v1", "gpt-4o-mini", "bundled", " ×", "English", "简体中文",
+                      "de=de_DE-thorsten-medium zh=zh_CN-huayan-medium"})
 
 
 def shown_texts(spec: Field) -> list[str]:
@@ -120,6 +121,14 @@ FIELDS: tuple[Field, ...] = (
     Field("tts.espeak_voice", "voice", "text", "eSpeak voice", ("espeak_voice_edit",), placeholder="en-us"),
     Field("tts.speaking_rate", "voice", "number", "Speaking rate", ("rate_spin",), minimum=0.5, maximum=2.0,
           step=0.05, suffix=" ×"),
+    Field("stt.language", "voice", "text", "Language you speak", ("language_edit",),
+          placeholder="en; a code such as zh, de, fr; or auto",
+          tooltip="Another language than English (or auto: detected each time) is heard by the multilingual "
+                  "recognizer and answered in the language heard"),
+    Field("tts.voices", "voice", "text", "Voices for other languages", ("language_voices_edit",),
+          placeholder="de=de_DE-thorsten-medium zh=zh_CN-huayan-medium",
+          tooltip="A Piper voice per language: a voice name (fetched when downloads are allowed) or a path. A "
+                  "language without one is spoken by eSpeak's voice for it; English by the voice above"),
     # Listening
     Field("listen.wake_phrase", "listening", "text", "Wake phrase", ("wake_phrase_edit",),
           placeholder="one to five words, such as: hey assistant"),

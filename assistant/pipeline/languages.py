@@ -18,6 +18,11 @@ LANGUAGES = {
 }
 
 
+def native_name(code: str) -> str:
+    """"中文" for "zh": the language's own name, readable whatever the interface's language."""
+    return LANGUAGES.get(code, (code, code))[1]
+
+
 def language_name(code: str) -> str:
     """"Chinese" for "zh"; the code itself for a language not in the table."""
     return LANGUAGES.get(code, (code, code))[0]

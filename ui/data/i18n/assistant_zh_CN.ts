@@ -1356,6 +1356,10 @@
         <translation>Piper 语音</translation>
     </message>
     <message>
+        <source>Who speaks which language: {voices}</source>
+        <translation>各语言由谁朗读：{voices}</translation>
+    </message>
+    <message>
         <source>Always listening (switched on from the tray menu) answers only speech that starts with the wake phrase, or comes within the follow-up window after a reply.</source>
         <translation>持续聆听（从托盘菜单开启）只回应以唤醒词开头的语音，或在回复后的追问窗口内说出的语音。</translation>
     </message>
@@ -1745,6 +1749,26 @@
     <message>
         <source>Speaking rate</source>
         <translation>语速</translation>
+    </message>
+    <message>
+        <source>Language you speak</source>
+        <translation>您说的语言</translation>
+    </message>
+    <message>
+        <source>en; a code such as zh, de, fr; or auto</source>
+        <translation>en；或语言代码，如 zh、de、fr；或 auto</translation>
+    </message>
+    <message>
+        <source>Another language than English (or auto: detected each time) is heard by the multilingual recognizer and answered in the language heard</source>
+        <translation>英语以外的语言（或 auto：每次自动识别）由多语言识别模型听写，并用听到的语言回答</translation>
+    </message>
+    <message>
+        <source>Voices for other languages</source>
+        <translation>其他语言的语音</translation>
+    </message>
+    <message>
+        <source>A Piper voice per language: a voice name (fetched when downloads are allowed) or a path. A language without one is spoken by eSpeak&apos;s voice for it; English by the voice above</source>
+        <translation>每种语言一个 Piper 语音：语音名称（允许下载时自动获取）或文件路径。没有指定语音的语言由 eSpeak 的该语言语音朗读；英语由上面的语音朗读</translation>
     </message>
     <message>
         <source>Wake phrase</source>
