@@ -1,10 +1,11 @@
-"""Screenshots of the interface in Simplified Chinese: docs/screenshots/main-window-zh_CN.png and settings-zh_CN.png.
+"""Screenshots of the interface in Simplified Chinese: docs/screenshots/main-window-zh_CN.png, settings-zh_CN.png
+and settings-voice-zh_CN.png.
 
     QT_QPA_PLATFORM=offscreen python scripts/screenshots_zh_CN.py
 
 Rendered offscreen (no display needed); the characters need a CJK font (Debian: fonts-noto-cjk, which
 scripts/install_system_deps.sh installs). The window is shown as it is once the models are ready, with no
-conversation yet; the settings dialog on its Models page.
+conversation yet; the settings dialog on its Models page, and on its Voice page for a user who speaks Chinese.
 """
 
 from __future__ import annotations
@@ -57,7 +58,17 @@ def main() -> int:
         app.processEvents()
     app.processEvents()
     dialog.grab().save(str(OUT / "settings-zh_CN.png"))
-    print(f"wrote {OUT / 'main-window-zh_CN.png'} and {OUT / 'settings-zh_CN.png'}")
+    voice = SettingsDialog(Config().replace("stt", language="zh"), path=Path(os.devnull))
+    voice.resize(720, 560)
+    voice.show_page("voice")
+    voice.show()
+    while voice.is_busy():
+        time.sleep(0.05)
+        app.processEvents()
+    app.processEvents()
+    voice.grab().save(str(OUT / "settings-voice-zh_CN.png"))
+    print(f"wrote {OUT / 'main-window-zh_CN.png'}, {OUT / 'settings-zh_CN.png'} and "
+          f"{OUT / 'settings-voice-zh_CN.png'}")
     return 0
 
 

@@ -18,22 +18,22 @@ LANGUAGES = {
 }
 
 
-def native_name(code: str) -> str:
+def native_name(language: str) -> str:
     """"中文" for "zh": the language's own name, readable whatever the interface's language."""
-    return LANGUAGES.get(code, (code, code))[1]
+    return LANGUAGES.get(language, (language, language))[1]
 
 
-def language_name(code: str) -> str:
+def language_name(language: str) -> str:
     """"Chinese" for "zh"; the code itself for a language not in the table."""
-    return LANGUAGES.get(code, (code, code))[0]
+    return LANGUAGES.get(language, (language, language))[0]
 
 
-def reply_instruction(code: str) -> str:
+def reply_instruction(language: str) -> str:
     """The system line that makes the model answer in the language the user spoke ("" for English or unknown):
     the system prompt is English, and a small model answers a Chinese question in English without it."""
-    if not code or code == "en":
+    if not language or language == "en":
         return ""
-    name, native = LANGUAGES.get(code, (code, code))
+    name, native = LANGUAGES.get(language, (language, language))
     label = name if native == name else f"{name} ({native})"
     return f"The user speaks {label}. Always reply in {label}, in plain sentences made to be spoken."
 
