@@ -29,16 +29,21 @@ _END_DB = -30.0  # the acoustic end of speech: the last 10 ms window within 30 d
 _GAP_DB = -35.0  # a pause inside speech: 10 ms windows all more than 35 dB under the loudest one
 
 
+def _loud_windows(audio: np.ndarray, rate: int, db: float) -> tuple[int, np.ndarray]:
+    """(window length, indices of the 10 ms windows of ``audio`` within ``db`` of the loudest one)."""
+    win = rate // 100
+    n = len(audio) // win
+    if n == 0:
+        return win, np.zeros(0, dtype=np.int64)
+    rms = np.sqrt((audio[: n * win].reshape(n, win) ** 2).mean(axis=1))
+    return win, np.flatnonzero(rms >= rms.max() * 10 ** (db / 20))
+
+
 def acoustic_end(audio: np.ndarray, rate: int = SAMPLE_RATE) -> int | None:
     """The sample index where speech really stops: the end of the last 10 ms window within 30 dB of the
     loudest one. Silero's decision lags the sound by about 100 ms; the user hears their own speech end
     when the sound does, so latency is measured from there."""
-    win = rate // 100
-    n = len(audio) // win
-    if n == 0:
-        return None
-    rms = np.sqrt((audio[: n * win].reshape(n, win) ** 2).mean(axis=1))
-    loud = np.flatnonzero(rms >= rms.max() * 10 ** (_END_DB / 20))
+    win, loud = _loud_windows(audio, rate, _END_DB)
     return int((loud[-1] + 1) * win) if len(loud) else None
 
 
@@ -48,12 +53,7 @@ def close_pauses(audio: np.ndarray, rate: int = SAMPLE_RATE, *, min_gap_s: float
     ``keep_s`` (its first and last halves kept), or None when there is none. Whisper can stop at an in-sentence
     pause and drop the words after it ("what is the capital of ... France?" read "what is the capital of?");
     heard with the pauses closed, it reads the sentence whole."""
-    win = rate // 100
-    n = len(audio) // win
-    if n == 0:
-        return None
-    rms = np.sqrt((audio[: n * win].reshape(n, win) ** 2).mean(axis=1))
-    loud = np.flatnonzero(rms >= rms.max() * 10 ** (_GAP_DB / 20))
+    win, loud = _loud_windows(audio, rate, _GAP_DB)
     half = round(keep_s * rate / 2)
     gaps = np.flatnonzero((np.diff(loud) - 1) * win >= min_gap_s * rate)  # loud[i] .. loud[i + 1]: a pause
     if len(gaps) == 0:
