@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from assistant.bus import EventBus
-from assistant.contracts.errors import AssistantError, ConfigError
+from assistant.contracts.errors import ConfigError
 from assistant.contracts.events import (
-    ErrorOccurred,
-    ModelLoading,
-    ModelProgress,
-    ModelReady,
     ReplyDelta,
     ReplyFinished,
     ReplyStarted,
@@ -24,7 +19,7 @@ from assistant.contracts.events import (
     ScreenRead,
     SentenceReady,
 )
-from assistant.contracts.ports import LanguageModel, Loadable
+from assistant.contracts.ports import LanguageModel
 from assistant.contracts.screen import ScreenImage
 from assistant.contracts.types import ChatMessage, Role, Sentence, TurnRequest
 from assistant.pipeline.acting import ToolTurns
@@ -84,7 +79,6 @@ class LlmStage(TurnStage):
         if screen is not None:
             screen.loader = self.load_model
         self.capture = capture  # (target, cancel=token) -> ScreenImage; set by bootstrap, or by a front-end
-        self._loaded: set[int] = set()
         self.ahead = WriteAhead(llm, conversation, busy=lambda: not self.inbox.empty())
 
     @property
@@ -109,23 +103,6 @@ class LlmStage(TurnStage):
             # A router (the core's own class, not an adapter) loaded its backends with it
             parts = (self.llm.local, self.llm.cloud) if isinstance(self.llm, RoutedLLM) else ()
             self._loaded |= {id(m) for m in (self.llm, *parts) if m is not None}
-
-    def load_model(self, role: str, model: Loadable) -> None:
-        """Load a model on first use (OCR, a VLM) on this thread, publishing the same events as start-up."""
-        if id(model) in self._loaded:
-            return
-        name = model.name
-        self.bus.publish(ModelLoading(role=role, name=name))
-        t0 = time.monotonic()
-        try:
-            model.load(lambda message, fraction: self.bus.publish(ModelProgress(role=role, message=message,
-                                                                                fraction=fraction)))
-        except AssistantError as exc:  # said once, here; the screen answerer may still fall back to another model
-            self.bus.publish(ErrorOccurred(code=exc.code, message=exc.message))
-            raise
-        self._loaded.add(id(model))
-        self.bus.publish(ModelReady(role=role, name=name, seconds=time.monotonic() - t0,
-                                    device=str(model.device)))
 
     def _screen_prompt(self, request: TurnRequest, timings: TurnTimings):
         """(model, messages, what to remember of the question) for a question about the screen or an image."""

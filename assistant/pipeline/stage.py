@@ -43,6 +43,7 @@ class Stage:
         self.load_error: AssistantError | None = None
         self.load_seconds: float | None = None
         self.after_load = after_load  # called on this thread once the load has ended
+        self._loaded: set[int] = set()  # models loaded on first use (load_model)
         self._thread = threading.Thread(target=self._run, name=name or f"{self.role}-stage", daemon=True)
 
     def start(self) -> None:
@@ -60,6 +61,24 @@ class Stage:
 
     def put(self, item: Any) -> None:
         self.inbox.put(item)
+
+    def load_model(self, role: str, model: Loadable) -> None:
+        """Load a model on first use (OCR, a VLM, a language's voice) on this thread, publishing the same events as
+        start-up; an error is said once, here, and raised."""
+        if id(model) in self._loaded:
+            return
+        name = model.name
+        self.bus.publish(ModelLoading(role=role, name=name))
+        t0 = time.monotonic()
+        try:
+            model.load(lambda message, fraction: self.bus.publish(ModelProgress(role=role, message=message,
+                                                                                fraction=fraction)))
+        except AssistantError as exc:
+            self.bus.publish(ErrorOccurred(code=exc.code, message=exc.message))
+            raise
+        self._loaded.add(id(model))
+        self.bus.publish(ModelReady(role=role, name=name, seconds=time.monotonic() - t0,
+                                    device=str(model.device)))
 
     def _load(self) -> None:
         if self.model is None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.bus import EventBus
 from assistant.contracts.errors import AssistantError
-from assistant.contracts.events import ModelReady, SpeakingFinished, SpeakingStarted
+from assistant.contracts.events import SpeakingFinished, SpeakingStarted
 from assistant.contracts.ports import AudioSink, TextToSpeech
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import Sentence
@@ -101,13 +100,9 @@ class TtsStage(TurnStage):
             return self.tts
         voice = self._by_language.get(language)
         if voice is None:
-            voice = self.voices(language) or self.tts
-            if voice is not self.tts:
-                t0 = time.monotonic()
-                voice.load()
-                self.bus.publish(ModelReady(role="tts", name=getattr(voice, "name", language),
-                                            seconds=time.monotonic() - t0, device=str(getattr(voice, "device", "cpu"))))
-            self._by_language[language] = voice
+            voice = self._by_language[language] = self.voices(language) or self.tts
+        if voice is not self.tts:
+            self.load_model(self.role, voice)
         return voice
 
     def _note_heard(self, turn_id: int, heard_at: float, text: str) -> None:
