@@ -404,19 +404,15 @@ def language_voices(config: Config):
 def language_voice_list(config: Config, languages: tuple[str, ...] = ("zh", "de", "fr", "es", "ja")) \
         -> list[tuple[str, str]]:
     """(language code, what speaks it) for the settings: English by the configured voice, the others (``languages``
-    and those ``tts.voices`` names) as ``language_voices`` would choose, without loading anything."""
-    from models.tts_espeak import espeak_voice_for
-
+    and those ``tts.voices`` names) as ``language_voices`` chooses, without loading anything."""
     tts = config.tts
     default = f"eSpeak {tts.espeak_voice}" if tts.backend == "espeak" else f"Piper {tts.voice}"
     chosen = tts.language_voices()
     rows = [("en", default)]
     for language in dict.fromkeys([*chosen, *languages]):
-        if language in chosen:
-            rows.append((language, f"Piper {chosen[language]}"))
-        elif language != "en":
-            name = espeak_voice_for(language)
-            rows.append((language, f"eSpeak {name}" if name else default))
+        if language != "en":
+            plan = registry.language_voice_plan(language, chosen.get(language, ""))
+            rows.append((language, f"{'Piper' if plan[0] == 'piper' else 'eSpeak'} {plan[1]}" if plan else default))
     return rows
 
 

@@ -142,18 +142,29 @@ def create_tts(*, backend: str, voice: str, espeak_voice: str, speaking_rate: fl
                     speaking_rate=speaking_rate, name=voice)
 
 
-def create_language_voice(language: str, *, voice: str, speaking_rate: float, allow_downloads: bool):
-    """The voice for replies in ``language``: the Piper ``voice`` when one is set for it, else espeak-ng's voice for
-    the language, else None (the default voice speaks)."""
-    from models.tts_espeak import EspeakTTS, espeak_voice_for
+def language_voice_plan(language: str, voice: str) -> tuple[str, str] | None:
+    """Which voice speaks replies in ``language``: ("piper", ``voice``) when one is set for it, else ("espeak",
+    espeak-ng's voice for the language), else None (the default voice speaks). Nothing is loaded."""
+    from models.tts_espeak import espeak_voice_for
 
     if voice:
-        return create_tts(backend="piper", voice=voice, espeak_voice="", speaking_rate=speaking_rate,
-                          allow_downloads=allow_downloads)
+        return "piper", voice
     name = espeak_voice_for(language)
-    if name is None:
+    return ("espeak", name) if name else None
+
+
+def create_language_voice(language: str, *, voice: str, speaking_rate: float, allow_downloads: bool):
+    """The voice for replies in ``language`` as ``language_voice_plan`` says, or None (the default voice)."""
+    from models.tts_espeak import EspeakTTS
+
+    plan = language_voice_plan(language, voice)
+    if plan is None:
         log.warning("no voice for replies in %r: the default voice speaks them", language)
         return None
+    engine, name = plan
+    if engine == "piper":
+        return create_tts(backend="piper", voice=name, espeak_voice="", speaking_rate=speaking_rate,
+                          allow_downloads=allow_downloads)
     return EspeakTTS(voice=name, speaking_rate=speaking_rate)
 
 

@@ -45,6 +45,7 @@ _SCRIPTS = (  # (first, last code point, language): scripts that name their lang
     (0x3400, 0x4DBF, "zh"),
     (0x0400, 0x04FF, "ru"),
 )
+_SCRIPT_LANGUAGES = frozenset(language for *_, language in _SCRIPTS)
 
 
 def speech_language(text: str, heard: str = "") -> str:
@@ -54,5 +55,5 @@ def speech_language(text: str, heard: str = "") -> str:
     if heard and heard != "en":
         # A question heard in Chinese answered in English anyway: the piece has none of the script, and an
         # English voice reads it better. (Han alone in a Japanese reply is still Japanese.)
-        return "" if heard in {code for *_, code in _SCRIPTS} and not script else heard
+        return "" if heard in _SCRIPT_LANGUAGES and not script else heard
     return script

@@ -51,6 +51,11 @@ class Listener:
         self.on_speech_start = on_speech_start  # (SpeechStart) -> None: barge-in is decided here, at once
         self.on_turn_model_failed = on_turn_model_failed  # () -> None: the end-of-turn model could not load
         self.echo = echo
+        # Frames in a row that start speech while the echo canceller settles (the first moments of a reply): as
+        # many as the shortest turn (vad.min_speech_ms, 250 ms). In 30-minute soaks the reply's first words came
+        # through a fresh AEC3 in bursts of 30-190 ms and barged in on the reply itself; later one frame is
+        # enough, so the user's barge-in during a reply is as quick as before.
+        self._settling_onset = max(1, round(segmenter.config.min_speech_ms / 1000 / segmenter.frame_s))
         self.gate = gate
         self.spotter, self.spot_threshold, self.on_spotted = spotter, spot_threshold, on_spotted
         self._spot_quiet_until = 0.0
@@ -153,14 +158,6 @@ class Listener:
             self.ended.set()
             self.bus.publish(ListeningStopped(source=self.source.name))
             self.done.set()
-
-    @property
-    def _settling_onset(self) -> int:
-        """Frames in a row that start speech while the echo canceller settles (the first moments of a reply): as
-        many as the shortest turn (``vad.min_speech_ms``, 250 ms). In 30-minute soaks the reply's first words
-        came through a fresh AEC3 in bursts of 30-190 ms and barged in on the reply itself; later, one frame
-        is enough, so the user's barge-in during a reply is as quick as before."""
-        return max(1, round(self.segmenter.config.min_speech_ms / 1000 / self.segmenter.frame_s))
 
     SPOT_HOLD_S = 1.5  # one phrase, one wake: the model's score stays high for a few blocks after it
 
