@@ -479,18 +479,7 @@ def join_bundled_gguf(cache_dir: Path, progress: Progress | None = None, setting
             raise _missing("llm", pack.setting, f"{module.replace('_', '-')} is not installed")
         parts.append(Path(importlib.import_module(module).get_part_path()))
     target = cache_dir / "llm" / pack.gguf
-    total = sum(p.stat().st_size for p in parts)
-    if total != pack.size:
-        raise ModelError("model-corrupt", f"the offline pack {pack.packages} has {total} bytes where "
-                         f"{pack.size} are expected: reinstall it (pip install --force-reinstall ...).")
-    if target.is_file() and target.stat().st_size == total:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # one joiner at a time (the app and the CLI, or parallel test workers): the others wait and use its file
-    with cache_lock(target):
-        if target.is_file() and target.stat().st_size == total:
-            return target
-        _join(parts, target, pack, progress)
+    _join_once(parts, target, pack, progress)
     return target
 
 
@@ -519,20 +508,33 @@ def join_stt_pack(cache_dir: Path, setting: str, language: str = "en", progress:
             raise _missing("stt", pack.setting, f"{module.replace('_', '-')} is not installed")
         parts.append(_data_dir(module) / f"model.bin.part{i}")
     folder = cache_dir / "stt" / pack.folder
-    target = folder / "model.bin"
+
+    def copy_small_files() -> None:  # first: model.bin, last and atomic, completes the folder
+        for name in _STT_PACK_FILES:
+            shutil.copyfile(_data_dir(pack.modules[0]) / name, folder / name)
+
+    _join_once(parts, folder / "model.bin", pack, progress, magic=b"", what=" of model", before=copy_small_files)
+    return folder
+
+
+def _join_once(parts: list[Path], target: Path, pack: LlmPack | SttPack, progress: Progress | None, *,
+               magic: bytes = b"GGUF", what: str = "", before: Callable[[], None] | None = None) -> None:
+    """Join ``parts`` into ``target`` unless it is there already: their sizes checked first (``what``: how the
+    message names them), ``before()`` run just before the join, one joiner at a time (the app and the CLI, or
+    parallel test workers: the others wait and use its file)."""
     total = sum(p.stat().st_size for p in parts if p.is_file())
-    if len([p for p in parts if p.is_file()]) != len(parts) or total != pack.size:
-        raise ModelError("model-corrupt", f"the offline pack {pack.packages} has {total} bytes of model where "
+    if not all(p.is_file() for p in parts) or total != pack.size:
+        raise ModelError("model-corrupt", f"the offline pack {pack.packages} has {total} bytes{what} where "
                          f"{pack.size} are expected: reinstall it (pip install --force-reinstall ...).")
     if target.is_file() and target.stat().st_size == total:
-        return folder
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with cache_lock(target):
-        if not (target.is_file() and target.stat().st_size == total):
-            for name in _STT_PACK_FILES:  # the small files first: model.bin, last and atomic, completes the folder
-                shutil.copyfile(_data_dir(pack.modules[0]) / name, folder / name)
-            _join(parts, target, pack, progress, magic=b"")
-    return folder
+        if target.is_file() and target.stat().st_size == total:
+            return
+        if before is not None:
+            before()
+        _join(parts, target, pack, progress, magic=magic)
 
 
 def _join(parts: list[Path], target: Path, pack: LlmPack | SttPack, progress: Progress | None, *,
