@@ -296,9 +296,11 @@ class UiConfig:
     screen_hotkey: str = "<ctrl>+<alt>+s"  # capture the screen and ask about it; "" = off
     mute_hotkey: str = "<ctrl>+<alt>+m"  # mute or unmute the microphone; "" = off
     language: str = "auto"  # the interface's language: auto (the system's) | en | zh_CN; applied at the next start
+    theme: str = "auto"  # the look: auto (follows the desktop's light or dark scheme) | light | dark
 
     def __post_init__(self) -> None:
         _choice("ui.language", self.language, UI_LANGUAGES)
+        _choice("ui.theme", self.theme, ("auto", "light", "dark"))
         check_hotkey("ui.toggle_hotkey", self.toggle_hotkey)
         if self.push_to_talk_hotkey:
             check_hotkey("ui.push_to_talk_hotkey", self.push_to_talk_hotkey)

@@ -22,6 +22,7 @@ from assistant.config import Config, config_path
 from assistant.contracts.errors import AssistantError
 from assistant.contracts.events import SpeakingStarted, SpeechEnded, SpeechStarted, TurnEnded
 from assistant.history import HistoryStore
+from ui import theme
 from ui.assistant_builder import AssistantBuilder
 from ui.bridge import CoreBridge
 from ui.conversation_history import ConversationHistory
@@ -377,6 +378,8 @@ class DesktopApp(QObject):
         if any(getattr(old.ui, k) != getattr(config.ui, k) for k in keys):
             self._start_hotkeys()
         self.tray.set_wake_phrase(config.listen.wake_phrase)
+        if old.ui.theme != config.ui.theme:
+            theme.apply(QApplication.instance(), config.ui.theme)
         if rebuild_tools or rebuild_memory or any(getattr(old, s) != getattr(config, s) for s in MODEL_SECTIONS):
             previous = self.assistant
             self.assistant, self.sink = None, None

@@ -163,6 +163,8 @@ FIELDS: tuple[Field, ...] = (
     # Interface (the languages' own names are not translated: each reads its own)
     Field("ui.language", "interface", "choice", "Language", ("language_combo",),
           choices=(("The system's language", "auto"), ("English", "en"), ("简体中文", "zh_CN"))),
+    Field("ui.theme", "interface", "choice", "Theme", ("theme_combo",),
+          choices=(("Follow the system (light or dark)", "auto"), ("Light", "light"), ("Dark", "dark"))),
     # Screen
     Field("screen.target", "screen", "choice", "A screen question captures", ("screen_target_combo",),
           choices=(("The screen under the pointer", "screen"), ("The active window", "window"),
