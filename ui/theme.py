@@ -98,6 +98,14 @@ LISTEN_COLORS = {
 
 _current = LIGHT
 _choice = "auto"
+_extra_rules: list = []  # (Palette) -> str: the style rules of a part of the window that keeps its own
+
+
+def add_rules(rules) -> None:
+    """Add a part's own style rules, ``rules(palette) -> str``, to the app's style sheet (a module calls it once at
+    import, so its widgets' look stays beside them and still follows the theme)."""
+    if rules not in _extra_rules:
+        _extra_rules.append(rules)
 
 
 class ThemeNotifier(QObject):
@@ -154,7 +162,7 @@ def apply(app: QApplication, choice: str = "auto") -> Palette:
     palette = resolve(choice)
     changed = palette is not _current or not app.styleSheet()
     _current = palette
-    if app.style().name().lower() != "fusion":
+    if app.style().objectName().lower() != "fusion":
         app.setStyle("Fusion")  # the one style that draws every control from the palette, on every platform
     app.setPalette(qt_palette(palette))
     app.setStyleSheet(style_sheet(palette))
@@ -189,6 +197,10 @@ def qt_palette(p: Palette) -> QPalette:
 def style_sheet(p: Palette) -> str:
     """The app's style sheet in palette ``p``: roles (``QLabel[role="hint"]``), named frames, and a focus ring on
     every control that takes the keyboard."""
+    return _base_rules(p) + "".join(rules(p) for rules in _extra_rules)
+
+
+def _base_rules(p: Palette) -> str:
     return f"""
 QMainWindow, QDialog {{ background: {p.window}; }}
 QToolTip {{ background: {p.surface}; color: {p.text}; border: 1px solid {p.border}; padding: 4px; }}
