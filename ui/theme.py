@@ -162,7 +162,7 @@ def apply(app: QApplication, choice: str = "auto") -> Palette:
     palette = resolve(choice)
     changed = palette is not _current or not app.styleSheet()
     _current = palette
-    if app.style().objectName().lower() != "fusion":
+    if app.style().metaObject().className() != "QFusionStyle":
         app.setStyle("Fusion")  # the one style that draws every control from the palette, on every platform
     app.setPalette(qt_palette(palette))
     app.setStyleSheet(style_sheet(palette))
