@@ -155,15 +155,15 @@ def apply(app: QApplication, choice: str = "auto") -> Palette:
         log.warning("unknown theme %r: following the system", choice)
         choice = "auto"
     _choice = choice
-    hints = QGuiApplication.styleHints()
-    if hints is not None and not getattr(app, "_theme_follows", False):
-        hints.colorSchemeChanged.connect(lambda _scheme: _follow(app))
-        app._theme_follows = True
+    if not getattr(app, "_themed", False):  # once per app
+        app._themed = True
+        app.setStyle("Fusion")  # the one style that draws every control from the palette, on every platform
+        hints = QGuiApplication.styleHints()
+        if hints is not None:
+            hints.colorSchemeChanged.connect(lambda _scheme: _follow(app))
     palette = resolve(choice)
     changed = palette is not _current or not app.styleSheet()
     _current = palette
-    if app.style().metaObject().className() != "QFusionStyle":
-        app.setStyle("Fusion")  # the one style that draws every control from the palette, on every platform
     app.setPalette(qt_palette(palette))
     app.setStyleSheet(style_sheet(palette))
     if changed:
