@@ -65,6 +65,7 @@ class DesktopApp(QObject):
         self.history, self.recorder = self.conversations.store, self.conversations.recorder
         self.history_panel = self.conversations.panel
         self.bridge = CoreBridge(self.bus, self)
+        theme.apply(QApplication.instance(), config.ui.theme)  # before the widgets: they are drawn in it
 
         self.timers_panel = TimersPanel()
         self.memory_panel = MemoryPanel()  # the assistant's memory, once it is built

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from ui.widgets import HINT_STYLE, WaterfallChart
+from ui.theme import set_role
+from ui.widgets import WaterfallChart
 
 USER_STYLE = "QLabel { background: #e8f0fe; border-radius: 10px; padding: 8px 10px; }"
 ASSISTANT_STYLE = "QLabel { background: #f4f5f7; border-radius: 10px; padding: 8px 10px; }"
@@ -46,7 +47,7 @@ class TurnWidget(QFrame):
         self.reply_label = _bubble(ASSISTANT_STYLE, markdown=True)
         self.reply_label.hide()
         self.status_label = QLabel()
-        self.status_label.setStyleSheet(HINT_STYLE)
+        set_role(self.status_label, "hint")
         self.status_label.hide()
         self.tools_row = QVBoxLayout()  # a chip per tool call, and a question waiting for the user's yes
         self.tools_row.setSpacing(2)

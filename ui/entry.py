@@ -50,7 +50,6 @@ def run_app(args) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from ui import theme
     from ui.app import DesktopApp
     from ui.i18n import install_translators
     from ui.single_instance import InstanceServer, send_command
@@ -61,7 +60,6 @@ def run_app(args) -> int:
     qt_app.setWindowIcon(QIcon(str(resources.files("ui") / "data" / "icon.png")))
     qt_app.setQuitOnLastWindowClosed(False)  # the tray keeps the app alive
     install_translators(qt_app, config.ui.language)  # before any widget: a text is translated when it is set
-    theme.apply(qt_app, config.ui.theme)
     server = InstanceServer()
     if not server.listen():
         shown = send_command("show")

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from assistant.history import HistoryError, HistoryStore
 from ui.i18n import error_text
-from ui.widgets import HINT_STYLE
+from ui.theme import set_role
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class HistoryPanel(QWidget):
         self.list = QListWidget()
         self.status = QLabel(unavailable_reason)
         self.status.setWordWrap(True)
-        self.status.setStyleSheet(HINT_STYLE)
+        set_role(self.status, "hint")
         self.delete_button = QPushButton(self.tr("Delete"))
         self.export_button = QPushButton(self.tr("Export…"))
         buttons = QHBoxLayout()

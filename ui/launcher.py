@@ -15,7 +15,9 @@ from assistant.contracts.events import (
     TurnEnded,
 )
 from assistant.contracts.screen import ScreenImage
-from ui.widgets import HINT_STYLE, LevelMeter, ListenIndicator, StateBadge, listen_icon
+from ui import theme
+from ui.theme import set_role
+from ui.widgets import LevelMeter, ListenIndicator, StateBadge, listen_icon
 
 HINT = QT_TRANSLATE_NOOP("LauncherWindow", "Esc to close")  # translated where shown
 # What a capture is of (ScreenImage.source: "screen", "all screens", "region", "window: <title>", "file: <name>").
@@ -40,10 +42,8 @@ class AttachmentChip(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("attachment")
-        self.setStyleSheet("#attachment { background: #eef3fb; border-radius: 8px; }")
         self.thumb = QLabel()
         self.text = QLabel()
-        self.text.setStyleSheet("QLabel { color: #2b3a55; font-size: 12px; }")
         self.text.setToolTip(self.tr("Speak or type your question about it"))
         self.drop = QToolButton()
         self.drop.setText("×")
@@ -89,34 +89,33 @@ class LauncherWindow(QWidget):
         self.setFixedWidth(560)
         frame = QFrame(self)
         frame.setObjectName("launcher")
-        frame.setStyleSheet("#launcher { background: white; border: 1px solid #c9ccd1; border-radius: 14px; }")
         self.mic = QLabel()
         self._mic_mode = ""
         self.set_mic_mode("off")
+        theme.notifier().changed.connect(self._redraw_icon)
         self.state = StateBadge()
         self.listen_indicator = ListenIndicator()
         self.input = QLineEdit()
         self.input.setPlaceholderText(self.tr("Speak, or type and press Enter"))
         self.input.setFrame(False)
-        self.input.setStyleSheet("QLineEdit { font-size: 16px; padding: 4px; }")
         self.level = LevelMeter()
         self.question = QLabel()
         self.question.setWordWrap(True)
-        self.question.setStyleSheet("QLabel { color: #555a61; }")
+        set_role(self.question, "status")
         self.reply = QLabel()
         self.reply.setWordWrap(True)
         self.reply.setTextFormat(Qt.TextFormat.MarkdownText)
         self.reply.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reply.setMaximumHeight(320)
         self.hint = QLabel(_hint())
-        self.hint.setStyleSheet(HINT_STYLE)
+        set_role(self.hint, "hint")
         self.screen_button = QPushButton(self.tr("Screen"))
         self.screen_button.setToolTip(self.tr("Ask about what is on the screen (it is captured now)"))
         self.region_button = QPushButton(self.tr("Region"))
         self.region_button.setToolTip(self.tr("Drag over a part of the screen to ask about it"))
         for button in (self.screen_button, self.region_button):
             button.setFlat(True)
-            button.setStyleSheet("QPushButton { color: #2f5fb3; font-size: 12px; padding: 2px 6px; }")
+            set_role(button, "link")
         self.screen_button.clicked.connect(self.screen_requested)
         self.region_button.clicked.connect(self.region_requested)
         self.chip = AttachmentChip()
@@ -164,7 +163,7 @@ class LauncherWindow(QWidget):
     def show_message(self, text: str) -> None:
         """A problem the user must know about here, where they are looking (no microphone, ...)."""
         self.question.setText(text)
-        self.question.setStyleSheet("QLabel { color: #8a1f11; }")
+        set_role(self.question, "error")
         self.question.show()
         self.adjustSize()
 
@@ -180,6 +179,9 @@ class LauncherWindow(QWidget):
         if mode != self._mic_mode:
             self._mic_mode = mode
             self.mic.setPixmap(listen_icon(mode).pixmap(28, 28))
+
+    def _redraw_icon(self, _palette=None) -> None:
+        self.mic.setPixmap(listen_icon(self._mic_mode).pixmap(28, 28))  # in the new theme's colours
 
     def set_listen_mode(self, mode: str, text: str, tooltip: str) -> None:
         """What the microphone is doing: its icon, and the indicator in the footer."""
@@ -197,7 +199,7 @@ class LauncherWindow(QWidget):
     def _show_turn(self, turn_id: int, question: str) -> None:
         self._turn = turn_id
         self.hint.setText(_hint())
-        self.question.setStyleSheet("QLabel { color: #555a61; }")
+        set_role(self.question, "status")
         self.question.setText(question)
         self.question.setVisible(bool(question))
         self.reply.clear()

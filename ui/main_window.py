@@ -33,9 +33,11 @@ from assistant.contracts.events import (
     TurnEnded,
     TurnInterrupted,
 )
+from ui import theme
 from ui.conversation_view import ConversationView
 from ui.i18n import error_text
 from ui.launcher import AttachmentChip, source_name
+from ui.theme import set_role
 from ui.widgets import LevelMeter, ListenIndicator, StateBadge, listen_icon
 
 OUTCOME_TEXT = {"interrupted": QT_TRANSLATE_NOOP("MainWindow", "Stopped"),
@@ -57,6 +59,7 @@ class MicButton(QToolButton):
         self.setAutoRaise(False)
         self.mode, self._phrase = "", ""
         self.set_mode("off")
+        theme.notifier().changed.connect(self._redraw_icon)
         self._timer = QTimer(self, singleShot=True, interval=self.HOLD_MS)
         self._timer.timeout.connect(self._on_hold)
         self._holding = False
@@ -79,6 +82,9 @@ class MicButton(QToolButton):
             "muted": self.tr("Muted: unmute from the tray menu or with the mute hotkey"),
         }
         self.setToolTip(tips.get(mode) or self.tr("Click to talk, or hold to talk"))
+
+    def _redraw_icon(self, _palette=None) -> None:
+        self.setIcon(listen_icon(self.mode))  # in the new theme's colours
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -123,7 +129,7 @@ class MainWindow(QMainWindow):
         self.state = StateBadge()
         self.listen_indicator = ListenIndicator()  # mic off / say the wake phrase / ask now / muted
         self.model_status = QLabel(self.tr("Starting…"))
-        self.model_status.setStyleSheet("QLabel { color: #555a61; }")
+        set_role(self.model_status, "status")
         self.model_progress = QProgressBar()
         self.model_progress.setMaximumWidth(160)
         self.model_progress.setTextVisible(False)
@@ -150,10 +156,8 @@ class MainWindow(QMainWindow):
 
         self.banner = QFrame()
         self.banner.setObjectName("banner")
-        self.banner.setStyleSheet("#banner { background: #fdecea; border-radius: 6px; }")
         self.banner_text = QLabel()
         self.banner_text.setWordWrap(True)
-        self.banner_text.setStyleSheet("QLabel { color: #8a1f11; padding: 4px; }")
         self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         banner_close = QToolButton(text="✕", autoRaise=True, toolTip=self.tr("Dismiss"))
         banner_close.clicked.connect(lambda: self.clear_error())

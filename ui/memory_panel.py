@@ -27,11 +27,10 @@ from assistant.contracts.events import MemoryChanged
 from assistant.memory.store import Fact
 from assistant.private_files import write_private_text
 from ui.i18n import error_text
-from ui.widgets import ERROR_COLOR, HINT_STYLE
+from ui.theme import set_role
 
 log = logging.getLogger(__name__)
 
-ERROR_LINE_STYLE = f"QLabel {{ color: {ERROR_COLOR}; font-size: 11px; }}"
 SEARCH_LIMIT = 50
 # Translated where shown.
 FORGET_EVERYTHING = QT_TRANSLATE_NOOP("MemoryPanel", "Forget every fact and every past conversation? This cannot be "
@@ -339,7 +338,7 @@ class MemoryPanel(QWidget):
 
     def _show(self, text: str, error: bool) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet(ERROR_LINE_STYLE if error else HINT_STYLE)
+        set_role(self.status, "error" if error else "hint")
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         plain = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from assistant.contracts.errors import AssistantError
 from assistant.contracts.screen import ScreenImage
+from ui import theme
 
 MIN_DRAG = 8  # logical pixels: a click or a twitch is not a selection
 
@@ -81,7 +82,7 @@ class RegionPicker(QWidget):
         if rect.width() > 0 and rect.height() > 0:
             left, top, width, height = self.to_image_rect(rect)
             painter.drawPixmap(rect, self._pixmap, QRect(left, top, width, height))  # undimmed inside
-            painter.setPen(QPen(QColor("#2f80ed"), 2))
+            painter.setPen(QPen(QColor(theme.current().accent), 2))
             painter.drawRect(rect)
             label = f"{width} × {height}"
             at = rect.bottomLeft() + QPoint(4, 18)

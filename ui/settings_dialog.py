@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -58,7 +57,7 @@ from ui import settings_fields
 from ui.i18n import error_text
 from ui.settings_fields import PAGES, Field, fields_on
 from ui.settings_mcp import McpServersEditor
-from ui.widgets import ERROR_STYLE
+from ui.theme import set_role
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +213,7 @@ class SettingsDialog(QDialog):
 
         self.error_label = QLabel()
         self.error_label.setObjectName("error")
-        self.error_label.setStyleSheet(ERROR_STYLE)
+        set_role(self.error_label, "error")
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
@@ -363,7 +362,7 @@ class SettingsDialog(QDialog):
             "written as a WAV file to {folder}. Leave this off unless you are chasing a recognition problem, and "
             "delete the folder afterwards.").format(folder=folder))
         self.debug_recordings.toggled.connect(
-            lambda on: self.debug_recordings_note.setStyleSheet(ERROR_STYLE if on else ""))
+            lambda on: set_role(self.debug_recordings_note, "error" if on else ""))
         layout.addWidget(self.debug_recordings_note)
         layout.addStretch(1)
         return page
@@ -376,9 +375,7 @@ class SettingsDialog(QDialog):
         self.hotkey_problem_label.setWordWrap(True)
         self.hotkey_problem_label.setTextFormat(Qt.TextFormat.RichText)
         self.hotkey_problem_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.hotkey_problem_label.setFrameShape(QFrame.Shape.StyledPanel)
-        self.hotkey_problem_label.setStyleSheet(
-            "QLabel { background: #fff3cd; color: #5c4400; border: 1px solid #e0b000; padding: 8px; }")
+        set_role(self.hotkey_problem_label, "warning")
         if self._hotkey_problem:
             self.hotkey_problem_label.setText(
                 self.tr("<b>Global hotkeys do not work here:</b> {problem}<br><br>{help}").format(
@@ -439,7 +436,7 @@ class SettingsDialog(QDialog):
         self.screen_to_cloud_warning = _hint(self.tr("⚠ Screen images are sent to the cloud model: whatever your "
                                                      "screen shows when you ask (messages, documents, passwords) "
                                                      "leaves this computer."))
-        self.screen_to_cloud_warning.setStyleSheet(ERROR_STYLE)
+        set_role(self.screen_to_cloud_warning, "error")
         self.screen_to_cloud_warning.hide()
         self.screen_to_cloud.toggled.connect(self.screen_to_cloud_warning.setVisible)
         self.key_edit = QLineEdit()
@@ -706,7 +703,7 @@ class SettingsDialog(QDialog):
             self.key_edit.setPlaceholderText(self.tr("the OS keyring is unavailable"))
             self.key_status.setText(self.tr("The OS keyring is unavailable ({reason}). Set {variable} in the "
                                             "environment instead.").format(reason=problem, variable=secrets.ENV_KEY))
-            self.key_status.setStyleSheet(ERROR_STYLE)
+            set_role(self.key_status, "error")
         else:
             self.key_edit.setPlaceholderText(self.tr("a key is stored in the keyring (type to replace it)") if stored
                                              else self.tr("no key stored (paste one here)"))
@@ -757,7 +754,7 @@ class SettingsDialog(QDialog):
 
         self.download_button.setEnabled(False)
         self.progress_bar.setRange(0, 0)  # busy until a step reports a fraction
-        self.download_status.setStyleSheet("")
+        set_role(self.download_status, "")
         self.download_status.setText(self.tr("Preparing the models…"))
         self._run(work, self._models_prepared, self._prepare_progress)
 
@@ -778,7 +775,7 @@ class SettingsDialog(QDialog):
         self.progress_bar.setRange(0, 100)
         if error is not None:
             self.progress_bar.setValue(0)
-            self.download_status.setStyleSheet(ERROR_STYLE)
+            set_role(self.download_status, "error")
             self.download_status.setText(self.tr("Preparing the models failed: {reason}").format(
                 reason=_message(error)))
             return
@@ -786,11 +783,11 @@ class SettingsDialog(QDialog):
         self.progress_bar.setValue(100)
         missing = [r["role"] for r in rows if r["status"] == "missing"]
         if missing:
-            self.download_status.setStyleSheet(ERROR_STYLE)
+            set_role(self.download_status, "error")
             self.download_status.setText(self.tr("Not available: {models} (see the fix under each model).").format(
                 models=", ".join(missing)))
         else:
-            self.download_status.setStyleSheet("")
+            set_role(self.download_status, "")
             self.download_status.setText(self.tr("All models are ready."))
 
     def _servers_found(self, servers: Any, error: BaseException | None) -> None:
@@ -832,17 +829,17 @@ class SettingsDialog(QDialog):
 
     def _show_rows(self, rows: list[dict]) -> None:
         if "llm-big" in self.role_status and not any(r["role"] == "llm-big" for r in rows):
-            self.role_status["llm-big"].setStyleSheet("")
+            set_role(self.role_status["llm-big"], "")
             self.role_status["llm-big"].setText(self.tr("none: the language model above answers every question"))
         for row in rows:
             label = self.role_status.get(row["role"])
             if label is None:
                 continue
             if row["status"] == "missing":
-                label.setStyleSheet(ERROR_STYLE)
+                set_role(label, "error")
                 label.setText(row.get("fix") or row.get("detail") or self.tr("missing"))
                 continue
-            label.setStyleSheet("")
+            set_role(label, "")
             status = _tr(_STATUS[row["status"]]) if row["status"] in _STATUS else row["status"]
             text = self.tr("{status}: {detail}").format(status=status, detail=row.get("detail", ""))
             if row.get("size_mb"):
@@ -871,10 +868,10 @@ class SettingsDialog(QDialog):
             found = {("inputs",): self.tr("No microphone found: {problem}"),
                      ("outputs",): self.tr("No speaker found: {problem}")}.get(
                 tuple(missing), self.tr("No microphone or speaker found: {problem}"))
-            self.audio_reason.setStyleSheet(ERROR_STYLE)
+            set_role(self.audio_reason, "error")
             self.audio_reason.setText(found.format(problem=listing.get("problem") or self.tr("none listed")))
         else:
-            self.audio_reason.setStyleSheet("")
+            set_role(self.audio_reason, "")
             self.audio_reason.setText("")
 
     def _test_output(self) -> None:
@@ -929,10 +926,10 @@ class SettingsDialog(QDialog):
             return  # Escape cancels the recording
         try:
             target.setText(qt_sequence_to_pynput(self.recorder.keySequence()))
-            self.hotkey_status.setStyleSheet("")
+            set_role(self.hotkey_status, "")
             self.hotkey_status.clear()
         except ValueError as exc:
-            self.hotkey_status.setStyleSheet(ERROR_STYLE)
+            set_role(self.hotkey_status, "error")
             self.hotkey_status.setText(str(exc))
         target.setFocus(Qt.FocusReason.OtherFocusReason)
 
@@ -1005,7 +1002,7 @@ def _hint(text: str) -> QLabel:
 
 
 def _status(label: QLabel, text: str, *, error: bool = False) -> None:
-    label.setStyleSheet(ERROR_STYLE if error else "")
+    set_role(label, "error" if error else "")
     label.setText(text)
 
 

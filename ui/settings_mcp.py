@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from assistant.contracts.errors import ConfigError
 from assistant.tools.mcp_servers import load_mcp_servers, parse_server, save_mcp_servers
 from ui.i18n import error_text
-from ui.widgets import ERROR_STYLE
+from ui.theme import set_role
 
 
 class McpServersEditor(QGroupBox):
@@ -164,4 +164,4 @@ class McpServersEditor(QGroupBox):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        set_role(self.status, "error" if error else "")

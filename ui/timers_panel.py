@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushBu
 from assistant.contracts.events import TimerFired, TimersChanged
 from assistant.contracts.tools import ToolError
 from assistant.tools.timers import say_when
+from ui.theme import set_role
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class _Row(QWidget):
         self.timer_id = timer_id
         self.text = QLabel()
         self.left = QLabel()
-        self.left.setStyleSheet("QLabel { font-variant-numeric: tabular-nums; font-weight: 600; }")
+        set_role(self.left, "title")
         self.cancel = QPushButton(self.tr("Cancel"))
         self.cancel.setToolTip(self.tr("Cancel it"))
         self.cancel.clicked.connect(lambda: self.cancel_requested.emit(self.timer_id))
@@ -73,16 +74,15 @@ class TimersPanel(QFrame):
     def __init__(self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
         self.setObjectName("timersPanel")
-        self.setStyleSheet("#timersPanel { background: #eef4fb; border-radius: 6px; }")
         self.clock = clock
         self.service = None
         self.rows: dict[int, _Row] = {}
         self.items: list = []
         self.title = QLabel(self.tr("Timers"))
-        self.title.setStyleSheet("QLabel { font-weight: 600; color: #33475b; }")
+        set_role(self.title, "title")
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setStyleSheet("QLabel { color: #8a1f11; }")
+        set_role(self.status, "error")
         self.status.hide()
         self._list = QVBoxLayout()
         self._list.setContentsMargins(0, 0, 0, 0)

@@ -9,21 +9,10 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRectF, QSize, Q
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-# The small grey status lines under lists and boxes, and the colour of errors (one place, not one per widget).
-HINT_STYLE = "QLabel { color: #8a8f98; font-size: 11px; }"
-ERROR_COLOR = "#c62828"
-ERROR_STYLE = f"color: {ERROR_COLOR};"
+from ui import theme
 
-STATE_COLORS = {
-    "loading": "#8a8f98",
-    "idle": "#8a8f98",
-    "listening": "#2e9d5b",
-    "thinking": "#d08a1c",
-    "speaking": "#2f6fd6",
-    "muted": "#b23b3b",
-    "error": "#b23b3b",
-}
-
+# The state badge and the listening indicator take their colours from the theme's style rules (below); the
+# microphone icon reads the theme when it is drawn.
 # The states' names on the badge (translated where shown).
 STATE_NAMES = {
     "loading": QT_TRANSLATE_NOOP("StateBadge", "Loading"),
@@ -43,14 +32,21 @@ STATE_NAMES = {
 #   awake      always listening: the next question is taken without the phrase (after it, or a reply)
 #   muted      muted by the user: nothing is heard
 LISTEN_MODES = ("off", "listening", "starting", "waiting", "awake", "muted")
-LISTEN_COLORS = {
-    "off": "#6b7079",
-    "listening": "#2e9d5b",
-    "starting": "#8a8f98",
-    "waiting": "#5b55c9",
-    "awake": "#2e9d5b",
-    "muted": "#b23b3b",
-}
+
+
+def _indicator_rules(p: theme.Palette) -> str:
+    rules = [f'QLabel#stateBadge {{ color: {theme.ON_STATE}; border-radius: 9px; padding: 2px 10px; font-weight: 600;'
+             f' background: {theme.STATE_COLORS["idle"]}; }}']
+    rules += [f'QLabel#stateBadge[state="{state}"] {{ background: {color}; }}'
+              for state, color in theme.STATE_COLORS.items()]
+    rules.append("QLabel#listen_indicator { border: 1px solid; border-radius: 9px; padding: 1px 8px; }")
+    rules += [f'QLabel#listen_indicator[mode="{mode}"] {{ color: {color}; border-color: {color};'
+              f' font-weight: {600 if mode in ("waiting", "awake", "listening", "muted") else 400}; }}'
+              for mode, color in theme.LISTEN_COLORS[p.name].items()]
+    return "\n" + "\n".join(rules) + "\n"
+
+
+theme.add_rules(_indicator_rules)
 
 
 def listen_texts(mode: str, phrase: str, detail: str = "") -> tuple[str, str]:
@@ -101,14 +97,15 @@ class LevelMeter(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        p.setPen(QPen(QColor("#c9ccd1")))
-        p.setBrush(QColor("#f1f2f4"))
+        colors = theme.current()
+        p.setPen(QPen(QColor(colors.border)))
+        p.setBrush(QColor(colors.raised))
         p.drawRoundedRect(rect, 4, 4)
         fraction = min(1.0, max(0.0, (self.level_db + 60.0) / 60.0))
         if fraction > 0:
             fill = QRectF(rect.x(), rect.y(), rect.width() * fraction, rect.height())
             p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor("#2e9d5b" if self.level_db < -6 else "#d04a2c"))
+            p.setBrush(QColor(colors.level if self.level_db < -6 else colors.level_loud))
             p.drawRoundedRect(fill, 4, 4)
 
 
@@ -118,6 +115,7 @@ class StateBadge(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = ""
+        self.setObjectName("stateBadge")
         self.set_state("loading")
 
     def set_state(self, state: str, text: str | None = None) -> None:
@@ -127,9 +125,8 @@ class StateBadge(QLabel):
             return  # called for every event; a style sheet change re-polishes the widget
         self.state = state
         self.setText(text)
-        color = STATE_COLORS.get(state, "#8a8f98")
-        self.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 9px; padding: 2px 10px;"
-                           " font-weight: 600; }")
+        self.setAccessibleName(QCoreApplication.translate("StateBadge", "State: {state}").format(state=text))
+        _restyle(self, "state", state)
 
 
 class ListenIndicator(QLabel):
@@ -147,10 +144,15 @@ class ListenIndicator(QLabel):
         self.mode = mode
         self.setText(text)
         self.setToolTip(tooltip or text)
-        color = LISTEN_COLORS.get(mode, "#6b7079")
-        weight = 600 if mode in ("waiting", "awake", "listening", "muted") else 400
-        self.setStyleSheet(f"QLabel {{ color: {color}; border: 1px solid {color}; border-radius: 9px; "
-                           f"padding: 1px 8px; font-weight: {weight}; }}")
+        self.setAccessibleName(tooltip or text)
+        _restyle(self, "mode", mode)
+
+
+def _restyle(widget: QWidget, name: str, value: str) -> None:
+    """Set the property the style rules select on, and restyle the widget at once."""
+    widget.setProperty(name, value)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
 
 
 # (start mark, end mark, label, colour) for each bar of the waterfall; marks are ms after the turn's origin.
@@ -232,7 +234,7 @@ def listen_icon(mode: str, size: int = 64) -> QIcon:
     pix.fill(Qt.GlobalColor.transparent)
     p = QPainter(pix)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    color = QColor(LISTEN_COLORS.get(mode, "#6b7079"))
+    color = QColor(theme.listen_color(mode))
     muted = mode == "muted"
     s = size / 64.0
     body = QRectF(22 * s, 6 * s, 20 * s, 34 * s)
@@ -261,7 +263,7 @@ def listen_icon(mode: str, size: int = 64) -> QIcon:
         p.drawArc(QRectF(4 * s, 6 * s, 14 * s, 22 * s), 120 * 16, 120 * 16)
         p.drawArc(QRectF(46 * s, 6 * s, 14 * s, 22 * s), -60 * 16, 120 * 16)
     if muted:
-        p.setPen(QPen(QColor("#b23b3b"), 5 * s))
+        p.setPen(QPen(QColor(theme.STATE_COLORS["muted"]), 5 * s))
         p.drawLine(10 * s, 10 * s, 54 * s, 54 * s)
     p.end()
     return QIcon(pix)
@@ -274,7 +276,7 @@ def capture_icon(size: int = 64) -> QIcon:
     p = QPainter(pix)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     s = size / 64.0
-    red = QColor("#d13b3b")
+    red = QColor(theme.STATE_COLORS["error"])
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(red)
     p.drawRoundedRect(QRectF(6 * s, 18 * s, 52 * s, 36 * s), 6 * s, 6 * s)

@@ -16,6 +16,7 @@ from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.contracts.events import MemoryChanged
 from assistant.history import HistoryStore
+from tests.ui.conftest import shown_as_error
 from ui.main_window import MainWindow
 from ui.memory_panel import FORGET_EVERYTHING, MemoryPanel
 
@@ -111,7 +112,7 @@ def test_add_keeps_what_is_typed(qtbot, panel, memory, monkeypatch):
     assert [(f.text, f.origin) for f in memory.facts()] == [("My sister's name is Anna", "typed")]
     assert texts(panel) == ["My sister's name is Anna"]
     assert panel.status.text() == "Remembered: My sister's name is Anna"
-    assert "c62828" not in panel.status.styleSheet()
+    assert not shown_as_error(panel.status)
 
 
 def test_a_secret_is_refused_with_the_reason_and_nothing_is_kept(qtbot, panel, memory, monkeypatch):
@@ -119,7 +120,7 @@ def test_a_secret_is_refused_with_the_reason_and_nothing_is_kept(qtbot, panel, m
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
     assert memory.facts() == [] and panel.list.count() == 0
     assert "password manager" in panel.status.text() and panel.status.text()[0].isupper()
-    assert "c62828" in panel.status.styleSheet()  # the error style
+    assert shown_as_error(panel.status)  # the error style
 
 
 def test_edit_changes_the_words_and_the_new_words_are_found_by_meaning(qtbot, panel, memory, monkeypatch):
@@ -141,7 +142,7 @@ def test_edit_changes_the_words_and_the_new_words_are_found_by_meaning(qtbot, pa
     select(panel, "My car is on level C2, by the lifts")
     qtbot.keyClick(panel.list, Qt.Key.Key_Return)  # Enter edits, too
     assert memory.store.get(fact.id).text == "My car is on level C2, by the lifts"
-    assert "card number" in panel.status.text() and "c62828" in panel.status.styleSheet()
+    assert "card number" in panel.status.text() and shown_as_error(panel.status)
 
 
 def test_delete_forgets_the_selected_facts_and_their_vectors(qtbot, panel, memory):
@@ -226,7 +227,7 @@ def test_with_memory_off_the_page_says_so_and_nothing_new_is_kept(qtbot, panel, 
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
     assert [f.text for f in memory.facts()] == ["My car is on level B3"]
     assert panel.status.text().startswith("Memory is off, so I keep nothing")
-    assert "c62828" in panel.status.styleSheet()
+    assert shown_as_error(panel.status)
 
 
 def test_a_fact_told_elsewhere_appears_when_its_event_arrives(qtbot, panel, memory):

@@ -17,6 +17,7 @@ from PySide6.QtGui import QKeySequence
 
 from assistant import secrets
 from assistant.config import Config, load_config
+from tests.ui.conftest import shown_as_error
 from ui.settings_dialog import PAGES, SYSTEM_DEFAULT, SettingsDialog, qt_sequence_to_pynput
 
 WAIT_MS = 20_000
@@ -350,7 +351,7 @@ def test_the_listening_settings_round_trip(qtbot, open_dialog, settings_path):
     dialog.barge_in.setChecked(False)
     dialog.headphones.setChecked(True)
     dialog.debug_recordings.setChecked(True)
-    assert "c62828" in dialog.debug_recordings_note.styleSheet()  # the note turns into a warning
+    assert shown_as_error(dialog.debug_recordings_note)  # the note turns into a warning
     qtbot.mouseClick(dialog.mute_record_button, Qt.MouseButton.LeftButton)  # the key recorder
     assert dialog.recorder.isVisible()
     mods = Qt.KeyboardModifier
