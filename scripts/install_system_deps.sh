@@ -10,12 +10,13 @@
 #   dunst                    a real desktop notification server (the timer notification test, on Xvfb)
 #   xdg-utils                xdg-open, which opens folders and links for the desktop tools (and their tests)
 #   fonts-noto-cjk           Chinese characters for the interface in zh_CN (and its screenshots)
+#   libgtk-3-0               a GTK desktop's light or dark setting, which Qt's gtk3 platform theme reads (the theme test)
 set -euo pipefail
 PACKAGES=(libportaudio2 espeak-ng sox
           libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
           xvfb x11-utils xdotool trayer
           pulseaudio pulseaudio-utils libasound2-plugins
-          x11-xserver-utils dbus dunst xdg-utils fonts-noto-cjk)
+          x11-xserver-utils dbus dunst xdg-utils fonts-noto-cjk libgtk-3-0)
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "install_system_deps: no apt-get here; install PortAudio and espeak-ng with your package manager" >&2

@@ -167,6 +167,7 @@ def apply(app: QApplication, choice: str = "auto") -> Palette:
     app.setPalette(qt_palette(palette))
     app.setStyleSheet(style_sheet(palette))
     if changed:
+        log.info("theme: %s%s", palette.name, " (following the desktop)" if choice == "auto" else "")
         notifier().changed.emit(palette)
     return palette
 
