@@ -98,6 +98,7 @@ class LauncherWindow(QWidget):
         self.input = QLineEdit()
         self.input.setPlaceholderText(self.tr("Speak, or type and press Enter"))
         self.input.setFrame(False)
+        self.input.setAccessibleName(self.tr("Question"))
         self.level = LevelMeter()
         self.question = QLabel()
         self.question.setWordWrap(True)

@@ -56,6 +56,7 @@ class MicButton(QToolButton):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setIconSize(QSize(26, 26))
+        self.setAccessibleName(self.tr("Microphone"))
         self.setAutoRaise(False)
         self.mode, self._phrase = "", ""
         self.set_mode("off")
@@ -82,6 +83,7 @@ class MicButton(QToolButton):
             "muted": self.tr("Muted: unmute from the tray menu or with the mute hotkey"),
         }
         self.setToolTip(tips.get(mode) or self.tr("Click to talk, or hold to talk"))
+        self.setAccessibleDescription(self.toolTip())
 
     def _redraw_icon(self, _palette=None) -> None:
         self.setIcon(listen_icon(self.mode))  # in the new theme's colours
@@ -185,6 +187,7 @@ class MainWindow(QMainWindow):
         self.level = LevelMeter()
         self.input = QLineEdit()
         self.input.setPlaceholderText(self.tr("Type a question and press Enter"))
+        self.input.setAccessibleName(self.tr("Question"))
         self.send_button = QPushButton(self.tr("Send"))
         self.mic_button = MicButton()
         self.stop_button = QPushButton(self.tr("Stop"))

@@ -273,8 +273,10 @@ class SettingsDialog(QDialog):
             status = QLabel(self.tr("checking…"))
             status.setWordWrap(True)
             status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(QLabel(_field_text(spec.label)), 2 * i, 0)
+            label = QLabel(_field_text(spec.label))
+            grid.addWidget(label, 2 * i, 0)
             grid.addLayout(self._build(spec), 2 * i, 1, 1, 2)
+            label.setBuddy(self._fields[spec.key])  # what a screen reader names the path box by
             grid.addWidget(status, 2 * i + 1, 1, 1, 2)
             # the inventory reports by role: stt, llm, llm-big, tts, vad, turn
             role = {"llm.big_model": "llm-big", "vad.turn_model": "turn"}.get(spec.key, spec.section)
@@ -446,6 +448,7 @@ class SettingsDialog(QDialog):
         self.remove_key_button = QPushButton(self.tr("Remove key"))
         self.remove_key_button.setEnabled(False)
         self.remove_key_button.clicked.connect(self._remove_key_clicked)
+        self.key_edit.setAccessibleName(self.tr("API key"))
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_edit, 1)
         key_row.addWidget(self.remove_key_button)
@@ -570,6 +573,9 @@ class SettingsDialog(QDialog):
         for spec in specs:
             row = self._build(spec)
             form.addRow("" if spec.kind == "check" else _field_text(spec.label), row)
+            editor = self._fields[spec.key]
+            if editor is not row and not editor.accessibleName():  # a row of several widgets: no label buddy
+                editor.setAccessibleName(_field_text(spec.label))
             if spec.kind == "device":
                 form.addRow("", getattr(self, spec.attrs[2]))
         return form
