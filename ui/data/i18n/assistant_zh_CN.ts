@@ -771,6 +771,10 @@
         <translation>请说话，或输入后按回车</translation>
     </message>
     <message>
+        <source>Question</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Screen</source>
         <translation>屏幕</translation>
     </message>
@@ -925,6 +929,10 @@
     <message>
         <source>Type a question and press Enter</source>
         <translation>输入问题后按回车</translation>
+    </message>
+    <message>
+        <source>Question</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Send</source>
@@ -1237,6 +1245,10 @@
 </context>
 <context>
     <name>MicButton</name>
+    <message>
+        <source>Microphone</source>
+        <translation type="unfinished">麦克风</translation>
+    </message>
     <message>
         <source>Listening: click to stop</source>
         <translation>聆听中：点击停止</translation>
@@ -1867,6 +1879,22 @@
         <translation>跟随系统语言</translation>
     </message>
     <message>
+        <source>Theme</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Follow the system (light or dark)</source>
+        <translation>跟随系统（浅色或深色）</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
         <source>A screen question captures</source>
         <translation>屏幕提问时截取</translation>
     </message>
@@ -2020,6 +2048,10 @@
     <message>
         <source>Error</source>
         <translation>错误</translation>
+    </message>
+    <message>
+        <source>State: {state}</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
