@@ -772,7 +772,7 @@
     </message>
     <message>
         <source>Question</source>
-        <translation type="unfinished"></translation>
+        <translation>问题</translation>
     </message>
     <message>
         <source>Screen</source>
@@ -932,7 +932,7 @@
     </message>
     <message>
         <source>Question</source>
-        <translation type="unfinished"></translation>
+        <translation>问题</translation>
     </message>
     <message>
         <source>Send</source>
@@ -1247,7 +1247,7 @@
     <name>MicButton</name>
     <message>
         <source>Microphone</source>
-        <translation type="unfinished">麦克风</translation>
+        <translation>麦克风</translation>
     </message>
     <message>
         <source>Listening: click to stop</source>
@@ -1880,7 +1880,7 @@
     </message>
     <message>
         <source>Theme</source>
-        <translation type="unfinished"></translation>
+        <translation>主题</translation>
     </message>
     <message>
         <source>Follow the system (light or dark)</source>
@@ -2051,7 +2051,7 @@
     </message>
     <message>
         <source>State: {state}</source>
-        <translation type="unfinished"></translation>
+        <translation>状态：{state}</translation>
     </message>
 </context>
 <context>
