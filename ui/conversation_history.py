@@ -56,7 +56,7 @@ class ConversationHistory(QObject):
         view.clear()
         for turn in turns:
             status = {"interrupted": self.tr("Stopped"), "error": turn.error or self.tr("Failed")}.get(turn.outcome, "")
-            view.add_past_turn(turn.question, turn.answer, status)
+            view.add_past_turn(turn.question, turn.answer, status, turn.created_at)
         if self.recorder is not None:
             self.recorder.continue_conversation(conversation_id)
         if self.app.assistant is not None:

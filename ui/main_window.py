@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
         elif isinstance(event, ReplyFinished) and view.has_turn(event.turn_id):
             view.turn(event.turn_id).set_reply(event.text)
         elif isinstance(event, ScreenCaptured) and view.has_turn(event.turn_id):
-            view.turn(event.turn_id).set_status(self.tr("📷 Captured {source} ({width}×{height})").format(
+            view.turn(event.turn_id).add_capture(self.tr("📷 Captured {source} ({width}×{height})").format(
                 source=source_name(event.source), width=event.width, height=event.height))
         elif isinstance(event, ReplyStarted) and event.backend == "announcement":
             view.turn(event.turn_id).set_question("⏰")  # said unasked: a timer, an alarm, a reminder

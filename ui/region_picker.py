@@ -88,12 +88,12 @@ class RegionPicker(QWidget):
             at = rect.bottomLeft() + QPoint(4, 18)
             if at.y() > self.height() - 4:  # no room under the selection: write it inside
                 at = rect.topLeft() + QPoint(4, 16)
-            painter.setPen(QColor("black"))
+            painter.setPen(QColor(theme.PICTURE_SHADOW))
             painter.drawText(at + QPoint(1, 1), label)
-            painter.setPen(QColor("white"))
+            painter.setPen(QColor(theme.OVER_PICTURE))
             painter.drawText(at, label)
         else:
-            painter.setPen(QColor("white"))
+            painter.setPen(QColor(theme.OVER_PICTURE))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
                              self.tr("Drag over the part of the screen to ask about · Esc or right click to cancel"))
 

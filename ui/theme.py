@@ -88,6 +88,9 @@ PALETTES = {"light": LIGHT, "dark": DARK}
 STATE_COLORS = {"loading": "#5f6670", "idle": "#5f6670", "listening": "#1e7b45", "thinking": "#9a5a00",
                 "speaking": "#2559b8", "muted": "#b3261e", "error": "#b3261e"}
 ON_STATE = "#ffffff"
+# Text drawn over a dimmed screenshot (the region picker): white with a black shadow reads on any picture.
+OVER_PICTURE = "#ffffff"
+PICTURE_SHADOW = "#000000"
 # The listening indicator's and the microphone icon's colour per mode, as text and edge on the window's background.
 LISTEN_COLORS = {
     "light": {"off": "#5b636e", "listening": "#1e7b45", "starting": "#5b636e", "waiting": "#4a43b8",

@@ -155,21 +155,22 @@ def _restyle(widget: QWidget, name: str, value: str) -> None:
     widget.style().polish(widget)
 
 
-# (start mark, end mark, label, colour) for each bar of the waterfall; marks are ms after the turn's origin.
+# (start mark, end mark, label, palette colour) for each bar of the waterfall; marks are ms after the turn's origin.
+# The colours are the palette's (``ui.theme``), by name: each reads on the window in both themes.
 VOICE_STEPS = (
-    (None, "end_of_speech_detected", QT_TRANSLATE_NOOP("WaterfallChart", "end of speech"), "#8a8f98"),
-    ("end_of_speech_detected", "stt", QT_TRANSLATE_NOOP("WaterfallChart", "transcript"), "#2e9d5b"),
-    ("stt", "llm_first_token", QT_TRANSLATE_NOOP("WaterfallChart", "first token"), "#d08a1c"),
-    ("llm_first_token", "first_audio", QT_TRANSLATE_NOOP("WaterfallChart", "first audio"), "#2f6fd6"),
+    (None, "end_of_speech_detected", QT_TRANSLATE_NOOP("WaterfallChart", "end of speech"), "muted"),
+    ("end_of_speech_detected", "stt", QT_TRANSLATE_NOOP("WaterfallChart", "transcript"), "level"),
+    ("stt", "llm_first_token", QT_TRANSLATE_NOOP("WaterfallChart", "first token"), "level_loud"),
+    ("llm_first_token", "first_audio", QT_TRANSLATE_NOOP("WaterfallChart", "first audio"), "speaking"),
 )
 TEXT_STEPS = (
-    (None, "llm_first_token", QT_TRANSLATE_NOOP("WaterfallChart", "first token"), "#d08a1c"),
-    ("llm_first_token", "first_audio", QT_TRANSLATE_NOOP("WaterfallChart", "first audio"), "#2f6fd6"),
+    (None, "llm_first_token", QT_TRANSLATE_NOOP("WaterfallChart", "first token"), "level_loud"),
+    ("llm_first_token", "first_audio", QT_TRANSLATE_NOOP("WaterfallChart", "first audio"), "speaking"),
 )
 
 
 def waterfall_steps(timings_ms: dict) -> list[tuple[str, float, float, str]]:
-    """(label, start ms, end ms, colour) for each step the turn reached, in order."""
+    """(label, start ms, end ms, palette colour name) for each step the turn reached, in order."""
     steps = VOICE_STEPS if "end_of_speech_detected" in timings_ms else TEXT_STEPS
     out = []
     for start_mark, end_mark, label, color in steps:
@@ -206,16 +207,18 @@ class WaterfallChart(QWidget):
         label_w, value_w = 78, 58
         bar_w = max(20.0, self.width() - label_w - value_w - 8)
         scale = bar_w / self.total if self.total > 0 else 0.0
+        palette = theme.current()  # read at each paint: the chart follows a theme switch
+        text = QColor(palette.muted)
         for i, (label, start, end, color) in enumerate(self.steps):
             y = 2 + i * self.ROW
-            p.setPen(QColor("#555a61"))
+            p.setPen(text)
             p.drawText(QRectF(0, y, label_w - 4, self.ROW), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                        label)
             p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor(color))
+            p.setBrush(QColor(getattr(palette, color)))
             p.drawRoundedRect(QRectF(label_w + start * scale, y + 3, max(2.0, (end - start) * scale), self.ROW - 6),
                               2, 2)
-            p.setPen(QColor("#555a61"))
+            p.setPen(text)
             p.drawText(QRectF(label_w + bar_w + 6, y, value_w, self.ROW),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                        self.tr("{ms:.0f} ms").format(ms=end))
@@ -281,7 +284,7 @@ def capture_icon(size: int = 64) -> QIcon:
     p.setBrush(red)
     p.drawRoundedRect(QRectF(6 * s, 18 * s, 52 * s, 36 * s), 6 * s, 6 * s)
     p.drawRect(QRectF(22 * s, 10 * s, 20 * s, 10 * s))
-    p.setBrush(QColor("white"))
+    p.setBrush(QColor(theme.ON_STATE))
     p.drawEllipse(QRectF(20 * s, 24 * s, 24 * s, 24 * s))
     p.setBrush(red)
     p.drawEllipse(QRectF(26 * s, 30 * s, 12 * s, 12 * s))

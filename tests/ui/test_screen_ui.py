@@ -351,7 +351,8 @@ def test_a_question_asked_with_the_chip_is_about_that_capture(qtbot, ready_deskt
     assert not desktop.launcher.chip.isVisible() and desktop.window.chip.isHidden()
     assert desktop.launcher.hint.text() == "📷 Captured screen (64×48)"
     turn = desktop.window.conversation.turn(events[0].turn_id)
-    assert turn.status_label.text() == "📷 Captured screen (64×48)"
+    assert [chip.text() for chip in turn.capture_chips] == ["📷 Captured screen (64×48)"]
+    assert turn.status_label.text() == ""  # a chip in the turn, not its status line
 
 
 def test_a_spoken_screen_question_captures_through_the_app_with_its_windows_hidden(qtbot, ready_desktop,
