@@ -35,7 +35,7 @@ def _style_rules(p: theme.Palette) -> str:
     return f"""
 #userBubble {{ background: {p.user_bubble}; border-radius: {theme.RADIUS}px; }}
 #userBubble QLabel {{ color: {p.on_user_bubble}; }}
-#assistantBubble {{ background: {p.assistant_bubble}; border: 1px solid {p.border};
+#assistantBubble {{ background: {p.assistant_bubble}; border: 1px solid {p.divider};
     border-radius: {theme.RADIUS}px; }}
 #assistantBubble QLabel {{ color: {p.on_assistant_bubble}; }}
 QLabel#chip {{ background: {p.chip}; color: {p.on_chip}; border-radius: 8px; padding: 2px 8px;

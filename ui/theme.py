@@ -13,7 +13,7 @@ the desktop switches), "light" or "dark" fix it. Every pair of text and backgrou
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
@@ -41,7 +41,8 @@ class Palette:
     raised: str  # buttons, chips on the surface
     text: str  # body text on window and surface
     muted: str  # hints, timestamps, status lines
-    border: str  # the edges of controls and cards
+    border: str  # the edges of controls (3:1 against what is around them)
+    divider: str  # the quiet edges of cards, bubbles and code blocks (decoration: the fill sets them apart too)
     accent: str  # the focus ring, the default button, links, the selection
     on_accent: str  # text on the accent colour
     user_bubble: str
@@ -68,7 +69,8 @@ class Palette:
 
 LIGHT = Palette(
     name="light", window="#f6f7f9", surface="#ffffff", raised="#eceef2", text="#1d2127", muted="#5b636e",
-    border="#7f8792", accent="#1f5fbf", on_accent="#ffffff", user_bubble="#dbe8fd", on_user_bubble="#10213d",
+    border="#7f8792", divider="#d3d8de", accent="#1f5fbf", on_accent="#ffffff",
+    user_bubble="#dbe8fd", on_user_bubble="#10213d",
     assistant_bubble="#ffffff", on_assistant_bubble="#1d2127", code="#f1f3f6", chip="#e3f1e6", on_chip="#1f5130",
     chip_failed="#fbe4e4", on_chip_failed="#8a1f1f", error="#b3261e", error_banner="#fdeceb",
     on_error_banner="#7d1a12", warning_banner="#fff3cd", on_warning_banner="#5c4400", info="#e7f0fb",
@@ -76,7 +78,8 @@ LIGHT = Palette(
 )
 DARK = Palette(
     name="dark", window="#17191d", surface="#202328", raised="#2c3036", text="#e7e9ec", muted="#a3abb5",
-    border="#6f7782", accent="#7fb0ff", on_accent="#0d1626", user_bubble="#23406e", on_user_bubble="#eef3fc",
+    border="#6f7782", divider="#3b4048", accent="#7fb0ff", on_accent="#0d1626",
+    user_bubble="#23406e", on_user_bubble="#eef3fc",
     assistant_bubble="#262a30", on_assistant_bubble="#e7e9ec", code="#15171a", chip="#1e3a28", on_chip="#bfe6cb",
     chip_failed="#4a1f1f", on_chip_failed="#ffc9c4", error="#ff8a80", error_banner="#45201d",
     on_error_banner="#ffd7d3", warning_banner="#3f3415", on_warning_banner="#ffe49a", info="#1f2e42",
@@ -302,7 +305,3 @@ def control_pairs(p: Palette) -> list[tuple[str, str, str]]:
             ("control edge on window", p.border, p.window), ("control edge on surface", p.border, p.surface),
             ("level on surface", p.level, p.surface), ("voice on surface", p.speaking, p.surface)]
 
-
-def palette_colors(p: Palette) -> dict[str, str]:
-    """The palette's colours by name (not its name or code style)."""
-    return {f.name: getattr(p, f.name) for f in fields(p) if f.name not in ("name", "pygments_style")}
