@@ -51,6 +51,21 @@
     </message>
 </context>
 <context>
+    <name>CodeBlock</name>
+    <message>
+        <source>Copy the code</source>
+        <translation>复制代码</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <source>Code: {language}</source>
+        <translation>代码：{language}</translation>
+    </message>
+</context>
+<context>
     <name>ConversationHistory</name>
     <message>
         <source>Stopped</source>
@@ -66,6 +81,17 @@
     <message>
         <source>Ask anything: type below, click the microphone, or press the hotkey.</source>
         <translation>尽管提问：在下方输入、点击麦克风，或按下快捷键。</translation>
+    </message>
+</context>
+<context>
+    <name>CopyButton</name>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>已复制</translation>
     </message>
 </context>
 <context>
@@ -2142,8 +2168,28 @@
 <context>
     <name>TurnWidget</name>
     <message>
+        <source>Copy the reply</source>
+        <translation>复制回复</translation>
+    </message>
+    <message>
+        <source>timing</source>
+        <translation>耗时</translation>
+    </message>
+    <message>
+        <source>Show timing</source>
+        <translation>显示耗时</translation>
+    </message>
+    <message>
+        <source>Show where this turn&apos;s time went</source>
+        <translation>显示这一轮的时间花在了哪里</translation>
+    </message>
+    <message>
         <source>Tool call: {tool}</source>
         <translation>工具调用：{tool}</translation>
+    </message>
+    <message>
+        <source>Screen capture: {what}</source>
+        <translation>屏幕截图：{what}</translation>
     </message>
     <message>
         <source>Yes</source>
@@ -2160,6 +2206,18 @@
     <message>
         <source>No: {question}</source>
         <translation>否：{question}</translation>
+    </message>
+    <message>
+        <source>You said: {text}</source>
+        <translation>你说：{text}</translation>
+    </message>
+    <message>
+        <source>Assistant: {text}</source>
+        <translation>助手：{text}</translation>
+    </message>
+    <message>
+        <source>Hide timing</source>
+        <translation>隐藏耗时</translation>
     </message>
 </context>
 <context>
