@@ -31,8 +31,9 @@ def adapters() -> Adapters:
 
 
 def notifier():
-    """The desktop's notifications for the front-end: ``notify(title, body, *, sound=False) -> bool`` (False where
-    the desktop has no notification service: the front-end shows its tray message instead)."""
+    """The desktop's notifications for the front-end: ``notify(title, body, *, category=..., urgency=..., icon=...,
+    sound=False) -> bool`` (``desktop.notifications.notify``; False where the desktop has no notification service:
+    the front-end shows its tray message instead)."""
     from desktop.notifications import notify
 
     return notify

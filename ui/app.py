@@ -34,6 +34,7 @@ from ui.launcher import LauncherWindow
 from ui.listening import ListeningModes
 from ui.main_window import MainWindow
 from ui.memory_panel import MemoryPanel
+from ui.notifications import Notices
 from ui.screen_flow import ScreenFlow
 from ui.screen_grab import ScreenGrabber
 from ui.timers_panel import TimerAlerts, TimersPanel, timer_service
@@ -76,8 +77,11 @@ class DesktopApp(QObject):
         # when the assistant will not say it.
         self.timer_alerts = TimerAlerts(bootstrap.notifier(), self._show_alert, lambda: self.sink,
                                         self._speaks_aloud, self)
+        # A problem, or the microphone lost or back, while the user is away from the windows: a notification too.
+        self.notices = Notices(bootstrap.notifier(), self.window, self.launcher, self.tray, self)
         self.grabber = ScreenGrabber([self.window, self.launcher], self.adapters.capture, self)
         self.grabber.capturing.connect(self.tray.set_capturing)
+        self.grabber.capturing.connect(self.launcher.set_instant)  # out of the shot at once, not fading
         self.hotkeys: GlobalHotkeys | None = None
         self.indicators = Indicators(self.window, self.launcher, self.tray)
         self.listening = ListeningModes(self)
@@ -176,7 +180,7 @@ class DesktopApp(QObject):
             return
         self.assistant, self.sink = assistant, sink
         for problem, note in problems:
-            self.window.show_error(problem.message, problem.code, note)
+            self.report(problem.message, problem.code, note)
         if assistant is None:
             self.window.set_model_status(self.tr("No language model: open Settings to choose one."), busy=False)
             self.window.set_state("error", self.tr("Unavailable"))
@@ -346,11 +350,12 @@ class DesktopApp(QObject):
         self.new_conversation()  # clears the assistant's context and lists the (now empty) history
 
     def report(self, message: str, code: str, note: str = "") -> None:
-        """Show a problem in the window, and in the launcher when that is where the user is (``message``: the
-        core's; ``note``: the UI's own words, see ``ui.i18n.error_text``)."""
+        """Show a problem in the window, and in the launcher when that is where the user is, or as a notification
+        when they see neither (``message``: the core's; ``note``: the UI's own words, see ``ui.i18n.error_text``)."""
         self.window.show_error(message, code, note)
         if self.launcher.isVisible():
             self.launcher.show_message(error_text(code, message, note))
+        self.notices.error(code, message, note)  # where the user sees neither
 
     # --- settings --------------------------------------------------------------------------------------
 
@@ -415,6 +420,7 @@ class DesktopApp(QObject):
         self.timers_panel.on_event(event)
         self.memory_panel.on_event(event)
         self.timer_alerts.on_event(event)
+        self.notices.on_event(event)
         if isinstance(event, SpeechStarted):
             self.window.clear_error("no-speech")
         elif isinstance(event, SpeakingStarted):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEasingCurve, QPropertyAnimation, Qt, Signal
 from PySide6.QtGui import QCursor, QGuiApplication, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
 
@@ -20,6 +20,11 @@ from ui.theme import set_role
 from ui.widgets import LevelMeter, ListenIndicator, StateBadge, listen_icon
 
 HINT = QT_TRANSLATE_NOOP("LauncherWindow", "Esc to close")  # translated where shown
+FADE_MS = 130  # the launcher fades in and out this long
+# The Qt platforms whose windows can be translucent (on X11 only with a compositor running: elsewhere the opacity
+# simply has no effect). Wayland's and offscreen cannot: there setting it only logs a warning, so it appears and
+# goes at once.
+OPACITY_PLATFORMS = ("xcb", "windows", "cocoa")
 # What a capture is of (ScreenImage.source: "screen", "all screens", "region", "window: <title>", "file: <name>").
 SOURCES = {"screen": QT_TRANSLATE_NOOP("Capture", "screen"), "all screens": QT_TRANSLATE_NOOP("Capture", "all screens"),
            "region": QT_TRANSLATE_NOOP("Capture", "region"), "window": QT_TRANSLATE_NOOP("Capture", "window"),
@@ -149,17 +154,85 @@ class LauncherWindow(QWidget):
         self.input.returnPressed.connect(self._submit)
         # A shortcut rather than keyPressEvent: the text box would see the Esc first.
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.hide)
+        # Fading in and out (0: it appears and goes at once). While one fades out it counts as hidden already.
+        self.fade_ms = FADE_MS if QGuiApplication.platformName() in OPACITY_PLATFORMS else 0
+        self._fading_out = False
+        self._instant = False  # a screen capture in progress: no fading
+        self._fade = QPropertyAnimation(self, b"windowOpacity", self)
+        self._fade.finished.connect(self._faded)
 
     def popup(self) -> None:
-        """Show centred on the screen under the mouse pointer (the active screen), and take the focus."""
+        """Show centred on the screen under the mouse pointer (the active screen), fading in, and take the focus.
+        One fading out comes back from where it was."""
+        self._fading_out = False
         screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
         self.adjustSize()
         area = screen.availableGeometry()
         self.move(area.x() + (area.width() - self.width()) // 2, area.y() + area.height() // 3 - self.height() // 2)
+        if not super().isVisible() and self._fades():
+            self._set_opacity(0.0)
         self.show()
+        self._fade_to(1.0)
         self.raise_()
         self.activateWindow()
         self.input.setFocus()
+
+    def hide(self) -> None:
+        """Fade out, then hide (``hidden`` is emitted then, once); at once where it does not fade, or when it is
+        not on screen. ``isVisible()`` is False from the start of the fade."""
+        if self._fading_out:
+            return
+        if super().isVisible() and self._fades():
+            self._fading_out = True
+            self._fade_to(0.0)
+        else:
+            self._fade.stop()
+            super().hide()
+            self._set_opacity(1.0)
+
+    def isVisible(self) -> bool:
+        """On screen and not on its way out: one fading out is closed already for the app (the toggle hotkey opens
+        it again; messages and the level meter go to the window)."""
+        return super().isVisible() and not self._fading_out
+
+    def set_instant(self, instant: bool) -> None:
+        """While the screen is captured: no fading, and a fade in progress ends now (the shot must not catch the
+        launcher half gone; the grabber hides and shows it plainly)."""
+        self._instant = instant
+        if instant and self._fade.state() == QPropertyAnimation.State.Running:
+            self._fade.stop()
+            if self._fading_out:
+                self._faded()
+            else:
+                self._set_opacity(1.0)
+
+    def _fades(self) -> bool:
+        return self.fade_ms > 0 and not self._instant
+
+    def _fade_to(self, opacity: float) -> None:
+        self._fade.stop()
+        start = self.windowOpacity()
+        if not self._fades() or start == opacity:
+            self._set_opacity(opacity)
+            if self._fading_out:
+                self._faded()
+            return
+        # From where a reversed fade had got to, in the time the rest of the way takes.
+        self._fade.setDuration(max(1, round(self.fade_ms * abs(opacity - start))))
+        self._fade.setEasingCurve(QEasingCurve.Type.OutCubic if opacity > start else QEasingCurve.Type.InCubic)
+        self._fade.setStartValue(start)
+        self._fade.setEndValue(opacity)
+        self._fade.start()
+
+    def _faded(self) -> None:
+        if self._fading_out:
+            self._fading_out = False
+            super().hide()  # hideEvent: ``hidden``
+            self._set_opacity(1.0)  # a plain show() (the screen grabber's) brings it back opaque
+
+    def _set_opacity(self, opacity: float) -> None:
+        if self.windowOpacity() != opacity:  # unchanged: nothing asked of a platform that cannot do it
+            self.setWindowOpacity(opacity)
 
     def show_message(self, text: str) -> None:
         """A problem the user must know about here, where they are looking (no microphone, ...)."""

@@ -184,6 +184,8 @@ class ListeningModes(QObject):
     def on_event(self, event) -> None:
         if isinstance(event, ListeningStarted):
             log.info("listening on %s", event.source)
+            if self.mic_lost:
+                self.app.notices.mic_back()
             self.mic_lost = False
             self._set_mic_live(True)
             self.app.window.clear_error("input-device-lost")
@@ -206,7 +208,7 @@ class ListeningModes(QObject):
                 self.stop_listening()
         elif isinstance(event, ErrorOccurred) and event.turn_id is None and event.code == "input-device-lost":
             self.mic_lost = True
-            self.app.tray.notify(self.tr("Microphone lost"), error_text(event.code, event.message))
+            self.app.notices.mic_lost(event.message)
 
     def _on_listening_stopped(self) -> None:
         self._set_mic_live(False)

@@ -332,3 +332,30 @@ def test_the_mute_hotkey_toggles_mute_and_the_tray_action(qtbot, desktop, xdispl
     desktop.hotkeys.stop()
     xdisplay.xdotool("key", "shift", check=True)  # pynput's X record loop notices the stop on its next event
     qtbot.waitUntil(lambda: not listener.is_alive(), timeout=WAIT_MS)
+
+
+def test_a_microphone_lost_and_back_while_in_the_tray_is_a_desktop_notification(qtbot, voice_desktop, xdisplay,  # noqa: F811
+                                                                                  tmp_path, monkeypatch):
+    """The real microphone going away and coming back, with the window hidden: dunst (a real notification server,
+    on a private session bus) shows both."""
+    from testkit.desktop_bus import Dunst, session_bus
+
+    desktop = voice_desktop
+    with session_bus() as address:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        dunst = Dunst(address, xdisplay.name, tmp_path / "dunst.log")
+        try:
+            desktop.tray.show()  # running in the tray, the window hidden
+            always_on(desktop, qtbot)
+            desktop.pulse.suspend_mic(True)
+            try:
+                qtbot.waitUntil(lambda: desktop.listening.mic_lost, timeout=WAIT_MS)
+            finally:
+                desktop.pulse.suspend_mic(False)
+            qtbot.waitUntil(lambda: desktop.listen_state == "waiting" and not desktop.listening.mic_lost,
+                            timeout=WAIT_MS)
+            desktop.notices.wait()
+            assert sorted(n["summary"] for n in dunst.shown()) == ["Microphone is back",
+                                                                   "Microphone lost: reconnecting…"]
+        finally:
+            dunst.stop()
