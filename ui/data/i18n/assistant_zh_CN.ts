@@ -894,10 +894,6 @@
         <translation>语音识别尚未就绪（或不可用）：请先输入您的问题。</translation>
     </message>
     <message>
-        <source>Microphone lost</source>
-        <translation>麦克风已断开</translation>
-    </message>
-    <message>
         <source>Always listening is off</source>
         <translation>持续聆听已关闭</translation>
     </message>
@@ -1298,6 +1294,25 @@
     <message>
         <source>Click to talk, or hold to talk</source>
         <translation>点击说话，或按住说话</translation>
+    </message>
+</context>
+<context>
+    <name>Notices</name>
+    <message>
+        <source>The voice assistant has a problem</source>
+        <translation>语音助手出现问题</translation>
+    </message>
+    <message>
+        <source>Microphone lost: reconnecting…</source>
+        <translation>麦克风已断开：正在重新连接…</translation>
+    </message>
+    <message>
+        <source>Microphone is back</source>
+        <translation>麦克风已恢复</translation>
+    </message>
+    <message>
+        <source>Listening again.</source>
+        <translation>已重新开始聆听。</translation>
     </message>
 </context>
 <context>
