@@ -254,6 +254,9 @@ class ListenConfig:
     # hub); "": the built-in detector, which finds the phrase in what speech to text hears. Set wake_phrase to the
     # model's phrase, so that it is taken off the question.
     wake_model: str = ""
+    # Always listening from the start (only speech that starts with the wake phrase is answered); the tray menu
+    # switches it for the session.
+    always_listening: bool = False
 
     def __post_init__(self) -> None:
         words = self.wake_phrase.split()

@@ -147,6 +147,8 @@ class DesktopApp(QObject):
         self.tray.show()
         if hotkeys:
             self._start_hotkeys()
+        if self.config.listen.always_listening:
+            self.set_always_listening(True)  # it starts once the speech models are there
         self._build_assistant()
 
     def _start_hotkeys(self) -> None:
@@ -398,6 +400,8 @@ class DesktopApp(QObject):
             if old.memory != config.memory and self.assistant is not None:
                 self.assistant.set_memory_config(config.memory)
                 self.memory_panel.refresh()  # "Memory is off…" shown, or gone
+        if old.listen.always_listening != config.listen.always_listening:
+            self.set_always_listening(config.listen.always_listening)
         self.refresh_state()
 
     # --- what the core does ------------------------------------------------------------------------
