@@ -70,6 +70,9 @@ HOTKEY_HELP = QT_TRANSLATE_NOOP(
     "(GNOME: Settings → Keyboard → Custom Shortcuts; KDE: System Settings → Shortcuts → Custom).")
 
 
+RECORD_PROMPT = QT_TRANSLATE_NOOP("SettingsDialog", "Press the key combination now (Escape cancels)…")
+
+
 def _tr(text: str) -> str:
     """A text marked with QT_TRANSLATE_NOOP above, translated."""
     return QCoreApplication.translate("SettingsDialog", text)
@@ -121,6 +124,51 @@ def qt_sequence_to_pynput(sequence: QKeySequence) -> str:
         raise ValueError(QCoreApplication.translate("SettingsDialog", "the key {name} cannot be used in a global "
                                                     "hotkey").format(name=repr(name)))
     return "+".join(parts)
+
+
+class HotkeyRecorder(QWidget):
+    """Records a hotkey for any of several line edits: ``record(edit)`` shows it and takes the keyboard; the
+    combination pressed lands in the edit in pynput's syntax (Escape cancels). ``status`` (placed by the owner)
+    says why a key cannot be used. The settings dialog and the first-run setup share it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._target: QLineEdit | None = None
+        self.edit = QKeySequenceEdit()
+        self.edit.setMaximumSequenceLength(1)
+        self.edit.setAccessibleName(_tr(RECORD_PROMPT))
+        self.edit.editingFinished.connect(self._recorded)
+        self.hint = QLabel(_tr(RECORD_PROMPT))
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.hint)
+        row.addWidget(self.edit, 1)
+        self.hide()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+
+    def record(self, target: QLineEdit) -> None:
+        """Take the next key combination for ``target``."""
+        self._target = target
+        self.edit.clear()
+        self.status.clear()
+        self.show()
+        self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _recorded(self) -> None:
+        target, self._target = self._target, None
+        self.hide()
+        sequence = self.edit.keySequence()
+        if target is None or sequence.isEmpty() or sequence == QKeySequence(Qt.Key.Key_Escape):
+            return  # Escape cancels the recording
+        try:
+            target.setText(qt_sequence_to_pynput(sequence))
+            self.status.setStyleSheet("")
+            self.status.clear()
+        except ValueError as exc:
+            self.status.setStyleSheet(ERROR_STYLE)
+            self.status.setText(str(exc))
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
 # --- worker threads ---------------------------------------------------------------------------------
@@ -187,7 +235,6 @@ class SettingsDialog(QDialog):
         self._keyring_problem: str | None = None
         self._key_known = False
         self._key_stored = False
-        self._record_target: QLineEdit | None = None
 
         relay = _shared_relay()
         relay.progress.connect(self._job_progress)
@@ -396,18 +443,9 @@ class SettingsDialog(QDialog):
 
     def _hotkey_recorder(self) -> None:
         """One recorder serves every hotkey row; it converts what the user presses into pynput syntax."""
-        self.recorder = QKeySequenceEdit()
-        self.recorder.setMaximumSequenceLength(1)
-        self.recorder.editingFinished.connect(self._recorded)
-        self.recorder_hint = QLabel(self.tr("Press the key combination now (Escape cancels)…"))
-        self.recorder_row = QWidget()
-        rec = QHBoxLayout(self.recorder_row)
-        rec.setContentsMargins(0, 0, 0, 0)
-        rec.addWidget(self.recorder_hint)
-        rec.addWidget(self.recorder, 1)
-        self.recorder_row.hide()
-        self.hotkey_status = QLabel()
-        self.hotkey_status.setWordWrap(True)
+        self.recorder_row = HotkeyRecorder(self)
+        self.recorder, self.recorder_hint = self.recorder_row.edit, self.recorder_row.hint
+        self.hotkey_status = self.recorder_row.status
 
     def _interface_page(self) -> QWidget:
         page = QWidget()
@@ -915,26 +953,7 @@ class SettingsDialog(QDialog):
     # --- hotkeys ------------------------------------------------------------------------------------------------
 
     def _start_recording(self, target: QLineEdit) -> None:
-        self._record_target = target
-        self.recorder.clear()
-        self.hotkey_status.clear()
-        self.recorder_row.show()
-        self.recorder.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def _recorded(self) -> None:
-        target, self._record_target = self._record_target, None
-        self.recorder_row.hide()
-        sequence = self.recorder.keySequence()
-        if target is None or sequence.isEmpty() or sequence == QKeySequence(Qt.Key.Key_Escape):
-            return  # Escape cancels the recording
-        try:
-            target.setText(qt_sequence_to_pynput(self.recorder.keySequence()))
-            self.hotkey_status.setStyleSheet("")
-            self.hotkey_status.clear()
-        except ValueError as exc:
-            self.hotkey_status.setStyleSheet(ERROR_STYLE)
-            self.hotkey_status.setText(str(exc))
-        target.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.recorder_row.record(target)
 
     # --- worker threads ---------------------------------------------------------------------------------------
 
