@@ -300,6 +300,7 @@ class UiConfig:
     mute_hotkey: str = "<ctrl>+<alt>+m"  # mute or unmute the microphone; "" = off
     language: str = "auto"  # the interface's language: auto (the system's) | en | zh_CN; applied at the next start
     theme: str = "auto"  # the look: auto (follows the desktop's light or dark scheme) | light | dark
+    first_run_done: bool = False  # the first-run setup was finished or skipped (Settings → Interface runs it again)
 
     def __post_init__(self) -> None:
         _choice("ui.language", self.language, UI_LANGUAGES)

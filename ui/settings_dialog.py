@@ -218,6 +218,7 @@ class SettingsDialog(QDialog):
 
     saved = Signal(object)
     mcp_saved = Signal(object)  # the path of mcp.json, after Save wrote a changed server list to it
+    first_run_requested = Signal()  # "Run the first-time setup again…" (the dialog closes: the setup edits the file)
 
     def __init__(self, config: Config, parent: QWidget | None = None, *, path: Path | None = None,
                  hotkey_problem: str | None = None) -> None:
@@ -452,8 +453,23 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(page)
         layout.addLayout(self._form(fields_on("interface")))
         layout.addWidget(_hint(self.tr("The language changes the next time the assistant starts.")))
+        self.first_run_button = QPushButton(self.tr("Run the first-time setup again…"))
+        self.first_run_button.clicked.connect(self._rerun_first_run)
+        layout.addWidget(self.first_run_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         return page
+
+    def _rerun_first_run(self) -> None:
+        """Close and hand over to the setup, unless that would drop changes made here (it starts from the file)."""
+        try:
+            unsaved = self.config() != self._base
+        except ConfigError:
+            unsaved = True
+        if unsaved or self._key_edited or self._remove_key or self.mcp_editor.changed:
+            self._show_error(self.tr("Save or cancel your changes first: the setup starts from the saved settings."))
+            return
+        self.first_run_requested.emit()
+        self.reject()
 
     def _screen_page(self) -> QWidget:
         page = QWidget()
