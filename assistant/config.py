@@ -254,6 +254,9 @@ class ListenConfig:
     # hub); "": the built-in detector, which finds the phrase in what speech to text hears. Set wake_phrase to the
     # model's phrase, so that it is taken off the question.
     wake_model: str = ""
+    # Always listening from the start (only speech that starts with the wake phrase is answered); the tray menu
+    # switches it for the session.
+    always_listening: bool = False
 
     def __post_init__(self) -> None:
         words = self.wake_phrase.split()
@@ -297,6 +300,7 @@ class UiConfig:
     mute_hotkey: str = "<ctrl>+<alt>+m"  # mute or unmute the microphone; "" = off
     language: str = "auto"  # the interface's language: auto (the system's) | en | zh_CN; applied at the next start
     theme: str = "auto"  # the look: auto (follows the desktop's light or dark scheme) | light | dark
+    first_run_done: bool = False  # the first-run setup was finished or skipped (Settings → Interface runs it again)
 
     def __post_init__(self) -> None:
         _choice("ui.language", self.language, UI_LANGUAGES)

@@ -36,7 +36,7 @@ def cpu_seconds(pid: int) -> float:
 def one_run(display) -> dict:
     home = Path(tempfile.mkdtemp(prefix="bench-desktop-"))
     env = {**display.env, "ASSISTANT_CONFIG_DIR": str(home / "config"), "ASSISTANT_DATA_DIR": str(home / "data"),
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1", "ASSISTANT_UI_FIRST_RUN_DONE": "true"}  # a returning user: no first-run setup
     app = LoggedProcess([sys.executable, "-m", "ui.entry", "-v", "app"], env)
     try:
         if not display.wait_window(MAIN, app.pid, timeout=60):

@@ -27,7 +27,7 @@ REALTIME = "realtime"  # the work unit of the real-time tests
 # Timed by the clock: real audio devices (the PulseAudio room), or audio fed at the speed of speech.
 REALTIME_FILES = ("tests/integration/test_always_listening.py", "tests/integration/test_voice_turn.py",
                   "tests/integration/test_echo_live.py", "tests/integration/test_live_audio.py",
-                  "tests/ui/test_listening_ui.py", "tests/e2e/test_desktop_voice.py")
+                  "tests/ui/test_listening_ui.py", "tests/e2e/test_desktop_voice.py", "tests/ui/test_first_run.py")
 # Of those, the ones that measure the sound itself as it plays and is recorded (what the microphone recorded against
 # what was played; the echo canceller following the speaker): a gap where a starved player fell behind is a
 # failure there. The other workers pause between their tests while one runs, so it sees the machine a serial run

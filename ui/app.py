@@ -53,6 +53,7 @@ class DesktopApp(QObject):
                  history: HistoryStore | None = None, adapters: bootstrap.Adapters | None = None) -> None:
         super().__init__()
         self.config = config
+        self.config_error = config_error  # the settings file did not load: the defaults are in use
         self.adapters = adapters or bootstrap.adapters()  # audio and the screen capture (tests pass fakes)
         self.bus = EventBus()
         self.assistant = None
@@ -83,6 +84,7 @@ class DesktopApp(QObject):
         self.grabber.capturing.connect(self.tray.set_capturing)
         self.grabber.capturing.connect(self.launcher.set_instant)  # out of the shot at once, not fading
         self.hotkeys: GlobalHotkeys | None = None
+        self.first_run_dialog = None  # the first-run setup, once opened
         self.indicators = Indicators(self.window, self.launcher, self.tray)
         self.listening = ListeningModes(self)
         self.screen = ScreenFlow(self)
@@ -152,7 +154,12 @@ class DesktopApp(QObject):
         self.tray.show()
         if hotkeys:
             self._start_hotkeys()
+        if self.config.listen.always_listening:
+            self.set_always_listening(True)  # it starts once the speech models are there
         self._build_assistant()
+        # A settings file that does not load is no first run: the setup would write the defaults over it.
+        if self.window.isVisible() and not self.config.ui.first_run_done and self.config_error is None:
+            self.open_first_run()
 
     def _start_hotkeys(self) -> None:
         if self.hotkeys is not None:
@@ -366,8 +373,35 @@ class DesktopApp(QObject):
         dialog = SettingsDialog(self.config, self.window, path=config_path(), hotkey_problem=problem)
         dialog.mcp_saved.connect(self._mcp_servers_changed)
         dialog.saved.connect(self.apply_settings)
+        dialog.first_run_requested.connect(self.open_first_run)
         dialog.show()
         return dialog
+
+    def open_first_run(self):
+        """The first-run setup (at the first start, and from Settings → Interface). Not modal: the app works on."""
+        from ui.first_run import FirstRunDialog
+
+        if self.first_run_dialog is not None:
+            if self.first_run_dialog.isVisible():
+                self.first_run_dialog.raise_()
+                self.first_run_dialog.activateWindow()
+                return self.first_run_dialog
+            self.first_run_dialog.deleteLater()
+        problem = self.hotkeys.problem if self.hotkeys is not None else None
+        dialog = FirstRunDialog(self.config, self.window, path=config_path(), audio=self.adapters.audio,
+                                hotkey_problem=problem)
+        dialog.saved.connect(self.apply_settings)
+        dialog.cloud_setup_requested.connect(self._set_up_cloud)
+        dialog.show()
+        self.first_run_dialog = dialog
+        log.info("first-run setup opened")
+        return dialog
+
+    def _set_up_cloud(self) -> None:
+        """The setup asked for a cloud model with no endpoint set: Settings, on the page where it is entered."""
+        dialog = self.open_settings()
+        dialog.show_page("cloud")
+        dialog.policy_combo.setCurrentIndex(dialog.policy_combo.findData("auto"))
 
     def _mcp_servers_changed(self, _path) -> None:
         self._mcp_changed = True  # the servers start again with the assistant (apply_settings follows)
@@ -404,6 +438,8 @@ class DesktopApp(QObject):
             if old.memory != config.memory and self.assistant is not None:
                 self.assistant.set_memory_config(config.memory)
                 self.memory_panel.refresh()  # "Memory is off…" shown, or gone
+        if old.listen.always_listening != config.listen.always_listening:
+            self.set_always_listening(config.listen.always_listening)
         self.refresh_state()
 
     # --- what the core does ------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def _style_rules(p: theme.Palette) -> str:
     border-radius: {theme.RADIUS}px; }}
 #assistantBubble QLabel {{ color: {p.on_assistant_bubble}; }}
 QLabel#chip {{ background: {p.chip}; color: {p.on_chip}; border-radius: 8px; padding: 2px 8px;
-    font-size: {theme.SMALL_PT}em; }}
+    font-size: {theme.font_size(theme.SMALL_PT)}; }}
 QLabel#chip[failed="true"] {{ background: {p.chip_failed}; color: {p.on_chip_failed}; }}
 QPushButton#timingToggle:checked {{ background: {p.user_bubble}; color: {p.on_user_bubble}; }}
 """

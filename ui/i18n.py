@@ -47,6 +47,8 @@ def install_translators(app: QCoreApplication, language: str) -> list[QTranslato
         # Tries the locale's UI languages in turn (zh_CN, zh, ...): nothing is loaded for English or C.
         if translator.load(locale, name, "_", folder) and app.installTranslator(translator):
             installed.append(translator)
+    if installed:  # dates and numbers in the interface's language, as its words are
+        QLocale.setDefault(locale)
     log.info("interface language: %s (%s)", locale.name(), ", ".join(t.filePath() for t in installed) or "English")
     return installed
 
@@ -54,6 +56,7 @@ def install_translators(app: QCoreApplication, language: str) -> list[QTranslato
 def remove_translators(app: QCoreApplication, translators: list[QTranslator]) -> None:
     for translator in translators:
         app.removeTranslator(translator)
+    QLocale.setDefault(system_locale())
 
 
 def error_summary(code: str) -> str | None:

@@ -32,7 +32,7 @@ COPIED_MS = 1500  # how long a Copy button says "Copied"
 def _style_rules(p: theme.Palette) -> str:
     return f"""
 #codeBlock {{ background: {p.code}; border: 1px solid {p.divider}; border-radius: 6px; }}
-#codeBlock QLabel {{ color: {p.muted}; font-size: {theme.SMALL_PT}em; }}
+#codeBlock QLabel {{ color: {p.muted}; font-size: {theme.font_size(theme.SMALL_PT)}; }}
 #codeBlock QTextEdit {{ background: {p.code}; color: {p.text}; border: 2px solid transparent; border-radius: 4px;
     padding: 0px; }}
 #codeBlock QTextEdit:focus {{ border-color: {p.accent}; }}

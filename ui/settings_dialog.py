@@ -69,6 +69,9 @@ HOTKEY_HELP = QT_TRANSLATE_NOOP(
     "(GNOME: Settings → Keyboard → Custom Shortcuts; KDE: System Settings → Shortcuts → Custom).")
 
 
+RECORD_PROMPT = QT_TRANSLATE_NOOP("SettingsDialog", "Press the key combination now (Escape cancels)…")
+
+
 def _tr(text: str) -> str:
     """A text marked with QT_TRANSLATE_NOOP above, translated."""
     return QCoreApplication.translate("SettingsDialog", text)
@@ -122,6 +125,51 @@ def qt_sequence_to_pynput(sequence: QKeySequence) -> str:
     return "+".join(parts)
 
 
+class HotkeyRecorder(QWidget):
+    """Records a hotkey for any of several line edits: ``record(edit)`` shows it and takes the keyboard; the
+    combination pressed lands in the edit in pynput's syntax (Escape cancels). ``status`` (placed by the owner)
+    says why a key cannot be used. The settings dialog and the first-run setup share it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._target: QLineEdit | None = None
+        self.edit = QKeySequenceEdit()
+        self.edit.setMaximumSequenceLength(1)
+        self.edit.setAccessibleName(_tr(RECORD_PROMPT))
+        self.edit.editingFinished.connect(self._recorded)
+        self.hint = QLabel(_tr(RECORD_PROMPT))
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.hint)
+        row.addWidget(self.edit, 1)
+        self.hide()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+
+    def record(self, target: QLineEdit) -> None:
+        """Take the next key combination for ``target``."""
+        self._target = target
+        self.edit.clear()
+        self.status.clear()
+        self.show()
+        self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _recorded(self) -> None:
+        target, self._target = self._target, None
+        self.hide()
+        sequence = self.edit.keySequence()
+        if target is None or sequence.isEmpty() or sequence == QKeySequence(Qt.Key.Key_Escape):
+            return  # Escape cancels the recording
+        try:
+            target.setText(qt_sequence_to_pynput(sequence))
+            set_role(self.status, "")
+            self.status.clear()
+        except ValueError as exc:
+            set_role(self.status, "error")
+            self.status.setText(str(exc))
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
 # --- worker threads ---------------------------------------------------------------------------------
 
 
@@ -169,6 +217,7 @@ class SettingsDialog(QDialog):
 
     saved = Signal(object)
     mcp_saved = Signal(object)  # the path of mcp.json, after Save wrote a changed server list to it
+    first_run_requested = Signal()  # "Run the first-time setup again…" (the dialog closes: the setup edits the file)
 
     def __init__(self, config: Config, parent: QWidget | None = None, *, path: Path | None = None,
                  hotkey_problem: str | None = None) -> None:
@@ -186,7 +235,6 @@ class SettingsDialog(QDialog):
         self._keyring_problem: str | None = None
         self._key_known = False
         self._key_stored = False
-        self._record_target: QLineEdit | None = None
 
         relay = _shared_relay()
         relay.progress.connect(self._job_progress)
@@ -395,26 +443,32 @@ class SettingsDialog(QDialog):
 
     def _hotkey_recorder(self) -> None:
         """One recorder serves every hotkey row; it converts what the user presses into pynput syntax."""
-        self.recorder = QKeySequenceEdit()
-        self.recorder.setMaximumSequenceLength(1)
-        self.recorder.editingFinished.connect(self._recorded)
-        self.recorder_hint = QLabel(self.tr("Press the key combination now (Escape cancels)…"))
-        self.recorder_row = QWidget()
-        rec = QHBoxLayout(self.recorder_row)
-        rec.setContentsMargins(0, 0, 0, 0)
-        rec.addWidget(self.recorder_hint)
-        rec.addWidget(self.recorder, 1)
-        self.recorder_row.hide()
-        self.hotkey_status = QLabel()
-        self.hotkey_status.setWordWrap(True)
+        self.recorder_row = HotkeyRecorder(self)
+        self.recorder, self.recorder_hint = self.recorder_row.edit, self.recorder_row.hint
+        self.hotkey_status = self.recorder_row.status
 
     def _interface_page(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addLayout(self._form(fields_on("interface")))
         layout.addWidget(_hint(self.tr("The language changes the next time the assistant starts.")))
+        self.first_run_button = QPushButton(self.tr("Run the first-time setup again…"))
+        self.first_run_button.clicked.connect(self._rerun_first_run)
+        layout.addWidget(self.first_run_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         return page
+
+    def _rerun_first_run(self) -> None:
+        """Close and hand over to the setup, unless that would drop changes made here (it starts from the file)."""
+        try:
+            unsaved = self.config() != self._base
+        except ConfigError:
+            unsaved = True
+        if unsaved or self._key_edited or self._remove_key or self.mcp_editor.changed:
+            self._show_error(self.tr("Save or cancel your changes first: the setup starts from the saved settings."))
+            return
+        self.first_run_requested.emit()
+        self.reject()
 
     def _screen_page(self) -> QWidget:
         page = QWidget()
@@ -918,26 +972,7 @@ class SettingsDialog(QDialog):
     # --- hotkeys ------------------------------------------------------------------------------------------------
 
     def _start_recording(self, target: QLineEdit) -> None:
-        self._record_target = target
-        self.recorder.clear()
-        self.hotkey_status.clear()
-        self.recorder_row.show()
-        self.recorder.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def _recorded(self) -> None:
-        target, self._record_target = self._record_target, None
-        self.recorder_row.hide()
-        sequence = self.recorder.keySequence()
-        if target is None or sequence.isEmpty() or sequence == QKeySequence(Qt.Key.Key_Escape):
-            return  # Escape cancels the recording
-        try:
-            target.setText(qt_sequence_to_pynput(self.recorder.keySequence()))
-            set_role(self.hotkey_status, "")
-            self.hotkey_status.clear()
-        except ValueError as exc:
-            set_role(self.hotkey_status, "error")
-            self.hotkey_status.setText(str(exc))
-        target.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.recorder_row.record(target)
 
     # --- worker threads ---------------------------------------------------------------------------------------
 

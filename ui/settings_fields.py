@@ -143,6 +143,8 @@ FIELDS: tuple[Field, ...] = (
           tooltip="An openWakeWord model (.onnx, with melspectrogram.onnx and embedding_model.onnx beside it) or "
           "owner/repo:file.onnx on the Hugging Face hub: it hears the phrase in the audio itself, at almost no "
           "cost. Set the wake phrase to the model's phrase.", browse="openWakeWord model (*.onnx)"),
+    Field("listen.always_listening", "listening", "check", "Always listening from the start: answer speech that starts "
+          "with the wake phrase (the tray menu switches it any time)", ("always_listening",)),
     Field("ui.mute_hotkey", "listening", "hotkey", "Mute / unmute hotkey", ("mute_key_edit", "mute_record_button"),
           placeholder=_OFF),
     Field("listen.barge_in", "listening", "check",

@@ -207,14 +207,22 @@ def style_sheet(p: Palette) -> str:
     return _base_rules(p) + "".join(rules(p) for rules in _extra_rules)
 
 
+def font_size(scale: float) -> str:
+    """A font size relative to the desktop's (Qt style sheets take no "em")."""
+    base = QApplication.font().pointSizeF()
+    return f"{(base if base > 0 else 10.0) * scale:.1f}pt"
+
+
 def _base_rules(p: Palette) -> str:
+    small, large = font_size(SMALL_PT), font_size(LARGE_PT)
     return f"""
 QMainWindow, QDialog {{ background: {p.window}; }}
 QToolTip {{ background: {p.surface}; color: {p.text}; border: 1px solid {p.border}; padding: 4px; }}
-QLabel[role="hint"] {{ color: {p.muted}; font-size: {SMALL_PT}em; }}
+QLabel[role="hint"] {{ color: {p.muted}; font-size: {small}; }}
 QLabel[role="status"] {{ color: {p.muted}; }}
 QLabel[role="error"] {{ color: {p.error}; }}
 QLabel[role="title"] {{ font-weight: 600; }}
+QLabel[role="heading"] {{ font-weight: 600; font-size: {large}; }}
 QPushButton, QToolButton {{ background: {p.raised}; color: {p.text}; border: 1px solid {p.border};
     border-radius: 6px; padding: 4px 10px; }}
 QToolButton {{ padding: 3px; }}
@@ -247,7 +255,7 @@ QProgressBar::chunk {{ background: {p.accent}; border-radius: 3px; }}
 QLabel[role="warning"] {{ background: {p.warning_banner}; color: {p.on_warning_banner};
     border: 1px solid {p.border}; border-radius: 6px; padding: 8px; }}
 #launcher {{ background: {p.surface}; border: 1px solid {p.border}; border-radius: 14px; }}
-#launcher QLineEdit {{ border: none; font-size: {LARGE_PT}em; padding: 4px; }}
+#launcher QLineEdit {{ border: none; font-size: {large}; padding: 4px; }}
 #launcher QLineEdit:focus {{ border: none; }}
 #attachment, #timersPanel {{ background: {p.info}; border-radius: 8px; }}
 #attachment QLabel, #timersPanel QLabel {{ color: {p.on_info}; }}
@@ -255,8 +263,8 @@ QLabel[role="warning"] {{ background: {p.warning_banner}; color: {p.on_warning_b
 
 
 def set_role(widget: QWidget, role: str) -> None:
-    """Give ``widget`` a role of the style sheet ("hint", "error", "status", "title", "warning", "link", "flat"; ""
-    for none) and restyle it at once."""
+    """Give ``widget`` a role of the style sheet ("hint", "error", "status", "title", "heading", "warning", "link",
+    "flat"; "" for none) and restyle it at once."""
     if widget.property("role") == role:
         return
     widget.setProperty("role", role)

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sqlite3
+import stat
 import statistics
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.config import load_config
 from testkit.helpers import REPO, wait_until
 from testkit.xdisplay import LoggedProcess, xdisplay  # noqa: F401  (the fixture)
 
@@ -22,6 +24,7 @@ pytestmark = pytest.mark.timeout(600)
 
 MAIN_TITLE = "^Voice Assistant$"
 LAUNCHER_TITLE = "^Voice Assistant launcher$"
+SETUP_TITLE = "^First-time setup$"
 METRICS: dict = {}
 
 
@@ -76,6 +79,20 @@ def test_the_window_is_on_screen_at_launch(app, xdisplay):  # noqa: F811
     window = xdisplay.wait_window(MAIN_TITLE, app.pid, timeout=60)
     assert window, app.output()
     METRICS["launch_to_window_ms"] = round((time.monotonic() - app.t_start) * 1000)
+
+
+def test_the_first_run_setup_comes_up_and_escape_skips_it(app, xdisplay, home, artifacts):  # noqa: F811
+    setup = xdisplay.wait_window(SETUP_TITLE, app.pid, timeout=30)
+    assert setup, app.output()
+    xdisplay.screenshot(artifacts / "first-run.png", setup)
+    xdisplay.xdotool("windowfocus", "--sync", setup, check=True)
+    xdisplay.xdotool("key", "Escape", check=True)
+    assert wait_until(lambda: not xdisplay.visible_windows(SETUP_TITLE, app.pid), 10), app.output()
+    settings = home / "config" / "config.toml"
+    assert app.wait_line("first-run setup saved", 10) and settings.exists(), app.output()
+    assert stat.S_IMODE(settings.stat().st_mode) == 0o600
+    assert load_config(settings, env={}).ui.first_run_done
+    assert xdisplay.visible_windows(MAIN_TITLE, app.pid)  # the app goes on
 
 
 def test_the_tray_icon_is_in_the_tray(app, xdisplay):  # noqa: F811
@@ -195,6 +212,8 @@ def test_history_survives_kill_9_mid_conversation(app, xdisplay, home):  # noqa:
     try:
         assert xdisplay.wait_window(MAIN_TITLE, again.pid, timeout=60), again.output()
         assert not again.wait_line("history-unavailable", 1)
+        assert again.wait_line("window shown", 10), again.output()  # logged once start() is over
+        assert "first-run setup opened" not in again.output()  # skipped at the first start: not asked again
         assert stored_turns(home)[0][0] == "What is the capital of France?"
     finally:
         again.stop()

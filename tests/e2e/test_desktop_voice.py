@@ -45,7 +45,8 @@ def voice_app(room, xdisplay, tmp_path_factory):  # noqa: F811
     pulse, _ = room
     home = tmp_path_factory.mktemp("voice-home")
     env = {**pulse._client_env(), "DISPLAY": xdisplay.name, "ASSISTANT_CONFIG_DIR": str(home / "config"),
-           "ASSISTANT_DATA_DIR": str(home / "data"), "PYTHONUNBUFFERED": "1"}
+           "ASSISTANT_DATA_DIR": str(home / "data"), "PYTHONUNBUFFERED": "1",
+           "ASSISTANT_UI_FIRST_RUN_DONE": "true"}  # a returning user: no first-run setup over the window
     env.pop("QT_QPA_PLATFORM", None)
     proc = LoggedProcess([sys.executable, "-m", "ui.entry", "-v", "app"], env)
     assert proc.wait_line("models ready on", 300), proc.output()

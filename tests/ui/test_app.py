@@ -23,7 +23,7 @@ pytestmark = pytest.mark.timeout(300)
 @pytest.fixture(scope="module")
 def desktop(tmp_path_factory, qapp):
     store = HistoryStore(tmp_path_factory.mktemp("history") / "history.sqlite3")
-    app = DesktopApp(Config(), history=store)
+    app = DesktopApp(Config().replace("ui", first_run_done=True), history=store)  # a returning user: no setup
     app.start(hotkeys=False)
     yield app
     app.shutdown()

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from assistant.config import Config
 from assistant.contracts.errors import CATALOG
 from ui import i18n
+from ui.first_run import FirstRunDialog
 from ui.history_panel import HistoryPanel
 from ui.launcher import LauncherWindow
 from ui.main_window import MainWindow
@@ -45,7 +46,9 @@ WAIT_MS = 20_000
 
 # Texts that are the same in Chinese: the settings' example values and the languages' own names (VERBATIM, from
 # the fields' table). Nothing else in English may be left: a new text without a translation fails the walk.
-ALLOWED = set(VERBATIM)
+# What the user and the model wrote, shown as it is (the test's own turn): not interface texts.
+CONTENT = {"Show me a loop", "<p>Here:</p>", "Python", "⚙ clock.now"}
+ALLOWED = set(VERBATIM) | CONTENT
 
 
 def _messages() -> list[tuple[str, str, ET.Element]]:
@@ -118,14 +121,21 @@ def _untranslated(english: list[tuple[str, str, str]], chinese: list[tuple[str, 
 
 
 def _interface(tmp_path) -> tuple[dict[str, QObject], SettingsDialog]:
-    """The main window (with its history, timers and memory panels), the launcher, the tray icon and its menu, and
-    the settings dialog (on the Hotkeys page's warning too), as the app makes them."""
+    """The main window (with its history, timers and memory panels, and a turn: its bubbles, a code block, a tool
+    chip, its footer), the launcher, the tray icon and its menu, the settings dialog (on the Hotkeys page's warning
+    too) and the first-run setup, as the app makes them."""
     window = MainWindow(HistoryPanel(None), timers_panel=TimersPanel(), memory_panel=MemoryPanel())
+    turn = window.conversation.turn(1)
+    turn.set_question("Show me a loop")
+    turn.set_reply("Here:\n\n```python\nfor i in range(3):\n    print(i)\n```")
+    turn.add_tool_call(1, "clock.now", {})
+    turn.set_timings({"llm_first_token": 300.0, "first_audio": 420.0})
     tray = TrayIcon()
     tray.set_wake_phrase("hey assistant")
     dialog = SettingsDialog(Config(), path=tmp_path / "config.toml", hotkey_problem="Wayland grabs no keys")
     roots = {"main window": window, "launcher": LauncherWindow(), "tray": tray, "tray menu": tray.menu,
-             "settings": dialog}
+             "settings": dialog, "first run": FirstRunDialog(Config(), path=tmp_path / "config.toml",
+                                                             hotkey_problem="Wayland grabs no keys")}
     return roots, dialog
 
 

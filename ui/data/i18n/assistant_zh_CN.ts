@@ -649,6 +649,237 @@
     </message>
 </context>
 <context>
+    <name>FirstRunDialog</name>
+    <message>
+        <source>Reconnect it, then test again.</source>
+        <translation>请重新连接它，然后再测试一次。</translation>
+    </message>
+    <message>
+        <source>Connect speakers or headphones, or choose another speaker, then test again.</source>
+        <translation>请连接扬声器或耳机，或选择其他扬声器，然后再测试一次。</translation>
+    </message>
+    <message>
+        <source>Another program may be using it: close that program, or choose another speaker, then test again.</source>
+        <translation>可能有其他程序正在使用它：请关闭该程序，或选择其他扬声器，然后再测试一次。</translation>
+    </message>
+    <message>
+        <source>First-time setup</source>
+        <translation>首次设置</translation>
+    </message>
+    <message>
+        <source>S&amp;kip setup</source>
+        <translation>跳过设置(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Keep the current settings; run the setup again any time from Settings → Interface</source>
+        <translation>保留当前设置；之后可随时在“设置 → 界面”中重新运行设置</translation>
+    </message>
+    <message>
+        <source>&amp;Back</source>
+        <translation>上一步(&amp;B)</translation>
+    </message>
+    <message>
+        <source>&amp;Next</source>
+        <translation>下一步(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Finish</source>
+        <translation>完成(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Your microphone</source>
+        <translation>您的麦克风</translation>
+    </message>
+    <message>
+        <source>Welcome! A few quick choices and the assistant is ready; skip any of them, and change them later in Settings. First, the microphone it listens to: choose it, then say something to check it hears you.</source>
+        <translation>欢迎！只需几个简单的选择，助手就可以使用了；每一项都可以跳过，之后也可以在“设置”中更改。首先是助手聆听的麦克风：选择它，然后说几句话，检查它能否听到您。</translation>
+    </message>
+    <message>
+        <source>&amp;Microphone:</source>
+        <translation>麦克风(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>Microphone</source>
+        <translation>麦克风</translation>
+    </message>
+    <message>
+        <source>Microphone level</source>
+        <translation>麦克风音量</translation>
+    </message>
+    <message>
+        <source>Level:</source>
+        <translation>音量：</translation>
+    </message>
+    <message>
+        <source>&amp;Say something</source>
+        <translation>说几句话(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Records {seconds:.0f} seconds and says whether you were heard</source>
+        <translation>录音 {seconds:.0f} 秒，并告诉您是否听到了您的声音</translation>
+    </message>
+    <message>
+        <source>Test the microphone: say something</source>
+        <translation>测试麦克风：说几句话</translation>
+    </message>
+    <message>
+        <source>Microphone test result</source>
+        <translation>麦克风测试结果</translation>
+    </message>
+    <message>
+        <source>Your speaker</source>
+        <translation>您的扬声器</translation>
+    </message>
+    <message>
+        <source>Where the assistant&apos;s voice plays. Choose it, then play a short chime to check you hear it.</source>
+        <translation>助手的声音从这里播放。选择它，然后播放一段简短的提示音，检查您能否听到。</translation>
+    </message>
+    <message>
+        <source>S&amp;peaker:</source>
+        <translation>扬声器(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Speaker</source>
+        <translation>扬声器</translation>
+    </message>
+    <message>
+        <source>Play a &amp;test sound</source>
+        <translation>播放测试音(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Test the speaker: play a chime</source>
+        <translation>测试扬声器：播放提示音</translation>
+    </message>
+    <message>
+        <source>Speaker test result</source>
+        <translation>扬声器测试结果</translation>
+    </message>
+    <message>
+        <source>The launcher hotkey</source>
+        <translation>启动器快捷键</translation>
+    </message>
+    <message>
+        <source>Press it anywhere to open the launcher: a small box to type or say a question in, over whatever you are doing. Press it again, or Escape, to put it away.</source>
+        <translation>在任何地方按下它即可打开启动器：一个浮在当前窗口之上的小输入框，可以输入或说出问题。再按一次或按 Esc 即可关闭。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Global hotkeys do not work here:&lt;/b&gt; {problem}&lt;br&gt;&lt;br&gt;{help}</source>
+        <translation>&lt;b&gt;全局快捷键在这里无法使用：&lt;/b&gt;{problem}&lt;br&gt;&lt;br&gt;{help}</translation>
+    </message>
+    <message>
+        <source>Launcher hotkey</source>
+        <translation>启动器快捷键</translation>
+    </message>
+    <message>
+        <source>&amp;Record…</source>
+        <translation>录制(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Record the launcher hotkey</source>
+        <translation>录制启动器快捷键</translation>
+    </message>
+    <message>
+        <source>&amp;Hotkey:</source>
+        <translation>快捷键(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>Push to talk, the screen and the mute hotkeys are in Settings → Hotkeys.</source>
+        <translation>按住说话、屏幕和静音快捷键位于“设置 → 快捷键”。</translation>
+    </message>
+    <message>
+        <source>Always listening</source>
+        <translation>始终聆听</translation>
+    </message>
+    <message>
+        <source>The assistant can listen all the time for its wake phrase, or only when you ask it to.</source>
+        <translation>助手可以一直聆听唤醒词，也可以只在您要求时才聆听。</translation>
+    </message>
+    <message>
+        <source>&amp;Only when I ask: the launcher hotkey, the microphone button, or push to talk</source>
+        <translation>仅在我要求时(&amp;O)：启动器快捷键、麦克风按钮或按住说话</translation>
+    </message>
+    <message>
+        <source>&amp;Always listening for “{phrase}”</source>
+        <translation>始终聆听“{phrase}”(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Always listening answers only what starts with “{phrase}” (or comes just after a reply); the phrase is in Settings → Listening. Switch it on or off any time from the tray menu.</source>
+        <translation>始终聆听时，只回答以“{phrase}”开头的话（或紧接在回复之后的话）；唤醒词位于“设置 → 聆听”。可随时在托盘菜单中开启或关闭。</translation>
+    </message>
+    <message>
+        <source>Privacy</source>
+        <translation>隐私</translation>
+    </message>
+    <message>
+        <source>The assistant runs on this computer: what you say, what you type and its answers stay here, unless you allow a cloud model.</source>
+        <translation>助手在这台电脑上运行：您说的话、输入的内容以及它的回答都留在这里，除非您允许使用云端模型。</translation>
+    </message>
+    <message>
+        <source>&amp;Local only (nothing leaves this computer)</source>
+        <translation>仅本地(&amp;L)（任何内容都不会离开这台电脑）</translation>
+    </message>
+    <message>
+        <source>Allow a &amp;cloud model as a fallback, when the local one is slow or missing</source>
+        <translation>允许在本地模型较慢或缺失时使用云端模型作为后备(&amp;C)</translation>
+    </message>
+    <message>
+        <source>You can allow a cloud model later in Settings → Cloud &amp; privacy.</source>
+        <translation>您可以稍后在“设置 → 云端与隐私”中允许使用云端模型。</translation>
+    </message>
+    <message>
+        <source>The cloud model {model} at {url} is used then; its endpoint and API key are in Settings → Cloud &amp; privacy.</source>
+        <translation>届时将使用位于 {url} 的云端模型 {model}；其端点和 API 密钥位于“设置 → 云端与隐私”。</translation>
+    </message>
+    <message>
+        <source>After Finish, Settings opens on Cloud &amp; privacy: enter the cloud endpoint and its API key there. Until then, nothing leaves this computer.</source>
+        <translation>点击“完成”后，“设置”将打开“云端与隐私”页面：请在那里输入云端端点及其 API 密钥。在此之前，任何内容都不会离开这台电脑。</translation>
+    </message>
+    <message>
+        <source>The settings could not be written to {path}: {reason}</source>
+        <translation>无法将设置写入 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>Step {step} of {steps}</source>
+        <translation>第 {step} 步，共 {steps} 步</translation>
+    </message>
+    <message>
+        <source>Listening for {seconds:.0f} seconds: say something…</source>
+        <translation>正在聆听 {seconds:.0f} 秒：请说几句话…</translation>
+    </message>
+    <message>
+        <source>Speech was heard: the microphone works.</source>
+        <translation>听到了语音：麦克风工作正常。</translation>
+    </message>
+    <message>
+        <source>Something was heard, but faintly: speak closer to the microphone, or raise its input volume in the system&apos;s sound settings.</source>
+        <translation>听到了声音，但很微弱：请靠近麦克风说话，或在系统的声音设置中调高其输入音量。</translation>
+    </message>
+    <message>
+        <source>Nothing was heard: check the microphone is not muted (a switch on it, a key on the keyboard, or the system&apos;s sound settings) and that it is the one you speak into.</source>
+        <translation>什么也没听到：请检查麦克风没有被静音（麦克风上的开关、键盘上的按键或系统的声音设置），并确认它就是您对着说话的那个。</translation>
+    </message>
+    <message>
+        <source>Playing a chime…</source>
+        <translation>正在播放提示音…</translation>
+    </message>
+    <message>
+        <source>A chime was played on {device}. Heard nothing? Check the volume, and that this is the speaker you listen to.</source>
+        <translation>已在 {device} 上播放提示音。什么也没听到？请检查音量，并确认这就是您在听的扬声器。</translation>
+    </message>
+    <message>
+        <source>No microphone is listed: {problem}</source>
+        <translation>没有列出任何麦克风：{problem}</translation>
+    </message>
+    <message>
+        <source>No speaker is listed: {problem}</source>
+        <translation>没有列出任何扬声器：{problem}</translation>
+    </message>
+    <message>
+        <source>none found</source>
+        <translation>未找到</translation>
+    </message>
+</context>
+<context>
     <name>GlobalHotkeys</name>
     <message>
         <source>Bind the command `assistant toggle` to a key in your desktop&apos;s keyboard settings (GNOME: Settings → Keyboard → Custom Shortcuts; KDE: System Settings → Shortcuts → Custom Shortcuts).</source>
@@ -1441,6 +1672,14 @@
         <translation>语言将在助手下次启动时更改。</translation>
     </message>
     <message>
+        <source>Run the first-time setup again…</source>
+        <translation>重新运行首次设置…</translation>
+    </message>
+    <message>
+        <source>Save or cancel your changes first: the setup starts from the saved settings.</source>
+        <translation>请先保存或取消您的更改：设置将从已保存的设置开始。</translation>
+    </message>
+    <message>
         <source>Captures stay in memory for the question they were taken for; they are never written to disk. They go to the cloud model only if you allow it under Cloud.</source>
         <translation>截图只保存在内存中，供其对应的问题使用，从不写入磁盘。只有在“云端”页面中允许后，截图才会发送给云端模型。</translation>
     </message>
@@ -1870,6 +2109,10 @@
     <message>
         <source>openWakeWord model (*.onnx)</source>
         <translation>openWakeWord 模型 (*.onnx)</translation>
+    </message>
+    <message>
+        <source>Always listening from the start: answer speech that starts with the wake phrase (the tray menu switches it any time)</source>
+        <translation>启动后即始终聆听：回答以唤醒词开头的语音（可随时在托盘菜单中切换）</translation>
     </message>
     <message>
         <source>Mute / unmute hotkey</source>
