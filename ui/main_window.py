@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self.model_progress = QProgressBar()
         self.model_progress.setMaximumWidth(160)
         self.model_progress.setTextVisible(False)
+        self.model_progress.setMaximumHeight(10)  # a thin bar beside the status words
         self.model_progress.hide()
         self.history_button = QPushButton(self.tr("History"))
         self.history_button.setCheckable(True)

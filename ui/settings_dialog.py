@@ -268,6 +268,7 @@ class SettingsDialog(QDialog):
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setDefault(True)  # Enter saves (else the first Browse… button would take it)
         self.save_button.setDefault(True)
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)

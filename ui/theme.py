@@ -248,7 +248,8 @@ QListWidget, QListView, QTreeView, QTableView {{ background: {p.surface}; color:
     border: 1px solid {p.border}; border-radius: 6px; }}
 QScrollArea {{ background: transparent; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
-QProgressBar {{ background: {p.raised}; border: 1px solid {p.border}; border-radius: 4px; max-height: 8px; }}
+QProgressBar {{ background: {p.raised}; color: {p.text}; border: 1px solid {p.border}; border-radius: 4px;
+    text-align: center; }}
 QProgressBar::chunk {{ background: {p.accent}; border-radius: 3px; }}
 #banner {{ background: {p.error_banner}; border-radius: 6px; }}
 #banner QLabel {{ color: {p.on_error_banner}; padding: 4px; }}
