@@ -1,6 +1,6 @@
 """The screenshots in docs/screenshots/: the main window (a conversation with Markdown, code and a tool call), the
 launcher, voice mode, the settings and the first-run setup, each in the light and the dark theme; the main window
-at 200 % scale; and the window and settings in Simplified Chinese.
+at 200 % scale; and the window, launcher, settings (their Voice page too) and setup in Simplified Chinese.
 
     python scripts/screenshots.py [--out FOLDER]
 
@@ -16,6 +16,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def shoot(app: QApplication, out: Path, name: str, *, suffix: str, voice: bool =
         settle(app, 0.5)
         written.append(save(window, out / f"voice-mode-{suffix}.png"))
         written.append(save(launcher, out / f"voice-launcher-{suffix}.png"))
-    dialog = SettingsDialog(Config(), path=Path(os.devnull))
+    dialog = SettingsDialog(Config(), path=Path(tempfile.mkdtemp()) / "config.toml")
     dialog.resize(760, 600)
     dialog.show_page("models")
     dialog.show()
@@ -125,13 +126,25 @@ def shoot(app: QApplication, out: Path, name: str, *, suffix: str, voice: bool =
         settle(app, 0.05)
     settle(app)
     written.append(save(dialog, out / f"settings-{suffix}.png"))
+    if suffix == "zh_CN":  # the Voice page for a user who speaks Chinese
+        voice_page = SettingsDialog(Config().replace("stt", language="zh"),
+                                    path=Path(tempfile.mkdtemp()) / "config.toml")
+        voice_page.resize(760, 600)
+        voice_page.show_page("voice")
+        voice_page.show()
+        while voice_page.is_busy():
+            settle(app, 0.05)
+        settle(app)
+        written.append(save(voice_page, out / f"settings-voice-{suffix}.png"))
+        voice_page.close()
     if first_run:
-        setup = FirstRunDialog(Config(), path=Path(os.devnull), audio=None)
+        # Closing the setup is Skip, which saves: into a folder of its own, never over a real file.
+        setup = FirstRunDialog(Config(), path=Path(tempfile.mkdtemp()) / "config.toml", audio=None)
         setup.show_page("listening")
         setup.show()
         settle(app)
         written.append(save(setup, out / f"first-run-{suffix}.png"))
-        setup.close()
+        setup.hide()
     for widget in (window, launcher, dialog):
         widget.close()
         widget.deleteLater()
