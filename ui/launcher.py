@@ -15,7 +15,8 @@ from assistant.contracts.events import (
     TurnEnded,
 )
 from assistant.contracts.screen import ScreenImage
-from ui.widgets import HINT_STYLE, LevelMeter, ListenIndicator, StateBadge, listen_icon
+from ui.voice_visual import VoiceVisual
+from ui.widgets import HINT_STYLE, ListenIndicator, StateBadge, listen_icon
 
 HINT = QT_TRANSLATE_NOOP("LauncherWindow", "Esc to close")  # translated where shown
 # What a capture is of (ScreenImage.source: "screen", "all screens", "region", "window: <title>", "file: <name>").
@@ -99,7 +100,7 @@ class LauncherWindow(QWidget):
         self.input.setPlaceholderText(self.tr("Speak, or type and press Enter"))
         self.input.setFrame(False)
         self.input.setStyleSheet("QLineEdit { font-size: 16px; padding: 4px; }")
-        self.level = LevelMeter()
+        self.voice = VoiceVisual(size=40)
         self.question = QLabel()
         self.question.setWordWrap(True)
         self.question.setStyleSheet("QLabel { color: #555a61; }")
@@ -129,7 +130,7 @@ class LauncherWindow(QWidget):
         inner = QVBoxLayout(frame)
         inner.setContentsMargins(14, 12, 14, 10)
         inner.addLayout(row)
-        inner.addWidget(self.level)
+        inner.addWidget(self.voice)
         inner.addWidget(self.question)
         inner.addWidget(self.reply)
         inner.addWidget(self.chip)
