@@ -20,6 +20,7 @@ from ui import theme
 from ui.widgets import listen_texts
 
 FRAME_MS = 33  # ~30 frames a second: smooth to the eye at a small cost (scripts/bench_ui.py)
+QUIET_FRAME_MS = 100  # waiting for the wake phrase in a quiet room (all day, maybe): a look 10 times a second
 LOOKS = ("idle", "waiting", "listening", "thinking", "speaking", "muted")
 ANIMATED = frozenset({"waiting", "listening", "thinking", "speaking"})
 MOVING = frozenset({"listening", "thinking", "speaking"})  # move on their own: repainted every frame
@@ -170,6 +171,7 @@ class VoiceVisual(QWidget):
         if look != self.orb.look:
             self.orb.look = look
             self.orb.update()
+            self.timer.setInterval(FRAME_MS)  # at full speed until a quiet room is seen again
         self._run()
 
     def _words(self, state: str, mode: str, label: str, description: str) -> tuple[str, str]:
@@ -195,6 +197,7 @@ class VoiceVisual(QWidget):
             self.timer.start()
         elif not run and self.timer.isActive():
             self.timer.stop()
+            self.timer.setInterval(FRAME_MS)
             self.orb.level = self._painted_level = 0.0  # it grows from nothing when it starts again
             self.orb.update()
 
@@ -204,10 +207,14 @@ class VoiceVisual(QWidget):
         orb = self.orb
         orb.level = smoothed(orb.level, target, dt)
         orb.phase += dt
-        # A quiet room while waiting for the phrase: nothing changes, nothing is painted.
+        # A quiet room while waiting for the phrase: nothing changes, nothing is painted, and it is looked at less
+        # often (a voice shows within a tenth of a second).
         if orb.look in MOVING or abs(orb.level - self._painted_level) > 0.002:
             self._painted_level = orb.level
             orb.update()
+        interval = QUIET_FRAME_MS if orb.look == "waiting" and target == 0 and orb.level < 0.002 else FRAME_MS
+        if self.timer.interval() != interval:
+            self.timer.setInterval(interval)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

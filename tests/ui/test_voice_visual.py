@@ -24,7 +24,7 @@ from ui.indicators import AppState, Indicators
 from ui.launcher import LauncherWindow
 from ui.main_window import MainWindow
 from ui.tray import TrayIcon
-from ui.voice_visual import VoiceVisual, loudness, smoothed
+from ui.voice_visual import FRAME_MS, QUIET_FRAME_MS, VoiceVisual, loudness, smoothed
 from ui.widgets import listen_texts
 
 WAIT_MS = 5_000
@@ -99,6 +99,21 @@ def test_the_frames_run_only_while_shown_and_something_moves(qtbot, visual):
     assert not visual.timer.isActive()
     shown(qtbot, visual)
     assert visual.timer.isActive()
+
+
+def test_waiting_for_the_phrase_in_a_quiet_room_looks_less_often(qtbot, visual):
+    source = Level(QUIET)
+    visual.set_level_source(source)
+    visual.set_state("idle", "waiting", *listen_texts("waiting", "hey assistant"))
+    shown(qtbot, visual)
+    qtbot.waitUntil(lambda: visual.timer.interval() == QUIET_FRAME_MS, timeout=WAIT_MS)
+    source.rms = LOUD  # someone speaks
+    qtbot.waitUntil(lambda: visual.timer.interval() == FRAME_MS, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: visual.orb.level > 0.9, timeout=WAIT_MS)
+    source.rms = QUIET
+    qtbot.waitUntil(lambda: visual.timer.interval() == QUIET_FRAME_MS, timeout=WAIT_MS)
+    visual.set_state("listening", "listening")  # a question: full speed at once
+    assert visual.timer.interval() == FRAME_MS and visual.timer.isActive()
 
 
 def test_the_windows_visual_stops_when_minimised_or_hidden_to_the_tray(qtbot):
