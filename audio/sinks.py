@@ -114,3 +114,8 @@ class TeeSink:
     @property
     def playing_until(self) -> float:
         return max(s.playing_until for s in self.sinks)
+
+    @property
+    def level(self) -> float:
+        """The loudest of the sinks' ``level`` now (a sink without one, a recording, counts as silent)."""
+        return max((float(getattr(s, "level", 0.0)) for s in self.sinks), default=0.0)

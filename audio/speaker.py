@@ -73,11 +73,14 @@ class SpeakerSink:
     ``reference``: every block handed to PortAudio (zero padding included, so the timeline stays continuous
     while the stream runs) is recorded there with the time it is heard, for the echo canceller.
 
+    ``level``: how loud the audio being played is right now (the voice visual follows it while the assistant speaks).
+
     A device that goes away while audio is queued (unplugged, its sound server gone, no callback for
     ``stall_timeout_s``) makes ``play()`` and ``wait_drained()`` raise ``AudioDeviceError("output-device-lost")``
     and drops the queued audio; the next ``play()`` opens the device again, as the microphone is reopened."""
 
     IDLE_STOP_S = 2.0
+    LEVEL_HOLD_S = 0.25  # a level older than this is from a stream that stopped calling back: nothing plays
     FIRST_CALLBACK_S = 5.0  # as for the microphone: a device silent for longer after starting is not working
 
     def __init__(self, device: str | int | None = None, *, reference: PlaybackReference | None = None,
@@ -100,6 +103,9 @@ class SpeakerSink:
         self._stream = None
         self.reference = reference  # public: bootstrap.echo_canceller finds it here
         self.latency = 0.0  # set before the stream starts: the callback reads it
+        # (RMS of the last block handed to PortAudio, when): one tuple, replaced whole by PortAudio's thread and read
+        # whole by the GUI's, so neither takes the lock for it.
+        self._level = (0.0, 0.0)
 
     def open(self) -> SpeakerSink:
         """Open and start the output stream (idempotent); raises AudioDeviceError when the speaker is missing or
@@ -132,7 +138,8 @@ class SpeakerSink:
         return stream
 
     def _callback(self, outdata, frames, time_info, status) -> None:  # PortAudio's thread: copy only
-        self._last_callback, self._called_back = time.monotonic(), True
+        now = time.monotonic()
+        self._last_callback, self._called_back = now, True
         out = outdata[:, 0]
         filled = 0
         with self._lock:
@@ -154,6 +161,8 @@ class SpeakerSink:
                 if self._idle_frames >= self.IDLE_STOP_S * self.rate:
                     self._idle_stopped = True  # decided under the lock: play() sees it or we saw its block
         out[filled:] = 0.0
+        # One dot product over a few hundred samples (microseconds): the loudness the voice visual shows.
+        self._level = (float(np.sqrt(np.dot(out, out) / frames)) if filled else 0.0, now)
         if self.reference is not None:  # a copy and an append: nothing here may block
             self.reference.add(out.copy(), self.rate, time.monotonic() + self.latency)
         if self._idle_stopped:
@@ -187,6 +196,13 @@ class SpeakerSink:
         with self._lock:
             self._blocks.clear()
             self._queued = 0
+        self._level = (0.0, 0.0)  # interrupted: the visual falls quiet now, not at the next callback
+
+    @property
+    def level(self) -> float:
+        """The RMS (0..1) of the audio being played now, 0.0 when nothing plays; cheap and safe from any thread."""
+        rms, at = self._level
+        return rms if time.monotonic() - at < self.LEVEL_HOLD_S else 0.0
 
     @property
     def playing_until(self) -> float:

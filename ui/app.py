@@ -4,7 +4,7 @@ Everything the user sees appears at once; the assistant is built and its models 
 threads, publishing progress. Events reach the widgets through the one ``CoreBridge``.
 
 This is the controller that connects the parts, each in a module of its own: ``assistant_builder`` (building
-the assistant off the GUI thread), ``listening`` (the listening modes, mute, the level meter),
+the assistant off the GUI thread), ``listening`` (the listening modes, mute, the level the voice visual shows),
 ``screen_flow`` (captures, the region picker, the attachment), ``conversation_history`` (the store, the
 recorder, the panel), ``memory_panel`` (what the assistant remembers) and ``indicators`` (the app's state and the
 model events, shown on the widgets)."""

@@ -134,5 +134,7 @@ class Indicators:
             tooltip += QCoreApplication.translate("Indicators", ", or talk over the reply to interrupt it")
         self.window.set_listen_mode(mode, label, tooltip, s.wake_phrase)
         self.launcher.set_listen_mode(mode, label, tooltip)
+        for visual in (self.window.voice, self.launcher.voice):
+            visual.set_state(state, mode, label, tooltip)
         self.tray.set_listen(mode, tooltip)
         self.listen_state, self.state = mode, state

@@ -17,7 +17,8 @@ from assistant.contracts.events import (
 from assistant.contracts.screen import ScreenImage
 from ui import theme
 from ui.theme import set_role
-from ui.widgets import LevelMeter, ListenIndicator, StateBadge, listen_icon
+from ui.voice_visual import VoiceVisual
+from ui.widgets import ListenIndicator, StateBadge, listen_icon
 
 HINT = QT_TRANSLATE_NOOP("LauncherWindow", "Esc to close")  # translated where shown
 FADE_MS = 130  # the launcher fades in and out this long
@@ -104,7 +105,7 @@ class LauncherWindow(QWidget):
         self.input.setPlaceholderText(self.tr("Speak, or type and press Enter"))
         self.input.setFrame(False)
         self.input.setAccessibleName(self.tr("Question"))
-        self.level = LevelMeter()
+        self.voice = VoiceVisual(size=40)
         self.question = QLabel()
         self.question.setWordWrap(True)
         set_role(self.question, "status")
@@ -134,7 +135,7 @@ class LauncherWindow(QWidget):
         inner = QVBoxLayout(frame)
         inner.setContentsMargins(14, 12, 14, 10)
         inner.addLayout(row)
-        inner.addWidget(self.level)
+        inner.addWidget(self.voice)
         inner.addWidget(self.question)
         inner.addWidget(self.reply)
         inner.addWidget(self.chip)

@@ -1,6 +1,7 @@
 """The listening modes: a question (one-shot or push to talk), continuous, and always listening for the wake phrase.
 
-Owns who holds the microphone and why, mute, the mic level meter and the "ask now" window after the wake phrase.
+Owns who holds the microphone and why, mute, the level the voice visual shows (the microphone's, or the reply's
+while the assistant speaks) and the "ask now" window after the wake phrase.
 The app calls it for what the user does and forwards the core's listening events; it asks the app to redraw
 the indicators (``refresh_state``) and to report problems (``report``)."""
 
@@ -47,8 +48,9 @@ class ListeningModes(QObject):
         self.mic_lost = False  # the microphone went away; the listener reopens it when it is back
         self.mic_live = False
         self.voice_ready = False
-        self.level_timer = QTimer(self, interval=33)  # ~30 Hz, only while the microphone is open
-        self.level_timer.timeout.connect(self._poll_level)
+        # The voice visuals read the level on their own frames, only while on screen: nothing polls for a hidden one.
+        app.window.voice.set_level_source(self.level)
+        app.launcher.voice.set_level_source(self.level)
         # Always listening: running while a question is taken without the wake phrase (after the phrase alone,
         # or after a reply); when it runs out the indicator goes back to "say the phrase".
         self.awake_timer = QTimer(self, singleShot=True)
@@ -174,9 +176,8 @@ class ListeningModes(QObject):
             self.start_listening(wake=True, restart=True)
 
     def stop(self) -> None:
-        """The app quits: the level meter stops, and always listening resumes no more."""
+        """The app quits: always listening resumes no more."""
         self.stopped = True
-        self.level_timer.stop()
         self.awake_timer.stop()
 
     # --- what the core says --------------------------------------------------------------------------
@@ -232,18 +233,15 @@ class ListeningModes(QObject):
 
     def _set_mic_live(self, live: bool) -> None:
         self.mic_live = live
-        if live:
-            self.level_timer.start()
-        else:
-            self.level_timer.stop()
-            self.app.window.level.set_rms(0.0)
-            self.app.launcher.level.set_rms(0.0)
 
-    def _poll_level(self) -> None:
-        rms = float(getattr(self.mic, "level", 0.0)) if self.mic is not None else 0.0
-        self.app.window.level.set_rms(rms)
-        if self.app.launcher.isVisible():
-            self.app.launcher.level.set_rms(rms)
+    def level(self) -> float:
+        """The RMS level (0..1) the voice visual shows now: the reply's while the assistant speaks (a sink without a
+        ``level`` reads silent), the microphone's while it is open, else 0."""
+        if self.app.speaking:
+            return float(getattr(self.app.sink, "level", 0.0))
+        if self.mic_live and self.mic is not None:
+            return float(getattr(self.mic, "level", 0.0))
+        return 0.0
 
 
 def _set_checked(action, checked: bool) -> None:

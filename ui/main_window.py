@@ -1,4 +1,4 @@
-"""The main window: conversation, text box, microphone, level meter, state, listening indicator, stop, history,
+"""The main window: conversation, text box, microphone, voice visual, state, listening indicator, stop, history,
 memory."""
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from ui.conversation_view import ConversationView
 from ui.i18n import error_text
 from ui.launcher import AttachmentChip, source_name
 from ui.theme import set_role
-from ui.widgets import LevelMeter, ListenIndicator, StateBadge, listen_icon
+from ui.voice_visual import VoiceVisual
+from ui.widgets import ListenIndicator, StateBadge, listen_icon
 
 OUTCOME_TEXT = {"interrupted": QT_TRANSLATE_NOOP("MainWindow", "Stopped"),
                 "no-speech": QT_TRANSLATE_NOOP("MainWindow", "No speech heard"),
@@ -185,7 +186,7 @@ class MainWindow(QMainWindow):
             memory_panel.hide()
             self.memory_button.toggled.connect(memory_panel.setVisible)
 
-        self.level = LevelMeter()
+        self.voice = VoiceVisual()  # the microphone's level while listening, the reply's while speaking
         self.input = QLineEdit()
         self.input.setPlaceholderText(self.tr("Type a question and press Enter"))
         self.input.setAccessibleName(self.tr("Question"))
@@ -210,7 +211,7 @@ class MainWindow(QMainWindow):
         if timers_panel is not None:
             layout.addWidget(timers_panel)
         layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.level)
+        layout.addWidget(self.voice)
         layout.addWidget(self.chip)
         layout.addLayout(bottom)
         self.setCentralWidget(central)

@@ -312,5 +312,6 @@ def control_pairs(p: Palette) -> list[tuple[str, str, str]]:
     """(what, colour, background) for the controls' non-text parts: WCAG 1.4.11 asks 3:1."""
     return [("focus ring on window", p.accent, p.window), ("focus ring on surface", p.accent, p.surface),
             ("control edge on window", p.border, p.window), ("control edge on surface", p.border, p.surface),
-            ("level on surface", p.level, p.surface), ("voice on surface", p.speaking, p.surface)]
+            ("level on surface", p.level, p.surface), ("voice on surface", p.speaking, p.surface),
+            ("level on window", p.level, p.window), ("voice on window", p.speaking, p.window)]  # the window's orb
 

@@ -2479,6 +2479,49 @@
     </message>
 </context>
 <context>
+    <name>VoiceVisual</name>
+    <message>
+        <source>Speaking</source>
+        <translation>说话中</translation>
+    </message>
+    <message>
+        <source>The assistant is answering aloud</source>
+        <translation>助手正在朗读回答</translation>
+    </message>
+    <message>
+        <source>Thinking…</source>
+        <translation>思考中…</translation>
+    </message>
+    <message>
+        <source>The assistant is working on the answer</source>
+        <translation>助手正在准备回答</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>加载中…</translation>
+    </message>
+    <message>
+        <source>The models are loading</source>
+        <translation>模型正在加载</translation>
+    </message>
+    <message>
+        <source>Unavailable</source>
+        <translation>不可用</translation>
+    </message>
+    <message>
+        <source>The assistant is not available</source>
+        <translation>助手不可用</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>Click the microphone to talk, or type a question</source>
+        <translation>点击麦克风说话，或输入问题</translation>
+    </message>
+</context>
+<context>
     <name>WaterfallChart</name>
     <message>
         <source>end of speech</source>
