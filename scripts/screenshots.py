@@ -114,8 +114,8 @@ def shoot(app: QApplication, out: Path, name: str, *, suffix: str, voice: bool =
     if voice:
         indicators.show(state(listen_mode="one-shot", mic_live=True))
         for widget in (window, launcher):
-            widget.set_voice_level(0.12) if hasattr(widget, "set_voice_level") else None
-        settle(app, 0.5)
+            widget.voice.set_level_source(lambda: 0.08)  # a voice at about -22 dBFS
+        settle(app, 0.6)
         written.append(save(window, out / f"voice-mode-{suffix}.png"))
         written.append(save(launcher, out / f"voice-launcher-{suffix}.png"))
     dialog = SettingsDialog(Config(), path=Path(tempfile.mkdtemp()) / "config.toml")
