@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLineEdit,
     QPlainTextEdit,
+    QRadioButton,
     QScrollBar,
     QTabBar,
     QTextEdit,
@@ -27,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.config import Config
+from ui.first_run import PAGES as SETUP_PAGES
+from ui.first_run import FirstRunDialog
 from ui.history_panel import HistoryPanel
 from ui.launcher import LauncherWindow
 from ui.main_window import MainWindow
@@ -71,8 +74,12 @@ def tab_walk(window: QWidget, qtbot, limit: int = 400) -> list[QWidget]:
 
 
 def unreached(window: QWidget, qtbot) -> list[str]:
+    """The controls Tab does not reach. Radio buttons of one group are one stop (the chosen one), as on every
+    desktop: the arrow keys move between them (``test_arrow_keys_choose_among_the_setups_radio_buttons``)."""
     reached = set(tab_walk(window, qtbot))
-    return [describe(w) for w in controls(window) if w not in reached]
+    groups = {w.parent() for w in reached if isinstance(w, QRadioButton) and w.autoExclusive()}
+    return [describe(w) for w in controls(window) if w not in reached
+            and not (isinstance(w, QRadioButton) and w.autoExclusive() and w.parent() in groups)]
 
 
 def describe(widget: QWidget) -> str:
@@ -131,6 +138,39 @@ def test_tab_reaches_every_control_on_every_settings_page(settings, qtbot):
     assert missed == {}
 
 
+@pytest.fixture
+def setup(qtbot, tmp_path):
+    dialog = FirstRunDialog(Config(), path=tmp_path / "config.toml", audio=None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    yield dialog
+    dialog.hide()  # closing it is Skip, which saves
+
+
+def test_tab_reaches_every_control_on_every_page_of_the_first_run_setup(setup, qtbot):
+    missed = {}
+    for page in SETUP_PAGES:
+        setup.show_page(page)
+        if left := unreached(setup, qtbot):
+            missed[page] = left
+    assert missed == {}
+
+
+def test_arrow_keys_choose_among_the_setups_radio_buttons(setup, qtbot):
+    setup.show_page("privacy")
+    setup.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is setup)
+    radios = [w for w in controls(setup) if isinstance(w, QRadioButton)]
+    chosen = next(w for w in radios if w.isChecked())
+    chosen.setFocus(Qt.FocusReason.TabFocusReason)
+    QTest.keyClick(chosen, Qt.Key.Key_Down)
+    other = QApplication.focusWidget()
+    assert isinstance(other, QRadioButton) and other is not chosen and other in radios
+    QTest.keyClick(other, Qt.Key.Key_Space)
+    assert other.isChecked() and not chosen.isChecked()
+
+
 def test_ctrl_tab_turns_the_settings_pages(settings, qtbot):
     settings.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is settings)
@@ -140,7 +180,7 @@ def test_ctrl_tab_turns_the_settings_pages(settings, qtbot):
     assert settings.tabs.currentIndex() == 1
 
 
-def test_every_control_has_a_name_a_screen_reader_reads(window, settings, qtbot):
+def test_every_control_has_a_name_a_screen_reader_reads(window, settings, setup, qtbot):
     launcher = LauncherWindow()
     qtbot.addWidget(launcher)
     launcher.popup()
@@ -149,6 +189,9 @@ def test_every_control_has_a_name_a_screen_reader_reads(window, settings, qtbot)
         settings.tabs.setCurrentIndex(index)
         nameless += [f"{settings.tabs.tabText(index)}: {describe(w)}" for w in controls(settings)
                      if not accessible_name(w)]
+    for page in SETUP_PAGES:
+        setup.show_page(page)
+        nameless += [f"setup {page}: {describe(w)}" for w in controls(setup) if not accessible_name(w)]
     assert nameless == [], "\n".join(nameless)
 
 
