@@ -129,3 +129,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def delivered(desktop, qtbot, events, timeout_ms: int = 20_000) -> None:
+    """Publish ``events`` on the desktop app's bus from a thread of the core's kind, and wait until the GUI thread
+    has handled them all (``desktop``: a ``ui.app.DesktopApp``; ``qtbot``: pytest-qt's)."""
+    import threading
+
+    seen: list = []
+    collect = lambda e: seen.append(e) if any(e is x for x in events) else None  # noqa: E731
+    desktop.bridge.event.connect(collect)  # after the app's own slot: it has run when this one runs
+    worker = threading.Thread(target=lambda: [desktop.bus.publish(e) for e in events], name="core-like")
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: len(seen) == len(events), timeout=timeout_ms)
+    desktop.bridge.event.disconnect(collect)

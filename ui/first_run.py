@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import bootstrap
-from assistant.config import Config, build_config, config_path, save_config
+from assistant.config import Config, build_config, config_path
 from assistant.contracts.errors import AssistantError, AudioDeviceError, ConfigError
 from assistant.contracts.types import SAMPLE_RATE
 from ui import theme
@@ -53,6 +53,7 @@ from ui.settings_dialog import (
     _list_devices,
     _set_device,
     _shared_relay,
+    write_settings,
 )
 from ui.timers_panel import chime
 from ui.widgets import LevelMeter
@@ -555,11 +556,8 @@ class FirstRunDialog(QDialog):
 
     def _write(self, config: Config) -> bool:
         path = self._path or config_path()
-        try:
-            save_config(config, path)
-        except OSError as exc:
-            self._show_error(self.tr("The settings could not be written to {path}: {reason}").format(path=path,
-                                                                                                      reason=exc))
+        if problem := write_settings(config, path):
+            self._show_error(problem)
             return False
         log.info("first-run setup saved to %s", path)
         return True

@@ -170,6 +170,17 @@ class HotkeyRecorder(QWidget):
         target.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
+def write_settings(config: Config, path: Path) -> str:
+    """Save ``config`` to the settings file at ``path`` (private to the user): "" when it is written, else why not,
+    in the interface's language."""
+    try:
+        save_config(config, path)
+    except OSError as exc:
+        return QCoreApplication.translate("SettingsDialog", "The settings could not be written to {path}: {reason}"
+                                          ).format(path=path, reason=exc)
+    return ""
+
+
 # --- worker threads ---------------------------------------------------------------------------------
 
 
@@ -703,11 +714,8 @@ class SettingsDialog(QDialog):
             self._show_error(exc.message, focus=True, code=exc.code)
             return
         path = self._path or config_path()
-        try:
-            save_config(config, path)
-        except OSError as exc:
-            self._show_error(self.tr("The settings could not be written to {path}: {reason}").format(path=path,
-                                                                                                      reason=exc))
+        if problem := write_settings(config, path):
+            self._show_error(problem)
             return
         log.info("settings saved to %s", path)
         try:

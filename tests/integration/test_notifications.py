@@ -18,6 +18,7 @@ from assistant.history import HistoryStore
 from assistant.tools.timers import TimerService
 from desktop import notifications
 from testkit.desktop_bus import Dunst, session_bus
+from testkit.helpers import delivered
 from testkit.xdisplay import xdisplay  # noqa: F401  (the fixture)
 
 
@@ -115,14 +116,7 @@ def desktop(dunst, qapp, tmp_path):
 def published(desktop, qtbot, *events) -> None:
     """Publish ``events`` from a thread of the core's kind, wait until the GUI thread has handled them, and until
     the notifications they gave have been answered by the server."""
-    seen: list = []
-    collect = lambda e: seen.append(e) if any(e is x for x in events) else None  # noqa: E731
-    desktop.bridge.event.connect(collect)  # after the app's own slot: it has run when this one runs
-    worker = threading.Thread(target=lambda: [desktop.bus.publish(e) for e in events], name="core-like")
-    worker.start()
-    worker.join()
-    qtbot.waitUntil(lambda: len(seen) == len(events), timeout=10_000)
-    desktop.bridge.event.disconnect(collect)
+    delivered(desktop, qtbot, events)
     desktop.notices.wait()
 
 

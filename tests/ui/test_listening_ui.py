@@ -24,6 +24,7 @@ from assistant.facade import Assistant
 from assistant.history import HistoryStore
 from testkit import tiny_wakeword
 from testkit.fakes import ScriptedLLM
+from testkit.helpers import delivered
 from testkit.xdisplay import xdisplay  # noqa: F401  (the fixture)
 from ui.app import DesktopApp
 
@@ -101,18 +102,6 @@ def play(desktop, samples) -> threading.Thread:
                               name="play-into-mic", daemon=True)
     player.start()
     return player
-
-
-def delivered(desktop, qtbot, events) -> None:
-    """Publish ``events`` on a thread of the core's kind, and wait until the GUI thread has handled them all."""
-    seen: list = []
-    collect = lambda e: seen.append(e) if any(e is x for x in events) else None  # noqa: E731
-    desktop.bridge.event.connect(collect)  # after the app's own slot: it has run when this one runs
-    worker = threading.Thread(target=lambda: [desktop.bus.publish(e) for e in events], name="core-like")
-    worker.start()
-    worker.join()
-    qtbot.waitUntil(lambda: len(seen) == len(events), timeout=WAIT_MS)
-    desktop.bridge.event.disconnect(collect)
 
 
 def indicators(desktop) -> tuple[str, str, str]:

@@ -835,10 +835,6 @@
         <translation>点击“完成”后，“设置”将打开“云端与隐私”页面：请在那里输入云端端点及其 API 密钥。在此之前，任何内容都不会离开这台电脑。</translation>
     </message>
     <message>
-        <source>The settings could not be written to {path}: {reason}</source>
-        <translation>无法将设置写入 {path}：{reason}</translation>
-    </message>
-    <message>
         <source>Step {step} of {steps}</source>
         <translation>第 {step} 步，共 {steps} 步</translation>
     </message>
