@@ -17,13 +17,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from assistant.config import Config  # noqa: E402
@@ -64,10 +64,14 @@ def state(**changes) -> AppState:
 
 def settle(app: QApplication, seconds: float = 0.3) -> None:
     """Let layouts, coalesced redraws and animations reach a steady frame."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
+    QTest.qWait(round(seconds * 1000))
+
+
+def checked(app: QApplication, dialog: SettingsDialog) -> None:
+    """Wait until the settings' model and device checks have filled the page in."""
+    while dialog.is_busy():
+        QTest.qWait(20)  # handles the workers' answers meanwhile
+    settle(app)
 
 
 def save(widget: QWidget, path: Path) -> Path:
@@ -122,9 +126,7 @@ def shoot(app: QApplication, out: Path, name: str, *, suffix: str, voice: bool =
     dialog.resize(760, 600)
     dialog.show_page("models")
     dialog.show()
-    while dialog.is_busy():  # the model and device checks fill the page in
-        settle(app, 0.05)
-    settle(app)
+    checked(app, dialog)
     written.append(save(dialog, out / f"settings-{suffix}.png"))
     if suffix == "zh_CN":  # the Voice page for a user who speaks Chinese
         voice_page = SettingsDialog(Config().replace("stt", language="zh"),
@@ -132,9 +134,7 @@ def shoot(app: QApplication, out: Path, name: str, *, suffix: str, voice: bool =
         voice_page.resize(760, 600)
         voice_page.show_page("voice")
         voice_page.show()
-        while voice_page.is_busy():
-            settle(app, 0.05)
-        settle(app)
+        checked(app, voice_page)
         written.append(save(voice_page, out / f"settings-voice-{suffix}.png"))
         voice_page.close()
     if first_run:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,16 +42,15 @@ from assistant.contracts.types import SAMPLE_RATE
 from ui import theme
 from ui.i18n import error_text
 from ui.settings_dialog import (
-    HOTKEY_HELP,
     SYSTEM_DEFAULT,
     HotkeyRecorder,
     _device_value,
     _emit,
-    _html,
     _job_ids,
     _list_devices,
     _set_device,
     _shared_relay,
+    hotkey_problem_html,
     write_settings,
 )
 from ui.timers_panel import chime
@@ -218,8 +216,7 @@ def play_chime(audio, device: str) -> None:
         if not sink.wait_drained(PLAY_TIMEOUT_S):
             raise AudioDeviceError("output-device-failed", f"the speaker took no sound for {PLAY_TIMEOUT_S:.0f} s: it "
                                    "may be disconnected or used by another program.")
-        # Handed to the device is not yet heard: the device's latency is still to play out.
-        time.sleep(max(0.0, min(1.0, sink.playing_until - time.monotonic())))
+        # What is still in the device (its latency, under 10 ms) is the chime's closing 30 ms of silence.
     finally:
         close = getattr(sink, "close", None)
         if close is not None:
@@ -442,9 +439,7 @@ class FirstRunDialog(QDialog):
         self.hotkey_problem_label.setTextFormat(Qt.TextFormat.RichText)
         theme.set_role(self.hotkey_problem_label, "warning")
         if self._hotkey_problem:
-            self.hotkey_problem_label.setText(self.tr("<b>Global hotkeys do not work here:</b> {problem}<br><br>"
-                                                      "{help}").format(problem=_html(self._hotkey_problem),
-                                                                       help=_translated_help()))
+            self.hotkey_problem_label.setText(hotkey_problem_html(self._hotkey_problem))
         else:
             self.hotkey_problem_label.hide()
         layout.addWidget(self.hotkey_problem_label)
@@ -729,7 +724,3 @@ def _label(text: str, *, role: str = "") -> QLabel:
     if role:
         theme.set_role(label, role)
     return label
-
-
-def _translated_help() -> str:
-    return QCoreApplication.translate("SettingsDialog", HOTKEY_HELP)

@@ -170,6 +170,12 @@ class HotkeyRecorder(QWidget):
         target.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
+def hotkey_problem_html(problem: str) -> str:
+    """Why global hotkeys do not work here, and what to do instead (desktop shortcuts), as rich text."""
+    return QCoreApplication.translate("SettingsDialog", "<b>Global hotkeys do not work here:</b> {problem}<br><br>"
+                                      "{help}").format(problem=_html(problem), help=_tr(HOTKEY_HELP))
+
+
 def write_settings(config: Config, path: Path) -> str:
     """Save ``config`` to the settings file at ``path`` (private to the user): "" when it is written, else why not,
     in the interface's language."""
@@ -439,9 +445,7 @@ class SettingsDialog(QDialog):
         self.hotkey_problem_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         set_role(self.hotkey_problem_label, "warning")
         if self._hotkey_problem:
-            self.hotkey_problem_label.setText(
-                self.tr("<b>Global hotkeys do not work here:</b> {problem}<br><br>{help}").format(
-                    problem=_html(self._hotkey_problem), help=_tr(HOTKEY_HELP)))
+            self.hotkey_problem_label.setText(hotkey_problem_html(self._hotkey_problem))
         else:
             self.hotkey_problem_label.hide()
         layout.addWidget(self.hotkey_problem_label)

@@ -763,10 +763,6 @@
         <translation>在任何地方按下它即可打开启动器：一个浮在当前窗口之上的小输入框，可以输入或说出问题。再按一次或按 Esc 即可关闭。</translation>
     </message>
     <message>
-        <source>&lt;b&gt;Global hotkeys do not work here:&lt;/b&gt; {problem}&lt;br&gt;&lt;br&gt;{help}</source>
-        <translation>&lt;b&gt;全局快捷键在这里无法使用：&lt;/b&gt;{problem}&lt;br&gt;&lt;br&gt;{help}</translation>
-    </message>
-    <message>
         <source>Launcher hotkey</source>
         <translation>启动器快捷键</translation>
     </message>
