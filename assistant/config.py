@@ -52,6 +52,7 @@ class SttConfig:
     device: str = "auto"  # auto | cpu | cuda
     compute_type: str = "auto"  # auto | int8 | int8_float16 | float16 | float32
     language: str = "en"  # a language code, or "auto"
+    chinese_script: str = "simplified"  # how Chinese that is heard is written: simplified | traditional
     beam_size: int = 5
     threads: int = 0  # 0: chosen from the machine's cores
 
@@ -61,6 +62,7 @@ class SttConfig:
         _choice("stt.compute_type", self.compute_type, ("auto", "int8", "int8_float16", "float16", "float32"))
         _check(self.language == "auto" or 2 <= len(self.language) <= 3, "stt.language",
                'must be a language code such as "en", or "auto"', self.language)
+        _choice("stt.chinese_script", self.chinese_script, ("simplified", "traditional"))
         _check(1 <= self.beam_size <= 10, "stt.beam_size", "must be between 1 and 10", self.beam_size)
         _check(0 <= self.threads <= 256, "stt.threads", "must be between 0 and 256", self.threads)
 

@@ -16,7 +16,9 @@ DATA_PACKAGES = ("faster_whisper", "piper", "onnxruntime", "ctranslate2", "token
                  # transformers >= 5.25 imports kernels, which reads _internals/python_depends.json at import
                  "kernels",
                  # the intent matcher's numbers said as words (PyInstaller has no hook for it): its VERSION file
-                 "number_parser")
+                 "number_parser",
+                 # OpenCC's conversion tables (clib/share/opencc), opened by path
+                 "opencc")
 
 # Distributions whose metadata is read at run time (importlib.metadata.version() checks at import time).
 METADATA = ("transformers", "tokenizers", "huggingface-hub", "safetensors", "accelerate", "torch", "tqdm", "numpy",

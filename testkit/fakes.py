@@ -51,8 +51,8 @@ class ScriptedSTT:
     compute_type = "n/a"
     beam_size = 0
 
-    def __init__(self, text="what is the capital of france"):
-        self.text = text
+    def __init__(self, text="what is the capital of france", language="en"):
+        self.text, self.language = text, language
         self.calls = 0
 
     def load(self, progress=None):
@@ -60,7 +60,7 @@ class ScriptedSTT:
 
     def transcribe(self, audio, *, language=None, prompt=""):
         self.calls += 1
-        return Transcript(self.text, "en", (), len(audio) / 16000)
+        return Transcript(self.text, self.language, (), len(audio) / 16000)
 
 
 class ScriptedLLM:

@@ -11,16 +11,34 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL_DIR = Path(os.environ.get("ASSISTANT_EVAL_DIR") or REPO / "eval" / "speech")
+EVAL_ZH_DIR = REPO / "eval" / "speech-zh"  # real Mandarin (AISHELL-1)
 SAMPLE_QUESTION = REPO / "assistant" / "data" / "sample_question.wav"
 
 _DIGITS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
            "seven": "7", "eight": "8", "nine": "9"}
 
 
-def eval_clips() -> list[tuple[Path, str]]:
-    with (EVAL_DIR / "manifest.tsv").open(encoding="utf-8") as f:
+def eval_clips(folder: Path = EVAL_DIR) -> list[tuple[Path, str]]:
+    """(clip, reference transcript) of a folder of clips with a manifest.tsv (eval/speech's layout)."""
+    with (folder / "manifest.tsv").open(encoding="utf-8") as f:
         rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
-    return [(EVAL_DIR / r[0], r[2]) for r in rows if r]
+    return [(folder / r[0], r[2]) for r in rows if r]
+
+
+def cer(references: list[str], hypotheses: list[str]) -> float:
+    """Character error rate over the letters and digits alone (no punctuation or spaces), Chinese in simplified
+    characters: how Chinese recognition is scored (Whisper writes either script)."""
+    import unicodedata
+
+    import jiwer
+
+    from assistant.pipeline.languages import in_script
+
+    def chars(text: str) -> str:
+        text = in_script(text, "zh")
+        return "".join(c for c in text if unicodedata.category(c)[0] in "LN")
+
+    return jiwer.cer([chars(r) for r in references], [chars(h) or "-" for h in hypotheses])
 
 
 def normalize(text: str) -> str:

@@ -125,6 +125,9 @@ FIELDS: tuple[Field, ...] = (
           placeholder="en; a code such as zh, de, fr; or auto",
           tooltip="Another language than English (or auto: detected each time) is heard by the multilingual "
                   "recognizer and answered in the language heard"),
+    Field("stt.chinese_script", "voice", "choice", "Chinese written in", ("chinese_script_combo",),
+          choices=(("Simplified characters (简体)", "simplified"), ("Traditional characters (繁體)", "traditional")),
+          tooltip="How Chinese that is heard is written: the recognizer writes either, so it is made one"),
     Field("tts.voices", "voice", "text", "Voices for other languages", ("language_voices_edit",),
           placeholder="de=de_DE-thorsten-medium zh=zh_CN-huayan-medium",
           tooltip="A Piper voice per language: a voice name (fetched when downloads are allowed) or a path. A "

@@ -3,6 +3,12 @@ to answer in the user's language."""
 
 from __future__ import annotations
 
+import functools
+import logging
+import re
+
+log = logging.getLogger(__name__)
+
 # Kana, Han and Hangul: scripts written without spaces between words, where a character stands for a word (in a
 # regular expression's character class).
 CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
@@ -16,6 +22,33 @@ LANGUAGES = {
     "hi": ("Hindi", "हिन्दी"), "tr": ("Turkish", "Türkçe"), "pl": ("Polish", "Polski"),
     "sv": ("Swedish", "Svenska"), "uk": ("Ukrainian", "Українська"), "vi": ("Vietnamese", "Tiếng Việt"),
 }
+
+
+# How Chinese is written: the user's choice (stt.chinese_script), and OpenCC's conversion to it.
+CHINESE_SCRIPTS = {"simplified": "t2s", "traditional": "s2t"}
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@functools.cache
+def _converter(script: str):
+    import opencc  # loaded with the first Chinese heard
+
+    return opencc.OpenCC(CHINESE_SCRIPTS[script])
+
+
+def in_script(text: str, language: str, script: str = "simplified") -> str:
+    """Chinese ``text`` written in ``script`` (simplified or traditional characters); other text as it is.
+
+    Whisper writes Mandarin in either script, at random between utterances and even within one ("廣州市佛地产"), so
+    what is heard is written one way: the one the user reads, and the one a wake phrase or a memory was written in.
+    """
+    if language != "zh" or not _HAN.search(text):
+        return text
+    try:
+        return _converter(script).convert(text)
+    except ImportError:  # a broken install: the words as heard beat no words
+        log.warning("opencc is not installed: Chinese is written as heard (pip install opencc)")
+        return text
 
 
 def native_name(language: str) -> str:

@@ -7,7 +7,7 @@ import logging
 import queue
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.bus import EventBus
 from assistant.contracts.errors import NoSpeechError
@@ -15,6 +15,7 @@ from assistant.contracts.events import SpeechIgnored, TranscriptFinal
 from assistant.contracts.ports import SpeechToText
 from assistant.contracts.screen import ScreenImage
 from assistant.contracts.types import SpeculativeUtterance, Transcript, TurnRequest, Utterance
+from assistant.pipeline.languages import in_script
 from assistant.pipeline.segmenter import close_pauses
 from assistant.pipeline.sentences import sounds_unfinished
 from assistant.pipeline.stage import Setting, TurnStage
@@ -44,13 +45,14 @@ class SttStage(TurnStage):
     role = "stt"
 
     def __init__(self, bus: EventBus, stt: SpeechToText, tracker: TurnTracker, questions: queue.Queue | None,
-                 language: str | None = None, *,
+                 language: str | None = None, *, chinese_script: str = "simplified",
                  screen_for: Callable[[str], tuple[ScreenImage | None, str]] | None = None,
                  on_judged: Callable[[tuple, bool], None] | None = None, wake: WakePhrase | None = None,
                  on_wake: Callable[[Utterance, WakeMatch], int | None] | None = None,
                  after_load: Callable[[], None] | None = None, inbox: queue.Queue | None = None) -> None:
         super().__init__(bus, stt, tracker, "stt-stage", after_load, inbox)
         self.stt, self.questions, self.language = stt, questions, language
+        self.chinese_script = chinese_script
         self._speculative: tuple | None = None  # (key, transcript) of the last speculative run
         # (speech start, match): the phrase heard at a pause earlier in the speech in progress. The whole, heard
         # again with the phrase as the prompt, can leave the phrase out (the prompt reads as said already).
@@ -69,7 +71,7 @@ class SttStage(TurnStage):
                 if self.on_judged is not None:
                     self.on_judged(utterance.key, False)  # no verdict: the end of turn must not wait for one
                 return  # a newer candidate or the final utterance is waiting: this one is already stale
-            transcript = self.stt.transcribe(utterance.samples, language=self.language, prompt=utterance.prompt)
+            transcript = self._transcribe(utterance.samples, prompt=utterance.prompt)
             self._speculative = (utterance.key, utterance.prompt, utterance.lead, transcript)
             if utterance.prompt and self.wake is not None and utterance.key:
                 match = self.wake.match(transcript.text)
@@ -93,7 +95,7 @@ class SttStage(TurnStage):
             transcript = spec[3]  # transcribed during the silence: the same audio
             self.speculative_hits += 1
         else:
-            transcript = self.stt.transcribe(utterance.samples, language=self.language, prompt=utterance.prompt)
+            transcript = self._transcribe(utterance.samples, prompt=utterance.prompt)
         self._speculative = None
         text = transcript.text
         if utterance.wake:
@@ -113,6 +115,12 @@ class SttStage(TurnStage):
         self.questions.put(TurnRequest(turn_id, text, speak=True, t_submitted=utterance.t_speech_end,
                                        image=image, screen=screen, by_voice=True, language=transcript.language))
 
+    def _transcribe(self, samples, prompt: str = "") -> Transcript:
+        """What the recognizer heard, Chinese written in the user's script (``in_script``)."""
+        transcript = self.stt.transcribe(samples, language=self.language, prompt=prompt)
+        text = in_script(transcript.text, transcript.language, self.chinese_script)
+        return transcript if text == transcript.text else replace(transcript, text=text)
+
     def _heard_in_full(self, utterance: Utterance, question: str) -> str:
         """``question``, or the question heard again when it stops short ("what is the capital of?"): tiny.en can
         drop the words after an in-sentence pause, with the wake phrase as its prompt more often. Heard again with
@@ -127,7 +135,7 @@ class SttStage(TurnStage):
         if utterance.prompt:
             tries.append((utterance.samples, ""))
         for samples, prompt in tries:
-            text = self.stt.transcribe(samples, language=self.language, prompt=prompt).text
+            text = self._transcribe(samples, prompt=prompt).text
             if utterance.wake and self.wake is not None:
                 match = self.wake.match(text)
                 # With the prompt the phrase is often left out (read as said already): then all of it is the question
@@ -148,15 +156,15 @@ class SttStage(TurnStage):
         if utterance.lead:  # the phrase said alone before this question, heard again with it: not a new wake
             if match is not None and match.question:
                 return utterance.turn_id, self._heard_in_full(utterance, match.question)
-            text = self.stt.transcribe(utterance.samples[utterance.lead:], language=self.language,
-                                       prompt=utterance.prompt).text  # the phrase was not heard again
+            # the phrase was not heard again
+            text = self._transcribe(utterance.samples[utterance.lead:], prompt=utterance.prompt).text
             match = None
         if match is None and candidate and text and at_pause is not None and utterance.key \
                 and at_pause[0] == utterance.key[0]:
             heard = at_pause[1]
             match = WakeMatch(heard=heard.heard, score=heard.score, question=text)  # the phrase, then all of this
         elif match is not None and candidate and utterance.prompt and self.wake.needs_confirming(transcript):
-            plain = self.stt.transcribe(utterance.samples, language=self.language).text
+            plain = self._transcribe(utterance.samples).text
             if self.wake.match(plain) is None:  # only the prompt's suggestion heard it: not the phrase
                 log.info("wake phrase in %r not confirmed without the prompt (%r)", text, plain)
                 match = None

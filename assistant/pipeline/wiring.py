@@ -102,6 +102,7 @@ def build_pipeline(config: Config, bus: EventBus, *, stt: SpeechToText | None, l
                                     interrupt=interrupt, keep_recording=keep_recording)
     language = None if config.stt.language == "auto" else config.stt.language
     stt_stage = SttStage(bus, stt, tracker, llm_stage.inbox if llm_stage else None, language,
+                         chinese_script=config.stt.chinese_script,
                          screen_for=screen_for if screen is not None else None,
                          on_judged=on_judged if config.vad.unfinished_silence_ms else None, wake=wake,
                          on_wake=listening.wake_heard, after_load=after_load, inbox=transcripts)

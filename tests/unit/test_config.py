@@ -49,6 +49,7 @@ def test_unknown_section():
     ("data", "fragment"),
     [
         ({"stt": {"beam_size": 0}}, "stt.beam_size must be between 1 and 10 (got 0)"),
+        ({"stt": {"chinese_script": "pinyin"}}, "stt.chinese_script must be one of simplified, traditional"),
         ({"vad": {"end_silence_ms": 20}}, "vad.end_silence_ms must be between 100 and 5000"),
         ({"llm": {"device": "tpu"}}, "llm.device must be one of auto, cpu, cuda, mps"),
         ({"llm": {"max_new_tokens": "many"}}, "llm.max_new_tokens must be int"),

@@ -4,7 +4,7 @@ import pytest
 
 from assistant.contracts.types import ChatMessage, Role
 from assistant.pipeline.conversation import Conversation
-from assistant.pipeline.languages import language_name, reply_instruction, speech_language
+from assistant.pipeline.languages import in_script, language_name, reply_instruction, speech_language
 
 
 def count(messages: list[ChatMessage]) -> int:
@@ -40,3 +40,11 @@ def test_english_or_an_unknown_language_adds_nothing_and_an_unlisted_one_is_name
 ])
 def test_the_voice_follows_the_language_heard_or_the_script_of_the_reply(text, heard, language):
     assert speech_language(text, heard) == language
+
+
+def test_chinese_is_written_in_one_script_and_nothing_else_is_touched():
+    assert in_script("一二線城市雖然也處於調整中", "zh") == "一二线城市虽然也处于调整中"
+    assert in_script("广州市房地产中介协会分析", "zh", "traditional") == "廣州市房地產中介協會分析"
+    assert in_script("广州市房地产", "zh") == "广州市房地产"  # already simplified
+    assert in_script("東京は日本の首都です", "ja") == "東京は日本の首都です"  # Japanese kanji stay as they are
+    assert in_script("What is 1+1?", "zh") == "What is 1+1?"

@@ -388,6 +388,20 @@ def test_the_stt_stage_alone_hands_the_transcript_on_as_the_turn_s_question():
     assert [e.text for e in run.of(TranscriptFinal)] == ["what is the capital of france"]
 
 
+@pytest.mark.parametrize(("script", "written"), [("simplified", "广州市的房地产怎么样"),
+                                                 ("traditional", "廣州市的房地產怎麼樣")])
+def test_chinese_heard_in_mixed_scripts_is_written_in_the_user_s_script(script, written):
+    bus = EventBus()
+    tracker = TurnTracker(bus)
+    turn = tracker.begin(time.monotonic()).turn_id
+    heard = ScriptedSTT("廣州市的房地产怎麼樣", language="zh")  # Whisper mixes the two, even within a sentence
+    run = run_stage(lambda bus, out: SttStage(bus, heard, tracker, out, chinese_script=script),
+                    [Utterance(turn, speech_like(1.0), 0.0, 1.0, 1.1)], bus=bus)
+    [request] = run.outputs
+    assert (request.text, request.language) == (written, "zh")
+    assert [e.text for e in run.of(TranscriptFinal)] == [written]
+
+
 def test_each_piece_is_spoken_by_the_voice_of_its_language_loaded_once_on_first_use():
     bus = EventBus()
     tracker = TurnTracker(bus)

@@ -2047,6 +2047,22 @@
         <translation>英语以外的语言（或 auto：每次自动识别）由多语言识别模型听写，并用听到的语言回答</translation>
     </message>
     <message>
+        <source>Chinese written in</source>
+        <translation>中文书写为</translation>
+    </message>
+    <message>
+        <source>How Chinese that is heard is written: the recognizer writes either, so it is made one</source>
+        <translation>听到的中文用哪种字体书写：识别器两种都会写出，这里统一为一种</translation>
+    </message>
+    <message>
+        <source>Simplified characters (简体)</source>
+        <translation>简体字</translation>
+    </message>
+    <message>
+        <source>Traditional characters (繁體)</source>
+        <translation>繁體字</translation>
+    </message>
+    <message>
         <source>Voices for other languages</source>
         <translation>其他语言的语音</translation>
     </message>
