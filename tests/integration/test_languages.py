@@ -2,7 +2,10 @@
 real Mandarin recordings (eval/speech-zh, AISHELL-1) and synthesized German, the bundled chat model answering in the
 language it was asked in, and a voice of that language (espeak-ng's)."""
 
+import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -19,7 +22,7 @@ from audio.files import read_audio
 from audio.sinks import RecordingSink
 from models.tts_espeak import EspeakTTS
 from testkit import listen_audio as la
-from testkit.helpers import EVAL_ZH_DIR, EventLog, cer, eval_clips
+from testkit.helpers import EVAL_ZH_DIR, REPO, EventLog, cer, eval_clips
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 GERMAN = re.compile(r"\b(ist|die|der|das|von|und|Hauptstadt|nicht|ein|eine)\b", re.IGNORECASE)
@@ -145,3 +148,12 @@ def test_english_stays_with_the_default_voice(make, tts):
     assert assistant.wait_turn(turn, 120).outcome == "completed"
     assert "Paris" in events.of(ReplyFinished)[0].text
     assert [e.name for e in events.of(ModelReady) if e.role == "tts"] == [tts.name]  # no other voice needed
+
+
+def test_the_speech_eval_script_scores_mandarin_by_characters():
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "eval_speech.py"), "--clips", str(EVAL_ZH_DIR),
+                          "--language", "auto", "--json"], capture_output=True, text=True, timeout=600, check=True)
+    result = json.loads(out.stdout)
+    assert (result["metric"], result["clips"], result["languages_detected"]) == ("CER", 3, {"zh": 3})
+    assert result["error_rate"] <= 0.15 and [r["clip"] for r in result["rows"]] == [
+        path.name for path, _ in eval_clips(EVAL_ZH_DIR)]
