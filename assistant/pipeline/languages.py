@@ -27,6 +27,9 @@ LANGUAGES = {
 # How Chinese is written: the user's choice (stt.chinese_script), and OpenCC's conversion to it.
 CHINESE_SCRIPTS = {"simplified": "t2s", "traditional": "s2t"}
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Spaces with a Chinese character or a full-width mark (。，、？！：；) on both sides
+_CHINESE_OR_MARK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff1f"
+_SPACE_IN_CHINESE = re.compile(f"(?<=[{_CHINESE_OR_MARK}])\\s+(?=[{_CHINESE_OR_MARK}])")
 
 
 @functools.cache
@@ -37,13 +40,15 @@ def _converter(script: str):
 
 
 def in_script(text: str, language: str, script: str = "simplified") -> str:
-    """Chinese ``text`` written in ``script`` (simplified or traditional characters); other text as it is.
+    """Chinese ``text`` as Chinese is written: in ``script`` (simplified or traditional characters), and without the
+    spaces Whisper puts between characters where the speaker paused ("广州市 房地产"); other text as it is.
 
     Whisper writes Mandarin in either script, at random between utterances and even within one ("廣州市佛地产"), so
     what is heard is written one way: the one the user reads, and the one a wake phrase or a memory was written in.
     """
     if language != "zh" or not _HAN.search(text):
         return text
+    text = _SPACE_IN_CHINESE.sub("", text)
     try:
         return _converter(script).convert(text)
     except ImportError:  # a broken install: the words as heard beat no words

@@ -163,11 +163,12 @@ _CONTINUING = {
 
 def sounds_unfinished(text: str) -> bool:
     """Whether a transcript heard at a pause sounds cut mid-sentence ("what is the capital of...", "and, um,"):
-    it ends on a comma, a dash or an ellipsis, or on a word a sentence does not end with."""
+    it ends on a comma, a dash or an ellipsis (full-width ones too: "法国的首都，"), or on a word a sentence does not
+    end with."""
     text = text.strip()
     if not text:
         return False
-    if text.endswith((",", "-", "–", "—", "...", "…", ":")):
+    if text.endswith((",", "-", "–", "—", "...", "…", ":", "，", "、", "：", "；")):
         return True
     words = _WORD.findall(text.lower().replace("’", "'").replace("'", "_"))
     return bool(words) and words[-1].replace("_", "'") in _CONTINUING

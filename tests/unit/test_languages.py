@@ -48,3 +48,6 @@ def test_chinese_is_written_in_one_script_and_nothing_else_is_touched():
     assert in_script("广州市房地产", "zh") == "广州市房地产"  # already simplified
     assert in_script("東京は日本の首都です", "ja") == "東京は日本の首都です"  # Japanese kanji stay as they are
     assert in_script("What is 1+1?", "zh") == "What is 1+1?"
+    # Whisper's spaces where the speaker paused go; those around a word in Latin letters stay
+    assert in_script("广州市 佛地产 中间协会分析", "zh") == "广州市佛地产中间协会分析"
+    assert in_script("我用 Python 写代码 。 好的", "zh") == "我用 Python 写代码。好的"

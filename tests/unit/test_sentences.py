@@ -115,7 +115,7 @@ def test_speakable_keeps_link_labels():
 @pytest.mark.parametrize("text, unfinished", [
     ("What is the capital of", True), ("What is the capital of.", True), ("Tell me about,", True),
     ("I want to know...", True), ("and um", True), ("What is the capital of France?", False), ("Okay.", False),
-    ("It's", False), ("", False), ("Thank you", False),
+    ("It's", False), ("", False), ("Thank you", False), ("法国的首都，", True), ("法国的首都是哪里？", False),
 ])
 def test_a_transcript_cut_mid_sentence_sounds_unfinished(text, unfinished):
     assert sounds_unfinished(text) is unfinished
