@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from assistant.contracts.errors import ModelError
+from assistant.contracts.messages import Message
 from assistant.contracts.ports import ProgressCallback
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
@@ -48,7 +49,8 @@ def convert(source: Path, cache_dir: Path, progress: ProgressCallback | None = N
     """Convert a GGUF file or a transformers folder into an int8 CTranslate2 folder in the cache (once)."""
     target = converted_dir_for(source, cache_dir)
     if progress and not (target / ".complete").is_file():
-        progress(f"converting {source.name} for the CPU runtime (first start only, about a minute)", None)
+        progress(Message("converting {name} for the CPU runtime (first start only, about a minute)",
+                         name=source.name), None)
     return convert_once(source, target, _build, "Reinstall the offline pack or point llm.model at another model.")
 
 
@@ -132,7 +134,8 @@ class CTranslate2LLM:
                 self.model_dir = self._prepare(progress)
             assert self.model_dir is not None
             if progress:
-                progress(f"loading {self.name} on cpu (int8)", None)
+                progress(Message("loading {name} on {device} ({dtype})", name=self.name, device="cpu", dtype="int8"),
+                         None)
             try:
                 tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir / "tokenizer"), local_files_only=True)
                 generator = ctranslate2.Generator(str(self.model_dir), device="cpu", compute_type="int8",

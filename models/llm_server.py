@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from assistant.contracts.errors import CloudError, ConfigError, ModelError
+from assistant.contracts.messages import Message
 from assistant.contracts.ports import ProgressCallback
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
@@ -170,7 +171,7 @@ class LocalServerLLM:
         if self.ollama is not None:
             return
         if progress:
-            progress(f"connecting to the local server at {self.server.url}", None)
+            progress(Message("connecting to the local server at {url}", url=self.server.url), None)
         self.ollama = is_ollama(self.server.url, timeout=min(5.0, self.timeout_s))
         if self.ollama:
             self._ollama_check_and_warm()

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from assistant.contracts.errors import ModelError
+from assistant.contracts.messages import Message
 from assistant.contracts.ports import ProgressCallback
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
@@ -42,7 +43,7 @@ def convert_gguf(gguf: Path, cache_dir: Path, progress: ProgressCallback | None 
     """Dequantize a GGUF into a float16 transformers folder in the cache (once; atomic)."""
     target = converted_dir_for(gguf, cache_dir)
     if progress and not (target / ".complete").is_file():
-        progress(f"converting {gguf.name} for transformers (first start only, about a minute)", None)
+        progress(Message("converting {name} for transformers (first start only, about a minute)", name=gguf.name), None)
     return convert_once(gguf, target, _build, "Reinstall the offline pack or point llm.model at another model.")
 
 
@@ -124,7 +125,8 @@ class TransformersLLM:
             dtype = choose_dtype(torch, self._device, self._dtype_pref)
             torch.set_num_threads(self.threads)
             if progress:
-                progress(f"loading {self.name} on {self._device} ({str(dtype).removeprefix('torch.')})", None)
+                progress(Message("loading {name} on {device} ({dtype})", name=self.name, device=self._device,
+                                 dtype=str(dtype).removeprefix("torch.")), None)
             try:
                 tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
                 model = AutoModelForCausalLM.from_pretrained(str(self.model_dir), dtype=dtype)
@@ -137,7 +139,7 @@ class TransformersLLM:
             model.eval()
             if self._device == "cpu" and self._quantize_pref in ("auto", "int8"):
                 if progress:
-                    progress("quantizing the language model to int8 for the CPU", None)
+                    progress(Message("quantizing the language model to int8 for the CPU"), None)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # torch.ao's deprecation notice: still the fastest route here
                     torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8,

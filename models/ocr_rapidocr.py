@@ -9,6 +9,7 @@ import threading
 import numpy as np
 
 from assistant.contracts.errors import ConfigError, ModelError
+from assistant.contracts.messages import Message
 from assistant.contracts.ports import ProgressCallback
 from assistant.contracts.screen import ScreenImage, TextLine
 from models.devices import cpu_cores
@@ -38,7 +39,7 @@ class RapidOcrReader:
                 raise ConfigError("ocr-missing-dependency", "reading the screen needs the 'rapidocr' package "
                                   "(pip install rapidocr).") from exc
             if progress:
-                progress("loading the text recognizer (RapidOCR)", None)
+                progress(Message("loading the text recognizer (RapidOCR)"), None)
             params = {
                 "Global.log_level": "error",  # it logs every model file it opens at INFO
                 "Global.use_cls": False,  # screens hold upright text: the orientation classifier only costs time

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.contracts.errors import ConfigError, ModelError
+from assistant.contracts.messages import Message
 
 log = logging.getLogger(__name__)
 
@@ -451,7 +452,7 @@ def download(model: ResolvedModel, progress: Progress | None = None, *, companio
     from huggingface_hub import hf_hub_download, snapshot_download
 
     if progress:
-        progress(f"downloading {model.repo_id} {model.filename}".strip(), None)
+        progress(Message("downloading {name}", name=f"{model.repo_id} {model.filename}".strip()), None)
     try:
         if model.filename:
             path = Path(hf_hub_download(model.repo_id, model.filename))
@@ -554,7 +555,7 @@ def _join(parts: list[Path], target: Path, pack: LlmPack | SttPack, progress: Pr
                         digest.update(block)
                         done += len(block)
                         if progress:
-                            progress(f"joining the offline model {pack.model}", done / pack.size)
+                            progress(Message("joining the offline model {name}", name=pack.model), done / pack.size)
         with tmp.open("rb") as f:
             if magic and f.read(len(magic)) != magic:
                 raise ModelError("model-corrupt", f"the joined offline-pack model is not a GGUF file: {reinstall}.")

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.contracts.errors import ModelError
+from assistant.contracts.messages import Message
 from assistant.contracts.ports import ProgressCallback
 from assistant.contracts.types import Segment, Transcript
 from models.devices import cpu_cores, ctranslate2_device
@@ -118,7 +119,8 @@ class FasterWhisperSTT:
         if self.model_path is None and self._prepare is not None:
             self.model_path = Path(self._prepare(progress))
         if progress:
-            progress(f"loading {self.name} on {self.device} ({self.compute_type})", None)
+            progress(Message("loading {name} on {device} ({dtype})", name=self.name, device=self.device,
+                             dtype=self.compute_type), None)
         try:
             self._model = whisper_class(str(self.model_path), device=self.device, compute_type=self.compute_type,
                                         cpu_threads=self.threads, num_workers=1)

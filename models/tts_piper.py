@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.contracts.errors import ModelError
+from assistant.contracts.messages import Message
 from assistant.contracts.ports import ProgressCallback
 from assistant.contracts.turns import CancelToken
 from models.devices import cpu_cores
@@ -80,7 +81,7 @@ class PiperTTS:
         if self.model_path is None and self._prepare is not None:
             self.model_path = Path(self._prepare(progress))
         if progress:
-            progress(f"loading voice {self.name}", None)
+            progress(Message("loading voice {name}", name=self.name), None)
         try:
             voice = PiperVoice.load(self.model_path, config_path=f"{self.model_path}.json", use_cuda=self.use_cuda)
             if not self.use_cuda:

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from assistant.contracts.errors import ModelError
+from assistant.contracts.messages import Message
 from assistant.contracts.ports import ProgressCallback
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage
@@ -78,7 +79,8 @@ class TransformersVLM:
             if self._device == "cpu":
                 torch.set_num_threads(self.threads)
             if progress:
-                progress(f"loading {self.name} on {self._device} ({str(dtype).removeprefix('torch.')})", None)
+                progress(Message("loading {name} on {device} ({dtype})", name=self.name, device=self._device,
+                                 dtype=str(dtype).removeprefix("torch.")), None)
             try:
                 config = AutoConfig.from_pretrained(str(self.model_dir))
             except Exception as exc:

@@ -24,6 +24,8 @@ I18N_DIR = Path(__file__).resolve().parent / "data" / "i18n"
 APP_CATALOG = "assistant"  # assistant_<language>.qm
 # The context of the error catalog's summaries in the .ts (scripts/update_translations.py marks them from CATALOG).
 CATALOG_CONTEXT = "ErrorCatalog"
+# The context of the core's messages for people (assistant.contracts.messages.Message), found in its source.
+MESSAGES_CONTEXT = "CoreMessages"
 
 
 def system_locale() -> QLocale:
@@ -67,6 +69,20 @@ def error_summary(code: str) -> str | None:
         return None
     summary = QCoreApplication.translate(CATALOG_CONTEXT, entry.summary)
     return None if summary == entry.summary else summary
+
+
+def said(text: str) -> str:
+    """A message of the core in the interface's language: a ``Message``'s template translated, its values filled
+    in; other text (and a template without a translation) as it came."""
+    template = getattr(text, "template", None)
+    if template is None:
+        return text
+    translated = QCoreApplication.translate(MESSAGES_CONTEXT, template)
+    try:
+        return translated.format(**text.values)
+    except (KeyError, IndexError, ValueError):  # a translation that names another value: the English is right
+        log.warning("translation of %r does not fit its values", template)
+        return str(text)
 
 
 def error_text(code: str, message: str, note: str = "") -> str:

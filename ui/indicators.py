@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from assistant.contracts.events import ModelLoading, ModelProgress, ModelReady
+from ui.i18n import said
 from ui.widgets import listen_texts
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class Indicators:
         if isinstance(event, ModelLoading):
             self.window.set_model_status(_loading(role_name(event.role)), None, busy=True)
         elif isinstance(event, ModelProgress):
-            self.window.set_model_status(event.message, event.fraction, busy=True)
+            self.window.set_model_status(said(event.message), event.fraction, busy=True)
         elif isinstance(event, ModelReady):
             self.ready_roles.add(event.role)
             if event.role == "llm":

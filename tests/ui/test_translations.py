@@ -7,6 +7,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt creates the QApplication
 
+import importlib.util
 import re
 import xml.etree.ElementTree as ET
 
@@ -29,9 +30,13 @@ from PySide6.QtWidgets import (
 
 from assistant.config import Config
 from assistant.contracts.errors import CATALOG
+from assistant.contracts.events import ModelProgress
+from assistant.contracts.messages import Message
+from testkit.helpers import REPO
 from ui import i18n
 from ui.first_run import FirstRunDialog
 from ui.history_panel import HistoryPanel
+from ui.indicators import Indicators
 from ui.launcher import LauncherWindow
 from ui.main_window import MainWindow
 from ui.memory_panel import MemoryPanel
@@ -39,6 +44,10 @@ from ui.settings_dialog import SettingsDialog
 from ui.settings_fields import FIELDS, VERBATIM, shown_texts
 from ui.timers_panel import TimersPanel
 from ui.tray import TrayIcon
+
+_spec = importlib.util.spec_from_file_location("update_translations", REPO / "scripts" / "update_translations.py")
+update_translations = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(update_translations)
 
 TS = i18n.I18N_DIR / "assistant_zh_CN.ts"
 QM = TS.with_suffix(".qm")
@@ -209,12 +218,26 @@ def test_the_compiled_translation_is_up_to_date(qapp):
     assert not stale, f"{QM.name} is older than {TS.name}: run scripts/update_translations.py ({stale[:5]})"
 
 
-def test_the_settings_fields_and_the_error_catalog_are_in_the_translation():
+def test_the_settings_fields_the_error_catalog_and_the_core_s_messages_are_in_the_translation():
     present = {(context, source) for context, source, _ in _messages()}
     fields = {("SettingsFields", text) for spec in FIELDS for text in shown_texts(spec)}
     summaries = {(i18n.CATALOG_CONTEXT, entry.summary) for entry in CATALOG.values()}
-    missing = sorted((fields | summaries) - present)
+    messages = {(i18n.MESSAGES_CONTEXT, template) for template in update_translations.core_messages()}
+    assert ("CoreMessages", "loading {name} on {device} ({dtype})") in messages  # the source scan finds them
+    missing = sorted((fields | summaries | messages) - present)
     assert not missing, f"run scripts/update_translations.py and translate: {missing}"
+
+
+def test_a_model_s_loading_progress_is_shown_in_the_interface_s_language(chinese, qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    indicators = Indicators(window, None, None)
+    progress = Message("loading {name} on {device} ({dtype})", name="faster-whisper-base", device="cpu", dtype="int8")
+    assert progress == "loading faster-whisper-base on cpu (int8)"  # the core, the log and the CLI read English
+    indicators.model_event(ModelProgress(role="stt", message=progress), None)
+    assert window.model_status.text() == "正在 cpu 上加载 faster-whisper-base（int8）"
+    indicators.model_event(ModelProgress(role="llm", message="a progress line without a template"), None)
+    assert window.model_status.text() == "a progress line without a template"
 
 
 # --- the core's errors -------------------------------------------------------------------------------------

@@ -95,6 +95,45 @@
     </message>
 </context>
 <context>
+    <name>CoreMessages</name>
+    <message>
+        <source>converting {name} for the CPU runtime (first start only, about a minute)</source>
+        <translation>正在为 CPU 运行时转换 {name}（仅首次启动，约一分钟）</translation>
+    </message>
+    <message>
+        <source>loading {name} on {device} ({dtype})</source>
+        <translation>正在 {device} 上加载 {name}（{dtype}）</translation>
+    </message>
+    <message>
+        <source>connecting to the local server at {url}</source>
+        <translation>正在连接本地服务器 {url}</translation>
+    </message>
+    <message>
+        <source>converting {name} for transformers (first start only, about a minute)</source>
+        <translation>正在为 transformers 转换 {name}（仅首次启动，约一分钟）</translation>
+    </message>
+    <message>
+        <source>quantizing the language model to int8 for the CPU</source>
+        <translation>正在为 CPU 将语言模型量化为 int8</translation>
+    </message>
+    <message>
+        <source>loading the text recognizer (RapidOCR)</source>
+        <translation>正在加载文字识别器（RapidOCR）</translation>
+    </message>
+    <message>
+        <source>downloading {name}</source>
+        <translation>正在下载 {name}</translation>
+    </message>
+    <message>
+        <source>joining the offline model {name}</source>
+        <translation>正在合并离线模型 {name}</translation>
+    </message>
+    <message>
+        <source>loading voice {name}</source>
+        <translation>正在加载语音 {name}</translation>
+    </message>
+</context>
+<context>
     <name>DesktopApp</name>
     <message>
         <source>Using the default settings until it is fixed (your file is left as it is).</source>
