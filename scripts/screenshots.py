@@ -52,6 +52,12 @@ QUESTION = "How do I reverse a list in Python?"
 REPLY = ("Use slicing to get a reversed copy, or `reverse()` to reverse it in place:\n\n"
          "```python\nnumbers = [1, 2, 3]\nprint(numbers[::-1])  # [3, 2, 1]\nnumbers.reverse()\n```\n\n"
          "Slicing leaves the original list **unchanged**.")
+# The Chinese window shows a conversation in Chinese (a question the bundled model answers; no tool call: the
+# intent matcher reads English)
+QUESTION_ZH = "用 Python 怎么反转一个列表？"
+REPLY_ZH = ("用切片得到反转后的副本，或用 `reverse()` 原地反转：\n\n"
+            "```python\nnumbers = [1, 2, 3]\nprint(numbers[::-1])  # [3, 2, 1]\nnumbers.reverse()\n```\n\n"
+            "切片**不会改变**原来的列表。")
 TIMINGS = {"end_of_speech_detected": 310.0, "stt": 402.0, "llm_first_token": 611.0, "first_audio": 742.0}
 
 
@@ -80,22 +86,29 @@ def save(widget: QWidget, path: Path) -> Path:
     return path
 
 
-def converse(window: MainWindow, launcher: LauncherWindow) -> None:
-    """One spoken turn with a tool call before it and its timing shown, as the core's events would draw it."""
-    events = [TranscriptFinal(turn_id=1, text="What time is it?", seconds=0.09),
-              ToolCalled(turn_id=1, call_id=1, tool="clock.now", arguments={}, source="intent"),
-              ToolFinished(turn_id=1, call_id=1, tool="clock.now", ok=True, say="It is 14:05."),
-              ReplyFinished(turn_id=1, text="It's **14:05**.", backend="tool"),
-              TurnEnded(turn_id=1, outcome="completed", timings_ms=TIMINGS),
-              TranscriptFinal(turn_id=2, text=QUESTION, seconds=0.1), ReplyDelta(turn_id=2, text=REPLY),
-              ReplyFinished(turn_id=2, text=REPLY, backend="local"),
+def converse(window: MainWindow, launcher: LauncherWindow, chinese: bool = False) -> None:
+    """One spoken turn with a tool call before it (in Chinese: a question answered by the model) and its timing
+    shown, then a question about code, as the core's events would draw them."""
+    if chinese:
+        question, reply = QUESTION_ZH, REPLY_ZH
+        first = [TranscriptFinal(turn_id=1, text="法国的首都是哪里？", seconds=0.4),
+                 ReplyFinished(turn_id=1, text="法国的首都是**巴黎**。", backend="local")]
+    else:
+        question, reply = QUESTION, REPLY
+        first = [TranscriptFinal(turn_id=1, text="What time is it?", seconds=0.09),
+                 ToolCalled(turn_id=1, call_id=1, tool="clock.now", arguments={}, source="intent"),
+                 ToolFinished(turn_id=1, call_id=1, tool="clock.now", ok=True, say="It is 14:05."),
+                 ReplyFinished(turn_id=1, text="It's **14:05**.", backend="tool")]
+    events = [*first, TurnEnded(turn_id=1, outcome="completed", timings_ms=TIMINGS),
+              TranscriptFinal(turn_id=2, text=question, seconds=0.1), ReplyDelta(turn_id=2, text=reply),
+              ReplyFinished(turn_id=2, text=reply, backend="local"),
               TurnEnded(turn_id=2, outcome="completed", timings_ms=TIMINGS)]
     window.conversation.turn(1)
     window.conversation.turn(2)
     for event in events:
         window.apply_event(event)
     window.conversation.turn(1).timing_button.setChecked(True)
-    launcher.accept_question(2, QUESTION)
+    launcher.accept_question(2, question)
     for event in events[-4:]:
         launcher.apply_event(event)
 
@@ -109,7 +122,7 @@ def shoot(app: QApplication, out: Path, name: str, *, suffix: str, voice: bool =
     indicators = Indicators(window, launcher, TrayIcon())
     indicators.show(state())
     window.set_model_status(app.translate("Indicators", "Ready · models on {device}").format(device="cpu"))
-    converse(window, launcher)
+    converse(window, launcher, chinese=suffix == "zh_CN")
     window.show()
     launcher.show()
     settle(app)
