@@ -160,6 +160,7 @@ def cmd_ask(args) -> int:
 
 def cmd_transcribe(args) -> int:
     from assistant import bootstrap
+    from assistant.pipeline.languages import as_written
 
     adapters = bootstrap.adapters()
     config = setup(args)
@@ -176,7 +177,8 @@ def cmd_transcribe(args) -> int:
             stt.load()
             transcript = stt.transcribe(audio, language=None if config.stt.language == "auto"
                                         else config.stt.language)
-            if not transcript.text:
+            text, _ = as_written(transcript.text, transcript.language, config.stt.chinese_script)
+            if not text:
                 raise NoSpeechError(f"No speech heard in {file}.")
         except AssistantError as exc:
             failures += 1
@@ -189,11 +191,11 @@ def cmd_transcribe(args) -> int:
             continue
         seconds = round(time.monotonic() - t0, 3)
         if args.json:
-            _emit_json({"file": file, "text": transcript.text, "seconds": seconds,
+            _emit_json({"file": file, "text": text, "seconds": seconds,
                         "duration_s": round(transcript.duration, 3)})
         else:
             prefix = f"{file}: " if len(args.files) > 1 else ""
-            sys.stdout.write(f"{prefix}{transcript.text}\n")
+            sys.stdout.write(f"{prefix}{text}\n")
     if failures:
         return last_error.exit_code if failures == len(args.files) else 1
     return 0

@@ -58,7 +58,8 @@ class OpenAICompatibleSTT(_CloudAudio):
             kwargs["prompt"] = prompt
         result = self._call(lambda: self._client.audio.transcriptions.create(  # type: ignore[union-attr]
             model=self.model, file=("speech.wav", buf.getvalue(), "audio/wav"), **kwargs))
-        return Transcript(str(getattr(result, "text", "")).strip(), language or "en", (), len(audio) / 16000)
+        # The plain response does not say the language: "" when none was asked (the STT stage reads it off the script)
+        return Transcript(str(getattr(result, "text", "")).strip(), language or "", (), len(audio) / 16000)
 
 
 class OpenAICompatibleTTS(_CloudAudio):

@@ -74,7 +74,7 @@ class Transcript:
     """What speech to text heard: the text, its segments and language."""
 
     text: str
-    language: str = "en"
+    language: str = "en"  # "": the recognizer cannot tell
     segments: tuple[Segment, ...] = ()
     duration: float = 0.0  # seconds of audio
     dropped: tuple[str, ...] = ()  # segments rejected as likely hallucinations

@@ -56,6 +56,13 @@ def in_script(text: str, language: str, script: str = "simplified") -> str:
         return text
 
 
+def as_written(text: str, language: str, script: str = "simplified") -> tuple[str, str]:
+    """(text, language) of what a recognizer heard: the language read off the script of the words where the
+    recognizer did not say it ("": a cloud endpoint asked for none), and Chinese written in ``script``."""
+    language = language or speech_language(text) or "en"
+    return in_script(text, language, script), language
+
+
 def native_name(language: str) -> str:
     """"中文" for "zh": the language's own name, readable whatever the interface's language."""
     return LANGUAGES.get(language, (language, language))[1]

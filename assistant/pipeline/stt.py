@@ -15,7 +15,7 @@ from assistant.contracts.events import SpeechIgnored, TranscriptFinal
 from assistant.contracts.ports import SpeechToText
 from assistant.contracts.screen import ScreenImage
 from assistant.contracts.types import SpeculativeUtterance, Transcript, TurnRequest, Utterance
-from assistant.pipeline.languages import in_script
+from assistant.pipeline.languages import as_written
 from assistant.pipeline.segmenter import close_pauses
 from assistant.pipeline.sentences import sounds_unfinished
 from assistant.pipeline.stage import Setting, TurnStage
@@ -116,10 +116,13 @@ class SttStage(TurnStage):
                                        image=image, screen=screen, by_voice=True, language=transcript.language))
 
     def _transcribe(self, samples, prompt: str = "") -> Transcript:
-        """What the recognizer heard, Chinese written in the user's script (``in_script``)."""
+        """What the recognizer heard, as written (``as_written``: Chinese in the user's script, the language read off
+        the words where the recognizer did not say it)."""
         transcript = self.stt.transcribe(samples, language=self.language, prompt=prompt)
-        text = in_script(transcript.text, transcript.language, self.chinese_script)
-        return transcript if text == transcript.text else replace(transcript, text=text)
+        text, language = as_written(transcript.text, transcript.language, self.chinese_script)
+        if (text, language) == (transcript.text, transcript.language):
+            return transcript
+        return replace(transcript, text=text, language=language)
 
     def _heard_in_full(self, utterance: Utterance, question: str) -> str:
         """``question``, or the question heard again when it stops short ("what is the capital of?"): tiny.en can

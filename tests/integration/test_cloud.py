@@ -6,14 +6,18 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
+from assistant.bus import EventBus
 from assistant.config import Config, build_config
 from assistant.contracts.errors import CloudError, ConfigError
 from assistant.contracts.turns import CancelToken
+from assistant.contracts.types import Utterance
 from assistant.pipeline.conversation import Conversation
 from assistant.pipeline.router import RoutedLLM
+from audio.files import read_audio
 from models.llm_openai import OpenAICompatibleLLM
 from testkit.helpers import SAMPLE_QUESTION
 from testkit.openai_server import REPLY, OpenAIServer
@@ -193,7 +197,6 @@ def test_cloud_speech_listens_answers_and_speaks_through_the_endpoint(tmp_path, 
 
 def test_cloud_speech_failures_fall_back_to_the_local_models(server, stt, tts):
     from assistant.pipeline.router import RoutedSTT, RoutedTTS
-    from audio.files import read_audio
     from models.speech_openai import OpenAICompatibleSTT, OpenAICompatibleTTS
 
     server.script = ["401", "401"]
@@ -204,3 +207,21 @@ def test_cloud_speech_failures_fall_back_to_the_local_models(server, stt, tts):
     routed_tts = RoutedTTS("cloud", tts, OpenAICompatibleTTS(model="tts-1", **common))
     audio = list(routed_tts.synthesize("Hello there.", cancel=CancelToken(1)))
     assert audio and routed_tts.sample_rate == tts.sample_rate
+
+
+def test_a_cloud_transcript_says_no_language_and_the_stage_reads_it_off_the_words(server):
+    from assistant.pipeline.stt import SttStage
+    from assistant.pipeline.turns import TurnTracker
+    from models.speech_openai import OpenAICompatibleSTT
+    from testkit.stages import run_stage
+
+    server.transcript = "廣州市的房地產怎麼樣"  # the endpoint answers in traditional characters
+    stt = OpenAICompatibleSTT(model="whisper-1", base_url=server.base_url, api_key="sk-test", max_retries=0)
+    assert stt.transcribe(read_audio(SAMPLE_QUESTION)).language == ""  # its plain response names none
+    bus = EventBus()
+    tracker = TurnTracker(bus)
+    turn = tracker.begin(time.monotonic()).turn_id
+    run = run_stage(lambda bus, out: SttStage(bus, stt, tracker, out),
+                    [Utterance(turn, read_audio(SAMPLE_QUESTION), 0.0, 1.0, 1.1)], bus=bus)
+    [request] = run.outputs
+    assert (request.text, request.language) == ("广州市的房地产怎么样", "zh")  # answered, and written, as Chinese

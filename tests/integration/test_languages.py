@@ -3,6 +3,7 @@ real Mandarin recordings (eval/speech-zh, AISHELL-1) and synthesized German, the
 language it was asked in, and a voice of that language (espeak-ng's)."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -157,3 +158,12 @@ def test_the_speech_eval_script_scores_mandarin_by_characters():
     assert (result["metric"], result["clips"], result["languages_detected"]) == ("CER", 3, {"zh": 3})
     assert result["error_rate"] <= 0.15 and [r["clip"] for r in result["rows"]] == [
         path.name for path, _ in eval_clips(EVAL_ZH_DIR)]
+
+
+@pytest.mark.parametrize("script", ["simplified", "traditional"])
+def test_the_transcribe_command_writes_mandarin_in_the_chosen_script(script):
+    path, _ = eval_clips(EVAL_ZH_DIR)[2]  # whisper base alone writes it in traditional characters here
+    env = {**os.environ, "ASSISTANT_STT_LANGUAGE": "auto", "ASSISTANT_STT_CHINESE_SCRIPT": script}
+    out = subprocess.run([sys.executable, "-m", "assistant", "-q", "transcribe", str(path)], capture_output=True,
+                         text=True, timeout=600, env=env, check=True).stdout.strip()
+    assert HAN.search(out) and in_script(out, "zh", script) == out, out

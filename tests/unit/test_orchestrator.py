@@ -402,6 +402,18 @@ def test_chinese_heard_in_mixed_scripts_is_written_in_the_user_s_script(script, 
     assert [e.text for e in run.of(TranscriptFinal)] == [written]
 
 
+def test_a_recognizer_that_does_not_say_the_language_leaves_it_to_the_script_of_the_words():
+    bus = EventBus()
+    tracker = TurnTracker(bus)
+    turns = [tracker.begin(time.monotonic()).turn_id for _ in range(2)]
+    heard = iter([ScriptedSTT("法國的首都是哪裡？", language=""), ScriptedSTT("What is the capital?", language="")])
+    stt = ScriptedSTT()
+    stt.transcribe = lambda audio, **_: next(heard).transcribe(audio)  # a cloud endpoint asked for no language
+    run = run_stage(lambda bus, out: SttStage(bus, stt, tracker, out),
+                    [Utterance(turn, speech_like(1.0), 0.0, 1.0, 1.1) for turn in turns], bus=bus)
+    assert [(r.text, r.language) for r in run.outputs] == [("法国的首都是哪里？", "zh"), ("What is the capital?", "en")]
+
+
 def test_each_piece_is_spoken_by_the_voice_of_its_language_loaded_once_on_first_use():
     bus = EventBus()
     tracker = TurnTracker(bus)
