@@ -93,7 +93,7 @@ class Assistant:
         self._closed = False  # shut down: nothing new starts (a late event must not reopen the microphone)
         # Always-listening mode: the phrase, and what the speaker's echo is cleaned by. The state of that mode is
         # the listening controller's (pipeline.listening), on its own thread.
-        self.wake = WakePhrase(config.listen.wake_phrase, config.listen.sensitivity)
+        self.wake = WakePhrase(config.listen.wake_phrase, config.listen.sensitivity, config.stt.chinese_script)
         self.echo = echo
         self.keep_recording = keep_recording  # debug recordings: each heard utterance (off unless switched on)
         self.spotter = spotter  # a wake-word model (listen.wake_model) that hears the phrase in the audio itself
@@ -300,7 +300,7 @@ class Assistant:
         """Take new always-listening settings (phrase, sensitivity, follow-up, switches, wake-word model) without
         reloading any other model; a running listener picks them up when it is started again."""
         self.config = dataclasses.replace(self.config, listen=listen)
-        self.wake = WakePhrase(listen.wake_phrase, listen.sensitivity)
+        self.wake = WakePhrase(listen.wake_phrase, listen.sensitivity, self.config.stt.chinese_script)
         self.keep_recording = keep_recording
         self.spotter = spotter
         if self.stt_stage is not None:

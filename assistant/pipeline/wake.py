@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from assistant.pipeline.languages import CJK_CHARS
+from assistant.pipeline.languages import CJK_CHARS, as_written
 
 # A word: letters of any script (and apostrophes), or one Chinese, Japanese or Korean character, as those scripts
 # write no spaces ("你好助手" is matched character by character).
@@ -43,7 +43,10 @@ class WakePhrase:
     must reach a threshold set by ``sensitivity``: 0.5 accepts "Hey, Assistant!" and "hey assistance" but not
     "the assistant" or "my assistant"."""
 
-    def __init__(self, phrase: str, sensitivity: float = 0.5) -> None:
+    def __init__(self, phrase: str, sensitivity: float = 0.5, chinese_script: str = "simplified") -> None:
+        """``chinese_script``: how the transcripts write Chinese (``stt.chinese_script``): a Chinese phrase is
+        written the same way, so that "小愛同學" set in traditional characters still wakes on "小爱同学"."""
+        phrase, _ = as_written(phrase, "", chinese_script)
         self.words = _WORD.findall(phrase.lower())
         if not self.words:
             raise ValueError(f"a wake phrase needs words, got {phrase!r}")

@@ -439,6 +439,9 @@ def test_the_listening_state_changes_on_the_controller_s_thread_only():
 
 
 def test_a_phrase_in_another_language_or_script_is_matched_and_prompted_as_it_is_written():
+    traditional = WakePhrase("小愛同學")  # set in traditional characters, heard written in simplified
+    assert traditional.match("小爱同学，现在几点？") == WakeMatch("小爱同学", 1.0, "现在几点？")
+    assert WakePhrase("小爱同学", chinese_script="traditional").match("小愛同學，現在幾點？") is not None
     chinese = WakePhrase("你好助手")
     assert chinese.prompt == "你好助手"  # Chinese writes no spaces, and neither does the prompt
     assert chinese.match("你好助手，法国的首都是哪里？") == WakeMatch("你好助手", 1.0, "法国的首都是哪里？")
