@@ -83,9 +83,13 @@ def backend_label(config: Config) -> str:
 
 
 def evaluate(config: Config, questions: list[Question], progress: Callable[[str], None] = lambda m: None,
-             build_llm=None) -> dict:
+             build_llm=None, tools: bool = False) -> dict:
     """Ask every question of the language model ``config`` describes; returns its accuracy, per category, the
-    first-token latencies and every answer. ``build_llm`` (tests): makes the model instead of the bootstrap."""
+    first-token latencies and every answer. ``tools``: as a typed turn does, the intent matcher first and the model
+    with the tools that fit the question (answers by a tool have no model: their first token is the reply).
+    ``build_llm`` (tests): makes the model instead of the bootstrap."""
+    import tempfile
+
     from assistant import bootstrap
     from assistant.bootstrap import big_model_of
 
@@ -94,26 +98,57 @@ def evaluate(config: Config, questions: list[Question], progress: Callable[[str]
     llm.load(lambda message, fraction: progress(message) if fraction is None else None)
     load_s = time.monotonic() - t0
     answers = []
-    for n, question in enumerate(questions, 1):
+    with tempfile.TemporaryDirectory(prefix="assistant-eval-") as folder:
+        acting = _tools(folder) if tools else None
+        for n, question in enumerate(questions, 1):
+            answers.append(_ask(config, llm, acting, question, n))
+            right = answers[-1]["right"]
+            progress(f"{n}/{len(questions)} {'right' if right else 'WRONG'} {question.id}: "
+                     f"{answers[-1]['reply'][:80]!r}")
+    return _result(config, big_model_of(config), load_s, answers, tools)
+
+
+def _tools(folder: str):
+    """The tools a typed turn has, on a data folder of their own and a desktop that does nothing."""
+    from assistant.bus import EventBus
+    from assistant.tool_eval import EvalDesktop, build_tools
+
+    acting = build_tools(EventBus(), Path(folder), EvalDesktop())
+    acting.warm()
+    return acting
+
+
+def _ask(config: Config, llm, acting, question: Question, n: int) -> dict:
+    """One question as a new conversation: by the intent matcher (``acting`` given), else by the model, offered the
+    tools that fit it."""
+    cancel = CancelToken(n)
+    start = time.monotonic()
+    reply = acting.answer_by_intent(question.question, turn_id=n, cancel=cancel) if acting is not None else None
+    by, first = "tool", time.monotonic() - start
+    if reply is None:
         conversation = Conversation(config.llm.system_prompt, config.llm.context_tokens, config.llm.max_new_tokens)
         messages = conversation.messages_for(question.question, llm.count_tokens)
-        start = time.monotonic()
-        first = None
+        offered = acting.offered(question.question, llm) if acting is not None else []
+        by, first = ("model + tools" if offered else "model"), None
+        stream = acting.stream(llm, messages, offered, turn_id=n, cancel=cancel) if offered else \
+            llm.stream(messages, cancel=cancel)
         pieces = []
-        for piece in llm.stream(messages, cancel=CancelToken(n)):
+        for piece in stream:
             if first is None:
                 first = time.monotonic() - start
             pieces.append(piece)
-        reply = "".join(pieces).strip()
-        right = question.is_right(reply)
-        chosen = getattr(llm, "last_route", None)
-        answers.append({"id": question.id, "category": question.category, "question": question.question,
-                        "reply": reply, "right": right, "backend": getattr(llm, "last_backend", ""),
-                        "route": str(chosen) if chosen else "",
-                        "first_token_ms": round((first if first is not None else time.monotonic() - start) * 1000,
-                                                1),
-                        "reply_ms": round((time.monotonic() - start) * 1000, 1)})
-        progress(f"{n}/{len(questions)} {'right' if right else 'WRONG'} {question.id}: {reply[:80]!r}")
+        reply = "".join(pieces)
+    reply = reply.strip()
+    chosen = getattr(llm, "last_route", None) if by != "tool" else None
+    return {"id": question.id, "category": question.category, "question": question.question, "reply": reply,
+            "right": question.is_right(reply), "by": by,
+            "backend": getattr(llm, "last_backend", "") if by != "tool" else "tool",
+            "route": str(chosen) if chosen else "",
+            "first_token_ms": round((first if first is not None else time.monotonic() - start) * 1000, 1),
+            "reply_ms": round((time.monotonic() - start) * 1000, 1)}
+
+
+def _result(config: Config, big_model: str, load_s: float, answers: list[dict], tools: bool) -> dict:
     firsts = [a["first_token_ms"] for a in answers]
     by_category = {}
     for category in sorted({a["category"] for a in answers}, key=_category_order):
@@ -125,8 +160,10 @@ def evaluate(config: Config, questions: list[Question], progress: Callable[[str]
         tiers[tier] = {"share": round(len(some) / len(answers), 4), "right": sum(a["right"] for a in some),
                        "of": len(some), "first_token_ms_median": round(statistics.median(
                            a["first_token_ms"] for a in some), 1)}
-    return {"backend": backend_label(config), "model": config.llm.model, "runtime": config.llm.runtime,
-            "big_model": big_model_of(config), "tiers": tiers,
+    by = {kind: {"right": sum(a["right"] for a in answers if a["by"] == kind),
+                 "of": sum(a["by"] == kind for a in answers)} for kind in dict.fromkeys(a["by"] for a in answers)}
+    return {"backend": backend_label(config) + (" with tools" if tools else ""), "model": config.llm.model,
+            "runtime": config.llm.runtime, "big_model": big_model, "tools": tools, "answered_by": by, "tiers": tiers,
             "policy": config.cloud.policy, "load_s": round(load_s, 2), "right": sum(a["right"] for a in answers),
             "of": len(answers), "accuracy": round(sum(a["right"] for a in answers) / len(answers), 4),
             "first_token_ms": {"median": round(statistics.median(firsts), 1), "p90": round(_p90(firsts), 1)},
@@ -159,6 +196,10 @@ def format_table(results: list[dict]) -> str:
             cell = r["by_category"].get(c)
             cells.append(f"{cell['right']:>{width - 5}}/{cell['of']:<4}" if cell else f"{'-':>{width}}")
         lines.append(f"{r['backend'][:58]:58} " + " ".join(cells))
+    for r in results:
+        if r.get("tools"):
+            parts = ", ".join(f"{kind} {c['right']}/{c['of']}" for kind, c in r["answered_by"].items())
+            lines.append(f"{r['backend'][:58]:58} answered by (right/of): {parts}")
     routed = [r for r in results if r.get("tiers")]
     if routed:
         lines.append("")

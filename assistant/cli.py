@@ -539,7 +539,7 @@ def cmd_eval(args) -> int:
                 backend = config.replace("llm", model=model, runtime=runtime, big_model="" if big == "none" else big)
                 say(f"asking {len(questions)} questions of {model} ({runtime} runtime)"
                     + (f", routed to {backend.llm.big_model}" if backend.llm.big_model else ""))
-                results.append(evaluate(backend, questions, progress=say))
+                results.append(evaluate(backend, questions, progress=say, tools=args.with_tools))
     if args.json:
         _emit_json({"questions": len(questions), "results": results})
     else:
@@ -876,6 +876,8 @@ def build_parser(front_end: dict | None = None) -> argparse.ArgumentParser:
     p.add_argument("--big-model", action="append", help="an llm.big_model to route hard questions to (repeatable; "
                    "\"none\": the model alone; default: the settings')")
     p.add_argument("--limit", type=int, default=0, help="ask only the first N questions")
+    p.add_argument("--with-tools", action="store_true", help="ask as a typed turn does: the intent matcher first "
+                   "(the clock, sums, units...), then the model with the tools that fit the question")
     p.add_argument("--requests", action="store_true", help="the tool requests instead (timers, the clock, sums, "
                    "units, apps): right by the intent matcher, by the model's tool calls, overall; --model none: "
                    "the matcher alone")

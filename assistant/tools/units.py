@@ -87,6 +87,9 @@ class Units:
         import pint
 
         spoken = re.sub(r"\s+", " ", name.strip(" .?").removeprefix("the ").removeprefix("a ").removeprefix("an "))
+        # "US gallon": pint's gallon, pint, quart, cup and fluid ounce are the US ones; "UK pint": the imperial one
+        spoken = re.sub(r"^(?:u\.?s\.?|american) ", "", spoken, flags=re.IGNORECASE)
+        spoken = re.sub(r"^(?:u\.?k\.?|british|imperial) ", "imperial ", spoken, flags=re.IGNORECASE)
         key = _NAMES.get(spoken, spoken).replace(" ", "_")
         try:
             return self._units().parse_units(key)

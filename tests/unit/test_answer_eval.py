@@ -69,3 +69,17 @@ def test_the_figures_count_every_answer_per_category():
     json.dumps(result)  # --json prints it as it is
     table = format_table([result])
     assert "1/3" in table and "33.3%" in table and "facts" in table and "code" in table
+
+
+def test_with_tools_a_request_the_matcher_takes_is_answered_by_its_tool_and_the_rest_by_the_model():
+    questions = [Question("arithmetic-1", "arithmetic", "What's 144 divided by 8?", (r"\b18\b",)),
+                 Question("units-1", "units", "How many liters are in a US gallon?", (r"3\.7[5-9]",)),
+                 Question("facts-1", "facts", "Capital of France?", ("paris",))]
+    llm = ScriptedLLM(pieces=["The capital", " is Paris."], delay=0.001)
+    result = evaluate(Config(), questions, build_llm=lambda config: llm, tools=True)
+    assert [(a["by"], a["right"]) for a in result["answers"]] == [("tool", True), ("tool", True), ("model", True)]
+    assert llm.calls == 1 and result["answers"][0]["backend"] == "tool"  # the model was asked once: the fact
+    assert result["answered_by"] == {"tool": {"right": 2, "of": 2}, "model": {"right": 1, "of": 1}}
+    assert result["tools"] and "answered by (right/of): tool 2/2, model 1/1" in format_table([result])
+    plain = evaluate(Config(), questions[:1], build_llm=lambda config: llm)  # without: the model alone
+    assert plain["answered_by"] == {"model": {"right": 0, "of": 1}} and not plain["tools"]

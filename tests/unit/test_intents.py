@@ -108,6 +108,9 @@ def test_units_convert_and_refuse_what_cannot_be_converted():
     assert units.convert({"value": 100, "from_unit": "fahrenheit", "to_unit": "celsius"}).say == \
         "100 degrees Fahrenheit is 37.78 degrees Celsius."
     assert units.convert({"value": 1, "from_unit": "mile", "to_unit": "feet"}).say == "1 mile is 5,280 feet."
+    # A country's measure: the US one is pint's own, the UK one the imperial
+    assert units.convert({"value": 1, "from_unit": "US gallon", "to_unit": "liters"}).say == "1 gallon is 3.79 liters."
+    assert units.convert({"value": 1, "from_unit": "UK pint", "to_unit": "millilitres"}).say.startswith("1 imperial")
     for source, target, code in (("blorps", "meters", "unit-unknown"), ("kilograms", "meters", "unit-mismatch")):
         with pytest.raises(ToolError) as caught:
             units.convert({"value": 3, "from_unit": source, "to_unit": target})
