@@ -42,6 +42,7 @@ def normalize(text: str) -> str:
     lowered = re.sub(r"(\d),(\d{3})", r"\1\2", lowered)  # 1,000 -> 1000
     protected = re.sub(r"\b(seconds?)\b", lambda m: _KEEP[m.group(1)], lowered)
     protected = re.sub(r"\ba (second|minute|hour|day|week)\b", r"1 \1", protected)
+    protected = re.sub(r"\ba (hundred|thousand|million)\b", r"one \1", protected)  # "a hundred degrees"
     digits = _numbers_as_digits(protected)
     for word, mark in _KEEP.items():
         digits = digits.replace(mark, word)

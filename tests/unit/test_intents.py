@@ -34,6 +34,8 @@ def matcher():
     ("one second", "1 second"),  # not "1 2": "second" is not an ordinal here
     ("What is 3.5 times two?", "what is 3.5 times 2"),
     ("Add 1,000 and 20", "add 1000 and 20"),
+    ("What's a hundred degrees Fahrenheit in Celsius?", "what's 100 degrees fahrenheit in celsius"),
+    ("a thousand and twenty meters", "1020 meters"),
 ])
 def test_numbers_said_as_words_become_digits(said, norm):
     assert normalize(said) == norm
