@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 _YES = re.compile(r"^\s*(?:yes|yeah|yep|yup|sure|ok|okay|go ahead|do it|please do|confirm(?:ed)?|affirmative|"
                   r"of course|please)\b[\s\w,]*[.!]?\s*$", re.I)
+# "How do I copy and paste on Windows?" asks how to do it, not for it done: offered the clipboard's tools, a model
+# reads the clipboard or names a function instead of saying Ctrl+C. Such a question is offered no tools.
+_HOW_TO = re.compile(r"^\s*(?:how (?:do|can|should|would|could) (?:i|you|we|one)|how to|"
+                     r"what(?:'s| is) the (?:best |right |easiest )?way to)\b", re.I)
 _NO = re.compile(r"^\s*(?:no|nope|nah|cancel|don'?t|do not|stop|never ?mind|forget it)\b[\s\w,']*[.!]?\s*$", re.I)
 
 
@@ -112,7 +116,7 @@ class ToolTurns:
 
     def offered(self, text: str, model: LanguageModel) -> list[Tool]:
         """The tools offered to the model for this question (none when it cannot call tools)."""
-        if not self.model_calls or not getattr(model, "supports_tools", False):
+        if not self.model_calls or not getattr(model, "supports_tools", False) or _HOW_TO.match(text):
             return []
         return self.toolbox.for_question(text)
 

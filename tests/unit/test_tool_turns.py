@@ -149,6 +149,15 @@ def test_sums_and_units_are_exact(assistant_parts):
     assert "don't know the unit 'blorps'" in turn(assistant, log, "Convert 3 blorps to meters")[1].text
 
 
+def test_a_question_asking_how_to_do_something_is_offered_no_tools(assistant_parts):
+    llm = ToolModel(["Press Ctrl+C to copy and Ctrl+V to paste."], ["Here is what you copied."])
+    assistant, log, _ = assistant_parts(llm)
+    assert turn(assistant, log, "How do I copy and paste on Windows?")[1].text.startswith("Press Ctrl+C")
+    assert llm.seen[0][1] is None  # no tool list: it is told how, and nothing is read or done
+    turn(assistant, log, "What did I copy to the clipboard?")
+    assert "clipboard_read" in [t["function"]["name"] for t in llm.seen[1][1]]  # asked for: offered
+
+
 def test_the_model_calls_an_offered_tool_and_answers_from_its_result(assistant_parts):
     call = json.dumps({"name": "weather_lookup", "arguments": {"city": "Paris"}})
     llm = ToolModel([call], ["It's sunny in Paris, ", "21 degrees."])
