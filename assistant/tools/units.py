@@ -145,8 +145,11 @@ class Units:
         if found is None:
             return None
         src, dst = found.group("src").strip(), found.group("dst").strip()
-        if not self._known(src) and not self._known(dst):
+        known = self._known(src) + self._known(dst)
+        if known == 0:
             return None  # "what is 5 apples in a basket": not a conversion at all
+        if known == 1 and "convert" not in heard.norm.split():
+            return None  # "what's three quarters as a percentage?": a question the model answers, not a conversion
         return ToolCall("units.convert", {"value": _amount(found.group("n")), "from_unit": src, "to_unit": dst})
 
     def _known(self, name: str) -> bool:

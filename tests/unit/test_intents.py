@@ -67,12 +67,18 @@ def test_common_requests_are_matched(matcher, said, call):
     "What time does the bakery close?",  # not the clock's: the model answers
     "What is the capital of France?",
     "What is 5 apples in the basket?",
+    "What's three quarters as a percentage?",  # "quarters" is a unit of mass to pint, "a percentage" none
     "Open the pod bay doors",  # no such app installed
     "Why is 7 a prime number?",
     "Tell me a story about a clock.",
 ])
 def test_what_the_matchers_are_not_sure_of_goes_to_the_model(matcher, said):
     assert matcher.match(said) is None
+
+
+def test_an_explicit_conversion_with_one_unknown_unit_is_still_the_tool_s_to_refuse(matcher):
+    assert matcher.match("Convert 3 blorps to meters") == ToolCall(
+        "units.convert", {"value": 3.0, "from_unit": "blorps", "to_unit": "meters"})
 
 
 def test_a_failing_matcher_passes_the_request_on():
