@@ -9,9 +9,10 @@ import re
 
 log = logging.getLogger(__name__)
 
-# Kana, Han and Hangul: scripts written without spaces between words, where a character stands for a word (in a
-# regular expression's character class).
-CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+# Han (Chinese characters, Japanese kanji), as a regular expression's character class
+HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Kana, Han and Hangul: scripts written without spaces between words, where a character stands for a word.
+CJK_CHARS = f"\u3040-\u30ff{HAN_CHARS}\uac00-\ud7af"
 
 # Whisper's codes for the languages people ask for most (it knows 99): English name, and the name in the language.
 LANGUAGES = {
@@ -26,9 +27,9 @@ LANGUAGES = {
 
 # How Chinese is written: the user's choice (stt.chinese_script), and OpenCC's conversion to it.
 CHINESE_SCRIPTS = {"simplified": "t2s", "traditional": "s2t"}
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(f"[{HAN_CHARS}]")
 # Spaces with a Chinese character or a full-width mark (。，、？！：；) on both sides
-_CHINESE_OR_MARK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff1f"
+_CHINESE_OR_MARK = f"\u3000-\u303f{HAN_CHARS}\uff01-\uff1f"
 _SPACE_IN_CHINESE = re.compile(f"(?<=[{_CHINESE_OR_MARK}])\\s+(?=[{_CHINESE_OR_MARK}])")
 
 
