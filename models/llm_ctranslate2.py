@@ -12,6 +12,7 @@ transformers stays the runtime for GPUs, for the vision model and for any Huggin
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import tempfile
@@ -35,7 +36,9 @@ log = logging.getLogger(__name__)
 
 _MAX_HOLD_S = 1.0  # the longest a turn's generation waits for its first spoken piece's synthesis
 _DONE = object()
-_MAX_SYSTEM_PROMPTS = 4  # system prompts whose state is kept (the assistant uses two: plain and about the screen)
+# System blocks whose state is kept: the plain and the screen prompts, and the plain one with the tool lists offered
+# (a sum told in words is offered the calculator, and its call and its answer share that block).
+_MAX_SYSTEM_PROMPTS = 8
 
 
 def converted_dir_for(source: Path, cache_dir: Path) -> Path:
@@ -105,7 +108,8 @@ class CTranslate2LLM:
         self.first_token_timeout_s = first_token_timeout_s
         self._prepare = prepare
         self.reuse_system_prompt = True  # keep the system prompt's state between turns (off: for A/B checks)
-        self._system_ids: dict[str, list[int]] = {}  # the system prompts whose state the runtime keeps: tokens
+        self._system_ids: dict[tuple[str, str], list[int]] = {}  # the system blocks (prompt, tools) kept: tokens
+        self.parameters: int | None = None
         self._generator = None
         self._tokenizer = None
         self._end_tokens: list[int] = []
@@ -151,6 +155,8 @@ class CTranslate2LLM:
             generator.generate_batch([tokenizer.convert_ids_to_tokens(tokenizer.encode("Hi"))], max_length=2,
                                      include_prompt_in_result=False)
             self._tokenizer, self._generator = tokenizer, generator
+            # Read off the weights file: in int8 a weight takes about a byte (the 1.5B's is 1.7 GB).
+            self.parameters = (self.model_dir / "model.bin").stat().st_size
 
     def _prompt(self, messages: Sequence[ChatMessage], tools: Sequence[dict] | None = None) -> list[int]:
         assert self._tokenizer is not None
@@ -161,19 +167,21 @@ class CTranslate2LLM:
                                                         tools=tools or None, continue_final_message=continuing,
                                                         return_dict=False))
 
-    def _system_prefix(self, messages: Sequence[ChatMessage], ids: list[int]) -> int:
-        """How many of ``ids`` are the system prompt's: computed once and reused by every turn (0: none)."""
+    def _system_prefix(self, messages: Sequence[ChatMessage], ids: list[int],
+                       tools: Sequence[dict] | None = None) -> int:
+        """How many of ``ids`` are the system block's (the system prompt and the tools offered, which the template
+        writes into it): computed once and reused by every turn (0: none)."""
         if not self.reuse_system_prompt or not messages or messages[0].role != Role.SYSTEM or len(messages) < 2:
             return 0
-        # The runtime keeps one state per system prompt for good: only a few are kept, so that a prompt that
+        # The runtime keeps one state per system block for good: only a few are kept, so that a prompt that
         # changes every turn cannot grow memory without end. Their tokens are kept too: not rendered every turn.
-        content = messages[0].content
-        system = self._system_ids.get(content)
+        key = (messages[0].content, json.dumps(tools, sort_keys=True) if tools else "")
+        system = self._system_ids.get(key)
         if system is None:
             if len(self._system_ids) >= _MAX_SYSTEM_PROMPTS:
                 return 0
-            system = self._system_ids[content] = list(self._tokenizer.apply_chat_template(  # type: ignore[union-attr]
-                [messages[0].as_dict()], add_generation_prompt=False, return_dict=False))
+            system = self._system_ids[key] = list(self._tokenizer.apply_chat_template(  # type: ignore[union-attr]
+                [messages[0].as_dict()], tools=tools or None, add_generation_prompt=False, return_dict=False))
         n = len(system)
         return n if len(ids) > n and ids[:n] == system else 0
 
@@ -194,7 +202,7 @@ class CTranslate2LLM:
         assert self._tokenizer is not None and self._generator is not None
         ids = self._prompt(messages, tools)
         tokens = self._tokenizer.convert_ids_to_tokens(ids)
-        n_static = self._system_prefix(messages, ids)
+        n_static = self._system_prefix(messages, ids, tools)
         stop = threading.Event()
         out: queue.Queue = queue.Queue()
 

@@ -82,6 +82,7 @@ class OpenAICompatibleLLM:
     runs_locally = False  # a reply written ahead would be sent out, and paid for, before it is asked for
     quantized = False
     static_cache = False
+    parameters = None  # unknown
 
     def __init__(self, *, base_url: str, model: str, api_key: str | None, timeout_s: float = 30.0,
                  first_token_timeout_s: float = 15.0, max_retries: int = 2, max_tokens: int = 400,

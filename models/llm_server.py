@@ -154,6 +154,7 @@ class LocalServerLLM:
     runs_locally = True  # a reply written ahead costs only this machine's time
     quantized = False
     static_cache = False
+    parameters = None  # unknown
     runtime = "server"
     device = "local server"
 

@@ -96,6 +96,7 @@ class TransformersLLM:
         self.prefill_hits = 0  # turns that started from a prefilled prompt
         self._device = "cpu"
         self.quantized = False
+        self.parameters: int | None = None
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -137,6 +138,7 @@ class TransformersLLM:
                 raise ModelError("llm-not-chat", f"{self.name} has no chat template: it is a base model, not a "
                                  "chat model. Choose an instruction-tuned model for llm.model.")
             model.eval()
+            self.parameters = model.num_parameters()  # before int8 packs them away
             if self._device == "cpu" and self._quantize_pref in ("auto", "int8"):
                 if progress:
                     progress(Message("quantizing the language model to int8 for the CPU"), None)

@@ -72,6 +72,7 @@ class ScriptedLLM:
     runs_locally = False  # as a cloud model: no reply is written ahead of its turn
     quantized = False
     static_cache = False
+    parameters = None  # unknown
 
     def __init__(self, pieces=("The capital", " of France,", " as you know,", " is Paris.", " Bye."), delay=0.01,
                  fail_after=None):

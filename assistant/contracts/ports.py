@@ -51,6 +51,7 @@ class LanguageModel(Loadable, Protocol):
     last_backend: str  # who wrote (the end of) the last reply: the model itself, or a router's backend
     quantized: bool  # int8 weights (a local model), for the bench
     static_cache: bool  # decodes with one static KV cache (a local model), for the bench
+    parameters: int | None  # how many weights it has, when known (a local model, once loaded): what it can be asked
 
     def prefill(self, messages: Sequence[ChatMessage]) -> None:
         """Run the prompt through the model ahead of the turn, so that its reply starts sooner (a no-op where

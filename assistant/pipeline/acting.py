@@ -20,8 +20,9 @@ from assistant.contracts.ports import LanguageModel
 from assistant.contracts.tools import Tool, ToolCall, ToolError
 from assistant.contracts.turns import CancelToken
 from assistant.contracts.types import ChatMessage, Role
+from assistant.pipeline.difficulty import word_problem
 from assistant.tools.intents import IntentMatcher
-from assistant.tools.model_calls import ParsedCalls, call_text, may_be_call, parse_calls, schemas
+from assistant.tools.model_calls import ParsedCalls, call_text, may_be_call, parse_calls, schemas, template_name
 from assistant.tools.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,11 @@ _YES = re.compile(r"^\s*(?:yes|yeah|yep|yup|sure|ok|okay|go ahead|do it|please d
 _HOW_TO = re.compile(r"^\s*(?:how (?:do|can|should|would|could) (?:i|you|we|one)|how to|"
                      r"what(?:'s| is) the (?:best |right |easiest )?way to)\b", re.I)
 _NO = re.compile(r"^\s*(?:no|nope|nah|cancel|don'?t|do not|stop|never ?mind|forget it)\b[\s\w,']*[.!]?\s*$", re.I)
+CALCULATE = "maths.calculate"
+# The smallest model asked to write a sum told in words as an expression. Measured with `assistant eval` (its 33 sums
+# and reasoning questions): the bundled 0.5B answered 1 of 16 right that way, no more than without, in 2-9 s instead
+# of under 1; the 1.5B 12 of the same 16, against 5 without.
+CALCULATING_PARAMETERS = 1_000_000_000
 
 
 class ToolTurns:
@@ -118,6 +124,11 @@ class ToolTurns:
         """The tools offered to the model for this question (none when it cannot call tools)."""
         if not self.model_calls or not getattr(model, "supports_tools", False) or _HOW_TO.match(text):
             return []
+        calculator = self.toolbox.get(CALCULATE)
+        if calculator is not None and self.toolbox.usable(calculator) and _calculates(model, text):
+            # Worked out by the calculator (see stream), whose words need not name an operation ("eat one, buy five
+            # more"); the one tool, so that every such question shares one prompt, whose state the model keeps.
+            return [calculator]
         return self.toolbox.for_question(text)
 
     def stream(self, model: LanguageModel, messages: Sequence[ChatMessage], offered: Sequence[Tool], *,
@@ -127,13 +138,22 @@ class ToolTurns:
         malformed call is asked for again once, with what was wrong; then the model answers without tools."""
         listed = schemas(offered)
         prompt = list(messages)
+        # A sum told in words is worked out by the calculator: the model's reply is begun as a call to it and the
+        # model writes the expression, which it gets right far more often than the result (program-aided answers).
+        opening = ""
+        question = messages[-1].content if messages and messages[-1].role == Role.USER else ""
+        if any(tool.name == CALCULATE for tool in offered) and _calculates(model, question):
+            opening = _call_opening(CALCULATE)
+            prompt.append(ChatMessage(Role.ASSISTANT, opening))
         for attempt in range(2):
-            held, rest = _read_reply(model.stream(prompt, cancel=cancel, tools=listed))
+            held, rest = _read_reply(model.stream(prompt, cancel=cancel, tools=listed), opening)
             if rest is not None:  # words: they go on as they come
                 yield held
                 yield from rest
                 return
-            if may_be_call(held) is not True or cancel.cancelled:
+            if cancel.cancelled:
+                return
+            if may_be_call(held) is not True:
                 if held:
                     yield held
                 return
@@ -146,6 +166,7 @@ class ToolTurns:
                 except ToolError as exc:
                     parsed = ParsedCalls(error=exc.message)
             log.info("malformed tool call (%s): %r", parsed.error, held[:200])
+            opening = ""
             if attempt == 0:
                 prompt = [*messages, ChatMessage(Role.ASSISTANT, held.strip()),
                           ChatMessage(Role.TOOL, f"Error: {parsed.error}. Call a tool again with valid JSON "
@@ -178,10 +199,26 @@ class ToolTurns:
             yield " ".join(_sentence(r) for r in results) if may_be_call(held) is not False else held
 
 
-def _read_reply(pieces: Iterator[str]) -> tuple[str, Iterator[str] | None]:
-    """Read a reply until it is plainly words: (what was read, the rest of the words as they come); a reply that
-    is (or may still be) a tool call is read to its end: (all of it, None)."""
-    held = ""
+def _calculates(model: LanguageModel, question: str) -> bool:
+    """Whether ``question`` is a sum told in words that the model to answer it is big enough to write as an
+    expression (a model of unknown size is asked)."""
+    if not word_problem(question):
+        return False
+    answering = model.answering([ChatMessage(Role.USER, question)]) if hasattr(model, "answering") else model
+    if not getattr(answering, "supports_tools", False):
+        return False  # a server or the cloud: offered no tools, it could not be begun a call
+    parameters = getattr(answering, "parameters", None)
+    return parameters is None or parameters >= CALCULATING_PARAMETERS
+
+
+def _call_opening(tool: str) -> str:
+    """The start of a call to ``tool`` taking an ``expression``, as the Hermes-style chat templates write it."""
+    return '<tool_call>\n{"name": "' + template_name(tool) + '", "arguments": {"expression": "'
+
+
+def _read_reply(pieces: Iterator[str], held: str = "") -> tuple[str, Iterator[str] | None]:
+    """Read a reply (begun with ``held``) until it is plainly words: (what was read, the rest of the words as they
+    come); a reply that is (or may still be) a tool call is read to its end: (all of it, None)."""
     for piece in pieces:
         held += piece
         if may_be_call(held) is False:

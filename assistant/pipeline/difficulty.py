@@ -93,6 +93,13 @@ def route(question: str, prompt_tokens: int = 0) -> Route:
     return Route("big", "knowledge")
 
 
+def word_problem(question: str) -> bool:
+    """Whether ``question`` is a sum told in words ("three apples, eat one, buy five more: how many?"): two numbers
+    or more and an arithmetic or reasoning cue. Small models get these wrong in their heads far more often than
+    they write the right expression for them (program-aided answering), so the calculator works them out."""
+    return len(_NUMBER_RE.findall(question)) >= 2 and route(question).reason in ("arithmetic", "reasoning")
+
+
 def declines(start: str) -> bool | None:
     """Whether a reply beginning with ``start`` declines: True, False, or None while it cannot yet be told."""
     text = " ".join(start.split()).lower().replace("’", "'")

@@ -88,6 +88,16 @@ class RoutedLLM:
         return bool(self.backends) and self.backends[0].static_cache
 
     @property
+    def parameters(self) -> int | None:
+        return self.backends[0].parameters if self.backends else None
+
+    def answering(self, messages: Sequence[ChatMessage]) -> LanguageModel | None:
+        """The backend that will be asked first to answer ``messages`` (None: none can)."""
+        chosen = self._route(messages)
+        return next((b for b in self._order(chosen.tier if chosen else None) if b.name not in self._load_errors),
+                    None)
+
+    @property
     def runtime(self) -> str:
         """The first backend's runtime ("ctranslate2", "transformers", ...)."""
         return getattr(self.backends[0], "runtime", "") if self.backends else ""
@@ -112,10 +122,16 @@ class RoutedLLM:
                 return
 
     def _route(self, messages: Sequence[ChatMessage]) -> Route | None:
-        if self.harder is None or self.harder.name in self._load_errors or not messages \
-                or messages[-1].role != Role.USER:
+        if self.harder is None or self.harder.name in self._load_errors:
             return None
-        return route(messages[-1].content, self.count_tokens(messages))
+        # A reply begun for the model (a tool call it is to complete), or a tool's result to answer from, is routed
+        # by the question it answers: the model that chose the call writes the answer.
+        for message in reversed(messages):
+            if message.role == Role.USER:
+                return route(message.content, self.count_tokens(messages))
+            if message.role not in (Role.ASSISTANT, Role.TOOL):
+                return None
+        return None
 
     def _order(self, tier: str | None) -> list[LanguageModel]:
         """The backends to try, in order, for a question of ``tier``."""

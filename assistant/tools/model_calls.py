@@ -26,7 +26,7 @@ MAX_CALLS = 3  # calls in one reply that are run; more is a model that went astr
 def may_be_call(text: str) -> bool | None:
     """Whether a reply beginning with ``text`` is a tool call: True, False, or None while too little is known (the
     reply is held until then: a few characters)."""
-    head = text.lstrip()
+    head = text.lstrip().lstrip("*_").lstrip()  # a call in bold (**{"name": ...}**) is still a call
     if not head:
         return None
     for start in _CALL_START:
@@ -50,8 +50,8 @@ def _objects(text: str) -> list[object]:
     body = _FENCE.sub(" ", _TAG.sub(" ", text)).strip()
     decoder, found, i = json.JSONDecoder(), [], 0
     while i < len(body):
-        if body[i].isspace() or body[i] in ",;":
-            i += 1
+        if body[i].isspace() or body[i] in ",;*_" or (found and body[i] in "}]"):
+            i += 1  # separators, emphasis, and a closing brace too many after a whole call ({"expression": "4"}}})
             continue
         value, i = decoder.raw_decode(body, i)  # raises ValueError on anything that is not JSON
         found.extend(value if isinstance(value, list) else [value])
@@ -66,6 +66,7 @@ def parse_calls(text: str, offered: Sequence[Tool]) -> ParsedCalls:
         return ParsedCalls(error=f"the tool call is not valid JSON ({exc})")
     if not values:
         return ParsedCalls(error="the tool call is empty")
+    tools = {tool.name: tool for tool in offered}
     names = {tool.name: tool.name for tool in offered}
     names.update({template_name(tool.name): tool.name for tool in offered})
     calls = []
@@ -84,8 +85,19 @@ def parse_calls(text: str, offered: Sequence[Tool]) -> ParsedCalls:
                 return ParsedCalls(error=f"the arguments of {value['name']} are not a JSON object")
         if not isinstance(arguments, dict):
             return ParsedCalls(error=f"the arguments of {value['name']} are not a JSON object")
-        calls.append(ToolCall(name, arguments, source="model"))
+        calls.append(ToolCall(name, _without_schema_words(arguments, tools[name]), source="model"))
     return ParsedCalls(tuple(calls))
+
+
+# Words of the schema a small model copies into its arguments beside the real ones ({"expression": "6 * 4",
+# "required": ["expression"], "additionalProperties": false}).
+_SCHEMA_WORDS = frozenset({"type", "properties", "required", "additionalProperties", "description", "title"})
+
+
+def _without_schema_words(arguments: dict, tool: Tool) -> dict:
+    """``arguments`` without the schema's own words, unless the tool takes an argument of that name."""
+    declared = tool.parameters.get("properties") or {}
+    return {k: v for k, v in arguments.items() if k not in _SCHEMA_WORDS or k in declared}
 
 
 def template_name(name: str) -> str:

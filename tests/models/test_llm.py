@@ -272,6 +272,28 @@ def test_the_cpu_runtime_s_system_prompt_cache_changes_no_reply(ct2_llm):
         assert [("".join(llm.stream(messages, cancel=CancelToken(1)))) for _ in range(2)] == [plain, plain]
 
 
+def test_the_cpu_runtime_keeps_the_state_of_a_system_block_with_tools_and_it_changes_no_reply(ct2_llm):
+    """The tools offered are written into the system block: its state is kept per tool list (a sum told in words and
+    the answer from its result share one), and the replies are those computed without it."""
+    from assistant.tools.maths import Maths
+    from assistant.tools.model_calls import schemas
+
+    llm = ct2_llm
+    tools = schemas(Maths().tools())
+    conv = Conversation(DEFAULT_SYSTEM_PROMPT, 2048, 40)
+    messages = conv.messages_for("What is twelve times four?", llm.count_tokens)
+    llm.reuse_system_prompt = False
+    try:
+        plain = "".join(llm.stream(messages, cancel=CancelToken(1), tools=tools))
+    finally:
+        llm.reuse_system_prompt = True
+    assert [("".join(llm.stream(messages, cancel=CancelToken(1), tools=tools))) for _ in range(2)] == [plain, plain]
+    ids = llm._prompt(messages, tools)
+    block = llm._system_prefix(messages, ids, tools)
+    assert block > llm._system_prefix(messages, llm._prompt(messages))  # the tool list is in the state kept
+    assert "maths_calculate" in llm._tokenizer.decode(ids[:block])
+
+
 def test_the_cpu_runtime_continues_a_reply_another_backend_broke_off(ct2_llm):
     llm = ct2_llm
     """A final assistant message is a reply to continue, not a new one: the cloud's stream broke off midway."""

@@ -75,6 +75,16 @@ def test_easy_questions_go_to_the_small_model_and_hard_ones_to_the_big_one():
     assert (small.calls, big.calls) == (1, 1)
 
 
+def test_a_reply_begun_for_the_model_is_routed_by_the_question_it_answers():
+    small, big = Named("local:small", ['2 + 2"}}']), Named("local:big", ['3 - 1 + 5"}}'])
+    router = RoutedLLM("local", small, None, big, "by-difficulty")
+    question = "If I have three apples and eat one and then buy five more, how many do I have?"
+    begun = [ChatMessage(Role.SYSTEM, "Be brief."), ChatMessage(Role.USER, question),
+             ChatMessage(Role.ASSISTANT, '<tool_call>{"name": "maths_calculate", "arguments": {"expression": "')]
+    assert "".join(router.stream(begun, cancel=CancelToken(1))) == '3 - 1 + 5"}}'
+    assert str(router.last_route) == "big: arithmetic" and router.last_backend == "local:big"
+
+
 def test_a_refusal_of_the_small_model_is_never_heard_and_the_big_one_answers():
     small = Named("local:small", ["I'm", " sorry,", " I don't", " know."])
     big = Named("local:big", ["It is", " Canberra."])

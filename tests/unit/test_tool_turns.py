@@ -174,6 +174,81 @@ def test_the_model_calls_an_offered_tool_and_answers_from_its_result(assistant_p
         [("weather.lookup", "model", {"city": "Paris"})]
 
 
+def test_a_sum_told_in_words_is_worked_out_by_the_calculator_whose_call_the_model_completes(assistant_parts):
+    llm = ToolModel(['3 - 1 + 5"}}\n</tool_call>'], ["You have ", "seven apples."])
+    assistant, log, _ = assistant_parts(llm)
+    question = "If I have three apples and eat one and then buy five more, how many do I have?"
+    assert turn(assistant, log, question)[1].text == "You have seven apples."
+    (first, offered), (second, _) = llm.seen
+    assert "maths_calculate" in [t["function"]["name"] for t in offered]  # no operation named, offered all the same
+    assert first[-2].role == Role.USER and first[-1].role == Role.ASSISTANT  # the reply begun as the call
+    assert first[-1].content.startswith("<tool_call>") and first[-1].content.endswith('"expression": "')
+    assert second[-1].role == Role.TOOL and second[-1].content == "3 minus 1 plus 5 is 7."
+    assert [(e.tool, e.arguments) for e in log.of(ToolCalled)] == [("maths.calculate", {"expression": "3 - 1 + 5"})]
+
+
+def test_a_begun_calculation_the_model_spoils_is_asked_for_again_without_the_opening(assistant_parts):
+    llm = ToolModel(["three minus one"], ['{"name": "maths_calculate", "arguments": {"expression": "20*0.9*0.9"}}'],
+                    ["It comes to 16.20 dollars."])
+    assistant, log, _ = assistant_parts(llm)
+    question = "A shirt costs twenty dollars, then ten percent off and another ten percent off. What's the price?"
+    assert turn(assistant, log, question)[1].text == "It comes to 16.20 dollars."
+    retry = llm.seen[1][0]
+    assert retry[-1].role == Role.TOOL and "not valid JSON" in retry[-1].content
+    assert retry[-2].content.startswith("<tool_call>") and retry[-2].content.endswith("three minus one")
+    assert [e.arguments for e in log.of(ToolCalled)] == [{"expression": "20*0.9*0.9"}]
+
+
+def test_a_question_with_one_number_or_none_is_not_begun_as_a_calculation(assistant_parts):
+    llm = ToolModel(["It's twelve o'clock."], ["The capital is Paris."])
+    assistant, log, _ = assistant_parts(llm)
+    turn(assistant, log, "How many minutes are in an hour, roughly?")
+    turn(assistant, log, "What is the capital of France?")
+    assert all(messages[-1].role == Role.USER for messages, _ in llm.seen)
+
+
+def test_a_model_too_small_to_write_the_expression_answers_a_sum_told_in_words_itself(assistant_parts):
+    llm = ToolModel(["You have seven apples."])
+    llm.parameters = 494_000_000  # the bundled 0.5B
+    assistant, log, _ = assistant_parts(llm)
+    question = "If I have three apples and eat one and then buy five more, how many do I have?"
+    assert turn(assistant, log, question)[1].text == "You have seven apples."
+    assert llm.seen[0][0][-1].role == Role.USER and not log.of(ToolCalled)
+
+
+def test_routed_the_bigger_model_writes_the_expression_and_the_answer(assistant_parts):
+    from assistant.pipeline.router import RoutedLLM
+
+    small, big = ToolModel(["Nine."]), ToolModel(['240 / 15"}}'], ["It takes 16 days."])
+    small.name, small.parameters, big.name, big.parameters = "local:small", 494_000_000, "local:big", 1_700_000_000
+    router = RoutedLLM("local", small, None, big, "by-difficulty")
+    assistant, log, _ = assistant_parts(router)
+    question = "If I read fifteen pages a day, how many days will it take to finish a two hundred forty page book?"
+    assert turn(assistant, log, question)[1].text == "It takes 16 days."
+    assert not small.seen and [m[-1].role for m, _ in big.seen] == [Role.ASSISTANT, Role.TOOL]
+    assert [e.arguments for e in log.of(ToolCalled)] == [{"expression": "240 / 15"}]
+
+
+def test_schema_words_a_small_model_copies_into_its_arguments_are_left_out():
+    from assistant.tools.model_calls import may_be_call, parse_calls
+
+    typed = Tool("notes.add", "Add a note.", {"type": "object", "properties": {"type": {"type": "string"}}},
+                 weather, family="notes")
+    parsed = parse_calls('{"name": "weather_lookup", "arguments": {"city": "Oslo", "required": ["city"], '
+                         '"additionalProperties": false, "type": "object"}}', [WEATHER])
+    assert [c.arguments for c in parsed.calls] == [{"city": "Oslo"}]
+    parsed = parse_calls('{"name": "notes_add", "arguments": {"type": "todo"}}', [typed])
+    assert [c.arguments for c in parsed.calls] == [{"type": "todo"}]  # an argument of that name is the tool's own
+    parsed = parse_calls('<tool_call>{"name": "weather_lookup", "arguments": {"city": "Oslo"}}}', [WEATHER])
+    assert [c.arguments for c in parsed.calls] == [{"city": "Oslo"}]  # a closing brace too many after the call
+    assert parse_calls('}{"name": "weather_lookup", "arguments": {}}', [WEATHER]).error  # but not before it
+    bold = '**{"name": "weather_lookup", "arguments": {"city": "Oslo"}}**'
+    assert may_be_call("**") is None and may_be_call(bold) is True and may_be_call("**Oslo** is cold.") is False
+    assert [c.arguments for c in parse_calls(bold, [WEATHER]).calls] == [{"city": "Oslo"}]
+    assert parse_calls('{"name": "weather_lookup", "arguments": {"town": "Oslo"}}', [WEATHER]).calls[0].arguments \
+        == {"town": "Oslo"}  # anything else stays, for the schema check to refuse
+
+
 def test_a_question_no_tool_fits_is_answered_without_a_tool_list(assistant_parts):
     llm = ToolModel(["Paris ", "is the capital."])
     assistant, log, _ = assistant_parts(llm)
