@@ -106,6 +106,7 @@ def create_tools(config: Config, bus: EventBus, *, timers_path: Path | None = No
     from assistant.tools.timers import TimerService
     from assistant.tools.toolbox import Toolbox
     from assistant.tools.units import Units
+    from assistant.tools.words import Words
     from desktop.actions import DesktopActions
 
     toolbox = Toolbox(bus, policy=config.cloud.policy, allowed=config.tools.allowed_set)
@@ -114,7 +115,7 @@ def create_tools(config: Config, bus: EventBus, *, timers_path: Path | None = No
     units = Units()
     services: list = [timers]
     desktop = Desktop(DesktopActions())
-    families: list = [timers, Clock(), units, Maths(), desktop]
+    families: list = [timers, Clock(), units, Maths(), Words(), desktop]
     if memory is not None:  # first: "remind me what we said about..." is a recall, not a reminder
         from assistant.tools.memory import MemoryTools
 

@@ -131,10 +131,11 @@ def build_tools(bus: EventBus, folder: Path, desktop: EvalDesktop) -> ToolTurns:
     from assistant.tools.timers import TimerService
     from assistant.tools.toolbox import Toolbox
     from assistant.tools.units import Units
+    from assistant.tools.words import Words
 
     toolbox, matcher = Toolbox(bus), IntentMatcher()
     units = Units()
-    for family in (TimerService(bus, folder / "timers.sqlite3"), Clock(), units, Maths(), Desktop(desktop)):
+    for family in (TimerService(bus, folder / "timers.sqlite3"), Clock(), units, Maths(), Words(), Desktop(desktop)):
         for tool in family.tools():
             toolbox.add(tool)
         matcher.add(*family.matchers())

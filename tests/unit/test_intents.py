@@ -1,4 +1,4 @@
-"""The intent matchers of the clock, sums, units and the desktop: what they are sure of, what they leave to the
+"""The intent matchers of the clock, sums, units, spelling and the desktop: what they are sure of, what they leave to the
 model, and that a failing matcher only passes the request on."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from assistant.tools.desktop import Desktop
 from assistant.tools.intents import IntentMatcher, normalize
 from assistant.tools.maths import Maths, calculate
 from assistant.tools.units import Units
+from assistant.tools.words import Words, spell
 
 
 class Apps:
@@ -25,7 +26,8 @@ class Apps:
 def matcher():
     units = Units()
     units.warm()
-    return IntentMatcher([*Clock().matchers(), *units.matchers(), *Maths().matchers(), *Desktop(Apps()).matchers()])
+    return IntentMatcher([*Clock().matchers(), *units.matchers(), *Maths().matchers(), *Words().matchers(),
+                         *Desktop(Apps()).matchers()])
 
 
 @pytest.mark.parametrize(("said", "norm"), [
@@ -58,6 +60,11 @@ def test_numbers_said_as_words_become_digits(said, norm):
     ("Open Firefox", ToolCall("desktop.open_app", {"name": "firefox"})),
     ("What's on my clipboard?", ToolCall("clipboard.read", {})),
     ("Copy Hello World to the clipboard", ToolCall("clipboard.write", {"text": "Hello World"})),
+    ("How do you spell necessary?", ToolCall("words.spell", {"word": "necessary"})),
+    ("Spell rhythm.", ToolCall("words.spell", {"word": "rhythm"})),
+    ("How is 'Worcestershire' spelled?", ToolCall("words.spell", {"word": "Worcestershire"})),
+    ("Could you spell the word receive for me, please?", ToolCall("words.spell", {"word": "receive"})),
+    ("What's the correct spelling of Mississippi River?", ToolCall("words.spell", {"word": "Mississippi River"})),
 ])
 def test_common_requests_are_matched(matcher, said, call):
     assert matcher.match(said) == call
@@ -71,6 +78,9 @@ def test_common_requests_are_matched(matcher, said, call):
     "Open the pod bay doors",  # no such app installed
     "Why is 7 a prime number?",
     "Tell me a story about a clock.",
+    "How is the weather in Paris?",  # "how is ..." spells only with "spelled"
+    "Spell check my whole document for me now please",  # a sentence, not a word
+    "How do you spell 42?",
 ])
 def test_what_the_matchers_are_not_sure_of_goes_to_the_model(matcher, said):
     assert matcher.match(said) is None
@@ -123,3 +133,13 @@ def test_units_convert_and_refuse_what_cannot_be_converted():
         with pytest.raises(ToolError) as caught:
             units.convert({"value": 3, "from_unit": source, "to_unit": target})
         assert caught.value.code == code
+
+
+def test_a_word_is_spelled_letter_by_letter_as_written():
+    assert spell({"word": "necessary"}).say == "Necessary is spelled N, E, C, E, S, S, A, R, Y."
+    assert spell({"word": "it's"}).say == "It's is spelled I, T, apostrophe, S."
+    assert spell({"word": "New York"}).say == "New York is spelled New: N, E, W; York: Y, O, R, K."
+    assert spell({"word": "Zoë"}).say == "Zoë is spelled Z, O, Ë."
+    with pytest.raises(ToolError) as err:
+        spell({"word": "r2d2"})
+    assert err.value.code == "tool-arguments-invalid"

@@ -11,7 +11,7 @@ from testkit.fakes import ScriptedLLM
 
 KNOWN = {"clock.time", "clock.date", "timers.start", "timers.cancel", "timers.list", "timers.extend", "alarms.set",
          "reminders.add", "maths.calculate", "units.convert", "desktop.open_folder", "desktop.open_file",
-         "desktop.open_link", "desktop.open_app", "clipboard.read", "clipboard.write"}
+         "desktop.open_link", "desktop.open_app", "clipboard.read", "clipboard.write", "words.spell"}
 
 
 def test_the_set_has_sixty_everyday_requests_or_more_each_for_a_tool_that_exists():
