@@ -1,5 +1,5 @@
-"""The intent matchers of the clock, sums, units, spelling and the desktop: what they are sure of, what they leave to the
-model, and that a failing matcher only passes the request on."""
+"""The intent matchers of the clock, sums, units, spelling and the desktop: what they are sure of, what they leave to
+the model, and that a failing matcher only passes the request on."""
 
 from __future__ import annotations
 
