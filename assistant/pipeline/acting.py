@@ -188,10 +188,11 @@ class ToolTurns:
                 return
         # The answer from the results. The tools stay in the prompt (the template the model knows) but nothing in
         # this reply is run: a result's text cannot make another call. A small model that answers with another call
-        # instead of words gets the results said as they are.
+        # instead of words gets the results said as they are, as soon as its reply shows it is a call (not written
+        # to its end: 2.5 s of the bundled 0.5B's for "10 meters is 0.01 kilometers").
         follow = [*messages, ChatMessage(Role.ASSISTANT, call_text(parsed.calls)),
                   *(ChatMessage(Role.TOOL, result) for result in results)]
-        held, rest = _read_reply(model.stream(follow, cancel=cancel, tools=listed))
+        held, rest = _read_reply(model.stream(follow, cancel=cancel, tools=listed), stop_at_call=True)
         if rest is not None:
             yield held
             yield from rest
@@ -216,13 +217,21 @@ def _call_opening(tool: str) -> str:
     return '<tool_call>\n{"name": "' + template_name(tool) + '", "arguments": {"expression": "'
 
 
-def _read_reply(pieces: Iterator[str], held: str = "") -> tuple[str, Iterator[str] | None]:
+def _read_reply(pieces: Iterator[str], held: str = "", *,
+                stop_at_call: bool = False) -> tuple[str, Iterator[str] | None]:
     """Read a reply (begun with ``held``) until it is plainly words: (what was read, the rest of the words as they
-    come); a reply that is (or may still be) a tool call is read to its end: (all of it, None)."""
+    come); a reply that is (or may still be) a tool call is read to its end: (all of it, None), or with
+    ``stop_at_call`` only until it shows it is one (the model then stops writing it)."""
     for piece in pieces:
         held += piece
-        if may_be_call(held) is False:
+        verdict = may_be_call(held)
+        if verdict is False:
             return held, pieces
+        if verdict and stop_at_call:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+            return held, None
     return held, None
 
 def _sentence(text: str) -> str:

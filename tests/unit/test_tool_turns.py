@@ -359,6 +359,16 @@ def test_a_tool_result_cannot_make_another_call(assistant_parts):
     assert [e.tool for e in log.of(ToolCalled)] == ["weather.lookup"] and desktop.opened == []
 
 
+def test_an_answer_that_is_another_call_is_not_written_to_its_end(assistant_parts):
+    """The results are said as soon as the answer shows it is a call: the model stops writing it."""
+    first = json.dumps({"name": "weather_lookup", "arguments": {"city": "Oslo"}})
+    second = ["```json\n", '{"name": ', '"weather_lookup", ', '"arguments": ', '{"city": "Oslo"}}', "\n```"]
+    llm = ToolModel([first], second)
+    assistant, log, _ = assistant_parts(llm)
+    assert turn(assistant, log, "What's the weather in Oslo?")[1].text == "Sunny and 21 degrees in Oslo."
+    assert llm.produced == 2  # the whole first reply, and of the second only its opening fence
+
+
 def test_history_keeps_a_turn_s_tool_calls_in_a_real_database(assistant_parts, tmp_path):
     from assistant.history import HistoryRecorder, HistoryStore
 
