@@ -177,13 +177,24 @@ class Toolbox:
         return result
 
 
+# Endings that make another form of the same word: "rain" -> "raining", "timer" -> "timers", "percent" ->
+# "percentage". Not any longer word that begins alike: "down" is not "downloads", nor "star" "start", nor "time"
+# "timer" (the timers' tools were offered for "down.", "the closest star" and every question of the time).
+_FORMS = ("s", "es", "ed", "d", "ing", "ly", "age", "al", "ion", "ions", "ation", "ations", "ment", "ments")
+_FORMS_AFTER_E = ("ing", "ion", "ions", "ation", "ations")  # "calculate" -> "calculating", "convert..." has no e
+
+
 def _same_word(word: str, key: str) -> bool:
-    """A word of the question meets a keyword: the same, or one a longer form of the other ("raining", "rain";
+    """A word of the question meets a keyword: the same, or one another form of the other ("raining", "rain";
     "timers", "timer"), for stems of four letters or more."""
     if word == key:
         return True
     short, long = sorted((word, key), key=len)
-    return len(short) >= 4 and long.startswith(short)
+    if len(short) < 4:
+        return False
+    if long.startswith(short) and long[len(short):] in _FORMS:
+        return True
+    return short.endswith("e") and long.startswith(short[:-1]) and long[len(short) - 1:] in _FORMS_AFTER_E
 
 
 def _plain(value: Mapping[str, Any]) -> dict:

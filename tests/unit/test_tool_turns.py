@@ -249,6 +249,20 @@ def test_schema_words_a_small_model_copies_into_its_arguments_are_left_out():
         == {"town": "Oslo"}  # anything else stays, for the schema check to refuse
 
 
+def test_a_keyword_meets_other_forms_of_its_word_not_longer_words_that_begin_alike():
+    from assistant.tools.toolbox import _same_word
+
+    for word, key in (("raining", "rain"), ("timer", "timers"), ("percentage", "percent"), ("spelled", "spell"),
+                      ("calculating", "calculate"), ("converted", "convert"), ("kilometer", "kilometers")):
+        assert _same_word(word, key) and _same_word(key, word), (word, key)
+    for word, key in (("down", "downloads"), ("star", "start"), ("time", "timer"), ("remind", "reminders"),
+                      ("app", "apps")):
+        assert not _same_word(word, key), (word, key)
+    toolbox = Toolbox(EventBus(), sources=[*Desktop(RecordingDesktop()).tools(), *Clock().tools()])
+    assert toolbox.for_question("down.") == []
+    assert toolbox.for_question("Open my downloads folder")[0].name == "desktop.open_folder"
+
+
 def test_a_question_no_tool_fits_is_answered_without_a_tool_list(assistant_parts):
     llm = ToolModel(["Paris ", "is the capital."])
     assistant, log, _ = assistant_parts(llm)
