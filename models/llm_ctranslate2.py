@@ -264,7 +264,6 @@ def _sampling(temperature: float) -> dict:
 
 def _end_tokens(model_dir: Path, tokenizer) -> list[int]:
     """The ids that end a reply: the generation config's (a chat model's end-of-turn token) and the tokenizer's."""
-    import json
 
     ends: set[int] = set()
     config = model_dir / "generation_config.json"

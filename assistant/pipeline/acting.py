@@ -39,6 +39,8 @@ CALCULATE = "maths.calculate"
 # (the set's 14 such sums): the bundled 0.5B answered none right that way, as in its head, and its first word came
 # after 2.7 s (median) instead of 0.6; the 1.5B answered 10 right, against 4 in its head.
 CALCULATING_PARAMETERS = 1_000_000_000
+# How the Hermes-style chat templates begin a call to the calculator, up to where the model writes the expression.
+_CALCULATION_OPENING = '<tool_call>\n{"name": "' + template_name(CALCULATE) + '", "arguments": {"expression": "'
 
 
 class ToolTurns:
@@ -143,7 +145,7 @@ class ToolTurns:
         opening = ""
         question = messages[-1].content if messages and messages[-1].role == Role.USER else ""
         if any(tool.name == CALCULATE for tool in offered) and _calculates(model, question):
-            opening = _call_opening(CALCULATE)
+            opening = _CALCULATION_OPENING
             prompt.append(ChatMessage(Role.ASSISTANT, opening))
         for attempt in range(2):
             held, rest = _read_reply(model.stream(prompt, cancel=cancel, tools=listed), opening)
@@ -210,11 +212,6 @@ def _calculates(model: LanguageModel, question: str) -> bool:
         return False  # a server or the cloud: offered no tools, it could not be begun a call
     parameters = getattr(answering, "parameters", None)
     return parameters is None or parameters >= CALCULATING_PARAMETERS
-
-
-def _call_opening(tool: str) -> str:
-    """The start of a call to ``tool`` taking an ``expression``, as the Hermes-style chat templates write it."""
-    return '<tool_call>\n{"name": "' + template_name(tool) + '", "arguments": {"expression": "'
 
 
 def _read_reply(pieces: Iterator[str], held: str = "", *,

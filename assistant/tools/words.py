@@ -32,10 +32,15 @@ def letters(word: str) -> str:
     return ", ".join(_SAID.get(c, c.upper()) for c in word)
 
 
+def _spellable(words: list[str]) -> bool:
+    """Whether ``words`` are a word or a name to spell (not a sentence, a number or nothing)."""
+    return 0 < len(words) <= MAX_WORDS and all(_WORD.match(w) for w in words)
+
+
 def spell(arguments: Mapping[str, Any], context: ToolContext | None = None) -> ToolResult:
     text = " ".join(str(arguments["word"]).split()).strip(" \"'“”‘’.,!?")
     words = text.split()
-    if not words or len(words) > MAX_WORDS or not all(_WORD.match(w) for w in words):
+    if not _spellable(words):
         raise ToolError("tool-arguments-invalid", f"I can only spell words, not {text!r}.")
     said = "; ".join(f"{w}: {letters(w)}" for w in words) if len(words) > 1 else letters(text)
     return ToolResult(f"{text[:1].upper()}{text[1:]} is spelled {said}.", {"word": text, "letters": said})
@@ -61,7 +66,4 @@ class Words:
         if found is None:
             return None
         word = found.group("word").strip()
-        words = word.split()
-        if len(words) > MAX_WORDS or not all(_WORD.match(w) for w in words):
-            return None
-        return ToolCall("words.spell", {"word": word})
+        return ToolCall("words.spell", {"word": word}) if _spellable(word.split()) else None
